@@ -1,0 +1,76 @@
+# probe-heap: build, test, demo, bench.
+#
+#   make            the core library and the gdb bridge
+#   make test       unit tests (plain and under ASan/UBSan) and integration tests
+#   make demo       installs what is missing, builds, analyses a demo workload's core
+#   make bench      the benchmark table (docs/performance.md)
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC $(WARN) -Icore/include -Icore/src $(CFLAGS)
+SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+GDB     ?= gdb
+PYTEST  ?= /usr/bin/python3 -m pytest
+
+B = build
+CORE_SRC := $(wildcard core/src/*.c)
+CORE_OBJ := $(CORE_SRC:core/src/%.c=$(B)/core/%.o)
+CORE_HDR := core/include/probeheap.h $(wildcard core/src/*.h)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
+UNIT_SAN := $(UNIT_SRC:tests/unit/%.c=$(B)/unit-san/%)
+
+# The bridge is built for the Python that gdb embeds, whatever python3 is on PATH.
+GDB_PY_INCLUDE = $(shell $(GDB) -nx -batch -ex 'python import sysconfig; print(sysconfig.get_paths()["include"])' 2>/dev/null)
+GDB_PY_SUFFIX  = $(shell $(GDB) -nx -batch -ex 'python import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))' 2>/dev/null)
+
+.PHONY: all test unit integration demo bench clean deps
+all: $(B)/libprobeheap.a $(B)/bridge.stamp
+
+$(B)/core/%.o: core/src/%.c $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/libprobeheap.a: $(CORE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/bridge.stamp: plugin/_probeheap.c $(B)/libprobeheap.a $(CORE_HDR)
+	@inc="$(GDB_PY_INCLUDE)"; sfx="$(GDB_PY_SUFFIX)"; \
+	if [ -z "$$inc" ] || [ ! -f "$$inc/Python.h" ]; then \
+	  echo "gdb's Python headers were not found (is gdb built with Python, and python3-dev for its version installed?)" >&2; exit 1; fi; \
+	echo "$(CC) ... -I$$inc plugin/_probeheap.c -> $(B)/_probeheap$$sfx"; \
+	$(CC) $(ALL_CFLAGS) -I"$$inc" -shared plugin/_probeheap.c $(B)/libprobeheap.a -o $(B)/_probeheap$$sfx
+	@touch $@
+
+$(B)/ph-dump-layout: core/src/layout_tables.c tests/tools/dump_layout.c core/src/layout.h core/src/layout_fields.h
+	@mkdir -p $(B)
+	$(CC) -std=c11 -Wall -Wextra -Werror -Icore/src core/src/layout_tables.c tests/tools/dump_layout.c -o $@
+
+$(B)/unit/%: tests/unit/%.c $(B)/libprobeheap.a tests/unit/*.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $< $(B)/libprobeheap.a -lcmocka -o $@
+
+$(B)/unit-san/%: tests/unit/%.c $(CORE_SRC) $(CORE_HDR) tests/unit/*.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN) $< $(CORE_SRC) -lcmocka -o $@
+
+unit: $(UNIT_BIN) $(UNIT_SAN)
+	@set -e; for t in $(UNIT_BIN) $(UNIT_SAN); do echo "== $$t"; $$t; done
+
+integration: all $(B)/ph-dump-layout
+	$(PYTEST) -q tests/integration
+
+test: unit integration
+
+deps:
+	@tools/install-deps
+
+demo: deps all
+	@tools/demo
+
+bench: all
+	@tools/bench
+
+clean:
+	rm -rf $(B)

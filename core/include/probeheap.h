@@ -1,0 +1,176 @@
+/* libprobeheap: walk the heap of a CPython process from outside.
+ *
+ * The one public header of the core.  The core reads target memory only
+ * through a ph_reader, knows nothing of gdb or of the Python it is linked
+ * into, and returns errors as values: a NULL ph_error * means success.
+ *
+ * Lifetimes are paired: ph_reader_new/ph_reader_free, ph_heap_build/
+ * ph_heap_free, ph_partition_new/ph_partition_free.  Strings handed out by a
+ * heap or a partition live as long as it does. */
+#ifndef PROBEHEAP_H
+#define PROBEHEAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors ------------------------------------------------------------ */
+
+typedef enum ph_error_code {
+    PH_ERR_NOMEM = 1,
+    PH_ERR_IO,          /* a file could not be opened or read */
+    PH_ERR_FORMAT,      /* a file is not what it should be (not a core, truncated) */
+    PH_ERR_FAULT,       /* target memory could not be read */
+    PH_ERR_NOT_PYTHON,  /* no CPython runtime in the target */
+    PH_ERR_VERSION,     /* a CPython version probe-heap does not support */
+    PH_ERR_CORRUPT,     /* target data makes no sense */
+    PH_ERR_INTERRUPTED, /* the interrupt callback asked to stop */
+    PH_ERR_ARGUMENT,    /* a bad argument from the caller */
+} ph_error_code;
+
+typedef struct ph_error {
+    ph_error_code code;
+    uint64_t address;   /* the faulting target address, when there is one */
+    char message[256];  /* one sentence, no trailing newline */
+} ph_error;
+
+/* Frees an error (the static out-of-memory error is never freed). */
+void ph_error_free(ph_error *err);
+
+/* ---- memory reader ----------------------------------------------------- */
+
+typedef struct ph_reader ph_reader;
+
+/* Reads len bytes at addr into buf; returns false when any byte is unreadable. */
+typedef bool ph_read_fn(uint64_t addr, void *buf, size_t len, void *payload);
+
+ph_error *ph_reader_new(ph_reader **out);
+void ph_reader_free(ph_reader *r);
+
+/* Segments: [addr, addr+size) of target memory, backed by a file range,
+ * a buffer (not copied; it must outlive the reader) or a callback. */
+ph_error *ph_reader_add_file(ph_reader *r, uint64_t addr, uint64_t size,
+                             int fd, uint64_t offset);
+ph_error *ph_reader_add_buffer(ph_reader *r, uint64_t addr, uint64_t size,
+                               const void *buf);
+ph_error *ph_reader_add_callback(ph_reader *r, uint64_t addr, uint64_t size,
+                                 ph_read_fn *fn, void *payload);
+/* Where no segment covers an address, ask this (gdb's memory, say). */
+void ph_reader_set_fallback(ph_reader *r, ph_read_fn *fn, void *payload);
+
+/* Adds a segment for every PT_LOAD of an ELF core file (the file stays open
+ * until ph_reader_free). */
+ph_error *ph_reader_open_core(ph_reader *r, const char *path);
+/* Adds one segment over /proc/PID/mem (the caller must have ptrace rights). */
+ph_error *ph_reader_open_pid(ph_reader *r, int pid);
+
+bool ph_read(ph_reader *r, uint64_t addr, void *buf, size_t len);
+
+/* The files mapped into the process of a core (its NT_FILE note): fn is
+ * called for each mapping; is_exe marks the executable's (it holds AT_ENTRY). */
+typedef ph_error *ph_mapped_file_fn(uint64_t start, uint64_t end, uint64_t file_offset,
+                                    const char *path, bool is_exe, void *payload);
+ph_error *ph_core_mapped_files(const char *core_path, ph_mapped_file_fn *fn, void *payload);
+
+typedef struct ph_reader_stats {
+    uint64_t bytes_read;  /* bytes brought in from the backing store */
+    uint64_t page_hits, page_misses;
+} ph_reader_stats;
+void ph_reader_stats_get(const ph_reader *r, ph_reader_stats *out);
+
+/* ---- the target ---------------------------------------------------------- */
+
+/* Addresses of symbols, found by the caller (gdb's minimal symbols do it;
+ * .dynsym is enough).  0 means unknown. */
+typedef struct ph_symbols {
+    uint64_t py_runtime;      /* _PyRuntime */
+    uint64_t py_version;      /* Py_Version (3.11+) */
+    uint64_t type_type;       /* PyType_Type */
+    uint64_t set_dummy;       /* _PySet_Dummy */
+    int hint_major, hint_minor; /* from file names such as libpython3.9.so; 0 if none */
+    const char *layout_source;  /* "table" unless the caller checked another source */
+} ph_symbols;
+
+typedef struct ph_version {
+    int major, minor, micro;
+    char text[64];          /* "3.11.2" */
+    const char *found_by;   /* "Py_Version", "_Py_DebugOffsets", "sys.version" */
+    bool debug_build, free_threaded;
+} ph_version;
+
+/* Finds the target's CPython version without debug info. */
+ph_error *ph_detect_version(ph_reader *r, const ph_symbols *syms, ph_version *out);
+
+/* ---- the heap index ------------------------------------------------------ */
+
+typedef struct ph_heap ph_heap;
+
+/* Called now and then during a long walk; return true to stop it. */
+typedef bool ph_interrupt_fn(uint64_t objects, uint64_t bytes_read, void *payload);
+
+typedef struct ph_build_options {
+    ph_interrupt_fn *interrupt;
+    void *payload;
+} ph_build_options;
+
+ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms,
+                        const ph_build_options *opts, ph_heap **out);
+void ph_heap_free(ph_heap *h);
+
+typedef struct ph_heap_info {
+    ph_version version;
+    const char *layout;          /* "table", "dwarf" or "debug_offsets" */
+    uint64_t interpreters, threads;
+    uint64_t objects, bytes;
+    uint64_t skipped;            /* objects skipped as corrupt */
+    uint64_t garbage_objects, garbage_bytes; /* cyclic garbage awaiting collection */
+    uint64_t estimated_objects;  /* objects whose flat size is an estimate */
+    bool gc_collecting;          /* stopped inside a collection: the walk may be partial */
+    double walk_seconds;
+    uint64_t bytes_read;
+} ph_heap_info;
+void ph_heap_info_get(const ph_heap *h, ph_heap_info *out);
+
+/* ---- partitions ----------------------------------------------------------- */
+
+typedef enum ph_partition_by {
+    PH_BY_KIND,   /* heapy's byclodo: class / dict of class */
+    PH_BY_TYPE,
+} ph_partition_by;
+
+typedef struct ph_row {
+    const char *kind;    /* text of the table's last column */
+    const char *type;    /* the type's name (same as kind for --by type) */
+    uint64_t count;
+    uint64_t size;
+    bool estimate;       /* some sizes in the row are estimates */
+} ph_row;
+
+typedef struct ph_partition {
+    ph_partition_by by;
+    uint64_t count, size;     /* totals */
+    size_t nrows;
+    ph_row *rows;             /* by falling size, then kind */
+} ph_partition;
+
+ph_error *ph_partition_new(const ph_heap *h, ph_partition_by by, ph_partition **out);
+void ph_partition_free(ph_partition *p);
+
+/* ---- text ------------------------------------------------------------------ */
+
+/* heapy's partition table: the "Partition of a set ..." line when first is 0
+ * (always for a full table), the column header, rows [first, first+nrows),
+ * then "<N more rows. Type e.g. 'probe-heap more' to view.>" when rows remain.
+ * kind_header is the last column's title, e.g. "Kind (class / dict of class)".
+ * Returns a malloc'd NUL-terminated string, or NULL when out of memory. */
+char *ph_format_partition(const ph_partition *p, const char *kind_header,
+                          size_t first, size_t nrows);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

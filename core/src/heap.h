@@ -1,0 +1,172 @@
+/* The heap index: every object found, with its type, flat size and owner.
+ *
+ * Objects live in parallel arrays indexed by a dense object id; an
+ * open-addressing table maps an address to its id.  Types are resolved once
+ * and kept in a table of their own.  No allocation per object. */
+#ifndef PH_HEAP_H
+#define PH_HEAP_H
+
+#include "layout.h"
+#include "probeheap.h"
+#include "reader.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* What the walker knows how to take apart.  Heap subclasses get the kind of
+ * their nearest builtin base (a dict subclass is still a dict underneath). */
+typedef enum ph_shape {
+    SHAPE_OTHER = 0, /* unknown layout: scanned conservatively */
+    SHAPE_OBJECT,    /* object itself: no references of its own */
+    SHAPE_LEAF,      /* no references: float, complex, range iterators... */
+    SHAPE_STR,
+    SHAPE_INT,       /* int and bool */
+    SHAPE_BYTES,
+    SHAPE_BYTEARRAY,
+    SHAPE_TUPLE,
+    SHAPE_LIST,
+    SHAPE_DICT,
+    SHAPE_SET,       /* set and frozenset */
+    SHAPE_TYPE,
+    SHAPE_MODULE,
+    SHAPE_CODE,
+    SHAPE_FRAME,
+    SHAPE_CELL,
+    SHAPE_METHOD,
+    SHAPE_FUNCTION,
+} ph_shape;
+
+typedef struct ph_type {
+    uint64_t addr;
+    const char *name;       /* tp_name for static types, module.qualname for heap types */
+    uint64_t flags;         /* tp_flags */
+    int64_t basicsize, itemsize, dictoffset, weaklistoffset;
+    ph_shape shape;
+    bool heap;              /* Py_TPFLAGS_HEAPTYPE */
+    bool gc;                /* Py_TPFLAGS_HAVE_GC */
+    bool estimate;          /* its own __sizeof__ is not known to us */
+    bool is_type_type;      /* a metatype (type or a subclass of it) */
+    uint32_t nslots;        /* object-typed __slots__ member offsets, whole MRO */
+    uint32_t *slots;
+    uint32_t base_idx;      /* nearest builtin base's type index, or self */
+} ph_type;
+
+#define PH_NO_OBJ UINT32_MAX
+
+typedef struct ph_index {
+    size_t n, cap;          /* objects */
+    uint64_t *addr;
+    uint64_t *size;
+    uint32_t *type;         /* index into heap->types */
+    uint32_t *owner;        /* dicts: owner's type index + 1 (0: none) */
+    uint8_t *flags;
+    size_t hcap;            /* power of two */
+    uint32_t *slots;        /* object id + 1, 0 = empty */
+} ph_index;
+
+#define OBJ_FROM_ROOTS 1    /* reachable from the interpreter's roots */
+#define OBJ_GC_LISTED 2     /* found on a GC list */
+
+struct ph_heap {
+    ph_reader *r;
+    const ph_layout *L;
+    ph_symbols syms;
+    ph_version version;
+    const char *layout_source;
+    ph_index idx;
+    ph_type *types;
+    size_t ntypes, captypes;
+    size_t thcap, thused;   /* type hash: type address -> type index + 1 (0 empty) */
+    uint64_t *thkeys;
+    uint32_t *thvals;       /* UINT32_MAX: known not to be a type */
+    char *strpool;          /* names, appended */
+    size_t strpool_len, strpool_cap;
+    char **strblocks;
+    size_t nstrblocks;
+    uint64_t interpreters, threads, skipped;
+    uint64_t garbage_objects, garbage_bytes;
+    bool gc_collecting;
+    double walk_seconds;
+    /* work queue of object ids to expand */
+    uint32_t *queue;
+    size_t qhead, qtail, qcap;
+    uint64_t interp_addr;   /* the main interpreter */
+    uint32_t type_type_idx; /* index of PyType_Type */
+    const ph_build_options *opts;
+    bool interrupted;
+    bool conservative;      /* the references being visited are guesses */
+};
+
+/* index.c */
+ph_error *ph_index_init(ph_index *ix);
+void ph_index_deinit(ph_index *ix);
+uint32_t ph_index_find(const ph_index *ix, uint64_t addr);
+/* Adds addr; *id is its id; returns true if it is new. */
+ph_error *ph_index_add(ph_index *ix, uint64_t addr, uint32_t type, uint32_t *id, bool *added);
+
+/* types.c */
+/* The type index of the object type at addr, validating it; UINT32_MAX if not a type. */
+uint32_t ph_type_get(ph_heap *h, uint64_t addr);
+const char *ph_heap_strdup(ph_heap *h, const char *s);
+void ph_types_free(ph_heap *h);
+
+/* object.c: reading and checking target objects */
+/* Checks that addr looks like a live object; returns its type index or UINT32_MAX. */
+uint32_t ph_object_check(ph_heap *h, uint64_t addr);
+bool ph_str_read(ph_heap *h, uint64_t addr, char *buf, size_t cap);
+/* Looks a str key up in a dict (exact comparison, no hashing). 0 if absent. */
+uint64_t ph_dict_get_str(ph_heap *h, uint64_t dict, const char *key);
+
+/* Visiting the references of an object: returns the referent's object id,
+ * or PH_NO_OBJ when it is not (or not yet) a valid object. */
+typedef uint32_t ph_visit_fn(ph_heap *h, uint64_t ref, void *payload);
+typedef struct ph_dict_iter {
+    uint64_t keys, values, entries;
+    int64_t n, i;
+    int entry_size, value_at;
+    bool split;
+} ph_dict_iter;
+bool ph_dict_iter_init(ph_heap *h, uint64_t dict, ph_dict_iter *it);
+bool ph_dict_iter_next(ph_heap *h, ph_dict_iter *it, uint64_t *key, uint64_t *value);
+
+/* referents.c */
+void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload);
+
+/* size.c */
+uint64_t ph_flat_size(ph_heap *h, uint64_t addr, const ph_type *t);
+
+/* target.c */
+void ph_iframe_referents(ph_heap *h, uint64_t frame, ph_visit_fn *visit, void *payload);
+ph_error *ph_runtime_walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload);
+ph_error *ph_runtime_walk_gc(ph_heap *h, ph_visit_fn *visit, void *payload);
+uint64_t ph_static_builtin_dict(ph_heap *h, uint64_t type_addr);
+
+/* classify.c */
+/* The kind of object id (heapy's class / dict of class) into buf. */
+const char *ph_kind_of(const ph_heap *h, uint32_t id, char *buf, size_t cap);
+
+#define TPFLAGS_MANAGED_WEAKREF (1UL << 3)
+#define TPFLAGS_MANAGED_DICT (1UL << 4)
+#define TPFLAGS_INLINE_VALUES (1UL << 2)
+#define TPFLAGS_HEAPTYPE (1UL << 9)
+#define TPFLAGS_READY (1UL << 12)
+#define TPFLAGS_HAVE_GC (1UL << 14)
+#define TPFLAGS_LONG_SUBCLASS (1UL << 24)
+#define TPFLAGS_LIST_SUBCLASS (1UL << 25)
+#define TPFLAGS_TUPLE_SUBCLASS (1UL << 26)
+#define TPFLAGS_BYTES_SUBCLASS (1UL << 27)
+#define TPFLAGS_UNICODE_SUBCLASS (1UL << 28)
+#define TPFLAGS_DICT_SUBCLASS (1UL << 29)
+#define TPFLAGS_TYPE_SUBCLASS (1UL << 31)
+
+/* Bounds on target data: nothing from the target is trusted beyond these. */
+#define MAX_CONTAINER_LEN (UINT64_C(1) << 32)
+#define MAX_STR_LEN (UINT64_C(1) << 40)
+#define MAX_LIST_HOPS 100000000  /* GC list length, frames, threads... */
+
+static inline bool ph_ptr_ok(uint64_t p)
+{
+    return p >= 0x1000 && p < (UINT64_C(1) << 47) && (p & 7) == 0;
+}
+
+#endif

@@ -1,0 +1,344 @@
+/* The references of an object, by the shape of its type.
+ *
+ * Builtin containers are taken apart field by field, like their
+ * tp_traverse (and a little more: dict keys, a heap type's names, a code
+ * object's constants, which tp_traverse skips because they cannot form
+ * cycles).  Types we do not know are scanned word by word for pointers to
+ * valid objects: conservative, but never unsafe, since every candidate goes
+ * through ph_object_check. */
+#include "heap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SCAN_MAX (1u << 20)  /* bytes of an unknown object scanned at most */
+
+typedef struct ctx {
+    ph_visit_fn *visit;
+    void *payload;
+} ctx;
+
+static uint32_t ref(ph_heap *h, const ctx *c, uint64_t p)
+{
+    return p ? c->visit(h, p, c->payload) : PH_NO_OBJ;
+}
+
+static uint32_t field(ph_heap *h, const ctx *c, uint64_t base, int32_t off)
+{
+    uint64_t p;
+    if (off == PH_NONE || !ph_read_u64(h->r, base + (uint64_t)(int64_t)off, &p))
+        return PH_NO_OBJ;
+    return ref(h, c, p);
+}
+
+/* Visits n pointers stored at addr, read in bulk. */
+static void array(ph_heap *h, const ctx *c, uint64_t addr, uint64_t n)
+{
+    uint64_t buf[512];
+    if (n > MAX_CONTAINER_LEN)
+        n = MAX_CONTAINER_LEN;
+    for (uint64_t i = 0; i < n; i += 512) {
+        uint64_t k = n - i < 512 ? n - i : 512;
+        if (!ph_read(h->r, addr + 8 * i, buf, (size_t)k * 8)) {
+            h->skipped++;
+            return;
+        }
+        for (uint64_t j = 0; j < k; j++)
+            ref(h, c, buf[j]);
+    }
+}
+
+static int64_t ob_size(ph_heap *h, uint64_t addr)
+{
+    int64_t n = 0;
+    ph_read_i64(h->r, addr + 16, &n);
+    return n;
+}
+
+static void scan(ph_heap *h, const ctx *c, uint64_t from, uint64_t to)
+{
+    if (to <= from)
+        return;
+    if (to - from > SCAN_MAX)
+        to = from + SCAN_MAX;
+    bool was = h->conservative;
+    h->conservative = true;
+    uint64_t buf[512];
+    for (uint64_t a = from; a + 8 <= to; a += sizeof(buf)) {
+        uint64_t k = (to - a) / 8 < 512 ? (to - a) / 8 : 512;
+        if (!ph_read(h->r, a, buf, (size_t)k * 8))
+            break;
+        for (uint64_t j = 0; j < k; j++)
+            if (ph_ptr_ok(buf[j]))
+                ref(h, c, buf[j]);
+    }
+    h->conservative = was;
+}
+
+static void dict_refs(ph_heap *h, const ctx *c, uint64_t addr)
+{
+    ph_dict_iter it;
+    if (!ph_dict_iter_init(h, addr, &it)) {
+        h->skipped++;
+        return;
+    }
+    uint64_t k, v;
+    while (ph_dict_iter_next(h, &it, &k, &v)) {
+        ref(h, c, k);
+        ref(h, c, v);
+    }
+}
+
+static void set_refs(ph_heap *h, const ctx *c, uint64_t addr)
+{
+    const ph_layout *L = h->L;
+    int64_t mask;
+    uint64_t table;
+    if (!ph_read_i64(h->r, addr + (uint64_t)L->set_mask, &mask) ||
+        !ph_read_u64(h->r, addr + (uint64_t)L->set_table, &table) || mask < 0 ||
+        (uint64_t)mask >= MAX_CONTAINER_LEN || ((mask + 1) & mask)) {
+        h->skipped++;
+        return;
+    }
+    uint64_t buf[512];
+    uint64_t n = (uint64_t)mask + 1; /* entries of {key, hash} */
+    for (uint64_t i = 0; i < n; i += 256) {
+        uint64_t k = n - i < 256 ? n - i : 256;
+        if (!ph_read(h->r, table + 16 * i, buf, (size_t)k * 16)) {
+            h->skipped++;
+            return;
+        }
+        for (uint64_t j = 0; j < k; j++)
+            if (buf[2 * j] && buf[2 * j] != h->syms.set_dummy)
+                ref(h, c, buf[2 * j]);
+    }
+}
+
+static void type_refs(ph_heap *h, const ctx *c, uint32_t id, uint64_t addr)
+{
+    const ph_layout *L = h->L;
+    uint64_t flags = 0;
+    ph_read_u64(h->r, addr + (uint64_t)L->tp_flags, &flags);
+    uint64_t d = 0;
+    ph_read_u64(h->r, addr + (uint64_t)L->tp_dict, &d);
+    if (!d && !(flags & TPFLAGS_HEAPTYPE))
+        d = ph_static_builtin_dict(h, addr);
+    uint32_t did = ref(h, c, d);
+    if (did != PH_NO_OBJ && !h->idx.owner[did])
+        h->idx.owner[did] = h->idx.type[id] + 1;
+    field(h, c, addr, L->tp_mro);
+    field(h, c, addr, L->tp_bases);
+    field(h, c, addr, L->tp_base);
+    if (!(flags & TPFLAGS_HEAPTYPE)) {
+        if (L->interp_types_builtins == PH_NONE)
+            field(h, c, addr, L->tp_subclasses);
+        return;
+    }
+    field(h, c, addr, L->tp_subclasses);
+    field(h, c, addr, L->ht_name);
+    field(h, c, addr, L->ht_qualname);
+    field(h, c, addr, L->ht_slots);
+    field(h, c, addr, L->ht_module);
+}
+
+static void code_refs(ph_heap *h, const ctx *c, uint64_t addr)
+{
+    const ph_layout *L = h->L;
+    const int32_t fields[] = {L->code_consts,       L->code_names,       L->code_varnames,
+                              L->code_freevars,     L->code_cellvars,    L->code_localsplusnames,
+                              L->code_localspluskinds, L->code_filename, L->code_name,
+                              L->code_qualname,     L->code_lnotab,      L->code_linetable,
+                              L->code_exceptiontable, L->code_code};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        field(h, c, addr, fields[i]);
+}
+
+static void frame_refs(ph_heap *h, const ctx *c, uint64_t addr)
+{
+    const ph_layout *L = h->L;
+    field(h, c, addr, L->frame_back);
+    field(h, c, addr, L->frame_trace);
+    if (L->frame_frame != PH_NONE) {
+        /* 3.11+: a frame object owns its _PyInterpreterFrame once the frame has
+         * returned (owner FRAME_OWNED_BY_FRAME_OBJECT); otherwise the thread or
+         * generator that owns it is walked instead. */
+        uint64_t f;
+        int8_t owner;
+        if (ph_read_u64(h->r, addr + (uint64_t)L->frame_frame, &f) && ph_ptr_ok(f) &&
+            ph_read(h->r, f + (uint64_t)L->iframe_owner, &owner, 1) && owner == 2)
+            ph_iframe_referents(h, f, c->visit, c->payload);
+        return;
+    }
+    field(h, c, addr, L->frame_code);
+    field(h, c, addr, L->frame_builtins);
+    field(h, c, addr, L->frame_globals);
+    field(h, c, addr, L->frame_locals);
+    uint64_t vs = 0, top = 0;
+    ph_read_u64(h->r, addr + (uint64_t)L->frame_valuestack, &vs);
+    uint64_t locals = addr + (uint64_t)L->frame_localsplus;
+    if (vs < locals || vs - locals > (UINT64_C(8) << 20)) {
+        h->skipped++;
+        return;
+    }
+    array(h, c, locals, (vs - locals) / 8);
+    if (L->frame_stacktop != PH_NONE) {
+        /* NULL while the frame executes: its stack is in the C eval loop. */
+        if (ph_read_u64(h->r, addr + (uint64_t)L->frame_stacktop, &top) && top > vs &&
+            top - vs < (UINT64_C(8) << 20))
+            array(h, c, vs, (top - vs) / 8);
+    } else {
+        int32_t depth = 0;
+        if (ph_read(h->r, addr + (uint64_t)L->frame_stackdepth, &depth, 4) && depth > 0 &&
+            depth < (1 << 20))
+            array(h, c, vs, (uint64_t)depth);
+    }
+}
+
+static void function_refs(ph_heap *h, const ctx *c, uint64_t addr)
+{
+    const ph_layout *L = h->L;
+    const int32_t fields[] = {L->func_code,     L->func_globals,  L->func_builtins,
+                              L->func_name,     L->func_qualname, L->func_defaults,
+                              L->func_kwdefaults, L->func_closure, L->func_doc,
+                              L->func_module,   L->func_annotations, L->func_typeparams};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        field(h, c, addr, fields[i]);
+}
+
+/* The attribute values an instance keeps without a dict (3.11+). */
+static void values_refs(ph_heap *h, const ctx *c, uint64_t values, const ph_type *t)
+{
+    const ph_layout *L = h->L;
+    uint64_t n;
+    if (L->dictvalues_values > 0) {
+        /* 3.13: {u8 capacity, size, embedded, valid} then the values */
+        uint8_t hdr[4];
+        if (!ph_read(h->r, values, hdr, 4) || !hdr[3])
+            return;
+        n = hdr[0];
+    } else {
+        uint64_t keys;
+        int64_t nentries;
+        if (!ph_read_u64(h->r, t->addr + (uint64_t)L->ht_cached_keys, &keys) || !ph_ptr_ok(keys) ||
+            !ph_read_i64(h->r, keys + (uint64_t)L->dk_nentries, &nentries) || nentries < 0 ||
+            nentries > 1 << 20)
+            return;
+        n = (uint64_t)nentries;
+    }
+    array(h, c, values + (uint64_t)L->dictvalues_values, n);
+}
+
+/* Instance attributes: the __dict__ (setting its owner), inline or managed
+ * values, and __slots__. */
+static void instance_refs(ph_heap *h, const ctx *c, uint32_t id, uint64_t addr, const ph_type *t)
+{
+    const ph_layout *L = h->L;
+    uint64_t dict = 0, values = 0;
+    if (L->managed_dict != PH_NONE && (t->flags & TPFLAGS_MANAGED_DICT)) {
+        uint64_t slot = 0;
+        ph_read_u64(h->r, addr + (uint64_t)(int64_t)L->managed_dict, &slot);
+        if (L->managed_values != PH_NONE) { /* 3.11 */
+            dict = slot;
+            ph_read_u64(h->r, addr + (uint64_t)(int64_t)L->managed_values, &values);
+        } else if (L->dictvalues_values == 0) { /* 3.12: tagged dict-or-values */
+            if (slot & 1)
+                values = slot + 1;
+            else
+                dict = slot;
+        } else { /* 3.13 */
+            dict = slot;
+            if (!dict && (t->flags & TPFLAGS_INLINE_VALUES))
+                values = addr + 16;
+        }
+    } else if (t->dictoffset > 0) {
+        ph_read_u64(h->r, addr + (uint64_t)t->dictoffset, &dict);
+    } else if (t->dictoffset < 0) {
+        int64_t n = ob_size(h, addr);
+        uint64_t size = (uint64_t)t->basicsize + (uint64_t)(n < 0 ? -n : n) * (uint64_t)t->itemsize;
+        size = (size + 7) & ~(uint64_t)7;
+        ph_read_u64(h->r, addr + size + (uint64_t)t->dictoffset, &dict);
+    }
+    if (dict) {
+        uint32_t did = ref(h, c, dict);
+        if (did != PH_NO_OBJ && !h->idx.owner[did]) {
+            const ph_type *dt = &h->types[h->idx.type[did]];
+            if (dt->shape == SHAPE_DICT && !dt->heap)
+                h->idx.owner[did] = h->idx.type[id] + 1;
+        }
+    } else if (ph_ptr_ok(values)) {
+        values_refs(h, c, values, t);
+    }
+    for (uint32_t i = 0; i < t->nslots; i++)
+        field(h, c, addr, (int32_t)t->slots[i]);
+}
+
+void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload)
+{
+    const ph_layout *L = h->L;
+    ctx c = {visit, payload};
+    uint64_t addr = h->idx.addr[id];
+    const ph_type *t = &h->types[h->idx.type[id]];
+    if (t->heap)
+        ref(h, &c, t->addr);
+    switch (t->shape) {
+    case SHAPE_TUPLE: {
+        int64_t n = ob_size(h, addr);
+        if (n > 0)
+            array(h, &c, addr + (uint64_t)L->tuple_ob_item, (uint64_t)n);
+        break;
+    }
+    case SHAPE_LIST: {
+        int64_t n = ob_size(h, addr), alloc = 0;
+        uint64_t items = 0;
+        ph_read_i64(h->r, addr + (uint64_t)L->list_allocated, &alloc);
+        ph_read_u64(h->r, addr + (uint64_t)L->list_ob_item, &items);
+        if (n < 0 || n > alloc) {
+            h->skipped++;
+            break;
+        }
+        if (n > 0)
+            array(h, &c, items, (uint64_t)n);
+        break;
+    }
+    case SHAPE_DICT:
+        dict_refs(h, &c, addr);
+        break;
+    case SHAPE_SET:
+        set_refs(h, &c, addr);
+        break;
+    case SHAPE_TYPE:
+        type_refs(h, &c, id, addr);
+        break;
+    case SHAPE_MODULE: /* md_dict is the module type's dictoffset: see instance_refs */
+        break;
+    case SHAPE_CODE:
+        code_refs(h, &c, addr);
+        break;
+    case SHAPE_FRAME:
+        frame_refs(h, &c, addr);
+        break;
+    case SHAPE_CELL:
+        field(h, &c, addr, L->cell_ob_ref);
+        break;
+    case SHAPE_METHOD:
+        field(h, &c, addr, L->method_im_func);
+        field(h, &c, addr, L->method_im_self);
+        break;
+    case SHAPE_FUNCTION: /* func_dict is the dictoffset: see instance_refs */
+        function_refs(h, &c, addr);
+        break;
+    case SHAPE_OTHER: {
+        uint64_t size = (uint64_t)t->basicsize;
+        if (t->itemsize) {
+            int64_t n = ob_size(h, addr);
+            size += (uint64_t)(n < 0 ? -n : n) * (uint64_t)t->itemsize;
+        }
+        scan(h, &c, addr + 16, addr + size);
+        break;
+    }
+    default:
+        break;
+    }
+    if (t->heap || t->dictoffset)
+        instance_refs(h, &c, id, addr, t);
+}

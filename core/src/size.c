@@ -1,0 +1,255 @@
+/* Flat sizes: exactly what sys.getsizeof returns in the target's version,
+ * i.e. the type's __sizeof__ plus the GC header and pre-header. */
+#include "heap.h"
+
+static int64_t read_i64(ph_heap *h, uint64_t addr)
+{
+    int64_t v = 0;
+    ph_read_i64(h->r, addr, &v);
+    return v;
+}
+
+static uint64_t read_u64(ph_heap *h, uint64_t addr)
+{
+    uint64_t v = 0;
+    ph_read_u64(h->r, addr, &v);
+    return v;
+}
+
+static uint64_t usable_fraction(uint64_t n)
+{
+    return (n << 1) / 3;
+}
+
+/* _PyDict_KeysSize */
+static uint64_t keys_size(ph_heap *h, uint64_t keys)
+{
+    const ph_layout *L = h->L;
+    if (L->dk_size != PH_NONE) {
+        uint64_t size = read_u64(h, keys + (uint64_t)L->dk_size);
+        if (size > MAX_CONTAINER_LEN)
+            return 0;
+        unsigned ix = size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffff ? 4 : 8;
+        return (uint64_t)L->dk_indices + ix * size + usable_fraction(size) * 24;
+    }
+    uint8_t b[3] = {0, 0, 0};
+    ph_read(h->r, keys + (uint64_t)L->dk_log2_size, &b[0], 1);
+    ph_read(h->r, keys + (uint64_t)L->dk_log2_index_bytes, &b[1], 1);
+    ph_read(h->r, keys + (uint64_t)L->dk_kind, &b[2], 1);
+    if (b[0] > 32 || b[1] > 35)
+        return 0;
+    return (uint64_t)L->dk_indices + (UINT64_C(1) << b[1]) +
+           usable_fraction(UINT64_C(1) << b[0]) * (b[2] == 0 ? 24 : 16);
+}
+
+static uint64_t dict_sizeof(ph_heap *h, uint64_t addr, const ph_type *t)
+{
+    const ph_layout *L = h->L;
+    uint64_t res = (uint64_t)t->basicsize;
+    uint64_t keys = read_u64(h, addr + (uint64_t)L->dict_ma_keys);
+    uint64_t values = read_u64(h, addr + (uint64_t)L->dict_ma_values);
+    if (!ph_ptr_ok(keys))
+        return res;
+    if (values) {
+        if (L->dk_size != PH_NONE) {
+            res += usable_fraction(read_u64(h, keys + (uint64_t)L->dk_size)) * 8;
+        } else {
+            bool embedded = false;
+            if (L->dictvalues_values > 0) { /* 3.13: values embedded in the object are not the dict's */
+                uint8_t hdr[4] = {0, 0, 0, 0};
+                ph_read(h->r, values, hdr, 4);
+                embedded = hdr[2];
+            }
+            if (!embedded)
+                res += (uint64_t)(read_i64(h, keys + (uint64_t)L->dk_nentries) +
+                                  read_i64(h, keys + (uint64_t)L->dk_usable)) * 8;
+        }
+    }
+    int64_t refcnt = read_i64(h, keys + (uint64_t)L->dk_refcnt);
+    if (refcnt == 1)
+        res += keys_size(h, keys);
+    return res;
+}
+
+static uint64_t str_sizeof(ph_heap *h, uint64_t addr)
+{
+    const ph_layout *L = h->L;
+    int64_t length = read_i64(h, addr + (uint64_t)L->str_length);
+    uint32_t state = 0;
+    ph_read_u32(h->r, addr + (uint64_t)L->str_state, &state);
+    if (length < 0 || (uint64_t)length > MAX_STR_LEN)
+        return (uint64_t)L->str_ascii_sizeof;
+    uint64_t kind = (state >> 2) & 7, len = (uint64_t)length;
+    bool compact = state & (1u << 5), ascii = state & (1u << 6);
+    uint64_t size, data;
+    if (compact && ascii) {
+        size = (uint64_t)L->str_ascii_sizeof + len + 1;
+        data = addr + (uint64_t)L->str_ascii_sizeof;
+    } else if (compact) {
+        size = (uint64_t)L->str_compact_sizeof + (len + 1) * kind;
+        data = addr + (uint64_t)L->str_compact_sizeof;
+    } else {
+        size = (uint64_t)L->str_unicode_sizeof;
+        data = read_u64(h, addr + (uint64_t)L->str_data);
+        if (data)
+            size += (len + 1) * kind;
+    }
+    if (L->str_wstr != PH_NONE) {
+        uint64_t wstr = read_u64(h, addr + (uint64_t)L->str_wstr);
+        if (wstr && wstr != data) {
+            uint64_t wlen = compact && ascii ? len : read_u64(h, addr + (uint64_t)L->str_wstr_length);
+            if (wlen < MAX_STR_LEN)
+                size += (wlen + 1) * 4;
+        }
+    }
+    if (!(compact && ascii)) {
+        uint64_t utf8 = read_u64(h, addr + (uint64_t)L->str_utf8);
+        if (utf8 && utf8 != data) {
+            uint64_t ulen = read_u64(h, addr + (uint64_t)L->str_utf8_length);
+            if (ulen < MAX_STR_LEN)
+                size += ulen + 1;
+        }
+    }
+    return size;
+}
+
+static uint64_t int_sizeof(ph_heap *h, uint64_t addr)
+{
+    const ph_layout *L = h->L;
+    uint64_t ndigits;
+    if (L->long_lv_tag != PH_NONE) {
+        ndigits = read_u64(h, addr + (uint64_t)L->long_lv_tag) >> 3;
+    } else {
+        int64_t n = read_i64(h, addr + 16);
+        ndigits = (uint64_t)(n < 0 ? -n : n);
+    }
+    if (ndigits > MAX_CONTAINER_LEN)
+        ndigits = 0;
+    if (L->minor >= 11 && ndigits == 0)
+        ndigits = 1;
+    return (uint64_t)L->long_digits + 4 * ndigits;
+}
+
+static uint64_t code_extra(ph_heap *h, uint64_t addr)
+{
+    const ph_layout *L = h->L;
+    uint64_t extra = read_u64(h, addr + (uint64_t)L->code_extra);
+    if (!ph_ptr_ok(extra))
+        return 0;
+    int64_t n = read_i64(h, extra + (uint64_t)L->code_co_extra_ce_size);
+    if (n < 1 || n > 4096)
+        return 0;
+    return (uint64_t)L->code_co_extra_ce_extras + 8 * (uint64_t)n;
+}
+
+static uint64_t code_sizeof(ph_heap *h, uint64_t addr, const ph_type *t)
+{
+    const ph_layout *L = h->L;
+    uint64_t res;
+    if (L->code_code_adaptive != PH_NONE) {
+        int64_t n = read_i64(h, addr + 16);
+        if (n < 0 || n > (1 << 26))
+            n = 0;
+        res = ((uint64_t)t->basicsize + (uint64_t)n * (uint64_t)t->itemsize + 7) & ~(uint64_t)7;
+    } else {
+        res = (uint64_t)t->basicsize;
+        uint64_t cell2arg = read_u64(h, addr + (uint64_t)L->code_cell2arg);
+        uint64_t cellvars = read_u64(h, addr + (uint64_t)L->code_cellvars);
+        if (cell2arg && ph_ptr_ok(cellvars)) {
+            int64_t n = read_i64(h, cellvars + 16);
+            if (n > 0 && n < (1 << 20))
+                res += (uint64_t)n * 8;
+        }
+    }
+    return res + code_extra(h, addr);
+}
+
+static uint64_t sizeof_of(ph_heap *h, uint64_t addr, const ph_type *t)
+{
+    const ph_layout *L = h->L;
+    switch (t->shape) {
+    case SHAPE_STR:
+        return str_sizeof(h, addr);
+    case SHAPE_INT:
+        return int_sizeof(h, addr);
+    case SHAPE_BYTEARRAY:
+        return (uint64_t)t->basicsize + read_u64(h, addr + (uint64_t)L->bytearray_alloc);
+    case SHAPE_LIST: {
+        int64_t alloc = read_i64(h, addr + (uint64_t)L->list_allocated);
+        return (uint64_t)t->basicsize + (alloc > 0 && (uint64_t)alloc < MAX_CONTAINER_LEN ? (uint64_t)alloc * 8 : 0);
+    }
+    case SHAPE_SET: {
+        uint64_t table = read_u64(h, addr + (uint64_t)L->set_table);
+        int64_t mask = read_i64(h, addr + (uint64_t)L->set_mask);
+        uint64_t res = (uint64_t)t->basicsize;
+        if (table != addr + (uint64_t)L->set_smalltable && mask >= 0 && (uint64_t)mask < MAX_CONTAINER_LEN)
+            res += ((uint64_t)mask + 1) * (uint64_t)L->setentry_sizeof;
+        return res;
+    }
+    case SHAPE_DICT:
+        return dict_sizeof(h, addr, t);
+    case SHAPE_TYPE: {
+        uint64_t flags = read_u64(h, addr + (uint64_t)L->tp_flags);
+        if (!(flags & TPFLAGS_HEAPTYPE))
+            return (uint64_t)L->type_sizeof;
+        uint64_t res = (uint64_t)L->heaptype_sizeof;
+        uint64_t keys = read_u64(h, addr + (uint64_t)L->ht_cached_keys);
+        if (ph_ptr_ok(keys))
+            res += keys_size(h, keys);
+        return res;
+    }
+    case SHAPE_MODULE: {
+        uint64_t res = (uint64_t)t->basicsize;
+        uint64_t def = read_u64(h, addr + (uint64_t)L->module_md_def);
+        if (ph_ptr_ok(def)) {
+            int64_t m = read_i64(h, def + (uint64_t)L->moduledef_m_size);
+            if (m > 0 && m < (1 << 30))
+                res += (uint64_t)m;
+        }
+        return res;
+    }
+    case SHAPE_CODE:
+        return code_sizeof(h, addr, t);
+    case SHAPE_FRAME:
+        if (L->frame_frame == PH_NONE) {
+            /* frame_sizeof: sizeof(PyFrameObject) + (extras - 1) pointers; ob_size is extras */
+            int64_t n = read_i64(h, addr + 16);
+            return (uint64_t)t->basicsize + (n > 1 && n < (1 << 24) ? (uint64_t)(n - 1) * 8 : 0);
+        }
+        /* fall through */
+    default: {
+        uint64_t res = (uint64_t)t->basicsize;
+        if (t->itemsize) {
+            int64_t n = read_i64(h, addr + 16);
+            if (n < 0)
+                n = -n;
+            if ((uint64_t)n < MAX_CONTAINER_LEN)
+                res += (uint64_t)n * (uint64_t)t->itemsize;
+        }
+        return res;
+    }
+    }
+}
+
+uint64_t ph_flat_size(ph_heap *h, uint64_t addr, const ph_type *t)
+{
+    const ph_layout *L = h->L;
+    uint64_t size = sizeof_of(h, addr, t);
+    if (L->preheader_size == 0) {
+        /* 3.8-3.10: a GC header when _PyObject_IS_GC: static types are not. */
+        bool gc = t->gc;
+        if (gc && t->shape == SHAPE_TYPE && !t->heap && !(read_u64(h, addr + (uint64_t)L->tp_flags) & TPFLAGS_HEAPTYPE))
+            gc = false;
+        if (gc && t->is_type_type && !(read_u64(h, addr + (uint64_t)L->tp_flags) & TPFLAGS_HEAPTYPE))
+            gc = false;
+        return size + (gc ? (uint64_t)L->gc_head_size : 0);
+    }
+    /* 3.11+: _PyType_PreHeaderSize(Py_TYPE(o)); 3.13 exempts static type objects. */
+    if (L->minor >= 13 && t->is_type_type && !(read_u64(h, addr + (uint64_t)L->tp_flags) & TPFLAGS_HEAPTYPE))
+        return size;
+    uint64_t pre = t->gc ? (uint64_t)L->gc_head_size : 0;
+    uint64_t managed = TPFLAGS_MANAGED_DICT | (L->managed_weakref != PH_NONE ? TPFLAGS_MANAGED_WEAKREF : 0);
+    if (t->flags & managed)
+        pre += (uint64_t)L->preheader_size;
+    return size + pre;
+}

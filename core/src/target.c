@@ -1,0 +1,296 @@
+/* The target runtime: which CPython it is, and where its roots and GC lists
+ * are.  Everything here follows pointers out of _PyRuntime, bounded. */
+#include "error.h"
+#include "heap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_INTERPRETERS 4096
+#define MAX_THREADS 100000
+#define MAX_FRAMES 1000000
+#define MAX_EXC_CHAIN 10000
+
+/* ---- version ------------------------------------------------------------- */
+
+static void version_from_hex(uint64_t hex, ph_version *v)
+{
+    v->major = (int)((hex >> 24) & 0xff);
+    v->minor = (int)((hex >> 16) & 0xff);
+    v->micro = (int)((hex >> 8) & 0xff);
+    snprintf(v->text, sizeof(v->text), "%d.%d.%d", v->major, v->minor, v->micro);
+}
+
+/* 3.8-3.10 have no version symbol: read sys.version through the candidate
+ * layout and accept the candidate if the text agrees with it. */
+static bool probe_sys_version(ph_reader *r, const ph_symbols *syms, int minor, ph_version *v)
+{
+    const ph_layout *L = ph_layout_get(3, minor);
+    if (!L || !syms->py_runtime)
+        return false;
+    ph_heap h;
+    memset(&h, 0, sizeof(h));
+    h.r = r;
+    h.L = L;
+    h.syms = *syms;
+    uint64_t interp, sysdict, s;
+    char text[128];
+    bool ok = ph_read_u64(r, syms->py_runtime + (uint64_t)L->runtime_interpreters_head, &interp) &&
+              ph_ptr_ok(interp) &&
+              ph_read_u64(r, interp + (uint64_t)L->interp_sysdict, &sysdict) &&
+              ph_ptr_ok(sysdict) && (s = ph_dict_get_str(&h, sysdict, "version")) &&
+              ph_str_read(&h, s, text, sizeof(text));
+    ph_types_free(&h);
+    int major, vminor, micro;
+    if (!ok || sscanf(text, "%d.%d.%d", &major, &vminor, &micro) != 3 || major != 3 ||
+        vminor != minor)
+        return false;
+    v->major = major;
+    v->minor = vminor;
+    v->micro = micro;
+    snprintf(v->text, sizeof(v->text), "%d.%d.%d", major, vminor, micro);
+    return true;
+}
+
+static ph_error *unsupported(const ph_version *v)
+{
+    return ph_error_new(PH_ERR_VERSION, 0,
+                        "CPython %d.%d is not supported: probe-heap supports CPython 3.8 to 3.13",
+                        v->major, v->minor);
+}
+
+ph_error *ph_detect_version(ph_reader *r, const ph_symbols *syms, ph_version *out)
+{
+    memset(out, 0, sizeof(*out));
+    uint64_t hex;
+    char cookie[8];
+    if (syms->py_version && ph_read_u64(r, syms->py_version, &hex) && (hex >> 24) == 3) {
+        version_from_hex(hex, out);
+        out->found_by = "Py_Version";
+    } else if (syms->py_runtime && ph_read(r, syms->py_runtime, cookie, 8) &&
+               memcmp(cookie, "xdebugpy", 8) == 0 && ph_read_u64(r, syms->py_runtime + 8, &hex)) {
+        version_from_hex(hex, out);
+        out->found_by = "_Py_DebugOffsets";
+    } else {
+        int order[4] = {syms->hint_major == 3 ? syms->hint_minor : 0, 8, 9, 10};
+        for (int i = 0; i < 4 && !out->major; i++)
+            if (order[i] >= 8 && order[i] <= 10 && probe_sys_version(r, syms, order[i], out))
+                out->found_by = "sys.version";
+    }
+    if (!out->major) {
+        if (syms->hint_major && (syms->hint_major != 3 || syms->hint_minor < 8)) {
+            ph_version hv = {.major = syms->hint_major, .minor = syms->hint_minor};
+            return unsupported(&hv);
+        }
+        if (!syms->py_runtime)
+            return ph_error_new(PH_ERR_NOT_PYTHON, 0,
+                                "this is not a CPython process: it has no _PyRuntime symbol");
+        return ph_error_new(PH_ERR_NOT_PYTHON, 0,
+                            "cannot tell which CPython version this is: memory at _PyRuntime "
+                            "is unreadable or not CPython 3.8 to 3.13");
+    }
+    if (out->major != 3 || out->minor < 8 || out->minor > 13)
+        return unsupported(out);
+    if (out->minor >= 13 && memcmp(cookie, "xdebugpy", 8) == 0) {
+        uint64_t ft = 0;
+        if (ph_read_u64(r, syms->py_runtime + 16, &ft) && ft) {
+            out->free_threaded = true;
+            return ph_error_new(PH_ERR_VERSION, 0,
+                                "free-threaded CPython %s is not supported yet", out->text);
+        }
+    }
+    return NULL;
+}
+
+/* ---- interpreters and threads -------------------------------------------- */
+
+static uint64_t first_interp(ph_heap *h)
+{
+    uint64_t interp = 0;
+    ph_read_u64(h->r, h->syms.py_runtime + (uint64_t)h->L->runtime_interpreters_head, &interp);
+    return interp;
+}
+
+uint64_t ph_static_builtin_dict(ph_heap *h, uint64_t type_addr)
+{
+    const ph_layout *L = h->L;
+    if (L->interp_types_builtins == PH_NONE || !h->interp_addr)
+        return 0;
+    uint64_t index;
+    if (!ph_read_u64(h->r, type_addr + (uint64_t)L->tp_subclasses, &index) || index == 0 ||
+        index > (uint64_t)L->static_builtin_max)
+        return 0;
+    uint64_t d = 0;
+    ph_read_u64(h->r,
+                h->interp_addr + (uint64_t)L->interp_types_builtins +
+                    (index - 1) * (uint64_t)L->static_builtin_state_size +
+                    (uint64_t)L->static_builtin_state_tp_dict,
+                &d);
+    return d;
+}
+
+static void visit_field(ph_heap *h, uint64_t base, int32_t off, ph_visit_fn *visit, void *payload)
+{
+    uint64_t p;
+    if (off != PH_NONE && ph_read_u64(h->r, base + (uint64_t)(int64_t)off, &p) && p)
+        visit(h, p, payload);
+}
+
+/* The references of one _PyInterpreterFrame (3.11+). */
+void ph_iframe_referents(ph_heap *h, uint64_t f, ph_visit_fn *visit, void *payload)
+{
+    const ph_layout *L = h->L;
+    visit_field(h, f, L->iframe_code, visit, payload);
+    visit_field(h, f, L->iframe_funcobj, visit, payload);
+    visit_field(h, f, L->iframe_globals, visit, payload);
+    visit_field(h, f, L->iframe_builtins, visit, payload);
+    visit_field(h, f, L->iframe_locals, visit, payload);
+    visit_field(h, f, L->iframe_frame_obj, visit, payload);
+    int8_t owner = 0;
+    int32_t stacktop = 0;
+    if (!ph_read(h->r, f + (uint64_t)L->iframe_owner, &owner, 1) ||
+        !ph_read(h->r, f + (uint64_t)L->iframe_stacktop, &stacktop, 4))
+        return;
+    if (owner == 3) /* FRAME_OWNED_BY_CSTACK: a shim with no locals */
+        return;
+    if (stacktop <= 0 || stacktop > (1 << 20))
+        return;
+    uint64_t items[256];
+    for (int32_t i = 0; i < stacktop; i += 256) {
+        int32_t n = stacktop - i < 256 ? stacktop - i : 256;
+        if (!ph_read(h->r, f + (uint64_t)L->iframe_localsplus + 8 * (uint64_t)i, items,
+                     (size_t)n * 8))
+            return;
+        for (int32_t j = 0; j < n; j++)
+            if (items[j])
+                visit(h, items[j], payload);
+    }
+}
+
+static void thread_roots(ph_heap *h, uint64_t ts, ph_visit_fn *visit, void *payload)
+{
+    const ph_layout *L = h->L;
+    visit_field(h, ts, L->tstate_dict, visit, payload);
+    visit_field(h, ts, L->tstate_async_exc, visit, payload);
+    visit_field(h, ts, L->tstate_context, visit, payload);
+    visit_field(h, ts, L->tstate_async_gen_firstiter, visit, payload);
+    visit_field(h, ts, L->tstate_async_gen_finalizer, visit, payload);
+    visit_field(h, ts, L->tstate_curexc_type, visit, payload);
+    visit_field(h, ts, L->tstate_curexc_value, visit, payload);
+    visit_field(h, ts, L->tstate_curexc_traceback, visit, payload);
+    visit_field(h, ts, L->tstate_current_exception, visit, payload);
+    /* The handled-exception stack: exc_state, then previous_item links. */
+    uint64_t item = ts + (uint64_t)L->tstate_exc_state;
+    for (int i = 0; i < MAX_EXC_CHAIN && ph_ptr_ok(item); i++) {
+        visit_field(h, item, L->err_exc_type, visit, payload);
+        visit_field(h, item, L->err_exc_value, visit, payload);
+        visit_field(h, item, L->err_exc_traceback, visit, payload);
+        if (!ph_read_u64(h->r, item + (uint64_t)L->err_previous_item, &item))
+            break;
+    }
+    if (L->tstate_frame != PH_NONE) {
+        visit_field(h, ts, L->tstate_frame, visit, payload);
+        return;
+    }
+    uint64_t f = 0;
+    if (L->tstate_cframe != PH_NONE) {
+        uint64_t cf;
+        if (!ph_read_u64(h->r, ts + (uint64_t)L->tstate_cframe, &cf) || !ph_ptr_ok(cf) ||
+            !ph_read_u64(h->r, cf + (uint64_t)L->cframe_current_frame, &f))
+            return;
+    } else if (!ph_read_u64(h->r, ts + (uint64_t)L->tstate_current_frame, &f)) {
+        return;
+    }
+    for (int i = 0; i < MAX_FRAMES && ph_ptr_ok(f); i++) {
+        ph_iframe_referents(h, f, visit, payload);
+        if (!ph_read_u64(h->r, f + (uint64_t)L->iframe_previous, &f))
+            break;
+    }
+}
+
+ph_error *ph_runtime_walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload)
+{
+    const ph_layout *L = h->L;
+    uint64_t interp = first_interp(h);
+    if (!ph_ptr_ok(interp))
+        return ph_error_new(PH_ERR_CORRUPT, h->syms.py_runtime,
+                            "the interpreter list in _PyRuntime is unreadable: the process "
+                            "has no live interpreter (finalized, or not started)");
+    h->interp_addr = interp;
+    h->interpreters = h->threads = 0;
+    for (int n = 0; n < MAX_INTERPRETERS && ph_ptr_ok(interp); n++) {
+        h->interpreters++;
+        visit_field(h, interp, L->interp_modules, visit, payload);
+        visit_field(h, interp, L->interp_sysdict, visit, payload);
+        visit_field(h, interp, L->interp_builtins, visit, payload);
+        visit_field(h, interp, L->interp_dict, visit, payload);
+        if (L->interp_types_builtins != PH_NONE) {
+            for (int32_t i = 0; i < L->static_builtin_max; i++) {
+                uint64_t st = interp + (uint64_t)L->interp_types_builtins +
+                              (uint64_t)i * (uint64_t)L->static_builtin_state_size;
+                visit_field(h, st, L->static_builtin_state_tp_dict, visit, payload);
+            }
+        }
+        uint64_t ts = 0;
+        ph_read_u64(h->r, interp + (uint64_t)L->interp_threads_head, &ts);
+        for (int t = 0; t < MAX_THREADS && ph_ptr_ok(ts); t++) {
+            h->threads++;
+            thread_roots(h, ts, visit, payload);
+            if (!ph_read_u64(h->r, ts + (uint64_t)L->tstate_next, &ts))
+                break;
+        }
+        if (!ph_read_u64(h->r, interp + (uint64_t)L->interp_next, &interp))
+            break;
+    }
+    return NULL;
+}
+
+/* Walks one GC list from its head, checking each link back. */
+static void walk_gc_list(ph_heap *h, uint64_t head, ph_visit_fn *visit, void *payload)
+{
+    const uint64_t mask = ~(uint64_t)3;
+    uint64_t prev = head, p;
+    if (!ph_read_u64(h->r, head, &p))
+        return;
+    p &= mask;
+    for (uint64_t n = 0; n < MAX_LIST_HOPS && p != head; n++) {
+        uint64_t gc[2];
+        if (!ph_ptr_ok(p) || !ph_read(h->r, p, gc, sizeof(gc)) || (gc[1] & mask) != prev) {
+            h->skipped++; /* a broken link: the rest of this list is lost */
+            return;
+        }
+        visit(h, p + (uint64_t)h->L->gc_head_size, payload);
+        prev = p;
+        p = gc[0] & mask;
+        if (h->interrupted)
+            return;
+    }
+}
+
+static void walk_gc_state(ph_heap *h, uint64_t gc, ph_visit_fn *visit, void *payload)
+{
+    const ph_layout *L = h->L;
+    int32_t collecting = 0;
+    if (ph_read(h->r, gc + (uint64_t)L->gc_collecting, &collecting, 4) && collecting)
+        h->gc_collecting = true;
+    for (int32_t g = 0; g < L->gc_num_generations; g++)
+        walk_gc_list(h, gc + (uint64_t)L->gc_generations + (uint64_t)g * (uint64_t)L->gc_generation_size,
+                     visit, payload);
+    walk_gc_list(h, gc + (uint64_t)L->gc_permanent_generation, visit, payload);
+}
+
+ph_error *ph_runtime_walk_gc(ph_heap *h, ph_visit_fn *visit, void *payload)
+{
+    const ph_layout *L = h->L;
+    if (L->runtime_gc != PH_NONE) {
+        walk_gc_state(h, h->syms.py_runtime + (uint64_t)L->runtime_gc, visit, payload);
+        return NULL;
+    }
+    uint64_t interp = first_interp(h);
+    for (int n = 0; n < MAX_INTERPRETERS && ph_ptr_ok(interp); n++) {
+        walk_gc_state(h, interp + (uint64_t)L->interp_gc, visit, payload);
+        if (!ph_read_u64(h->r, interp + (uint64_t)L->interp_next, &interp))
+            break;
+    }
+    return NULL;
+}

@@ -1,0 +1,475 @@
+/* _probeheap: the thin bridge between libprobeheap and gdb's Python.
+ *
+ * It mirrors the core's handles (Reader, Heap, Partition) and converts a
+ * ph_error into _probeheap.Error in exactly one function.  Nothing here
+ * knows about gdb: the Python package supplies gdb's memory reads and
+ * symbols. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "probeheap.h"
+
+static PyObject *Error;
+
+/* The one place where a core error becomes a Python exception. */
+static PyObject *raise_error(ph_error *err)
+{
+    PyObject *args = Py_BuildValue("(si)", err->message, (int)err->code);
+    if (args) {
+        PyErr_SetObject(Error, args);
+        Py_DECREF(args);
+    }
+    ph_error_free(err);
+    return NULL;
+}
+
+/* ---- Reader ------------------------------------------------------------------ */
+
+typedef struct {
+    PyObject_HEAD
+    ph_reader *r;
+    PyObject *fallback; /* callable(addr, len) -> bytes or None */
+} ReaderObject;
+
+static bool fallback_read(uint64_t addr, void *buf, size_t len, void *payload)
+{
+    ReaderObject *self = payload;
+    if (!self->fallback)
+        return false;
+    PyObject *exc_type, *exc_value, *exc_tb;
+    PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
+    PyObject *res = PyObject_CallFunction(self->fallback, "Kn", (unsigned long long)addr,
+                                          (Py_ssize_t)len);
+    bool ok = false;
+    if (res && PyBytes_Check(res) && (size_t)PyBytes_GET_SIZE(res) == len) {
+        memcpy(buf, PyBytes_AS_STRING(res), len);
+        ok = true;
+    }
+    Py_XDECREF(res);
+    PyErr_Clear();
+    PyErr_Restore(exc_type, exc_value, exc_tb);
+    return ok;
+}
+
+static int Reader_init(ReaderObject *self, PyObject *args, PyObject *kw)
+{
+    if (!PyArg_ParseTuple(args, ""))
+        return -1;
+    ph_error *err = ph_reader_new(&self->r);
+    if (err) {
+        raise_error(err);
+        return -1;
+    }
+    return 0;
+}
+
+static void Reader_dealloc(ReaderObject *self)
+{
+    ph_reader_free(self->r);
+    Py_XDECREF(self->fallback);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *Reader_open_core(ReaderObject *self, PyObject *args)
+{
+    const char *path;
+    if (!PyArg_ParseTuple(args, "s", &path))
+        return NULL;
+    ph_error *err = ph_reader_open_core(self->r, path);
+    if (err)
+        return raise_error(err);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Reader_open_pid(ReaderObject *self, PyObject *args)
+{
+    int pid;
+    if (!PyArg_ParseTuple(args, "i", &pid))
+        return NULL;
+    ph_error *err = ph_reader_open_pid(self->r, pid);
+    if (err)
+        return raise_error(err);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Reader_set_fallback(ReaderObject *self, PyObject *args)
+{
+    PyObject *fn;
+    if (!PyArg_ParseTuple(args, "O", &fn))
+        return NULL;
+    Py_XDECREF(self->fallback);
+    self->fallback = fn == Py_None ? NULL : (Py_INCREF(fn), fn);
+    ph_reader_set_fallback(self->r, fallback_read, self);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Reader_read(ReaderObject *self, PyObject *args)
+{
+    unsigned long long addr;
+    Py_ssize_t len;
+    if (!PyArg_ParseTuple(args, "Kn", &addr, &len))
+        return NULL;
+    if (len < 0 || len > (1 << 24)) {
+        PyErr_SetString(PyExc_ValueError, "length out of range");
+        return NULL;
+    }
+    PyObject *b = PyBytes_FromStringAndSize(NULL, len);
+    if (!b)
+        return NULL;
+    if (!ph_read(self->r, addr, PyBytes_AS_STRING(b), (size_t)len)) {
+        Py_DECREF(b);
+        Py_RETURN_NONE;
+    }
+    return b;
+}
+
+static PyMethodDef Reader_methods[] = {
+    {"open_core", (PyCFunction)Reader_open_core, METH_VARARGS, "Add the PT_LOAD segments of a core file."},
+    {"open_pid", (PyCFunction)Reader_open_pid, METH_VARARGS, "Add the mappings of a live process."},
+    {"set_fallback", (PyCFunction)Reader_set_fallback, METH_VARARGS,
+     "Callable(addr, len) -> bytes or None, for memory no segment covers."},
+    {"read", (PyCFunction)Reader_read, METH_VARARGS, "Read bytes, or None when unreadable."},
+    {NULL},
+};
+
+static PyTypeObject ReaderType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_probeheap.Reader",
+    .tp_basicsize = sizeof(ReaderObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Reader_init,
+    .tp_dealloc = (destructor)Reader_dealloc,
+    .tp_methods = Reader_methods,
+    .tp_doc = "Target memory: core file or live process segments, with a page cache.",
+};
+
+/* ---- symbols ------------------------------------------------------------------- */
+
+static int get_u64(PyObject *d, const char *key, uint64_t *out)
+{
+    PyObject *v = PyDict_GetItemString(d, key);
+    if (!v || v == Py_None)
+        return 0;
+    unsigned long long x = PyLong_AsUnsignedLongLongMask(v);
+    if (PyErr_Occurred())
+        return -1;
+    *out = x;
+    return 0;
+}
+
+static int parse_symbols(PyObject *d, ph_symbols *s)
+{
+    memset(s, 0, sizeof(*s));
+    uint64_t hm = 0, hn = 0;
+    if (!PyDict_Check(d)) {
+        PyErr_SetString(PyExc_TypeError, "symbols must be a dict");
+        return -1;
+    }
+    if (get_u64(d, "_PyRuntime", &s->py_runtime) || get_u64(d, "Py_Version", &s->py_version) ||
+        get_u64(d, "PyType_Type", &s->type_type) || get_u64(d, "_PySet_Dummy", &s->set_dummy) ||
+        get_u64(d, "hint_major", &hm) || get_u64(d, "hint_minor", &hn))
+        return -1;
+    s->hint_major = (int)hm;
+    s->hint_minor = (int)hn;
+    return 0;
+}
+
+static PyObject *version_dict(const ph_version *v)
+{
+    return Py_BuildValue("{s:s,s:i,s:i,s:i,s:s,s:O,s:O}", "version", v->text, "major", v->major,
+                         "minor", v->minor, "micro", v->micro, "found_by",
+                         v->found_by ? v->found_by : "", "debug",
+                         v->debug_build ? Py_True : Py_False, "free_threaded",
+                         v->free_threaded ? Py_True : Py_False);
+}
+
+static PyObject *mod_detect_version(PyObject *mod, PyObject *args)
+{
+    ReaderObject *reader;
+    PyObject *syms;
+    if (!PyArg_ParseTuple(args, "O!O", &ReaderType, &reader, &syms))
+        return NULL;
+    ph_symbols s;
+    if (parse_symbols(syms, &s))
+        return NULL;
+    ph_version v;
+    ph_error *err = ph_detect_version(reader->r, &s, &v);
+    if (err)
+        return raise_error(err);
+    return version_dict(&v);
+}
+
+/* ---- Partition ------------------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    ph_partition *p;
+    PyObject *heap; /* keeps the strings alive */
+} PartitionObject;
+
+static void Partition_dealloc(PartitionObject *self)
+{
+    ph_partition_free(self->p);
+    Py_XDECREF(self->heap);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *Partition_rows(PartitionObject *self, PyObject *unused)
+{
+    PyObject *list = PyList_New((Py_ssize_t)self->p->nrows);
+    if (!list)
+        return NULL;
+    for (size_t i = 0; i < self->p->nrows; i++) {
+        const ph_row *r = &self->p->rows[i];
+        PyObject *t = Py_BuildValue("(ssKKO)", r->kind, r->type, (unsigned long long)r->count,
+                                    (unsigned long long)r->size, r->estimate ? Py_True : Py_False);
+        if (!t) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, t);
+    }
+    return list;
+}
+
+static PyObject *Partition_text(PartitionObject *self, PyObject *args)
+{
+    const char *header;
+    Py_ssize_t first, n;
+    if (!PyArg_ParseTuple(args, "snn", &header, &first, &n))
+        return NULL;
+    if (first < 0 || n < 0) {
+        PyErr_SetString(PyExc_ValueError, "negative row");
+        return NULL;
+    }
+    char *text = ph_format_partition(self->p, header, (size_t)first, (size_t)n);
+    if (!text)
+        return PyErr_NoMemory();
+    PyObject *s = PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "replace");
+    free(text);
+    return s;
+}
+
+static PyObject *Partition_get_count(PartitionObject *self, void *c)
+{
+    return PyLong_FromUnsignedLongLong(self->p->count);
+}
+
+static PyObject *Partition_get_size(PartitionObject *self, void *c)
+{
+    return PyLong_FromUnsignedLongLong(self->p->size);
+}
+
+static PyObject *Partition_get_nrows(PartitionObject *self, void *c)
+{
+    return PyLong_FromSize_t(self->p->nrows);
+}
+
+static PyGetSetDef Partition_getset[] = {
+    {"count", (getter)Partition_get_count, NULL, "objects in all rows", NULL},
+    {"size", (getter)Partition_get_size, NULL, "bytes in all rows", NULL},
+    {"nrows", (getter)Partition_get_nrows, NULL, "number of rows", NULL},
+    {NULL},
+};
+
+static PyMethodDef Partition_methods[] = {
+    {"rows", (PyCFunction)Partition_rows, METH_NOARGS, "[(kind, type, count, size, estimate)]"},
+    {"text", (PyCFunction)Partition_text, METH_VARARGS, "text(header, first, n): heapy's table"},
+    {NULL},
+};
+
+static PyTypeObject PartitionType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_probeheap.Partition",
+    .tp_basicsize = sizeof(PartitionObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_dealloc = (destructor)Partition_dealloc,
+    .tp_methods = Partition_methods,
+    .tp_getset = Partition_getset,
+};
+
+/* ---- Heap --------------------------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    ph_heap *h;
+    PyObject *reader; /* the heap reads through it */
+} HeapObject;
+
+static void Heap_dealloc(HeapObject *self)
+{
+    ph_heap_free(self->h);
+    Py_XDECREF(self->reader);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *Heap_info(HeapObject *self, PyObject *unused)
+{
+    ph_heap_info i;
+    ph_heap_info_get(self->h, &i);
+    PyObject *v = version_dict(&i.version);
+    if (!v)
+        return NULL;
+    PyObject *d = Py_BuildValue(
+        "{s:N,s:s,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:O,s:d,s:K}", "python", v, "layout", i.layout,
+        "interpreters", (unsigned long long)i.interpreters, "threads",
+        (unsigned long long)i.threads, "objects", (unsigned long long)i.objects, "bytes",
+        (unsigned long long)i.bytes, "skipped", (unsigned long long)i.skipped, "garbage_objects",
+        (unsigned long long)i.garbage_objects, "garbage_bytes", (unsigned long long)i.garbage_bytes,
+        "estimated_objects", (unsigned long long)i.estimated_objects, "gc_collecting",
+        i.gc_collecting ? Py_True : Py_False, "walk_seconds", i.walk_seconds, "bytes_read",
+        (unsigned long long)i.bytes_read);
+    return d;
+}
+
+static PyObject *Heap_partition(HeapObject *self, PyObject *args)
+{
+    const char *by = "kind";
+    if (!PyArg_ParseTuple(args, "|s", &by))
+        return NULL;
+    ph_partition_by b;
+    if (strcmp(by, "kind") == 0)
+        b = PH_BY_KIND;
+    else if (strcmp(by, "type") == 0)
+        b = PH_BY_TYPE;
+    else {
+        PyErr_Format(PyExc_ValueError, "cannot partition by %s", by);
+        return NULL;
+    }
+    PartitionObject *p = PyObject_New(PartitionObject, &PartitionType);
+    if (!p)
+        return NULL;
+    p->p = NULL;
+    p->heap = NULL;
+    ph_error *err = ph_partition_new(self->h, b, &p->p);
+    if (err) {
+        Py_DECREF(p);
+        return raise_error(err);
+    }
+    Py_INCREF(self);
+    p->heap = (PyObject *)self;
+    return (PyObject *)p;
+}
+
+static PyMethodDef Heap_methods[] = {
+    {"info", (PyCFunction)Heap_info, METH_NOARGS, "What the walk found, as a dict."},
+    {"partition", (PyCFunction)Heap_partition, METH_VARARGS, "partition(by='kind'|'type')"},
+    {NULL},
+};
+
+static PyTypeObject HeapType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_probeheap.Heap",
+    .tp_basicsize = sizeof(HeapObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_dealloc = (destructor)Heap_dealloc,
+    .tp_methods = Heap_methods,
+};
+
+typedef struct {
+    PyObject *progress;
+} build_payload;
+
+static bool build_interrupt(uint64_t objects, uint64_t bytes_read, void *payload)
+{
+    build_payload *bp = payload;
+    if (PyErr_CheckSignals() < 0)
+        return true;
+    if (bp->progress) {
+        PyObject *res = PyObject_CallFunction(bp->progress, "KK", (unsigned long long)objects,
+                                              (unsigned long long)bytes_read);
+        if (!res)
+            return true;
+        bool stop = PyObject_IsTrue(res) == 1;
+        Py_DECREF(res);
+        return stop;
+    }
+    return false;
+}
+
+static PyObject *mod_build(PyObject *mod, PyObject *args)
+{
+    ReaderObject *reader;
+    PyObject *syms, *progress = Py_None;
+    if (!PyArg_ParseTuple(args, "O!O|O", &ReaderType, &reader, &syms, &progress))
+        return NULL;
+    ph_symbols s;
+    if (parse_symbols(syms, &s))
+        return NULL;
+    build_payload bp = {progress == Py_None ? NULL : progress};
+    ph_build_options opts = {build_interrupt, &bp};
+    ph_heap *h;
+    ph_error *err = ph_heap_build(reader->r, &s, &opts, &h);
+    if (err) {
+        if (err->code == PH_ERR_INTERRUPTED && PyErr_Occurred()) {
+            ph_error_free(err);
+            return NULL; /* the KeyboardInterrupt (or the callback's error) */
+        }
+        PyErr_Clear();
+        return raise_error(err);
+    }
+    HeapObject *obj = PyObject_New(HeapObject, &HeapType);
+    if (!obj) {
+        ph_heap_free(h);
+        return NULL;
+    }
+    obj->h = h;
+    Py_INCREF(reader);
+    obj->reader = (PyObject *)reader;
+    return (PyObject *)obj;
+}
+
+static ph_error *collect_file(uint64_t start, uint64_t end, uint64_t off, const char *path,
+                              bool is_exe, void *payload)
+{
+    PyObject *t = Py_BuildValue("(KKKsO)", (unsigned long long)start, (unsigned long long)end,
+                                (unsigned long long)off, path, is_exe ? Py_True : Py_False);
+    if (!t || PyList_Append((PyObject *)payload, t) < 0) {
+        Py_XDECREF(t);
+        PyErr_Clear();
+        return NULL;
+    }
+    Py_DECREF(t);
+    return NULL;
+}
+
+static PyObject *mod_core_mapped_files(PyObject *mod, PyObject *args)
+{
+    const char *path;
+    if (!PyArg_ParseTuple(args, "s", &path))
+        return NULL;
+    PyObject *list = PyList_New(0);
+    if (!list)
+        return NULL;
+    ph_error *err = ph_core_mapped_files(path, collect_file, list);
+    if (err) {
+        Py_DECREF(list);
+        return raise_error(err);
+    }
+    return list;
+}
+
+static PyMethodDef module_methods[] = {
+    {"build", mod_build, METH_VARARGS, "build(reader, symbols, progress=None) -> Heap"},
+    {"detect_version", mod_detect_version, METH_VARARGS, "detect_version(reader, symbols) -> dict"},
+    {"core_mapped_files", mod_core_mapped_files, METH_VARARGS,
+     "core_mapped_files(path) -> [(start, end, offset, path, is_exe)]"},
+    {NULL},
+};
+
+static struct PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT, "_probeheap", "libprobeheap bridge", -1, module_methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__probeheap(void)
+{
+    if (PyType_Ready(&ReaderType) < 0 || PyType_Ready(&HeapType) < 0 ||
+        PyType_Ready(&PartitionType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&moduledef);
+    if (!m)
+        return NULL;
+    Error = PyErr_NewException("_probeheap.Error", NULL, NULL);
+    Py_INCREF(&ReaderType);
+    PyModule_AddObject(m, "Reader", (PyObject *)&ReaderType);
+    PyModule_AddObject(m, "Error", Error);
+    return m;
+}

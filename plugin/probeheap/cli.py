@@ -1,0 +1,247 @@
+"""bin/probe-heap's half inside gdb: loads the process or core, runs one
+subcommand, prints its output and exits with a status.
+
+bin/probe-heap passes the arguments in PROBE_HEAP_ARG_0.. (PROBE_HEAP_ARGC),
+and file descriptors for the results in PROBE_HEAP_OUT_FD / PROBE_HEAP_ERR_FD:
+gdb's own chatter goes elsewhere, so --json output is only the document."""
+
+import os
+import re
+import struct
+import sys
+
+import gdb
+
+import _probeheap
+
+from . import commands, target
+
+USAGE = ("usage: probe-heap [--pid PID | --core CORE [--exe EXE]] [--sysroot DIR] "
+         "[--debug-file-directory DIR] [--json] SUBCOMMAND [ARGS]")
+
+
+class CliError(Exception):
+    pass
+
+
+def _args():
+    n = int(os.environ.get("PROBE_HEAP_ARGC", "0"))
+    return [os.environ.get("PROBE_HEAP_ARG_%d" % i, "") for i in range(n)]
+
+
+def parse(argv):
+    opts = {"json": False}
+    rest = list(argv)
+    valued = {"--pid": "pid", "--core": "core", "--exe": "exe", "--sysroot": "sysroot",
+              "--debug-file-directory": "debugdir"}
+    while rest and rest[0].startswith("-"):
+        a = rest.pop(0)
+        if a == "--json":
+            opts["json"] = True
+        elif a in ("-h", "--help"):
+            opts["help"] = True
+        elif a.split("=", 1)[0] in valued:
+            if "=" in a:
+                k, v = a.split("=", 1)
+            else:
+                if not rest:
+                    raise CliError("%s needs a value" % a)
+                k, v = a, rest.pop(0)
+            opts[valued[k]] = v
+        else:
+            raise CliError("unknown option %s (%s)" % (a, USAGE))
+    if "--json" in rest:
+        rest.remove("--json")
+        opts["json"] = True
+    opts["command"] = rest
+    return opts
+
+
+def _elf_build_id(data_at, phoff_base):
+    """The GNU build-id of an ELF image, read through data_at(offset, n)."""
+    eh = data_at(0, 64)
+    if not eh or eh[:4] != b"\x7fELF" or eh[4] != 2:
+        return None
+    phoff, = struct.unpack_from("<Q", eh, 32)
+    phentsize, phnum = struct.unpack_from("<HH", eh, 54)
+    if phentsize != 56 or phnum > 128:
+        return None
+    ph = data_at(phoff, phentsize * phnum)
+    if not ph:
+        return None
+    for i in range(phnum):
+        p_type, _, p_offset, p_vaddr, _, p_filesz = struct.unpack_from("<IIQQQQ", ph, i * 56)
+        if p_type != 4 or p_filesz > 65536:  # PT_NOTE
+            continue
+        notes = data_at(phoff_base(p_offset, p_vaddr), p_filesz)
+        off = 0
+        while notes and off + 12 <= len(notes):
+            namesz, descsz, ntype = struct.unpack_from("<III", notes, off)
+            name_at = off + 12
+            desc_at = name_at + ((namesz + 3) & ~3)
+            if ntype == 3 and notes[name_at:name_at + 3] == b"GNU":
+                return notes[desc_at:desc_at + descsz]
+            off = desc_at + ((descsz + 3) & ~3)
+    return None
+
+
+def _file_build_id(path):
+    try:
+        with open(path, "rb") as f:
+            def at(off, n):
+                f.seek(off)
+                return f.read(n)
+            return _elf_build_id(at, lambda off, vaddr: off)
+    except OSError:
+        return None
+
+
+def _core_build_id(core, start):
+    """The build-id of the ELF image mapped at start in the core's memory."""
+    reader = _probeheap.Reader()
+    try:
+        reader.open_core(core)
+    except _probeheap.Error:
+        return None
+    # The first page (ELF header, program headers, notes) is in every core.
+    return _elf_build_id(lambda off, n: reader.read(start + off, n), lambda off, vaddr: off)
+
+
+def _executable_of(core, sysroot):
+    """(path in the core, build-id in the core) of the core's executable."""
+    try:
+        files = _probeheap.core_mapped_files(core)
+    except _probeheap.Error as e:
+        raise CliError(e.args[0])
+    for start, _end, offset, path, is_exe in files:
+        if is_exe and offset == 0:
+            return path, _core_build_id(core, start)
+    for start, _end, offset, path, is_exe in files:
+        if is_exe:
+            return path, None
+    return None, None
+
+
+def load_core(opts):
+    core = opts["core"]
+    if not os.path.exists(core):
+        raise CliError("no such core file: %s" % core)
+    if not os.access(core, os.R_OK):
+        raise CliError("cannot read the core file %s: permission denied" % core)
+    # Checks the core itself first, so a bad file gets the core's own sentence.
+    try:
+        _probeheap.Reader().open_core(core)
+    except _probeheap.Error as e:
+        raise CliError(e.args[0])
+    sysroot = opts.get("sysroot")
+    in_core, core_id = _executable_of(core, sysroot)
+    exe = opts.get("exe")
+    if not exe:
+        if not in_core:
+            raise CliError("cannot tell which executable produced %s; pass it with --exe" % core)
+        exe = os.path.join(sysroot, in_core.lstrip("/")) if sysroot else in_core
+        if not os.path.exists(exe):
+            raise CliError("cannot find the executable %s of this core; pass --exe PATH, or "
+                           "--sysroot DIR if it lives under another root" % exe)
+    elif not os.path.exists(exe):
+        raise CliError("no such executable: %s" % exe)
+    if core_id is not None:
+        exe_id = _file_build_id(exe)
+        if exe_id is not None and exe_id != core_id:
+            raise CliError("the executable %s does not match the core %s (the core was made by "
+                           "%s, a different build)" % (exe, core, in_core))
+    if sysroot:
+        gdb.execute("set sysroot %s" % sysroot, to_string=True)
+    try:
+        gdb.execute("file %s" % _quote(exe), to_string=True)
+        gdb.execute("core-file %s" % _quote(core), to_string=True)
+    except gdb.error as e:
+        raise CliError("gdb cannot load %s with %s: %s" % (core, exe, _first_line(str(e))))
+
+
+def attach(opts):
+    pid_text = opts["pid"]
+    if not re.fullmatch(r"\d+", pid_text):
+        raise CliError("--pid needs a process id, not %r" % pid_text)
+    pid = int(pid_text)
+    if not os.path.exists("/proc/%d" % pid):
+        raise CliError("there is no process with pid %d" % pid)
+    if opts.get("sysroot"):
+        gdb.execute("set sysroot %s" % opts["sysroot"], to_string=True)
+    try:
+        gdb.execute("attach %d" % pid, to_string=True)
+    except gdb.error as e:
+        msg = str(e)
+        if "ptrace" in msg or "not permitted" in msg.lower():
+            raise CliError("cannot attach to process %d: ptrace was refused (another debugger "
+                           "holds it, or see /proc/sys/kernel/yama/ptrace_scope and run as its "
+                           "user or root)" % pid)
+        raise CliError("cannot attach to process %d: %s" % (pid, _first_line(msg)))
+    if gdb.selected_inferior().pid != pid:
+        raise CliError("cannot attach to process %d" % pid)
+
+
+def _quote(path):
+    """A file name as gdb's file/core-file commands read it: blanks escaped."""
+    return re.sub(r'([\\\s"\'])', r'\\\1', path)
+
+
+def _first_line(text):
+    return text.strip().splitlines()[0].rstrip(".") if text.strip() else "unknown error"
+
+
+def _write(fd_env, text):
+    fd = int(os.environ.get(fd_env, "1" if fd_env.endswith("OUT_FD") else "2"))
+    data = text.encode("utf-8", "replace")
+    while data:
+        n = os.write(fd, data)
+        data = data[n:]
+
+
+def run():
+    opts = parse(_args())
+    if opts.get("help") or not opts["command"]:
+        return USAGE + "\n\nsubcommands: " + ", ".join(commands.SUBCOMMANDS) + "\n", 0 if opts.get("help") else 2
+    if opts["command"][0] == "more":
+        raise CliError("'more' pages a table inside gdb; on the command line use partition --all")
+    if "pid" in opts and "core" in opts:
+        raise CliError("give --pid or --core, not both")
+    if "debugdir" in opts:
+        gdb.execute("set debug-file-directory %s" % opts["debugdir"], to_string=True)
+    if "core" in opts:
+        load_core(opts)
+    elif "pid" in opts:
+        attach(opts)
+    else:
+        raise CliError("say which process or core to analyse: --pid PID or --core CORE")
+    text = commands.dispatch(opts["command"], as_json=opts["json"])
+    return text if text.endswith("\n") else text + "\n", 0
+
+
+def main():
+    status = 1
+    try:
+        out, status = run()
+        _write("PROBE_HEAP_OUT_FD", out)
+    except (CliError, commands.UsageError, target.TargetError, _probeheap.Error) as e:
+        _write("PROBE_HEAP_ERR_FD", "probe-heap: %s\n" % commands.error_sentence(e))
+        status = 1
+    except KeyboardInterrupt:
+        _write("PROBE_HEAP_ERR_FD", "probe-heap: interrupted\n")
+        status = 130
+    except Exception as e:  # never a traceback: one sentence, and the detail for a bug report
+        _write("PROBE_HEAP_ERR_FD", "probe-heap: internal error: %s: %s (please report it)\n"
+               % (type(e).__name__, _first_line(str(e)) or "no message"))
+        status = 3
+    finally:
+        try:
+            if gdb.selected_inferior().pid > 0 and target.core_file() is None:
+                gdb.execute("detach", to_string=True)
+        except Exception:
+            pass
+        sys.stdout.flush()
+        status_file = os.environ.get("PROBE_HEAP_STATUS_FILE")
+        if status_file:
+            with open(status_file, "w") as f:
+                f.write("%d\n" % status)
+        os._exit(status)

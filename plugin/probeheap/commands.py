@@ -1,0 +1,203 @@
+"""The probe-heap commands: one prefix command and its subcommands, shared
+by gdb (probe-heap ...) and the command line (bin/probe-heap)."""
+
+import json
+import shlex
+
+import gdb
+
+import _probeheap
+
+from . import state, target
+
+PAGE = 10
+
+# The last column's title, as heapy names it for each partition.
+HEADERS = {
+    "kind": "Kind (class / dict of class)",
+    "type": "Type",
+}
+
+
+class UsageError(Exception):
+    pass
+
+
+def _options(argv, flags, valued):
+    """Tiny option parser: returns (options dict, positional args)."""
+    opts, rest = {}, []
+    it = iter(argv)
+    for a in it:
+        if a in flags:
+            opts[a] = True
+        elif a in valued:
+            try:
+                opts[a] = next(it)
+            except StopIteration:
+                raise UsageError("%s needs a value" % a)
+        elif a.startswith("--") and "=" in a and a.split("=", 1)[0] in valued:
+            k, v = a.split("=", 1)
+            opts[k] = v
+        elif a.startswith("-") and a != "-":
+            raise UsageError("unknown option %s" % a)
+        else:
+            rest.append(a)
+    return opts, rest
+
+
+def _python(info):
+    return {"version": info["python"]["version"], "layout": info["layout"]}
+
+
+class Table:
+    """A partition being shown page by page."""
+
+    def __init__(self, part, by, header):
+        self.part, self.by, self.header, self.next = part, by, header, 0
+
+    def page(self, n=PAGE):
+        text = self.part.text(self.header, self.next, n)
+        self.next = min(self.next + n, self.part.nrows)
+        return text
+
+
+def cmd_partition(argv, as_json):
+    opts, rest = _options(argv, {"--all", "--json"}, {"--by"})
+    if rest:
+        raise UsageError("partition takes no arguments, only --by and --all")
+    by = opts.get("--by", "kind")
+    if by not in HEADERS:
+        raise UsageError("cannot partition by %s: choose one of %s" % (by, ", ".join(HEADERS)))
+    as_json = as_json or opts.get("--json", False)
+    h = state.heap(quiet=as_json)
+    part = h.partition(by)
+    if as_json:
+        rows = [{"kind": k, "type": t, "count": c, "size": s, "estimate": e}
+                for k, t, c, s, e in part.rows()]
+        return json.dumps({"python": _python(h.info()), "count": part.count, "size": part.size,
+                           "by": by, "rows": rows})
+    table = Table(part, by, HEADERS[by])
+    state.remember_table(table)
+    return table.page(part.nrows if opts.get("--all") else PAGE)
+
+
+def cmd_more(argv, as_json):
+    if argv:
+        raise UsageError("more takes no arguments")
+    table = state.last_table()
+    if table is None:
+        raise UsageError("there is no table to continue: run 'probe-heap partition' first")
+    if table.next >= table.part.nrows:
+        return "<no more rows>\n"
+    return table.page()
+
+
+def cmd_info(argv, as_json):
+    opts, rest = _options(argv, {"--json"}, set())
+    if rest:
+        raise UsageError("info takes no arguments")
+    h = state.heap(quiet=as_json)
+    i = h.info()
+    if as_json or opts.get("--json"):
+        out = dict(i)
+        out["python"] = dict(i["python"], layout=i["layout"])
+        return json.dumps(out)
+    py = i["python"]
+    build = "free-threaded" if py["free_threaded"] else "debug" if py["debug"] else "release"
+    lines = [
+        ("Python", "CPython %s, %s build (version from %s)" % (py["version"], build, py["found_by"])),
+        ("Layout", "%s (CPython %d.%d)" % (i["layout"], py["major"], py["minor"])),
+        ("Interpreters", "%d" % i["interpreters"]),
+        ("Threads", "%d" % i["threads"]),
+        ("Objects", "%d objects, %d bytes" % (i["objects"], i["bytes"])),
+        ("Estimated sizes", "%d objects of extension types sized from their basicsize" %
+         i["estimated_objects"]),
+        ("Skipped", "%d references skipped as corrupt" % i["skipped"]),
+        ("Cyclic garbage", "%d objects, %d bytes awaiting collection" %
+         (i["garbage_objects"], i["garbage_bytes"])),
+        ("Walk", "%.3f s, %.1f MB read" % (i["walk_seconds"], i["bytes_read"] / 1e6)),
+    ]
+    if i["gc_collecting"]:
+        lines.append(("Warning", "stopped during a garbage collection: the walk may be partial"))
+    width = max(len(k) for k, _ in lines) + 2
+    return "".join("%-*s%s\n" % (width, k + ":", v) for k, v in lines)
+
+
+SUBCOMMANDS = {
+    "partition": cmd_partition,
+    "more": cmd_more,
+    "info": cmd_info,
+}
+
+
+def dispatch(argv, as_json=False):
+    """Runs a subcommand; returns its output text.  Raises UsageError,
+    target.TargetError or _probeheap.Error with one sentence."""
+    if not argv:
+        raise UsageError("which subcommand? one of: %s" % ", ".join(SUBCOMMANDS))
+    fn = SUBCOMMANDS.get(argv[0])
+    if fn is None:
+        raise UsageError("unknown subcommand %r: choose one of %s" % (argv[0], ", ".join(SUBCOMMANDS)))
+    return fn(argv[1:], as_json)
+
+
+def error_sentence(exc):
+    """The one sentence a user sees for an error."""
+    if isinstance(exc, _probeheap.Error):
+        return exc.args[0]
+    return str(exc)
+
+
+class _Sub(gdb.Command):
+    def __init__(self, name, doc):
+        self.__doc__ = doc
+        self.sub = name
+        super().__init__("probe-heap " + name, gdb.COMMAND_DATA)
+
+    def invoke(self, arg, from_tty):
+        self.dont_repeat()
+        try:
+            text = dispatch([self.sub] + shlex.split(arg))
+        except (UsageError, target.TargetError, _probeheap.Error, ValueError) as e:
+            raise gdb.GdbError("probe-heap: " + error_sentence(e))
+        except KeyboardInterrupt:
+            raise gdb.GdbError("probe-heap: interrupted; nothing was kept")
+        gdb.write(text if text.endswith("\n") else text + "\n")
+
+
+class ProbeHeap(gdb.Command):
+    """Where the memory of a CPython process went, from outside the process.
+
+probe-heap partition [--by kind|type] [--all]   heapy's partition table
+probe-heap more                                 the next rows of the last table
+probe-heap info                                 version, layout, threads, objects, walk time
+
+Works on a live process (gdb -p PID) or a core file (gdb PYTHON CORE) of
+CPython 3.8 to 3.13, with or without debug symbols.  Nothing runs in the
+target.  Add --json to partition or info for one JSON document."""
+
+    def __init__(self):
+        super().__init__("probe-heap", gdb.COMMAND_DATA, prefix=True)
+
+    def invoke(self, arg, from_tty):
+        if arg.strip():
+            raise gdb.GdbError("probe-heap: unknown subcommand %r; see 'help probe-heap'" % arg.split()[0])
+        gdb.write(self.__doc__ + "\n")
+
+
+def register():
+    ProbeHeap()
+    _Sub("partition", """Heapy's partition table of the heap.
+
+Usage: probe-heap partition [--by kind|type] [--all] [--json]
+
+--by kind (default) groups objects by class, and dicts by the class of the
+object whose __dict__ they are ("dict of __main__.Node"); --by type groups by
+type only.  Ten rows are shown; 'probe-heap more' shows the next ten, --all
+shows every row.  --json prints one JSON document with every row.""")
+    _Sub("more", """The next rows of the last partition table.""")
+    _Sub("info", """What probe-heap found: CPython version and build, where the layout came
+from, interpreters, threads, objects and bytes, references skipped as
+corrupt, cyclic garbage awaiting collection, and the walk time.
+
+Usage: probe-heap info [--json]""")

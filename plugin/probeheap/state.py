@@ -1,0 +1,77 @@
+"""The index is built once per stop and reused until the target changes:
+the inferior runs, exits, or another inferior or core is selected."""
+
+import os
+import sys
+import time
+
+import gdb
+
+import _probeheap
+
+from . import target
+
+_cache = {"key": None, "heap": None, "last": None}
+
+
+def invalidate(*_args):
+    _cache["key"] = None
+    _cache["heap"] = None
+    _cache["last"] = None
+
+
+for _ev in ("cont", "exited", "new_objfile", "clear_objfiles", "inferior_call",
+            "memory_changed", "new_inferior"):
+    _reg = getattr(gdb.events, _ev, None)
+    if _reg is not None:
+        _reg.connect(invalidate)
+
+
+class _Progress:
+    """A progress line on a terminal for walks over a second; silent otherwise."""
+
+    def __init__(self, quiet):
+        self.start = time.monotonic()
+        self.shown = False
+        self.enabled = not quiet and os.isatty(2)
+
+    def __call__(self, objects, bytes_read):
+        if self.enabled and time.monotonic() - self.start > 1.0:
+            sys.stderr.write("\rprobe-heap: %d objects, %.0f MB read..." %
+                             (objects, bytes_read / 1e6))
+            sys.stderr.flush()
+            self.shown = True
+        return False
+
+    def done(self):
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def heap(quiet=False):
+    """The index of the selected inferior's heap, built on first use."""
+    if not target.has_target():
+        raise target.TargetError(
+            "there is no process or core file to analyse: attach to a process or load a core first")
+    key = target.identity()
+    if _cache["key"] == key and _cache["heap"] is not None:
+        return _cache["heap"]
+    invalidate()
+    reader = target.make_reader()
+    progress = _Progress(quiet)
+    try:
+        h = _probeheap.build(reader, target.symbols(), progress)
+    finally:
+        progress.done()
+    _cache["key"] = key
+    _cache["heap"] = h
+    return h
+
+
+def remember_table(table):
+    _cache["last"] = table
+
+
+def last_table():
+    return _cache["last"]

@@ -1,0 +1,554 @@
+"""The one place that says where each field of `struct ph_layout` comes from.
+
+For every field of core/src/layout.h (in struct order) and every supported
+CPython version, FIELDS names either a C-like expression evaluated against the
+DWARF of that CPython build, or a constant that DWARF cannot show (with the
+reason).  Used by:
+
+  * tests/tools/gen_layout.py             writes core/src/layout_tables.c
+  * tests/integration/test_layout_dwarf.py compares the built tables with DWARF
+
+Expression forms (TYPE is a typedef or "struct tag"; PATH is a member path
+such as "imports.modules" or "generations[0]"):
+
+  offsetof(TYPE, PATH)   byte offset of PATH in TYPE
+  sizeof(TYPE)           byte size of TYPE
+  lengthof(TYPE, PATH)   element count of the array member PATH
+  NONE                   the field does not exist in that version: PH_NONE
+  Const(value, why)      not a DWARF fact; `why` cites the CPython source
+
+Version keys: "3.8", "3.8-3.10", "3.11+", "*".  For each (field, version)
+exactly one key must match.
+
+Run as a gdb script (gdb -batch -nx BINARY -x layout_fields.py) with
+PH_LAYOUT_VERSION=3.X in the environment, it evaluates every DWARF field for
+that version against the loaded file and prints one line
+"PH_LAYOUT_JSON {...}" ({"field": value or {"error": text}}).
+"""
+
+import json
+import os
+import re
+
+VERSIONS = [(3, 8), (3, 9), (3, 10), (3, 11), (3, 12), (3, 13)]
+
+# The CPython builds the tables were taken from.
+PYENV_BUILDS = {
+    (3, 8): "3.8.18",
+    (3, 9): "3.9.18",
+    (3, 10): "3.10.13",
+    (3, 11): "3.11.7",
+    (3, 12): "3.12.1",
+    (3, 13): "3.13.0",
+}
+
+PH_NONE = -1
+
+
+class Const:
+    """A value that is not a DWARF offset/size, with its justification."""
+
+    def __init__(self, value, why):
+        self.value = value
+        self.why = why
+
+    def __repr__(self):
+        return "Const(%d)" % self.value
+
+
+NONE = "NONE"
+
+
+# Pre-header justifications (CPython source of each version; the same text is
+# in the installed headers /root/.pyenv/versions/3.X.Y/include/python3.X/).
+_WHY_PRE_NONE = ("before 3.11 the only thing in front of an object is the GC "
+                 "header (PyGC_Head): no managed dict/values/weakref slots")
+_WHY_PRE_311 = ("3.11 Include/internal/pycore_object.h: _PyType_PreHeaderSize = "
+                "IS_GC*sizeof(PyGC_Head) + HasFeature(Py_TPFLAGS_MANAGED_DICT)"
+                "*2*sizeof(PyObject*)")
+_WHY_PRE_312 = ("3.12/3.13 Include/internal/pycore_object.h: _PyType_PreHeaderSize = "
+                "IS_GC*sizeof(PyGC_Head) + HasFeature(Py_TPFLAGS_PREHEADER)"
+                "*2*sizeof(PyObject*)")
+_WHY_DICT_311 = ("3.11 pycore_object.h: _PyObject_ManagedDictPointer(obj) = "
+                 "((PyObject **)obj)-3; MANAGED_DICT_OFFSET = sizeof(PyObject*)*-3")
+_WHY_DICT_312 = ("3.12 pycore_object.h: _PyObject_DictOrValuesPointer(obj) = "
+                 "((PyDictOrValues *)obj)-3 (tagged: low bit 1 = values pointer - 1)")
+_WHY_DICT_313 = ("3.13 pycore_object.h: MANAGED_DICT_OFFSET = sizeof(PyObject*)*-3 "
+                 "(default build); _PyObject_ManagedDictPointer = obj + MANAGED_DICT_OFFSET")
+_WHY_VALUES_311 = ("3.11 pycore_object.h: _PyObject_ValuesPointer(obj) = "
+                   "((PyDictValues **)obj)-4")
+_WHY_WEAKREF_312 = ("3.12/3.13 pycore_object.h: MANAGED_WEAKREF_OFFSET = "
+                    "sizeof(PyObject*)*-4 (default build)")
+_WHY_VALUES_OLD = ("3.8-3.10: PyDictObject.ma_values is PyObject ** pointing at "
+                   "the values array itself (no struct _dictvalues)")
+
+# Snippets that must appear in the installed headers of each version for the
+# constants above (checked by the test when the headers are present).
+HEADER_EVIDENCE = {
+    (3, 11): [
+        ("internal/pycore_object.h", "return ((PyDictValues **)obj)-4;"),
+        ("internal/pycore_object.h", "return ((PyObject **)obj)-3;"),
+        ("internal/pycore_object.h",
+         "_PyType_HasFeature(tp, Py_TPFLAGS_MANAGED_DICT) * 2 * sizeof(PyObject *)"),
+    ],
+    (3, 12): [
+        ("internal/pycore_object.h", "return ((PyDictOrValues *)obj)-3;"),
+        ("internal/pycore_object.h",
+         "#define MANAGED_WEAKREF_OFFSET (((Py_ssize_t)sizeof(PyObject *))*-4)"),
+        ("internal/pycore_object.h",
+         "_PyType_HasFeature(tp, Py_TPFLAGS_PREHEADER) * 2 * sizeof(PyObject *)"),
+    ],
+    (3, 13): [
+        ("internal/pycore_object.h",
+         "#  define MANAGED_DICT_OFFSET    (((Py_ssize_t)sizeof(PyObject *))*-3)"),
+        ("internal/pycore_object.h",
+         "#  define MANAGED_WEAKREF_OFFSET (((Py_ssize_t)sizeof(PyObject *))*-4)"),
+        ("internal/pycore_object.h",
+         "_PyType_HasFeature(tp, Py_TPFLAGS_PREHEADER) * 2 * sizeof(PyObject *)"),
+    ],
+}
+
+
+def _off(t, p):
+    return "offsetof(%s, %s)" % (t, p)
+
+
+IS = "PyInterpreterState"
+TS = "PyThreadState"
+GC = "struct _gc_runtime_state"
+FR = "PyFrameObject"
+IF = "_PyInterpreterFrame"
+CO = "PyCodeObject"
+TP = "PyTypeObject"
+HT = "PyHeapTypeObject"
+
+
+def _all(t, p):
+    return {"*": _off(t, p)}
+
+
+def _only(keys, t, p):
+    """offsetof in the versions `keys` (one key), NONE elsewhere."""
+    return {keys: _off(t, p), "else": NONE}
+
+
+# (field name, {version key: expression}); "else" matches versions no other
+# key matches.  Order = struct ph_layout order (after major, minor).
+FIELDS = [
+    # _PyRuntimeState
+    ("runtime_interpreters_head", _all("_PyRuntimeState", "interpreters.head")),
+    ("runtime_gc", _only("3.8", "_PyRuntimeState", "gc")),
+
+    # PyInterpreterState
+    ("interp_next", _all(IS, "next")),
+    ("interp_threads_head", {"3.8-3.10": _off(IS, "tstate_head"),
+                             "3.11+": _off(IS, "threads.head")}),
+    ("interp_id", _all(IS, "id")),
+    ("interp_gc", _only("3.9+", IS, "gc")),
+    ("interp_modules", {"3.8-3.11": _off(IS, "modules"),
+                        "3.12+": _off(IS, "imports.modules")}),
+    ("interp_sysdict", _all(IS, "sysdict")),
+    ("interp_builtins", _all(IS, "builtins")),
+    ("interp_dict", _all(IS, "dict")),
+    ("interp_types_builtins", {"3.8-3.11": NONE,
+                               "3.12": _off(IS, "types.builtins"),
+                               "3.13": _off(IS, "types.builtins.initialized")}),
+    ("static_builtin_state_size", {"3.8-3.11": NONE,
+                                   "3.12": "sizeof(static_builtin_state)",
+                                   "3.13": "sizeof(managed_static_type_state)"}),
+    ("static_builtin_state_tp_dict", {"3.8-3.11": NONE,
+                                      "3.12": _off("static_builtin_state", "tp_dict"),
+                                      "3.13": _off("managed_static_type_state", "tp_dict")}),
+    ("static_builtin_max", {"3.8-3.11": NONE,
+                            "3.12": "lengthof(%s, types.builtins)" % IS,
+                            "3.13": "lengthof(%s, types.builtins.initialized)" % IS}),
+
+    # struct _gc_runtime_state
+    ("gc_generations", _all(GC, "generations")),
+    ("gc_generation_size", {"*": "sizeof(struct gc_generation)"}),
+    ("gc_num_generations", {"*": "lengthof(%s, generations)" % GC}),
+    ("gc_permanent_generation", _all(GC, "permanent_generation")),
+    ("gc_collecting", _all(GC, "collecting")),
+
+    # PyThreadState
+    ("tstate_next", _all(TS, "next")),
+    ("tstate_interp", _all(TS, "interp")),
+    ("tstate_frame", _only("3.8-3.10", TS, "frame")),
+    ("tstate_cframe", _only("3.11-3.12", TS, "cframe")),
+    ("cframe_current_frame", _only("3.11-3.12", "_PyCFrame", "current_frame")),
+    ("tstate_current_frame", _only("3.13", TS, "current_frame")),
+    ("tstate_curexc_type", _only("3.8-3.11", TS, "curexc_type")),
+    ("tstate_curexc_value", _only("3.8-3.11", TS, "curexc_value")),
+    ("tstate_curexc_traceback", _only("3.8-3.11", TS, "curexc_traceback")),
+    ("tstate_current_exception", _only("3.12+", TS, "current_exception")),
+    ("tstate_exc_state", _all(TS, "exc_state")),
+    ("tstate_exc_info", _all(TS, "exc_info")),
+    ("tstate_dict", _all(TS, "dict")),
+    ("tstate_async_exc", _all(TS, "async_exc")),
+    ("tstate_thread_id", _all(TS, "thread_id")),
+    ("tstate_native_thread_id", _only("3.11+", TS, "native_thread_id")),
+    ("tstate_context", _all(TS, "context")),
+    ("tstate_async_gen_firstiter", _all(TS, "async_gen_firstiter")),
+    ("tstate_async_gen_finalizer", _all(TS, "async_gen_finalizer")),
+
+    # _PyErr_StackItem
+    ("err_exc_type", _only("3.8-3.10", "_PyErr_StackItem", "exc_type")),
+    ("err_exc_value", _all("_PyErr_StackItem", "exc_value")),
+    ("err_exc_traceback", _only("3.8-3.10", "_PyErr_StackItem", "exc_traceback")),
+    ("err_previous_item", _all("_PyErr_StackItem", "previous_item")),
+
+    # PyFrameObject
+    ("frame_back", _all(FR, "f_back")),
+    ("frame_code", _only("3.8-3.10", FR, "f_code")),
+    ("frame_builtins", _only("3.8-3.10", FR, "f_builtins")),
+    ("frame_globals", _only("3.8-3.10", FR, "f_globals")),
+    ("frame_locals", _only("3.8-3.10", FR, "f_locals")),
+    ("frame_valuestack", _only("3.8-3.10", FR, "f_valuestack")),
+    ("frame_stacktop", _only("3.8-3.9", FR, "f_stacktop")),
+    ("frame_stackdepth", _only("3.10", FR, "f_stackdepth")),
+    ("frame_trace", _all(FR, "f_trace")),
+    ("frame_gen", _only("3.8-3.10", FR, "f_gen")),
+    ("frame_lineno", _all(FR, "f_lineno")),
+    ("frame_lasti", _only("3.8-3.10", FR, "f_lasti")),
+    ("frame_localsplus", _only("3.8-3.10", FR, "f_localsplus")),
+    ("frame_frame", _only("3.11+", FR, "f_frame")),
+    ("frame_sizeof", {"*": "sizeof(%s)" % FR}),
+
+    # _PyInterpreterFrame
+    ("iframe_code", {"3.8-3.10": NONE, "3.11-3.12": _off(IF, "f_code"),
+                     "3.13": _off(IF, "f_executable")}),
+    ("iframe_previous", _only("3.11+", IF, "previous")),
+    ("iframe_funcobj", {"3.8-3.10": NONE, "3.11": _off(IF, "f_func"),
+                        "3.12+": _off(IF, "f_funcobj")}),
+    ("iframe_globals", _only("3.11+", IF, "f_globals")),
+    ("iframe_builtins", _only("3.11+", IF, "f_builtins")),
+    ("iframe_locals", _only("3.11+", IF, "f_locals")),
+    ("iframe_frame_obj", _only("3.11+", IF, "frame_obj")),
+    ("iframe_instr", {"3.8-3.10": NONE, "3.11-3.12": _off(IF, "prev_instr"),
+                      "3.13": _off(IF, "instr_ptr")}),
+    ("iframe_stacktop", _only("3.11+", IF, "stacktop")),
+    ("iframe_owner", _only("3.11+", IF, "owner")),
+    ("iframe_localsplus", _only("3.11+", IF, "localsplus")),
+
+    # PyCodeObject
+    ("code_argcount", _all(CO, "co_argcount")),
+    ("code_nlocals", _all(CO, "co_nlocals")),
+    ("code_nlocalsplus", _only("3.11+", CO, "co_nlocalsplus")),
+    ("code_ncellvars", _only("3.11+", CO, "co_ncellvars")),
+    ("code_nfreevars", _only("3.11+", CO, "co_nfreevars")),
+    ("code_framesize", _only("3.12+", CO, "co_framesize")),
+    ("code_stacksize", _all(CO, "co_stacksize")),
+    ("code_flags", _all(CO, "co_flags")),
+    ("code_firstlineno", _all(CO, "co_firstlineno")),
+    ("code_code", _only("3.8-3.10", CO, "co_code")),
+    ("code_code_adaptive", _only("3.11+", CO, "co_code_adaptive")),
+    ("code_consts", _all(CO, "co_consts")),
+    ("code_names", _all(CO, "co_names")),
+    ("code_varnames", _only("3.8-3.10", CO, "co_varnames")),
+    ("code_freevars", _only("3.8-3.10", CO, "co_freevars")),
+    ("code_cellvars", _only("3.8-3.10", CO, "co_cellvars")),
+    ("code_localsplusnames", _only("3.11+", CO, "co_localsplusnames")),
+    ("code_localspluskinds", _only("3.11+", CO, "co_localspluskinds")),
+    ("code_filename", _all(CO, "co_filename")),
+    ("code_name", _all(CO, "co_name")),
+    ("code_qualname", _only("3.11+", CO, "co_qualname")),
+    ("code_lnotab", _only("3.8-3.9", CO, "co_lnotab")),
+    ("code_linetable", _only("3.10+", CO, "co_linetable")),
+    ("code_exceptiontable", _only("3.11+", CO, "co_exceptiontable")),
+    ("code_weakreflist", _all(CO, "co_weakreflist")),
+    ("code_extra", _all(CO, "co_extra")),
+    ("code_cell2arg", _only("3.8-3.10", CO, "co_cell2arg")),
+    ("code_zombieframe", _only("3.8-3.10", CO, "co_zombieframe")),
+    # 3.11: PyObject *_co_code (cached co_code bytes, or NULL);
+    # 3.12+: _PyCoCached *_co_cached (struct of _co_code, _co_varnames, ...).
+    ("code_cached", {"3.8-3.10": NONE, "3.11": _off(CO, "_co_code"),
+                     "3.12+": _off(CO, "_co_cached")}),
+    ("code_sizeof", {"*": "sizeof(%s)" % CO}),
+
+    # PyTypeObject / PyHeapTypeObject
+    ("tp_name", _all(TP, "tp_name")),
+    ("tp_basicsize", _all(TP, "tp_basicsize")),
+    ("tp_itemsize", _all(TP, "tp_itemsize")),
+    ("tp_flags", _all(TP, "tp_flags")),
+    ("tp_weaklistoffset", _all(TP, "tp_weaklistoffset")),
+    ("tp_base", _all(TP, "tp_base")),
+    ("tp_dict", _all(TP, "tp_dict")),
+    ("tp_dictoffset", _all(TP, "tp_dictoffset")),
+    ("tp_bases", _all(TP, "tp_bases")),
+    ("tp_mro", _all(TP, "tp_mro")),
+    ("tp_subclasses", _all(TP, "tp_subclasses")),
+    ("tp_free", _all(TP, "tp_free")),
+    ("type_sizeof", {"*": "sizeof(%s)" % TP}),
+    ("heaptype_sizeof", {"*": "sizeof(%s)" % HT}),
+    ("ht_name", _all(HT, "ht_name")),
+    ("ht_slots", _all(HT, "ht_slots")),
+    ("ht_qualname", _all(HT, "ht_qualname")),
+    ("ht_cached_keys", _all(HT, "ht_cached_keys")),
+    ("ht_module", _only("3.9+", HT, "ht_module")),
+
+    # PyDictObject, PyDictKeysObject, PyDictValues
+    ("dict_ma_used", _all("PyDictObject", "ma_used")),
+    ("dict_ma_keys", _all("PyDictObject", "ma_keys")),
+    ("dict_ma_values", _all("PyDictObject", "ma_values")),
+    ("dict_sizeof", {"*": "sizeof(PyDictObject)"}),
+    ("dk_refcnt", _all("PyDictKeysObject", "dk_refcnt")),
+    ("dk_size", _only("3.8-3.10", "PyDictKeysObject", "dk_size")),
+    ("dk_log2_size", _only("3.11+", "PyDictKeysObject", "dk_log2_size")),
+    ("dk_log2_index_bytes", _only("3.11+", "PyDictKeysObject", "dk_log2_index_bytes")),
+    ("dk_kind", _only("3.11+", "PyDictKeysObject", "dk_kind")),
+    ("dk_usable", _all("PyDictKeysObject", "dk_usable")),
+    ("dk_nentries", _all("PyDictKeysObject", "dk_nentries")),
+    ("dk_indices", _all("PyDictKeysObject", "dk_indices")),
+    ("dictvalues_values", {"3.8-3.10": Const(0, _WHY_VALUES_OLD),
+                           "3.11+": _off("PyDictValues", "values")}),
+
+    # PyUnicodeObject
+    ("str_length", _all("PyASCIIObject", "length")),
+    ("str_hash", _all("PyASCIIObject", "hash")),
+    ("str_state", _all("PyASCIIObject", "state")),
+    ("str_wstr", _only("3.8-3.11", "PyASCIIObject", "wstr")),
+    ("str_utf8_length", _all("PyCompactUnicodeObject", "utf8_length")),
+    ("str_utf8", _all("PyCompactUnicodeObject", "utf8")),
+    ("str_wstr_length", _only("3.8-3.11", "PyCompactUnicodeObject", "wstr_length")),
+    ("str_data", _all("PyUnicodeObject", "data")),
+    ("str_ascii_sizeof", {"*": "sizeof(PyASCIIObject)"}),
+    ("str_compact_sizeof", {"*": "sizeof(PyCompactUnicodeObject)"}),
+    ("str_unicode_sizeof", {"*": "sizeof(PyUnicodeObject)"}),
+
+    # PyLongObject
+    ("long_lv_tag", _only("3.12+", "PyLongObject", "long_value.lv_tag")),
+    ("long_digits", {"3.8-3.11": _off("PyLongObject", "ob_digit"),
+                     "3.12+": _off("PyLongObject", "long_value.ob_digit")}),
+
+    # PyListObject, PyTupleObject
+    ("list_ob_item", _all("PyListObject", "ob_item")),
+    ("list_allocated", _all("PyListObject", "allocated")),
+    ("list_sizeof", {"*": "sizeof(PyListObject)"}),
+    ("tuple_ob_item", _all("PyTupleObject", "ob_item")),
+
+    # PySetObject
+    ("set_fill", _all("PySetObject", "fill")),
+    ("set_used", _all("PySetObject", "used")),
+    ("set_mask", _all("PySetObject", "mask")),
+    ("set_table", _all("PySetObject", "table")),
+    ("set_smalltable", _all("PySetObject", "smalltable")),
+    ("set_sizeof", {"*": "sizeof(PySetObject)"}),
+    ("setentry_sizeof", {"*": "sizeof(setentry)"}),
+
+    # PyBytesObject, PyByteArrayObject
+    ("bytes_sval", _all("PyBytesObject", "ob_sval")),
+    ("bytearray_alloc", _all("PyByteArrayObject", "ob_alloc")),
+
+    # PyModuleObject, PyCellObject, PyMethodObject
+    ("module_md_dict", _all("PyModuleObject", "md_dict")),
+    ("cell_ob_ref", _all("PyCellObject", "ob_ref")),
+    ("method_im_func", _all("PyMethodObject", "im_func")),
+    ("method_im_self", _all("PyMethodObject", "im_self")),
+
+    # PyFunctionObject
+    ("func_code", _all("PyFunctionObject", "func_code")),
+    ("func_globals", _all("PyFunctionObject", "func_globals")),
+    ("func_builtins", _only("3.10+", "PyFunctionObject", "func_builtins")),
+    ("func_name", _all("PyFunctionObject", "func_name")),
+    ("func_qualname", _all("PyFunctionObject", "func_qualname")),
+    ("func_defaults", _all("PyFunctionObject", "func_defaults")),
+    ("func_kwdefaults", _all("PyFunctionObject", "func_kwdefaults")),
+    ("func_closure", _all("PyFunctionObject", "func_closure")),
+    ("func_doc", _all("PyFunctionObject", "func_doc")),
+    ("func_dict", _all("PyFunctionObject", "func_dict")),
+    ("func_module", _all("PyFunctionObject", "func_module")),
+    ("func_annotations", _all("PyFunctionObject", "func_annotations")),
+    ("func_typeparams", _only("3.12+", "PyFunctionObject", "func_typeparams")),
+    ("func_sizeof", {"*": "sizeof(PyFunctionObject)"}),
+
+    # PyMemberDef, PyMemberDescrObject
+    ("memberdef_type", _all("PyMemberDef", "type")),
+    ("memberdef_offset", _all("PyMemberDef", "offset")),
+    ("memberdescr_d_member", _all("PyMemberDescrObject", "d_member")),
+
+    # GC head and pre-header
+    ("gc_head_size", {"*": "sizeof(PyGC_Head)"}),
+    ("preheader_size", {"3.8-3.10": Const(0, _WHY_PRE_NONE),
+                        "3.11": Const(16, _WHY_PRE_311),
+                        "3.12+": Const(16, _WHY_PRE_312)}),
+    ("managed_dict", {"3.8-3.10": NONE,
+                      "3.11": Const(-24, _WHY_DICT_311),
+                      "3.12": Const(-24, _WHY_DICT_312),
+                      "3.13": Const(-24, _WHY_DICT_313)}),
+    ("managed_values", {"3.11": Const(-32, _WHY_VALUES_311), "else": NONE}),
+    ("managed_weakref", {"3.12+": Const(-32, _WHY_WEAKREF_312), "else": NONE}),
+
+    # Appended after the pre-header fields.
+    ("memberdef_sizeof", {"*": "sizeof(PyMemberDef)"}),
+    ("module_md_def", {"*": "offsetof(PyModuleObject, md_def)"}),
+    ("moduledef_m_size", {"*": "offsetof(PyModuleDef, m_size)"}),
+    ("code_co_extra_ce_size", {"*": "offsetof(_PyCodeObjectExtra, ce_size)"}),
+    ("code_co_extra_ce_extras", {"*": "offsetof(_PyCodeObjectExtra, ce_extras)"}),
+]
+
+FIELD_NAMES = [name for name, _ in FIELDS]
+
+
+def _parse_version(s):
+    major, minor = s.split(".")
+    return (int(major), int(minor))
+
+
+def _key_matches(key, version):
+    if key == "*":
+        return True
+    if key.endswith("+"):
+        return version >= _parse_version(key[:-1])
+    if "-" in key:
+        lo, hi = key.split("-")
+        return _parse_version(lo) <= version <= _parse_version(hi)
+    return version == _parse_version(key)
+
+
+def spec_for(name, version):
+    """The expression (str) or Const for field `name` in `version`."""
+    specs = dict(FIELDS)[name]
+    hits = [k for k in specs if k != "else" and _key_matches(k, version)]
+    if len(hits) > 1:
+        raise ValueError("%s: several keys match %d.%d: %s" % (name, version[0], version[1], hits))
+    if hits:
+        return specs[hits[0]]
+    if "else" in specs:
+        return specs["else"]
+    raise ValueError("%s: no key matches %d.%d" % (name, version[0], version[1]))
+
+
+def is_dwarf(spec):
+    """True when the value comes from DWARF (so the test can check it)."""
+    return isinstance(spec, str) and spec != NONE
+
+
+_EXPR = re.compile(r"^(offsetof|sizeof|lengthof)\((.*)\)$")
+
+
+def parse_expr(expr):
+    """-> (op, type name, member path or None)."""
+    m = _EXPR.match(expr)
+    if not m:
+        raise ValueError("bad expression: %r" % expr)
+    op, args = m.group(1), m.group(2)
+    if op == "sizeof":
+        return op, args.strip(), None
+    tname, path = args.split(",", 1)
+    return op, tname.strip(), path.strip()
+
+
+def layout_h_fields(path):
+    """Field names of struct ph_layout in core/src/layout.h, in order, without
+    major/minor."""
+    text = open(path).read()
+    body = text[text.index("typedef struct ph_layout {"):]
+    body = body[:body.index("} ph_layout;")]
+    body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+    names = re.findall(r"\bint32_t\s+(\w+)\s*;", body)
+    return names
+
+
+# ---------------------------------------------------------------- gdb side
+
+def _member(gdb, t, name):
+    """(offset in bytes, gdb.Type) of member `name` in struct/union type t,
+    looking through anonymous struct/union members."""
+    for f in t.fields():
+        if f.name == name:
+            if f.bitpos % 8:
+                raise ValueError("%s is a bit-field" % name)
+            return f.bitpos // 8, f.type
+    for f in t.fields():
+        if f.name is None or f.name == "":
+            ft = f.type.strip_typedefs()
+            if ft.code in (gdb.TYPE_CODE_STRUCT, gdb.TYPE_CODE_UNION):
+                try:
+                    off, mt = _member(gdb, ft, name)
+                    return f.bitpos // 8 + off, mt
+                except KeyError:
+                    pass
+    raise KeyError(name)
+
+
+def _lookup(gdb, tname):
+    t = gdb.lookup_type(tname)
+    return t.strip_typedefs()
+
+
+def _walk(gdb, tname, path):
+    t = _lookup(gdb, tname)
+    off = 0
+    for part in path.split("."):
+        m = re.match(r"^(\w+)((?:\[\d+\])*)$", part)
+        if not m:
+            raise ValueError("bad member path %r" % path)
+        st = t.strip_typedefs()
+        if st.code not in (gdb.TYPE_CODE_STRUCT, gdb.TYPE_CODE_UNION):
+            raise ValueError("%s: %s is not a struct" % (path, st))
+        if not st.fields():
+            raise ValueError("%s: %s has no fields (incomplete type?)" % (path, st))
+        try:
+            moff, t = _member(gdb, st, m.group(1))
+        except KeyError:
+            raise ValueError("no member %r in %s" % (m.group(1), st))
+        off += moff
+        for idx in re.findall(r"\[(\d+)\]", m.group(2)):
+            at = t.strip_typedefs()
+            if at.code != gdb.TYPE_CODE_ARRAY:
+                raise ValueError("%s is not an array" % part)
+            t = at.target()
+            off += int(idx) * t.sizeof
+    return off, t
+
+
+def evaluate(gdb, expr):
+    """Evaluate one DWARF expression against the loaded objfile."""
+    op, tname, path = parse_expr(expr)
+    if op == "sizeof":
+        return int(_lookup(gdb, tname).sizeof)
+    off, t = _walk(gdb, tname, path)
+    if op == "offsetof":
+        return int(off)
+    at = t.strip_typedefs()
+    if at.code != gdb.TYPE_CODE_ARRAY:
+        raise ValueError("%s is not an array" % path)
+    lo, hi = at.range()
+    return int(hi - lo + 1)
+
+
+def evaluate_version(gdb, version):
+    """{field: int} for every DWARF field; {field: {"error": msg}} on failure."""
+    out = {}
+    for name in FIELD_NAMES:
+        spec = spec_for(name, version)
+        if not is_dwarf(spec):
+            continue
+        try:
+            out[name] = evaluate(gdb, spec)
+        except Exception as e:  # report, do not stop: the test names the field
+            out[name] = {"error": "%s: %s" % (spec, e)}
+    return out
+
+
+def has_debug_info(gdb):
+    try:
+        return _lookup(gdb, "PyInterpreterState").sizeof > 0 and \
+            bool(_lookup(gdb, "PyInterpreterState").fields())
+    except Exception:
+        return False
+
+
+def _gdb_main():
+    import gdb
+    gdb.execute("set max-value-size unlimited")
+    version = _parse_version(os.environ["PH_LAYOUT_VERSION"])
+    if not has_debug_info(gdb):
+        result = {"_no_debug_info": True}
+    else:
+        result = evaluate_version(gdb, version)
+    print("PH_LAYOUT_JSON " + json.dumps(result, sort_keys=True))
+
+
+if __name__ == "__main__" and os.environ.get("PH_LAYOUT_VERSION"):
+    _gdb_main()
