@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define PH_PAGE (64 * 1024)
-#define PH_NPAGES 1024  /* 64 MiB of cache */
+#define PH_PAGE (16 * 1024)
+#define PH_NPAGES 4096  /* 64 MiB of cache */
 
 /* The reader closes fd when it is freed. */
 ph_error *ph_reader_own_fd(ph_reader *r, int fd);

@@ -172,8 +172,8 @@ probe-heap partition [--by kind|type] [--all]   heapy's partition table
 probe-heap more                                 the next rows of the last table
 probe-heap info                                 version, layout, threads, objects, walk time
 
-Works on a live process (gdb -p PID) or a core file (gdb PYTHON CORE) of
-CPython 3.8 to 3.13, with or without debug symbols.  Nothing runs in the
+It works on a live process (gdb -p PID) or a core file (gdb PYTHON CORE)
+of CPython 3.8 to 3.13, with or without debug symbols; nothing runs in the
 target.  Add --json to partition or info for one JSON document."""
 
     def __init__(self):
@@ -196,8 +196,10 @@ object whose __dict__ they are ("dict of __main__.Node"); --by type groups by
 type only.  Ten rows are shown; 'probe-heap more' shows the next ten, --all
 shows every row.  --json prints one JSON document with every row.""")
     _Sub("more", """The next rows of the last partition table.""")
-    _Sub("info", """What probe-heap found: CPython version and build, where the layout came
-from, interpreters, threads, objects and bytes, references skipped as
-corrupt, cyclic garbage awaiting collection, and the walk time.
+    _Sub("info", """What probe-heap found in the target, and how long the walk took.
+
+CPython version and build, where the layout came from, interpreters,
+threads, objects and bytes, references skipped as corrupt, cyclic garbage
+awaiting collection, and the walk time.
 
 Usage: probe-heap info [--json]""")

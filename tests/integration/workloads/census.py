@@ -78,8 +78,10 @@ Diagnostics in "census": seconds, gc_objects (len(gc.get_objects())),
 from_roots [count, size] (found from the roots alone), gc_only [count, size]
 (found only through the GC lists: cyclic garbage and objects held from C),
 interned_strings (size of the interned dict), interned_only (strings found
-only through it), interned_dict [count, size], via_type_only (objects found
-only as some object's type), thread_frames, ctypes (bool), notes.
+only through it), interned_dict [count, size], thread_frames, ctypes (bool),
+layout_checks, notes; with CENSUS_DIAG=1 in the environment also
+only_via_type: the types that no counted object references except through
+ob_type (a second pass over the heap).
 """
 
 import gc
@@ -462,12 +464,13 @@ def _frame_edges(frames, out, lay):
     return n
 
 
-def _extra_edges(objs, out, lay, handlers, live_frames):
+def _extra_edges(objs, out, lay, handlers, live_frames, with_type=True):
     """Append to `out` the referents of `objs` that gc.get_referents()
     does not report."""
     tps = list(map(type, objs))
     tset = set(tps)
-    out.extend(tset)                             # ob_type
+    if with_type:
+        out.extend(tset)                         # ob_type
     want = {}
     for t in tset:
         h = handlers.get(t, 0)
@@ -535,6 +538,21 @@ def _handler_for(t, lay):
     if lay.struct and t is getattr(lay, 'struct_type', None):
         return 'struct'
     return None
+
+
+def _only_via_type(order, lay, handlers, live_frames):
+    """Diagnostic (CENSUS_DIAG=1): names of the counted objects that no
+    counted object references except through ob_type (costs a second pass)."""
+    referenced = set()
+    for i in range(0, len(order), 4096):
+        chunk = order[i:i + 4096]
+        refs = gc.get_referents(*chunk)
+        _extra_edges(chunk, refs, lay, handlers, live_frames, with_type=False)
+        referenced.update(map(id, refs))
+        refs = chunk = None
+    out = sorted(type_name(t) if isinstance(t, type) else type_name(type(t))
+                 for t in order if id(t) not in referenced and isinstance(t, type))
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -633,17 +651,9 @@ def _census(samples, workload):
     gc_only = [n_gc, sum(sizes[n_roots_interned:])]
     tps = None
 
-    # objects reachable only as some object's type: recompute the closure
-    # without the ob_type edge would double the cost; count instead the types
-    # no other counted object references through gc.get_referents.
-    type_objs = [o for o in order if isinstance(o, type)]
-    referenced = set()
-    for i in range(0, len(order), 4096):
-        referenced.update(map(id, gc.get_referents(*order[i:i + 4096])))
-    via_type_only = sum(1 for t in type_objs if id(t) not in referenced
-                        and not (_t_flags(t) & HEAPTYPE))
-    referenced = None
-    type_objs = None
+    via_type_only = None
+    if os.environ.get('CENSUS_DIAG'):
+        via_type_only = _only_via_type(order, lay, handlers, live_frames)
 
     samp = {}
     for label, o in (samples or {}).items():
@@ -668,7 +678,7 @@ def _census(samples, workload):
             'interned_strings': len(interned) if interned is not None else None,
             'interned_only': interned_only,
             'interned_dict': [1, getsizeof(interned)] if interned is not None else None,
-            'static_types_via_type_only': via_type_only,
+            'only_via_type': via_type_only,
             'thread_frames': len(frames),
             'ctypes': ctypes is not None,
             'layout_checks': {'code': lay.code, 'frames': lay.frames,
@@ -677,7 +687,7 @@ def _census(samples, workload):
             'notes': notes,
         },
     }
-    data = json.dumps(result, sort_keys=True).encode('ascii')
+    data = json.dumps(result).encode('ascii')
     # drop everything before returning (no reference cycles are left:
     # the closures `expand`/`add` reference the frame's cells, break them)
     del objs[:]
