@@ -166,7 +166,7 @@ static int parse_symbols(PyObject *d, ph_symbols *s)
         return -1;
     }
     if (get_u64(d, "_PyRuntime", &s->py_runtime) || get_u64(d, "Py_Version", &s->py_version) ||
-        get_u64(d, "PyType_Type", &s->type_type) || get_u64(d, "_PySet_Dummy", &s->set_dummy) ||
+        get_u64(d, "PyType_Type", &s->type_type) || get_u64(d, "_PySet_Dummy", &s->set_dummy) || get_u64(d, "interned", &s->interned) ||
         get_u64(d, "hint_major", &hm) || get_u64(d, "hint_minor", &hn))
         return -1;
     s->hint_major = (int)hm;

@@ -91,6 +91,7 @@ typedef struct ph_symbols {
     uint64_t py_version;      /* Py_Version (3.11+) */
     uint64_t type_type;       /* PyType_Type */
     uint64_t set_dummy;       /* _PySet_Dummy */
+    uint64_t interned;        /* &interned, the 3.8-3.11 file static (.symtab only); 0: search */
     int hint_major, hint_minor; /* from file names such as libpython3.9.so; 0 if none */
     const char *layout_source;  /* "table" unless the caller checked another source */
 } ph_symbols;

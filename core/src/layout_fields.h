@@ -189,6 +189,7 @@
     X(managed_values) \
     X(managed_weakref) \
     X(memberdef_sizeof) \
+    X(interp_interned) \
     X(module_md_def) \
     X(moduledef_m_size) \
     X(code_co_extra_ce_size) \

@@ -208,6 +208,53 @@ static void thread_roots(ph_heap *h, uint64_t ts, ph_visit_fn *visit, void *payl
     }
 }
 
+/* Is d the interned-strings dict: a big dict whose first entries map a
+ * str to itself? */
+static bool looks_interned(ph_heap *h, uint64_t d, uint64_t dict_type)
+{
+    uint64_t t;
+    ph_dict_iter it;
+    if (!ph_ptr_ok(d) || !ph_read_u64(h->r, d + 8, &t) || t != dict_type ||
+        !ph_dict_iter_init(h, d, &it) || it.n < 256)
+        return false;
+    uint64_t k, v, str_type = 0;
+    for (int i = 0; i < 16; i++) {
+        if (!ph_dict_iter_next(h, &it, &k, &v) || k != v || !ph_read_u64(h->r, k + 8, &t))
+            return false;
+        if (!str_type)
+            str_type = t;
+        if (t != str_type)
+            return false;
+    }
+    uint32_t ti = ph_type_get(h, str_type);
+    return ti != UINT32_MAX && h->types[ti].shape == SHAPE_STR;
+}
+
+/* 3.8-3.11 keep the interned dict in a file static of unicodeobject.c, which
+ * only .symtab names.  Without it, search the data near _PyRuntime (same
+ * binary, same data segments) for a pointer to a dict that looks like it. */
+static uint64_t find_interned(ph_heap *h, uint64_t sysdict)
+{
+    uint64_t d = 0, dict_type = 0;
+    if (h->syms.interned) {
+        ph_read_u64(h->r, h->syms.interned, &d);
+        return d;
+    }
+    if (!ph_read_u64(h->r, sysdict + 8, &dict_type))
+        return 0;
+    const uint64_t span = 4u << 20, chunk = 4096;
+    uint64_t lo = h->syms.py_runtime > span ? h->syms.py_runtime - span : 0;
+    uint64_t words[4096 / 8];
+    for (uint64_t a = lo & ~(chunk - 1); a < h->syms.py_runtime + span; a += chunk) {
+        if (!ph_read(h->r, a, words, chunk))
+            continue;
+        for (size_t i = 0; i < chunk / 8; i++)
+            if (ph_ptr_ok(words[i]) && looks_interned(h, words[i], dict_type))
+                return words[i];
+    }
+    return 0;
+}
+
 ph_error *ph_runtime_walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload)
 {
     const ph_layout *L = h->L;
@@ -224,6 +271,14 @@ ph_error *ph_runtime_walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload)
         visit_field(h, interp, L->interp_sysdict, visit, payload);
         visit_field(h, interp, L->interp_builtins, visit, payload);
         visit_field(h, interp, L->interp_dict, visit, payload);
+        if (L->interp_interned != PH_NONE) {
+            visit_field(h, interp, L->interp_interned, visit, payload);
+        } else if (n == 0) {
+            uint64_t sysdict = 0, d;
+            ph_read_u64(h->r, interp + (uint64_t)L->interp_sysdict, &sysdict);
+            if (ph_ptr_ok(sysdict) && (d = find_interned(h, sysdict)))
+                visit(h, d, payload);
+        }
         if (L->interp_types_builtins != PH_NONE) {
             for (int32_t i = 0; i < L->static_builtin_max; i++) {
                 uint64_t st = interp + (uint64_t)L->interp_types_builtins +

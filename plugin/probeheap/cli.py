@@ -113,13 +113,12 @@ def _executable_of(core, sysroot):
         files = _probeheap.core_mapped_files(core)
     except _probeheap.Error as e:
         raise CliError(e.args[0])
-    for start, _end, offset, path, is_exe in files:
-        if is_exe and offset == 0:
-            return path, _core_build_id(core, start)
-    for start, _end, offset, path, is_exe in files:
-        if is_exe:
-            return path, None
-    return None, None
+    exe = next((path for _s, _e, _o, path, is_exe in files if is_exe), None)
+    if exe is None:
+        return None, None
+    # The build-id sits in the first page of the image: the mapping at offset 0.
+    start = next((s for s, _e, o, path, _x in files if path == exe and o == 0), None)
+    return exe, _core_build_id(core, start) if start is not None else None
 
 
 def load_core(opts):

@@ -49,6 +49,8 @@ def version_hint():
 def symbols():
     syms = {name: symbol_address(name) for name in _SYMBOLS}
     syms["_PySet_Dummy"] = _pointer_value("_PySet_Dummy")
+    # A file static on 3.8-3.11: named only by .symtab or DWARF; else the core searches.
+    syms["interned"] = symbol_address("interned")
     syms["hint_major"], syms["hint_minor"] = version_hint()
     return syms
 

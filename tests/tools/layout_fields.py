@@ -380,6 +380,8 @@ FIELDS = [
 
     # Appended after the pre-header fields.
     ("memberdef_sizeof", {"*": "sizeof(PyMemberDef)"}),
+    ("interp_interned", {"3.8-3.11": NONE,
+                         "3.12+": "offsetof(PyInterpreterState, cached_objects.interned_strings)"}),
     ("module_md_def", {"*": "offsetof(PyModuleObject, md_def)"}),
     ("moduledef_m_size", {"*": "offsetof(PyModuleDef, m_size)"}),
     ("code_co_extra_ce_size", {"*": "offsetof(_PyCodeObjectExtra, ce_size)"}),
