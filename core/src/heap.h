@@ -164,6 +164,12 @@ const char *ph_kind_of(const ph_heap *h, uint32_t id, char *buf, size_t cap);
 #define MAX_STR_LEN (UINT64_C(1) << 40)
 #define MAX_LIST_HOPS 100000000  /* GC list length, frames, threads... */
 
+/* |n| of a target integer, without overflow on INT64_MIN. */
+static inline uint64_t ph_abs64(int64_t n)
+{
+    return n < 0 ? 0 - (uint64_t)n : (uint64_t)n;
+}
+
 static inline bool ph_ptr_ok(uint64_t p)
 {
     return p >= 0x1000 && p < (UINT64_C(1) << 47) && (p & 7) == 0;

@@ -168,7 +168,9 @@ uint64_t ph_dict_get_str(ph_heap *h, uint64_t dict, const char *want)
     int64_t budget = 1 << 16; /* type and sys dicts are small; never scan a huge one */
     while (budget-- > 0 && ph_dict_iter_next(h, &it, &k, &v)) {
         int64_t len;
-        if (!ph_read_i64(h->r, k + (uint64_t)h->L->str_length, &len) || len != (int64_t)wlen)
+        /* A key has at most as many code points as its UTF-8 bytes. */
+        if (!ph_read_i64(h->r, k + (uint64_t)h->L->str_length, &len) || len < 0 ||
+            len > (int64_t)wlen)
             continue;
         char buf[128];
         if (wlen < sizeof(buf) && ph_str_read(h, k, buf, sizeof(buf)) && strcmp(buf, want) == 0)

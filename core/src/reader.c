@@ -162,8 +162,10 @@ static const segment *find_segment(ph_reader *r, uint64_t addr)
         r->last_seg = 0;
     }
     if (r->last_seg < r->nsegs) {
+        /* The last hit, unless a later-starting segment also covers addr. */
         const segment *s = &r->segs[r->last_seg];
-        if (addr >= s->start && addr < s->end)
+        if (addr >= s->start && addr < s->end &&
+            (r->last_seg + 1 == r->nsegs || r->segs[r->last_seg + 1].start > addr))
             return s;
     }
     size_t lo = 0, hi = r->nsegs;
@@ -265,6 +267,10 @@ bool ph_read(ph_reader *r, uint64_t addr, void *out, size_t len)
             return false;
         }
         size_t n = s->end - addr < len ? (size_t)(s->end - addr) : len;
+        /* Where a later segment starts inside this one, it takes over. */
+        size_t i = (size_t)(s - r->segs);
+        if (i + 1 < r->nsegs && r->segs[i + 1].start > addr && r->segs[i + 1].start - addr < n)
+            n = (size_t)(r->segs[i + 1].start - addr);
         bool ok;
         switch (s->kind) {
         case SEG_FILE:
@@ -296,21 +302,25 @@ void ph_reader_stats_get(const ph_reader *r, ph_reader_stats *out)
 
 bool ph_read_cstr(ph_reader *r, uint64_t addr, char *buf, size_t cap)
 {
+    if (cap == 0)
+        return false;
     size_t got = 0;
-    while (got + 1 < cap) {
-        /* Read up to the next 64-byte boundary so we never cross into an
-         * unmapped page needlessly. */
+    while (got < cap) {
+        /* Up to the next 64-byte boundary, so as not to cross into an
+         * unreadable page needlessly; byte by byte at a segment's end. */
         size_t chunk = 64 - (size_t)((addr + got) % 64);
-        if (chunk > cap - 1 - got)
-            chunk = cap - 1 - got;
-        if (!ph_read(r, addr + got, buf + got, chunk))
-            return false;
-        void *nul = memchr(buf + got, 0, chunk);
-        if (nul)
+        if (chunk > cap - got)
+            chunk = cap - got;
+        if (!ph_read(r, addr + got, buf + got, chunk)) {
+            if (chunk == 1 || !ph_read(r, addr + got, buf + got, 1))
+                break;
+            chunk = 1;
+        }
+        if (memchr(buf + got, 0, chunk))
             return true;
         got += chunk;
     }
-    buf[cap - 1] = 0;
+    buf[got < cap ? got : cap - 1] = 0;
     return false;
 }
 

@@ -254,7 +254,7 @@ static void instance_refs(ph_heap *h, const ctx *c, uint32_t id, uint64_t addr, 
         ph_read_u64(h->r, addr + (uint64_t)t->dictoffset, &dict);
     } else if (t->dictoffset < 0) {
         int64_t n = ob_size(h, addr);
-        uint64_t size = (uint64_t)t->basicsize + (uint64_t)(n < 0 ? -n : n) * (uint64_t)t->itemsize;
+        uint64_t size = (uint64_t)t->basicsize + ph_abs64(n) * (uint64_t)t->itemsize;
         size = (size + 7) & ~(uint64_t)7;
         ph_read_u64(h->r, addr + size + (uint64_t)t->dictoffset, &dict);
     }
@@ -277,7 +277,9 @@ void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload)
     const ph_layout *L = h->L;
     ctx c = {visit, payload};
     uint64_t addr = h->idx.addr[id];
-    const ph_type *t = &h->types[h->idx.type[id]];
+    /* A copy: visiting may add types and move h->types. */
+    const ph_type type = h->types[h->idx.type[id]];
+    const ph_type *t = &type;
     if (t->heap)
         ref(h, &c, t->addr);
     switch (t->shape) {
@@ -331,7 +333,7 @@ void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload)
         uint64_t size = (uint64_t)t->basicsize;
         if (t->itemsize) {
             int64_t n = ob_size(h, addr);
-            size += (uint64_t)(n < 0 ? -n : n) * (uint64_t)t->itemsize;
+            size += ph_abs64(n) * (uint64_t)t->itemsize;
         }
         scan(h, &c, addr + 16, addr + size);
         break;

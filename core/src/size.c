@@ -54,15 +54,12 @@ static uint64_t dict_sizeof(ph_heap *h, uint64_t addr, const ph_type *t)
         if (L->dk_size != PH_NONE) {
             res += usable_fraction(read_u64(h, keys + (uint64_t)L->dk_size)) * 8;
         } else {
-            bool embedded = false;
-            if (L->dictvalues_values > 0) { /* 3.13: values embedded in the object are not the dict's */
-                uint8_t hdr[4] = {0, 0, 0, 0};
-                ph_read(h->r, values, hdr, 4);
-                embedded = hdr[2];
-            }
-            if (!embedded)
-                res += (uint64_t)(read_i64(h, keys + (uint64_t)L->dk_nentries) +
-                                  read_i64(h, keys + (uint64_t)L->dk_usable)) * 8;
+            /* shared_keys_usable_size; on 3.13 also for values embedded in
+             * the object, which the object's own size leaves out. */
+            int64_t n = read_i64(h, keys + (uint64_t)L->dk_nentries) +
+                        read_i64(h, keys + (uint64_t)L->dk_usable);
+            if (n > 0 && (uint64_t)n < MAX_CONTAINER_LEN)
+                res += (uint64_t)n * 8;
         }
     }
     int64_t refcnt = read_i64(h, keys + (uint64_t)L->dk_refcnt);
@@ -120,8 +117,7 @@ static uint64_t int_sizeof(ph_heap *h, uint64_t addr)
     if (L->long_lv_tag != PH_NONE) {
         ndigits = read_u64(h, addr + (uint64_t)L->long_lv_tag) >> 3;
     } else {
-        int64_t n = read_i64(h, addr + 16);
-        ndigits = (uint64_t)(n < 0 ? -n : n);
+        ndigits = ph_abs64(read_i64(h, addr + 16));
     }
     if (ndigits > MAX_CONTAINER_LEN)
         ndigits = 0;
@@ -220,11 +216,9 @@ static uint64_t sizeof_of(ph_heap *h, uint64_t addr, const ph_type *t)
     default: {
         uint64_t res = (uint64_t)t->basicsize;
         if (t->itemsize) {
-            int64_t n = read_i64(h, addr + 16);
-            if (n < 0)
-                n = -n;
-            if ((uint64_t)n < MAX_CONTAINER_LEN)
-                res += (uint64_t)n * (uint64_t)t->itemsize;
+            uint64_t n = ph_abs64(read_i64(h, addr + 16));
+            if (n < MAX_CONTAINER_LEN)
+                res += n * (uint64_t)t->itemsize;
         }
         return res;
     }

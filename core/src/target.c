@@ -63,7 +63,7 @@ ph_error *ph_detect_version(ph_reader *r, const ph_symbols *syms, ph_version *ou
 {
     memset(out, 0, sizeof(*out));
     uint64_t hex;
-    char cookie[8];
+    char cookie[8] = {0};
     if (syms->py_version && ph_read_u64(r, syms->py_version, &hex) && (hex >> 24) == 3) {
         version_from_hex(hex, out);
         out->found_by = "Py_Version";
@@ -91,7 +91,8 @@ ph_error *ph_detect_version(ph_reader *r, const ph_symbols *syms, ph_version *ou
     }
     if (out->major != 3 || out->minor < 8 || out->minor > 13)
         return unsupported(out);
-    if (out->minor >= 13 && memcmp(cookie, "xdebugpy", 8) == 0) {
+    if (out->minor >= 13 && syms->py_runtime && ph_read(r, syms->py_runtime, cookie, 8) &&
+        memcmp(cookie, "xdebugpy", 8) == 0) {
         uint64_t ft = 0;
         if (ph_read_u64(r, syms->py_runtime + 16, &ft) && ft) {
             out->free_threaded = true;
@@ -153,6 +154,16 @@ void ph_iframe_referents(ph_heap *h, uint64_t f, ph_visit_fn *visit, void *paylo
         return;
     if (owner == 3) /* FRAME_OWNED_BY_CSTACK: a shim with no locals */
         return;
+    if (stacktop < 0) {
+        /* Executing: the eval loop holds the stack pointer (stacktop is -1),
+         * but the locals, cells and free variables are in place. */
+        uint64_t code;
+        int32_t nlocalsplus = 0;
+        if (!ph_read_u64(h->r, f + (uint64_t)L->iframe_code, &code) || !ph_ptr_ok(code) ||
+            !ph_read(h->r, code + (uint64_t)L->code_nlocalsplus, &nlocalsplus, 4))
+            return;
+        stacktop = nlocalsplus;
+    }
     if (stacktop <= 0 || stacktop > (1 << 20))
         return;
     uint64_t items[256];

@@ -233,7 +233,7 @@ static void collect_slots(ph_heap *h, ph_type *pt, const raw_type *t)
                 !ph_read_i64(h->r, member + (uint64_t)h->L->memberdef_offset, &off))
                 continue;
             /* T_OBJECT 6, T_OBJECT_EX 16 */
-            if ((mtype != 6 && mtype != 16) || off < 16 || off + 8 > t->basicsize)
+            if ((mtype != 6 && mtype != 16) || off < 16 || off > t->basicsize - 8)
                 continue;
             bool dup = false;
             for (uint32_t j = 0; j < pt->nslots; j++)
