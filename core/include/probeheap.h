@@ -69,6 +69,8 @@ ph_error *ph_reader_open_core(ph_reader *r, const char *path);
 ph_error *ph_reader_open_pid(ph_reader *r, int pid);
 
 bool ph_read(ph_reader *r, uint64_t addr, void *buf, size_t len);
+/* Does a segment (not the fallback) cover addr? */
+bool ph_reader_covers(ph_reader *r, uint64_t addr);
 
 /* The files mapped into the process of a core (its NT_FILE note): fn is
  * called for each mapping; is_exe marks the executable's (it holds AT_ENTRY). */

@@ -252,6 +252,11 @@ static bool read_file_seg(ph_reader *r, const segment *s, uint64_t addr, unsigne
     return true;
 }
 
+bool ph_reader_covers(ph_reader *r, uint64_t addr)
+{
+    return find_segment(r, addr) != NULL;
+}
+
 bool ph_read(ph_reader *r, uint64_t addr, void *out, size_t len)
 {
     unsigned char *buf = out;

@@ -225,7 +225,8 @@ static bool looks_interned(ph_heap *h, uint64_t d, uint64_t dict_type)
 {
     uint64_t t;
     ph_dict_iter it;
-    if (!ph_ptr_ok(d) || !ph_read_u64(h->r, d + 8, &t) || t != dict_type ||
+    if (!ph_ptr_ok(d) || !ph_reader_covers(h->r, d) || !ph_read_u64(h->r, d + 8, &t) ||
+        t != dict_type ||
         !ph_dict_iter_init(h, d, &it) || it.n < 256)
         return false;
     uint64_t k, v, str_type = 0;
@@ -257,7 +258,9 @@ static uint64_t find_interned(ph_heap *h, uint64_t sysdict)
     uint64_t lo = h->syms.py_runtime > span ? h->syms.py_runtime - span : 0;
     uint64_t words[4096 / 8];
     for (uint64_t a = lo & ~(chunk - 1); a < h->syms.py_runtime + span; a += chunk) {
-        if (!ph_read(h->r, a, words, chunk))
+        /* Only memory the core or process holds: the executable's read-only
+         * parts come from gdb, slowly, and cannot hold the pointer anyway. */
+        if (!ph_reader_covers(h->r, a) || !ph_read(h->r, a, words, chunk))
             continue;
         for (size_t i = 0; i < chunk / 8; i++)
             if (ph_ptr_ok(words[i]) && looks_interned(h, words[i], dict_type))
