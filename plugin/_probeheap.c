@@ -350,7 +350,23 @@ static PyObject *Heap_partition(HeapObject *self, PyObject *args)
     return (PyObject *)p;
 }
 
+static PyObject *Heap_object(HeapObject *self, PyObject *args)
+{
+    unsigned long long addr;
+    if (!PyArg_ParseTuple(args, "K", &addr))
+        return NULL;
+    ph_object o;
+    if (!ph_heap_object(self->h, addr, &o))
+        Py_RETURN_NONE;
+    return Py_BuildValue("{s:K,s:s,s:s,s:K,s:O,s:O}", "address", (unsigned long long)o.address,
+                         "type", o.type, "kind", o.kind, "flat", (unsigned long long)o.size,
+                         "estimate", o.estimate ? Py_True : Py_False, "reachable",
+                         o.reachable ? Py_True : Py_False);
+}
+
 static PyMethodDef Heap_methods[] = {
+    {"object", (PyCFunction)Heap_object, METH_VARARGS,
+     "object(address) -> dict (address, type, kind, flat, estimate, reachable) or None"},
     {"info", (PyCFunction)Heap_info, METH_NOARGS, "What the walk found, as a dict."},
     {"partition", (PyCFunction)Heap_partition, METH_VARARGS, "partition(by='kind'|'type')"},
     {NULL},

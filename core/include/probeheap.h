@@ -138,6 +138,20 @@ typedef struct ph_heap_info {
 } ph_heap_info;
 void ph_heap_info_get(const ph_heap *h, ph_heap_info *out);
 
+/* One object of the index. */
+typedef struct ph_object {
+    uint64_t address;
+    const char *type;    /* the type's name */
+    char kind[600];      /* heapy's kind */
+    uint64_t size;       /* flat size: sys.getsizeof */
+    bool estimate;       /* the size is an estimate */
+    bool reachable;      /* from the roots (else cyclic garbage, or held from C) */
+} ph_object;
+
+/* Looks an address up in the index; false when the walk did not find an
+ * object there. */
+bool ph_heap_object(const ph_heap *h, uint64_t address, ph_object *out);
+
 /* ---- partitions ----------------------------------------------------------- */
 
 typedef enum ph_partition_by {

@@ -571,11 +571,20 @@ char *ph_format_partition(const ph_partition *p, const char *kind_header,
 
     /* ob.getvalue().rstrip(), then one final newline */
     while (out.len > 0) {
-        char c = out.data[out.len - 1];
-        if (c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1C && c <= 0x1F))
-            out.len--;
-        else
+        size_t start = out.len - 1;
+        while (start > 0 && out.len - start < 4 &&
+               ((unsigned char)out.data[start] & 0xC0) == 0x80)
+            start--;
+        uint32_t c;
+        size_t n = utf8_decode((const unsigned char *)out.data + start,
+                               out.len - start, &c);
+        if (start + n != out.len) {     /* a stray byte at the end */
+            start = out.len - 1;
+            c = RAW_BYTE;
+        }
+        if (!is_py_space(c))
             break;
+        out.len = start;
     }
     if (out.len > 0) {
         out.data[out.len++] = '\n';     /* room: we removed at least the last '\n' */

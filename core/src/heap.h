@@ -34,6 +34,7 @@ typedef enum ph_shape {
     SHAPE_CELL,
     SHAPE_METHOD,
     SHAPE_FUNCTION,
+    SHAPE_GEN,       /* 3.11+ generator, coroutine, async generator: an embedded frame */
 } ph_shape;
 
 typedef struct ph_type {
@@ -131,6 +132,12 @@ bool ph_dict_iter_next(ph_heap *h, ph_dict_iter *it, uint64_t *key, uint64_t *va
 
 /* referents.c */
 void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload);
+
+/* The _PyInterpreterFrame embedded at the end of a 3.11+ generator. */
+static inline uint64_t ph_gen_iframe(const ph_layout *L, uint64_t gen, const ph_type *t)
+{
+    return gen + (uint64_t)t->basicsize - (uint64_t)L->iframe_localsplus;
+}
 
 /* size.c */
 uint64_t ph_flat_size(ph_heap *h, uint64_t addr, const ph_type *t);

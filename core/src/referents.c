@@ -329,6 +329,14 @@ void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload)
     case SHAPE_FUNCTION: /* func_dict is the dictoffset: see instance_refs */
         function_refs(h, &c, addr);
         break;
+    case SHAPE_GEN: {
+        /* The header's fields (name, qualname, exception state...) by scan,
+         * the embedded frame precisely. */
+        uint64_t f = ph_gen_iframe(L, addr, t);
+        scan(h, &c, addr + 16, f);
+        ph_iframe_referents(h, f, visit, payload);
+        break;
+    }
     case SHAPE_OTHER: {
         uint64_t size = (uint64_t)t->basicsize;
         if (t->itemsize) {

@@ -206,13 +206,43 @@ static uint64_t sizeof_of(ph_heap *h, uint64_t addr, const ph_type *t)
     }
     case SHAPE_CODE:
         return code_sizeof(h, addr, t);
+    case SHAPE_GEN: {
+        /* gen_sizeof: the header and the frame's slots, nlocalsplus + stacksize */
+        uint64_t code = read_u64(h, ph_gen_iframe(L, addr, t) + (uint64_t)L->iframe_code);
+        int32_t nlocalsplus = 0, stacksize = 0;
+        if (ph_ptr_ok(code)) {
+            ph_read(h->r, code + (uint64_t)L->code_nlocalsplus, &nlocalsplus, 4);
+            ph_read(h->r, code + (uint64_t)L->code_stacksize, &stacksize, 4);
+        }
+        int64_t slots = (int64_t)nlocalsplus + stacksize;
+        return (uint64_t)t->basicsize + (slots > 0 && slots < (1 << 24) ? (uint64_t)slots * 8 : 0);
+    }
     case SHAPE_FRAME:
         if (L->frame_frame == PH_NONE) {
-            /* frame_sizeof: sizeof(PyFrameObject) + (extras - 1) pointers; ob_size is extras */
-            int64_t n = read_i64(h, addr + 16);
-            return (uint64_t)t->basicsize + (n > 1 && n < (1 << 24) ? (uint64_t)(n - 1) * 8 : 0);
+            /* frame_sizeof: sizeof(PyFrameObject) + (extras - 1) pointers, extras
+             * from the code object (a frame from the free list may be bigger). */
+            uint64_t code = read_u64(h, addr + (uint64_t)L->frame_code);
+            if (!ph_ptr_ok(code))
+                return (uint64_t)t->basicsize;
+            int32_t stacksize = 0, nlocals = 0;
+            ph_read(h->r, code + (uint64_t)L->code_stacksize, &stacksize, 4);
+            ph_read(h->r, code + (uint64_t)L->code_nlocals, &nlocals, 4);
+            int64_t extras = (int64_t)stacksize + nlocals +
+                             read_i64(h, read_u64(h, code + (uint64_t)L->code_cellvars) + 16) +
+                             read_i64(h, read_u64(h, code + (uint64_t)L->code_freevars) + 16);
+            return (uint64_t)t->basicsize + (extras > 1 && extras < (1 << 24) ? (uint64_t)(extras - 1) * 8 : 0);
+        } else {
+            /* 3.11+ frame_sizeof: the frame data's slots, nlocalsplus + stacksize */
+            uint64_t f = read_u64(h, addr + (uint64_t)L->frame_frame);
+            uint64_t code = ph_ptr_ok(f) ? read_u64(h, f + (uint64_t)L->iframe_code) : 0;
+            int32_t nlocalsplus = 0, stacksize = 0;
+            if (ph_ptr_ok(code)) {
+                ph_read(h->r, code + (uint64_t)L->code_nlocalsplus, &nlocalsplus, 4);
+                ph_read(h->r, code + (uint64_t)L->code_stacksize, &stacksize, 4);
+            }
+            int64_t slots = (int64_t)nlocalsplus + stacksize;
+            return (uint64_t)t->basicsize + (slots > 0 && slots < (1 << 24) ? (uint64_t)slots * 8 : 0);
         }
-        /* fall through */
     default: {
         uint64_t res = (uint64_t)t->basicsize;
         if (t->itemsize) {

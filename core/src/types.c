@@ -114,11 +114,16 @@ static const struct {
     {"ellipsis", SHAPE_LEAF},  {"NotImplementedType", SHAPE_LEAF},
 };
 
-static ph_shape shape_of_static(const char *name)
+static ph_shape shape_of_static(const ph_heap *h, const char *name)
 {
     for (size_t i = 0; i < sizeof(builtin_shapes) / sizeof(builtin_shapes[0]); i++)
         if (strcmp(builtin_shapes[i].name, name) == 0)
             return builtin_shapes[i].shape;
+    /* 3.11+ generators embed their frame; before, they point to a frame object. */
+    if (h->L->iframe_code != PH_NONE &&
+        (strcmp(name, "generator") == 0 || strcmp(name, "coroutine") == 0 ||
+         strcmp(name, "async_generator") == 0))
+        return SHAPE_GEN;
     return SHAPE_OTHER;
 }
 
@@ -270,7 +275,7 @@ static bool sizeof_unknown(ph_heap *h, const raw_type *t, ph_shape shape)
             return false;
         uint64_t d = type_dict(h, base, &bt);
         if (d && ph_dict_get_str(h, d, "__sizeof__"))
-            return heap || shape_of_static(name) == SHAPE_OTHER;
+            return heap || shape_of_static(h, name) == SHAPE_OTHER;
     }
     return true;
 }
@@ -316,7 +321,7 @@ uint32_t ph_type_get(ph_heap *h, uint64_t addr)
         ph_read_cstr(h->r, t.tp_name, name, sizeof(name));
     pt.name = ph_heap_strdup(h, name);
     if (!pt.heap) {
-        pt.shape = shape_of_static(name);
+        pt.shape = shape_of_static(h, name);
     } else {
         /* The nearest static base decides the layout underneath. */
         uint64_t b = t.base;
@@ -328,7 +333,7 @@ uint32_t ph_type_get(ph_heap *h, uint64_t addr)
             if (!(bt.flags & TPFLAGS_HEAPTYPE)) {
                 char bn[128] = "";
                 ph_read_cstr(h->r, bt.tp_name, bn, sizeof(bn));
-                pt.shape = shape_of_static(bn);
+                pt.shape = shape_of_static(h, bn);
                 h->types[id] = pt; /* visible to the recursive lookup */
                 uint32_t bi = ph_type_get(h, b);
                 if (bi != UINT32_MAX)

@@ -7,6 +7,7 @@ Scripting API (inside gdb):
     p = h.partition(by="type")
     print(p.count, p.size, p.rows[0])    # Row(kind, type, count, size, estimate)
     print(h.info()["walk_seconds"])
+    print(h.object(0x7f3a12c4b0))        # {'type': ..., 'kind': ..., 'flat': ...}
 """
 
 import collections
@@ -41,3 +42,8 @@ class Heap:
 
     def partition(self, by="kind"):
         return Partition(self._heap.partition(by), by)
+
+    def object(self, address):
+        """The object at address as the walk found it: a dict with address,
+        type, kind, flat (sys.getsizeof), estimate and reachable; or None."""
+        return self._heap.object(int(address))
