@@ -57,7 +57,9 @@ class Table:
 
     def page(self, n=PAGE):
         text = self.part.text(self.header, self.next, n)
-        self.next = min(self.next + n, self.part.nrows)
+        # Like heapy, a page shows one row more rather than "<1 more rows>".
+        left = self.part.nrows - self.next
+        self.next = self.part.nrows if left <= n + 1 else self.next + n
         return text
 
 
