@@ -194,16 +194,6 @@ static uint64_t sizeof_of(ph_heap *h, uint64_t addr, const ph_type *t)
             res += keys_size(h, keys);
         return res;
     }
-    case SHAPE_MODULE: {
-        uint64_t res = (uint64_t)t->basicsize;
-        uint64_t def = read_u64(h, addr + (uint64_t)L->module_md_def);
-        if (ph_ptr_ok(def)) {
-            int64_t m = read_i64(h, def + (uint64_t)L->moduledef_m_size);
-            if (m > 0 && m < (1 << 30))
-                res += (uint64_t)m;
-        }
-        return res;
-    }
     case SHAPE_CODE:
         return code_sizeof(h, addr, t);
     case SHAPE_GEN: {

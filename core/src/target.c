@@ -141,40 +141,49 @@ static void visit_field(ph_heap *h, uint64_t base, int32_t off, ph_visit_fn *vis
 void ph_iframe_referents(ph_heap *h, uint64_t f, ph_visit_fn *visit, void *payload)
 {
     const ph_layout *L = h->L;
-    visit_field(h, f, L->iframe_code, visit, payload);
-    visit_field(h, f, L->iframe_funcobj, visit, payload);
-    visit_field(h, f, L->iframe_globals, visit, payload);
-    visit_field(h, f, L->iframe_builtins, visit, payload);
-    visit_field(h, f, L->iframe_locals, visit, payload);
-    visit_field(h, f, L->iframe_frame_obj, visit, payload);
     int8_t owner = 0;
     int32_t stacktop = 0;
     if (!ph_read(h->r, f + (uint64_t)L->iframe_owner, &owner, 1) ||
         !ph_read(h->r, f + (uint64_t)L->iframe_stacktop, &stacktop, 4))
         return;
-    if (owner == 3) /* FRAME_OWNED_BY_CSTACK: a shim with no locals */
+    visit_field(h, f, L->iframe_code, visit, payload);
+    /* FRAME_OWNED_BY_CSTACK (3.12+): an entry frame on the C stack; only its
+     * code is set, the other fields are whatever the stack held. */
+    if (owner == 3)
         return;
-    if (stacktop < 0) {
-        /* Executing: the eval loop holds the stack pointer (stacktop is -1),
-         * but the locals, cells and free variables are in place. */
-        uint64_t code;
-        int32_t nlocalsplus = 0;
-        if (!ph_read_u64(h->r, f + (uint64_t)L->iframe_code, &code) || !ph_ptr_ok(code) ||
-            !ph_read(h->r, code + (uint64_t)L->code_nlocalsplus, &nlocalsplus, 4))
-            return;
-        stacktop = nlocalsplus;
-    }
-    if (stacktop <= 0 || stacktop > (1 << 20))
+    visit_field(h, f, L->iframe_funcobj, visit, payload);
+    visit_field(h, f, L->iframe_globals, visit, payload);
+    visit_field(h, f, L->iframe_builtins, visit, payload);
+    visit_field(h, f, L->iframe_locals, visit, payload);
+    visit_field(h, f, L->iframe_frame_obj, visit, payload);
+    uint64_t code;
+    int32_t nlocalsplus = 0, stacksize = 0;
+    if (!ph_read_u64(h->r, f + (uint64_t)L->iframe_code, &code) || !ph_ptr_ok(code) ||
+        !ph_read(h->r, code + (uint64_t)L->code_nlocalsplus, &nlocalsplus, 4) ||
+        !ph_read(h->r, code + (uint64_t)L->code_stacksize, &stacksize, 4) || nlocalsplus < 0 ||
+        nlocalsplus > (1 << 20) || stacksize < 0 || stacksize > (1 << 20))
         return;
+    /* Locals, cells and free variables are always in place.  The value
+     * stack above them is only as good as stacktop, which the eval loop
+     * saves at some calls and not others (-1 while it runs the frame): its
+     * words are guesses, checked like a conservative scan. */
+    int32_t nlocals = stacktop >= 0 && stacktop < nlocalsplus ? stacktop : nlocalsplus;
+    int32_t top = stacktop > nlocalsplus + stacksize ? nlocalsplus + stacksize : stacktop;
     uint64_t items[256];
-    for (int32_t i = 0; i < stacktop; i += 256) {
-        int32_t n = stacktop - i < 256 ? stacktop - i : 256;
+    for (int32_t i = 0; i < top || i < nlocals; i += 256) {
+        int32_t end = top > nlocals ? top : nlocals;
+        int32_t n = end - i < 256 ? end - i : 256;
         if (!ph_read(h->r, f + (uint64_t)L->iframe_localsplus + 8 * (uint64_t)i, items,
                      (size_t)n * 8))
             return;
-        for (int32_t j = 0; j < n; j++)
-            if (items[j])
-                visit(h, items[j], payload);
+        for (int32_t j = 0; j < n; j++) {
+            if (!items[j])
+                continue;
+            bool was = h->conservative;
+            h->conservative = was || i + j >= nlocals;
+            visit(h, items[j], payload);
+            h->conservative = was;
+        }
     }
 }
 

@@ -165,12 +165,16 @@ class Parker(threading.Thread):
 
 
 def park(ready, release, n):
-    """Parked in a thread: `private` is referenced by this frame alone."""
+    """Parked in a thread: its locals are referenced by this frame alone.
+    `private` is a list (GC-tracked: also on the GC lists); `index` is a dict
+    of str to int, which CPython leaves untracked, and `token` a str: those
+    are found only by walking the thread's frames."""
     private = ['thread-private-%06d-%s' % (i, 'p' * (i % 7)) for i in range(n)]
-    count = len(private)
+    index = dict(('thread-key-%d' % i, i + 10 ** 9) for i in range(n // 10))
+    token = 'thread-token-%d' % n
     ready.set()
     release.wait()
-    return private, count
+    return private, index, token
 
 
 def counter(start):
@@ -217,13 +221,10 @@ def cache_wstr(strings):
         f(s)
 
 
-def has_dict(obj):
-    """Whether the instance has a dict object, without creating one."""
-    return any(type(r) is dict for r in gc.get_referents(obj))
-
-
 def build(size):
-    n = max(100, size // 12)          # the scale unit: number of Nodes
+    # the scale unit, number of Nodes: about 7 objects each all told, over a
+    # baseline of about 27000 (interpreter, stdlib, census)
+    n = max(100, int((size - 27000) / 6.9))
     keep = KEEP
 
     # plain instances, linked: 3 or 4 objects each
@@ -323,9 +324,9 @@ def build(size):
     }
     kinds = {
         '__main__.Node': n,
-        'dict of __main__.Node': n if has_dict(nodes[0]) else 0,
-        'dict of __main__.Materialised': len(mats) if has_dict(mats[0]) else -1,
-        'dict of __main__.Wide': len(keep['wide']) if has_dict(keep['wide'][0]) else 0,
+        'dict of __main__.Node': n if census.has_instance_dict(nodes[0]) else 0,
+        'dict of __main__.Materialised': len(mats) if census.has_instance_dict(mats[0]) else -1,
+        'dict of __main__.Wide': len(keep['wide']) if census.has_instance_dict(keep['wide'][0]) else 0,
         '__main__.Slotted': n // 4,
     }
     samples = {
@@ -365,7 +366,8 @@ def main():
         sys.stderr.write('the parker thread did not start\n')
         return 1
     info['parker_private'] = parker.n
-    main_private = ['main-private-%d' % i for i in range(100)]   # only this frame
+    # referenced by this frame alone (the dict is untracked: str to int)
+    main_private = dict(('main-private-%d' % i, i + 10 ** 9) for i in range(100))
 
     # Everything the stop needs exists before the census: after it, nothing
     # of any size is allocated.

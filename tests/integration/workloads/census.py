@@ -20,7 +20,11 @@ roots, together with every object on the cyclic GC's lists (gc.get_objects(),
 all generations), and everything reachable from those. Sizes are
 sys.getsizeof(). The roots are sys.modules and its values, sys.__dict__,
 builtins.__dict__, the frames of every thread (sys._current_frames() and
-f_back) with their locals and value stacks, and the interned strings.
+f_back) with their locals and value stacks, the interned strings (the
+interned-strings dict itself is counted too, a dict with no owner; it is found
+by scanning the interpreter's data for it, see _find_interned()), and on 3.12+
+the static builtin types the interpreter keeps in interp->types.builtins
+(see _static_builtin_types()).
 
 Edges are gc.get_referents() plus the references CPython's tp_traverse leaves
 out because they cannot form cycles:
@@ -39,6 +43,10 @@ out because they cannot form cycles:
   * the names of method/getset/member/wrapper descriptors (d_name);
   * range start/stop/step; re.Pattern groupindex/indexgroup/pattern and
     _struct.Struct s_format on 3.8/3.9 where those types are not GC objects;
+  * 3.13: the dict of an instance whose inline values are still valid
+    (o.__dict__ was read, no attribute added since): subtype_traverse visits
+    the values and not the dict, which stays untracked when it holds no
+    containers; read from the managed-dict pointer at obj-24;
   * 3.11+ frames still running in a thread: frame_traverse() does not visit
     the locals of a frame the thread owns, so the census reads the
     _PyInterpreterFrame's localsplus (locals, and the value stack when
@@ -46,9 +54,7 @@ out because they cannot form cycles:
     ctypes, checking the layout against the frame object first.
 
 Not counted: the census's own objects (this module's frames, the list from
-gc.get_objects(), its work structures), and the interned-strings dict itself
-(its strings are counted; the dict is interpreter bookkeeping, reported in
-census.interned_dict). Not reachable from here at all: attribute names held
+gc.get_objects(), its work structures). Not reachable from here at all: attribute names held
 only by a heap type's ht_cached_keys, the length field of range objects,
 objects held only by C static variables that are neither GC-tracked nor
 referenced from another counted object.
@@ -77,11 +83,15 @@ Behaviour that matters (and that this module is careful about):
 Diagnostics in "census": seconds, gc_objects (len(gc.get_objects())),
 from_roots [count, size] (found from the roots alone), gc_only [count, size]
 (found only through the GC lists: cyclic garbage and objects held from C),
-interned_strings (size of the interned dict), interned_only (strings found
-only through it), interned_dict [count, size], thread_frames, ctypes (bool),
-layout_checks, notes; with CENSUS_DIAG=1 in the environment also
+interned_strings (length of the interned dict), interned_only (strings found
+only through it), interned_dict [count, size] (counted in the totals),
+thread_frames, ctypes (bool), layout_checks, notes; with CENSUS_DIAG=1 in the environment also
 only_via_type: the types that no counted object references except through
-ob_type (a second pass over the heap).
+ob_type (a second pass over the heap), and gc_only_types: the type names of
+the gc_only objects. With CENSUS_DUMP=PATH, one line per counted object goes
+to PATH: hex address, size, hex address of the object it was found from
+(0 for roots, or unless CENSUS_DIAG=paths, which traces the closure one object
+at a time), type name: a debugging aid, written after the sizes are measured.
 """
 
 import gc
@@ -94,18 +104,14 @@ import builtins
 import itertools
 
 try:
-    import _thread
-    _get_ident = _thread.get_ident
-except Exception:  # pragma: no cover
-    _get_ident = None
-
-try:
     import ctypes
 except Exception:  # pragma: no cover - every target has ctypes
     ctypes = None
 
 V = sys.version_info[:2]
 HEAPTYPE = 1 << 9
+MANAGED_DICT = 1 << 4       # 3.11+
+STATIC_BUILTIN = 1 << 1     # 3.12+ _Py_TPFLAGS_STATIC_BUILTIN
 
 _TD = type.__dict__
 _t_flags = _TD['__flags__'].__get__
@@ -146,6 +152,8 @@ else:
            'others': (16, 24, 32, 40)}            # funcobj, globals, builtins, locals
 _IF_STACKTOP = 64
 _IF_LOCALSPLUS = 72
+# 3.13 PyManagedDictPointer, before the GC header.
+_MANAGED_DICT = 24
 # 3.8/3.9 non-GC objects with hidden references.
 _PAT_FIELDS = (32, 40, 48)    # groupindex, indexgroup, pattern
 _STRUCT_FORMAT = 40           # _struct.Struct s_format (bytes)
@@ -232,6 +240,26 @@ def _thread_frames(census_codes):
     return out
 
 
+def _static_builtin_types():
+    """3.12+: the types the interpreter keeps in interp->types.builtins
+    (flag _Py_TPFLAGS_STATIC_BUILTIN), found through type.__subclasses__()
+    from object. They are roots even when nothing else refers to them
+    (managedbuffer, hamt_bitmap_node, moduledef, ...)."""
+    out = []
+    seen = set()
+    stack = [object]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        flags = _t_flags(t)
+        if flags & STATIC_BUILTIN and not flags & HEAPTYPE:
+            out.append(t)
+        stack.extend(type.__subclasses__(t))
+    return out
+
+
 def _maps():
     out = []
     with open('/proc/self/maps', 'rb') as fh:
@@ -244,11 +272,16 @@ def _maps():
 
 
 def _find_interned():
-    """The interned-strings dict, found by scanning the interpreter's data
-    segments for a pointer to a large dict mapping str to the same str.
-    Returns None if it cannot be found unambiguously."""
+    """The interned strings, found by scanning the interpreter's data
+    segments for a pointer to a dict that maps str to the very same str.
+
+    Candidates are checked through raw reads only (refcount, ma_used,
+    ma_values, the keys table, the type of every key) before any of them is
+    turned into an object: a word that merely looks like a pointer to a dict
+    must never be incref'd. Returns (list of str, the dict) or (None, None)
+    unless exactly one candidate passes."""
     if ctypes is None:
-        return None
+        return None, None
     maps = _maps()
     exe = os.path.realpath(sys.executable)
     lib = [m for m in maps if 'libpython' in os.path.basename(m[3])]
@@ -265,32 +298,72 @@ def _find_interned():
     readable = sorted((m[0], m[1]) for m in maps
                       if m[2].startswith('r') and not m[3].startswith('[v'))
     starts = [r[0] for r in readable]
+
+    def ok(addr, size):
+        j = bisect.bisect_right(starts, addr) - 1
+        return j >= 0 and addr + size <= readable[j][1]
+
     dict_type = id(dict)
     found = {}
     for lo, hi, _, _ in regions:
         words = memoryview(ctypes.string_at(lo, hi - lo)).cast('Q')
         for w in set(words):
-            if w & 7 or w < 4096:
-                continue
-            j = bisect.bisect_right(starts, w) - 1
-            if j < 0 or w + 16 > readable[j][1]:
+            if w & 7 or w < 4096 or w in found or not ok(w, 48):
                 continue
             if ctypes.c_void_p.from_address(w + 8).value != dict_type:
                 continue
-            d = _obj_at(w)
-            if len(d) < 500:
-                continue
-            ok = True
-            for k, v in d.items():
-                if k is not v or type(k) is not str:
-                    ok = False
-                    break
-            if ok:
-                found[id(d)] = d
-            d = None
+            keys = _interned_keys(w, ok)
+            if keys is not None:
+                found[w] = keys
     if len(found) != 1:
+        return None, None
+    addr, keys = list(found.items())[0]
+    return [_obj_at(k) for k in keys], _obj_at(addr)
+
+
+def _interned_keys(w, ok):
+    """Raw check of a candidate dict at `w`: the addresses of its keys if it
+    is a combined-table dict of at least 500 strings each mapped to itself."""
+    refcnt = ctypes.c_ssize_t.from_address(w).value
+    used = ctypes.c_ssize_t.from_address(w + 16).value
+    keys = _ptr(w + 32)
+    if refcnt <= 0 or not 500 <= used <= 50000000 or _ptr(w + 40) or \
+            not keys or keys & 7 or not ok(keys, 48):
         return None
-    return list(found.values())[0]
+    if V >= (3, 11):
+        log2_index_bytes = ctypes.c_ubyte.from_address(keys + 9).value
+        kind = ctypes.c_ubyte.from_address(keys + 10).value
+        nentries = ctypes.c_ssize_t.from_address(keys + 24).value
+        if kind != 1 or log2_index_bytes > 40:
+            return None
+        entries = keys + 32 + (1 << log2_index_bytes)
+        esize, koff, voff = 16, 0, 1
+    else:
+        size = ctypes.c_ssize_t.from_address(keys + 8).value
+        nentries = ctypes.c_ssize_t.from_address(keys + 32).value
+        if size <= 0 or size & (size - 1) or size > 1 << 40:
+            return None
+        width = 1 if size <= 0xff else 2 if size <= 0xffff else 4 if size <= 0xffffffff else 8
+        entries = keys + 40 + size * width
+        esize, koff, voff = 24, 1, 2
+    if not used <= nentries <= 1 << 40 or not ok(entries, nentries * esize):
+        return None
+    q = memoryview(ctypes.string_at(entries, nentries * esize)).cast('Q')
+    step = esize // 8
+    ks = q[koff::step]
+    vs = q[voff::step]
+    out = []
+    str_type = id(str)
+    for k, v in zip(ks, vs):
+        if not v:
+            continue
+        if k != v or k & 7 or not ok(k, 16) or \
+                ctypes.c_void_p.from_address(k + 8).value != str_type:
+            return None
+        out.append(k)
+    if len(out) != used:
+        return None
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -298,6 +371,16 @@ def _find_interned():
 
 class _Probe(object):
     __slots__ = ('a', 'b')
+
+
+class _ManagedProbe(object):
+    def __init__(self):
+        self.a = 1
+        self.b = 'b'
+
+
+_MANAGED_PROBE = _ManagedProbe()
+_MANAGED_PROBE.__dict__     # materialised: with inline values on 3.13
 
 
 def _probe_code(x, y, *z):
@@ -317,6 +400,7 @@ class _Layout(object):
         self.heaptype_slots = None
         self.pattern = False
         self.struct = False
+        self.managed_dict = False
         if ctypes is None:
             notes.append('no ctypes: hidden fields not followed')
             return
@@ -348,6 +432,13 @@ class _Layout(object):
             if not self.code:
                 notes.append('3.11+ code layout not recognised: localsplus names not followed')
             self.frames = self.code
+            if V >= (3, 13):
+                o = _MANAGED_PROBE
+                if _t_flags(type(o)) & MANAGED_DICT and \
+                        _ptr(id(o) - _MANAGED_DICT) == id(o.__dict__):
+                    self.managed_dict = True
+                else:
+                    notes.append('3.13 managed dict pointer not recognised')
         elif V <= (3, 9):
             import re
             p = self.probe_pattern = re.compile('(?P<census_probe>x)')
@@ -488,61 +579,103 @@ def _extra_edges(objs, out, lay, handlers, live_frames, with_type=True):
             g = groups[t] = []
         g.append(o)
     for t, g in groups.items():
-        h = want[t]
-        if h == 'dict':
-            for d in g:
-                out.extend(_dict_keys(d))
-        elif h == 'type':
-            _type_edges(g, out, lay)
-        elif h == 'code':
-            _code_edges(g, out, lay)
-        elif h == 'descr':
-            for d in g:
-                out.append(d.__name__)
-        elif h == 'range':
-            for r in g:
-                out.extend((r.start, r.stop, r.step))
-        elif h == 'frame':
-            out_frames = [f for f in g if id(f) in live_frames]
-            _frame_edges(out_frames, out, lay)
-            out_frames = None
-        elif h == 'pattern':
-            for p in g:
-                if _ptr(id(p) + _PAT_FIELDS[2]) == id(p.pattern):
-                    for off in _PAT_FIELDS:
-                        o = _obj_at_slot(id(p) + off)
-                        if o is not None:
-                            out.append(o)
-        elif h == 'struct':
-            for s in g:
-                o = _obj_at_slot(id(s) + _STRUCT_FORMAT)
-                if type(o) is bytes:
+        for h in want[t]:
+            _HANDLERS[h](g, out, lay, live_frames)
+
+
+def has_instance_dict(obj):
+    """Whether an instance has a dict object, without creating one (before
+    3.13, through gc.get_referents(): right for instances none of whose
+    attribute values is a dict)."""
+    if V >= (3, 13) and _LAYOUT.managed_dict and _t_flags(type(obj)) & MANAGED_DICT:
+        return bool(_ptr(id(obj) - _MANAGED_DICT))
+    return any(type(r) is dict for r in gc.get_referents(obj))
+
+
+def _h_dict(g, out, lay, live_frames):
+    for d in g:
+        out.extend(_dict_keys(d))
+
+
+def _h_descr(g, out, lay, live_frames):
+    for d in g:
+        out.append(d.__name__)
+
+
+def _h_range(g, out, lay, live_frames):
+    for r in g:
+        out.extend((r.start, r.stop, r.step))
+
+
+def _h_frame(g, out, lay, live_frames):
+    _frame_edges([f for f in g if id(f) in live_frames], out, lay)
+
+
+def _h_pattern(g, out, lay, live_frames):
+    for p in g:
+        if _ptr(id(p) + _PAT_FIELDS[2]) == id(p.pattern):
+            for off in _PAT_FIELDS:
+                o = _obj_at_slot(id(p) + off)
+                if o is not None:
                     out.append(o)
 
 
+def _h_struct(g, out, lay, live_frames):
+    for s in g:
+        o = _obj_at_slot(id(s) + _STRUCT_FORMAT)
+        if type(o) is bytes:
+            out.append(o)
+
+
+def _h_managed_dict(g, out, lay, live_frames):
+    """3.13: an instance whose dict was materialised while its inline values
+    stay valid traverses the values and not the dict."""
+    for o in g:
+        d = _obj_at_slot(id(o) - _MANAGED_DICT)
+        if d is not None:
+            out.append(d)
+
+
+_HANDLERS = {
+    'dict': _h_dict,
+    'type': lambda g, out, lay, lf: _type_edges(g, out, lay),
+    'code': lambda g, out, lay, lf: _code_edges(g, out, lay),
+    'descr': _h_descr,
+    'range': _h_range,
+    'frame': _h_frame,
+    'pattern': _h_pattern,
+    'struct': _h_struct,
+    'managed_dict': _h_managed_dict,
+}
+
+
 def _handler_for(t, lay):
+    """The names of the extra-edge handlers for instances of `t`."""
+    out = []
     if issubclass(t, dict):
-        return 'dict'
+        out.append('dict')
     if issubclass(t, type):
-        return 'type'
+        out.append('type')
     if t is _CodeType:
-        return 'code'
+        out.append('code')
     if t in _DESCR_TYPES:
-        return 'descr'
+        out.append('descr')
     if t is range:
-        return 'range'
+        out.append('range')
     if t is _FrameType and lay.frames:
-        return 'frame'
+        out.append('frame')
     if lay.pattern and t is getattr(lay, 'pattern_type', None):
-        return 'pattern'
+        out.append('pattern')
     if lay.struct and t is getattr(lay, 'struct_type', None):
-        return 'struct'
-    return None
+        out.append('struct')
+    if lay.managed_dict and _t_flags(t) & MANAGED_DICT:
+        out.append('managed_dict')
+    return tuple(out) or None
 
 
 def _only_via_type(order, lay, handlers, live_frames):
-    """Diagnostic (CENSUS_DIAG=1): names of the counted objects that no
-    counted object references except through ob_type (costs a second pass)."""
+    """Diagnostic (CENSUS_DIAG=1): names of the counted types that no counted
+    object references except through ob_type (costs a second pass)."""
     referenced = set()
     for i in range(0, len(order), 4096):
         chunk = order[i:i + 4096]
@@ -550,73 +683,124 @@ def _only_via_type(order, lay, handlers, live_frames):
         _extra_edges(chunk, refs, lay, handlers, live_frames, with_type=False)
         referenced.update(map(id, refs))
         refs = chunk = None
-    out = sorted(type_name(t) if isinstance(t, type) else type_name(type(t))
-                 for t in order if id(t) not in referenced and isinstance(t, type))
-    return out
+    return sorted(type_name(t) for t in order
+                  if isinstance(t, type) and id(t) not in referenced)
 
 
 # --------------------------------------------------------------------------
 # the census
 
-def _census(samples, workload):
+class _State(object):
+    """The census's work structures (made after gc.get_objects())."""
+
+    def __init__(self, lay, frames, traced):
+        self.lay = lay
+        self.seen = set()
+        self.order = []         # every counted object, in discovery order
+        self.parents = {} if traced else None
+        self.handlers = {}
+        self.live_frames = set(map(id, frames)) if V >= (3, 11) else set()
+        self.seen.update((id(self.seen), id(self.order), id(self.handlers),
+                          id(self.live_frames)))
+        if traced:
+            self.seen.add(id(self.parents))
+
+    def add(self, refs):
+        """The objects of `refs` not seen before, now marked seen."""
+        d = dict(zip(map(id, refs), refs))
+        new = d.keys() - self.seen
+        self.seen.update(new)
+        out = list(map(d.__getitem__, new))
+        d = None
+        return out
+
+    def expand(self, frontier):
+        """Close over the referents of `frontier` (objects already seen),
+        appending everything found to `order`."""
+        while frontier:
+            self.order.extend(frontier)
+            if self.parents is not None:
+                frontier = self.expand_traced(frontier)
+                continue
+            refs = []
+            for i in range(0, len(frontier), 4096):
+                refs.extend(gc.get_referents(*frontier[i:i + 4096]))
+            _extra_edges(frontier, refs, self.lay, self.handlers, self.live_frames)
+            frontier = self.add(refs)
+            refs = None
+
+    def expand_traced(self, frontier):
+        """The same one object at a time, recording who found whom."""
+        out = []
+        parents = self.parents
+        for o in frontier:
+            refs = gc.get_referents(o)
+            _extra_edges([o], refs, self.lay, self.handlers, self.live_frames)
+            new = self.add(refs)
+            for r in new:
+                parents[id(r)] = id(o)
+            out.extend(new)
+        return out
+
+
+def _census(samples, workload, diag=False):
     objs = gc.get_objects()
     t0 = time.perf_counter()
     lay = _LAYOUT
     notes = list(lay.notes)
     codes = _census_codes()
     frames = _thread_frames(codes)
-    interned = _find_interned()
+    interned, interned_dict = _find_interned()
     if interned is None:
         notes.append('interned-strings dict not found')
 
-    seen = set()
-    order = []          # every counted object, in discovery order
-    handlers = {}
-    live_frames = set(map(id, frames)) if V >= (3, 11) else set()
-
-    def expand(frontier):
-        """Close over the referents of `frontier` (objects already in
-        `seen`), appending everything found to `order`."""
-        while frontier:
-            order.extend(frontier)
-            refs = []
-            for i in range(0, len(frontier), 4096):
-                refs.extend(gc.get_referents(*frontier[i:i + 4096]))
-            _extra_edges(frontier, refs, lay, handlers, live_frames)
-            frontier = add(refs)
-            refs = None
-
-    def add(refs):
-        d = dict(zip(map(id, refs), refs))
-        new = d.keys() - seen
-        seen.update(new)
-        out = list(map(d.__getitem__, new))
-        d = None
-        return out
-
+    # No closures and no comprehension that uses a local in this function:
+    # a cell is created when the frame starts, before gc.get_objects(), so
+    # it is on the GC lists and whatever the census later put in it would be
+    # counted (checked at import: _census.__code__.co_cellvars is empty).
+    st = _State(lay, frames, diag == 'paths')
     # never count the census's own objects
-    seen.update((id(objs), id(frames), id(seen), id(order), id(notes)))
-    if interned is not None:
-        seen.add(id(interned))
+    st.seen.update((id(objs), id(frames), id(notes), id(st)))
+    order = st.order
+    expand = st.expand
+    add = st.add
 
     roots = [sys.modules, sys.__dict__, builtins.__dict__]
     roots.extend(sys.modules.values())
     roots.extend(frames)
+    if V >= (3, 12):
+        roots.extend(_static_builtin_types())
     expand(add(roots))
     roots = None
     n_roots = len(order)
-    via_type_only = 0
-    # how many objects the ob_type edge alone adds (diagnostic)
     interned_only = 0
     if interned is not None:
         before = len(order)
-        expand(add(list(interned)))
-        interned_only = len(order) - before
+        expand(add([interned_dict]))
+        interned_only = len(order) - before - 1
     n_roots_interned = len(order)
     expand(add(objs))
     n_gc = len(order) - n_roots_interned
 
-    # sizes and names
+    # Names first, sizes last: on 3.8/3.9 a function called for the 1024th
+    # time grows an opcache, which changes its code object's size; nothing
+    # written in Python runs between measuring the sizes and returning.
+    tps = list(map(type, order))
+    names = {}
+    for t in set(tps):
+        names[t] = type_name(t)
+    samp = {}
+    for label, o in (samples or {}).items():
+        samp[label] = {'address': '0x%x' % id(o), 'type': type_name(type(o)),
+                       'size': 0}
+    via_type_only = gc_only_types = None
+    if diag:
+        via_type_only = _only_via_type(order, lay, st.handlers, st.live_frames)
+        gc_only_types = {}
+        for o in order[n_roots_interned:]:
+            name = names[type(o)]
+            gc_only_types[name] = gc_only_types.get(name, 0) + 1
+
     getsizeof = sys.getsizeof
     try:
         sizes = list(map(getsizeof, order))
@@ -627,8 +811,9 @@ def _census(samples, workload):
                 sizes.append(getsizeof(o))
             except Exception:
                 sizes.append(0)
-                notes.append('getsizeof failed for a %s' % type_name(type(o)))
-    tps = list(map(type, order))
+                notes.append('getsizeof failed for a ' + names[type(o)])
+    for label, o in (samples or {}).items():
+        samp[label]['size'] = getsizeof(o)
     per_type = {}
     for t, s in zip(tps, sizes):
         e = per_type.get(t)
@@ -638,27 +823,36 @@ def _census(samples, workload):
             e[0] += 1
             e[1] += s
     types = {}
-    for t, (c, s) in per_type.items():
-        name = type_name(t)
-        e = types.get(name)
-        if e is None:
-            types[name] = [c, s]
+    for t, e in per_type.items():
+        name = names[t]
+        f = types.get(name)
+        if f is None:
+            types[name] = e
         else:
-            e[0] += c
-            e[1] += s
+            f[0] += e[0]
+            f[1] += e[1]
     total_size = sum(sizes)
+    dump = os.environ.get('CENSUS_DUMP')
+    if dump and diag is not None:
+        # debugging aid: one line per counted object: address, size, type
+        fd = os.open(dump, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            parents = st.parents or {}
+            lines = []
+            for o, s, t in zip(order, sizes, tps):
+                lines.append('%x %d %x %s\n' % (id(o), s, parents.get(id(o), 0), names[t]))
+                if len(lines) >= 65536:
+                    os.write(fd, ''.join(lines).encode('utf-8'))
+                    lines = []
+            os.write(fd, ''.join(lines).encode('utf-8'))
+            lines = parents = None
+        finally:
+            os.close(fd)
     from_roots = [n_roots_interned, sum(sizes[:n_roots_interned])]
     gc_only = [n_gc, sum(sizes[n_roots_interned:])]
-    tps = None
+    tps = names = None
 
-    via_type_only = None
-    if os.environ.get('CENSUS_DIAG'):
-        via_type_only = _only_via_type(order, lay, handlers, live_frames)
-
-    samp = {}
-    for label, o in (samples or {}).items():
-        samp[label] = {'address': '0x%x' % id(o), 'type': type_name(type(o)),
-                       'size': getsizeof(o)}
+    seconds = time.perf_counter() - t0
     result = {
         'version': sys.version,
         'python': '%d.%d.%d' % sys.version_info[:3],
@@ -670,36 +864,30 @@ def _census(samples, workload):
         'samples': samp,
         'workload': workload or {},
         'census': {
-            'seconds': round(time.perf_counter() - t0, 3),
+            'seconds': round(seconds, 3),
             'gc_objects': len(objs),
             'from_roots': from_roots,
             'gc_only': gc_only,
             'roots_only_count': n_roots,
             'interned_strings': len(interned) if interned is not None else None,
             'interned_only': interned_only,
-            'interned_dict': [1, getsizeof(interned)] if interned is not None else None,
+            'interned_dict': [1, getsizeof(interned_dict)] if interned_dict is not None else None,
             'only_via_type': via_type_only,
+            'gc_only_types': gc_only_types,
             'thread_frames': len(frames),
             'ctypes': ctypes is not None,
             'layout_checks': {'code': lay.code, 'frames': lay.frames,
                               'ht_slots': lay.heaptype_slots is not None,
-                              'pattern': lay.pattern, 'struct': lay.struct},
+                              'pattern': lay.pattern, 'struct': lay.struct,
+                              'managed_dict': lay.managed_dict},
             'notes': notes,
         },
     }
     data = json.dumps(result).encode('ascii')
-    # drop everything before returning (no reference cycles are left:
-    # the closures `expand`/`add` reference the frame's cells, break them)
+    # Everything made here dies when this frame does: no reference cycles.
     del objs[:]
-    frames = None
-    order = None
-    seen = None
-    sizes = None
-    per_type = None
-    interned = None
-    lay = None
-    result = None
-    expand = add = None
+    frames = order = sizes = per_type = interned = interned_dict = None
+    st = expand = add = lay = result = None
     return data
 
 
@@ -710,7 +898,7 @@ def take_census(path, samples=None, workload=None):
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        data = _census(samples, workload)
+        data = _census(samples, workload, os.environ.get('CENSUS_DIAG'))
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             os.write(fd, data)
@@ -720,3 +908,13 @@ def take_census(path, samples=None, workload=None):
     finally:
         if was_enabled:
             gc.enable()
+
+
+# Cells are made when a frame starts, so before gc.get_objects(): the census's
+# own frames must have none.
+assert not _census.__code__.co_cellvars and not take_census.__code__.co_cellvars
+
+# A dry run over the heap as it is at import: everything the census does for
+# the first time and keeps (codec and string caches, ctypes function
+# pointers) happens now, while the workload has not built its heap yet.
+_census(None, None, None)
