@@ -25,7 +25,7 @@ bool ph_heap_object(const ph_heap *h, uint64_t address, ph_object *out)
 const char *ph_kind_of(const ph_heap *h, uint32_t id, char *buf, size_t cap)
 {
     const ph_type *t = &h->types[h->idx.type[id]];
-    if (t->shape != SHAPE_DICT || t->heap)
+    if (!ph_type_is_exact_dict(t))
         return t->name;
     uint32_t owner = h->idx.owner[id];
     if (!owner)

@@ -47,6 +47,8 @@ typedef struct ph_type {
     bool gc;                /* Py_TPFLAGS_HAVE_GC */
     bool estimate;          /* its own __sizeof__ is not known to us */
     bool is_type_type;      /* a metatype (type or a subclass of it) */
+    bool static_subclass;   /* a static subclass of a builtin (OrderedDict): shape from tp_flags */
+    bool odict;             /* collections.OrderedDict or a subclass: odict_sizeof */
     uint32_t nslots;        /* object-typed __slots__ member offsets, whole MRO */
     uint32_t *slots;
     uint32_t base_idx;      /* nearest builtin base's type index, or self */
@@ -132,6 +134,12 @@ bool ph_dict_iter_next(ph_heap *h, ph_dict_iter *it, uint64_t *key, uint64_t *va
 
 /* referents.c */
 void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload);
+
+/* heapy's "dict of" applies to exact dicts only, not to subclasses. */
+static inline bool ph_type_is_exact_dict(const ph_type *t)
+{
+    return t->shape == SHAPE_DICT && !t->heap && !t->static_subclass;
+}
 
 /* The _PyInterpreterFrame embedded at the end of a 3.11+ generator. */
 static inline uint64_t ph_gen_iframe(const ph_layout *L, uint64_t gen, const ph_type *t)

@@ -247,6 +247,9 @@ typedef struct ph_layout {
     int32_t memberdef_sizeof;           /* sizeof(PyMemberDef): stride of a type's tp_members[] */
     int32_t interp_interned;            /* 3.12+: interp->cached_objects.interned_strings; 3.8-3.11: a file static */
     int32_t module_md_def;              /* PyModuleObject.md_def */
+    int32_t odict_first;                /* PyODictObject.od_first (NULL when empty) */
+    int32_t odict_fast_nodes_size;      /* PyODictObject.od_fast_nodes_size */
+    int32_t odictnode_sizeof;           /* sizeof(_ODictNode) */
     int32_t moduledef_m_size;           /* PyModuleDef.m_size */
     int32_t code_co_extra_ce_size;      /* _PyCodeObjectExtra.ce_size */
     int32_t code_co_extra_ce_extras;    /* _PyCodeObjectExtra.ce_extras */

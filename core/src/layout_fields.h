@@ -191,6 +191,9 @@
     X(memberdef_sizeof) \
     X(interp_interned) \
     X(module_md_def) \
+    X(odict_first) \
+    X(odict_fast_nodes_size) \
+    X(odictnode_sizeof) \
     X(moduledef_m_size) \
     X(code_co_extra_ce_size) \
     X(code_co_extra_ce_extras)

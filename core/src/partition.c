@@ -48,7 +48,7 @@ ph_error *ph_partition_new(const ph_heap *h, ph_partition_by by, ph_partition **
     for (size_t i = 0; i < h->idx.n; i++) {
         uint32_t ti = h->idx.type[i];
         const ph_type *t = &h->types[ti];
-        if (by == PH_BY_KIND && t->shape == SHAPE_DICT && !t->heap) {
+        if (by == PH_BY_KIND && ph_type_is_exact_dict(t)) {
             uint32_t o = h->idx.owner[i];
             dcount[2 * o]++;
             dcount[2 * o + 1] += h->idx.size[i];

@@ -261,8 +261,7 @@ static void instance_refs(ph_heap *h, const ctx *c, uint32_t id, uint64_t addr, 
     if (dict) {
         uint32_t did = ref(h, c, dict);
         if (did != PH_NO_OBJ && !h->idx.owner[did]) {
-            const ph_type *dt = &h->types[h->idx.type[did]];
-            if (dt->shape == SHAPE_DICT && !dt->heap)
+            if (ph_type_is_exact_dict(&h->types[h->idx.type[did]]))
                 h->idx.owner[did] = h->idx.type[id] + 1;
         }
     } else if (ph_ptr_ok(values)) {
@@ -348,6 +347,13 @@ void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload)
     }
     default:
         break;
+    }
+    if (t->static_subclass) {
+        /* The fields a static subclass adds after the builtin's struct. */
+        int32_t base = t->shape == SHAPE_DICT ? L->dict_sizeof
+                       : t->shape == SHAPE_LIST ? L->list_sizeof
+                                                : L->heaptype_sizeof;
+        scan(h, &c, addr + (uint64_t)base, addr + (uint64_t)t->basicsize);
     }
     if (t->heap || t->dictoffset)
         instance_refs(h, &c, id, addr, t);

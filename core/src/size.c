@@ -182,8 +182,20 @@ static uint64_t sizeof_of(ph_heap *h, uint64_t addr, const ph_type *t)
             res += ((uint64_t)mask + 1) * (uint64_t)L->setentry_sizeof;
         return res;
     }
-    case SHAPE_DICT:
-        return dict_sizeof(h, addr, t);
+    case SHAPE_DICT: {
+        uint64_t res = dict_sizeof(h, addr, t);
+        if (t->odict) {
+            /* odict_sizeof: the fast-nodes table, and a node per key */
+            int64_t fast = read_i64(h, addr + (uint64_t)L->odict_fast_nodes_size);
+            int64_t used = read_i64(h, addr + (uint64_t)L->dict_ma_used);
+            if (fast > 0 && (uint64_t)fast < MAX_CONTAINER_LEN)
+                res += (uint64_t)fast * 8;
+            if (read_u64(h, addr + (uint64_t)L->odict_first) && used > 0 &&
+                (uint64_t)used < MAX_CONTAINER_LEN)
+                res += (uint64_t)used * (uint64_t)L->odictnode_sizeof;
+        }
+        return res;
+    }
     case SHAPE_TYPE: {
         uint64_t flags = read_u64(h, addr + (uint64_t)L->tp_flags);
         if (!(flags & TPFLAGS_HEAPTYPE))

@@ -322,6 +322,15 @@ uint32_t ph_type_get(ph_heap *h, uint64_t addr)
     pt.name = ph_heap_strdup(h, name);
     if (!pt.heap) {
         pt.shape = shape_of_static(h, name);
+        if (pt.shape == SHAPE_OTHER) {
+            /* Static subclasses of builtins (collections.OrderedDict,
+             * defaultdict, ctypes' metatypes) are the builtin underneath. */
+            pt.shape = t.flags & TPFLAGS_DICT_SUBCLASS   ? SHAPE_DICT
+                       : t.flags & TPFLAGS_LIST_SUBCLASS ? SHAPE_LIST
+                       : t.flags & TPFLAGS_TYPE_SUBCLASS ? SHAPE_TYPE
+                                                         : SHAPE_OTHER;
+            pt.static_subclass = pt.shape != SHAPE_OTHER;
+        }
     } else {
         /* The nearest static base decides the layout underneath. */
         uint64_t b = t.base;
@@ -331,20 +340,22 @@ uint32_t ph_type_get(ph_heap *h, uint64_t addr)
             if (!read_raw_type(h, b, &bt))
                 break;
             if (!(bt.flags & TPFLAGS_HEAPTYPE)) {
-                char bn[128] = "";
-                ph_read_cstr(h->r, bt.tp_name, bn, sizeof(bn));
-                pt.shape = shape_of_static(h, bn);
                 h->types[id] = pt; /* visible to the recursive lookup */
                 uint32_t bi = ph_type_get(h, b);
-                if (bi != UINT32_MAX)
+                if (bi != UINT32_MAX) {
                     pt.base_idx = bi;
+                    pt.shape = h->types[bi].shape;
+                    pt.static_subclass = h->types[bi].static_subclass;
+                }
                 break;
             }
             b = bt.base;
         }
         collect_slots(h, &pt, &t);
     }
-    pt.estimate = sizeof_unknown(h, &t, pt.shape);
+    pt.odict = strcmp(name, "collections.OrderedDict") == 0 ||
+               (pt.base_idx != id && h->types[pt.base_idx].odict);
+    pt.estimate = !pt.odict && sizeof_unknown(h, &t, pt.shape);
     h->types[id] = pt;
     return id;
 }

@@ -47,6 +47,10 @@ class D(dict):
     pass
 
 
+class OD(collections.OrderedDict):
+    pass
+
+
 def closure():
     v = [1]
 
@@ -121,6 +125,10 @@ KEEP = [
     ("dict big str keys", {"k%d" % i: i for i in range(5000)}),
     ("dict instance", wd.__dict__),
     ("dict subclass", D(a=1)),
+    ("OrderedDict", collections.OrderedDict(("k%d" % i, i) for i in range(300))),
+    ("OrderedDict empty", collections.OrderedDict()),
+    ("OrderedDict subclass", OD(("k%d" % i, i) for i in range(20))),
+    ("defaultdict", collections.defaultdict(list, {"a": [1]})),
     ("set small", small_set),
     ("set big", big_set),
     ("frozenset", frozenset(range(50))),
