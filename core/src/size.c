@@ -160,6 +160,20 @@ static uint64_t code_sizeof(ph_heap *h, uint64_t addr, const ph_type *t)
     return res + code_extra(h, addr);
 }
 
+/* 3.11+: the bytes of a _PyInterpreterFrame's slots, nlocalsplus + stacksize
+ * of its code, as frame_sizeof and gen_sizeof count them. */
+static uint64_t iframe_slots_size(ph_heap *h, uint64_t f)
+{
+    const ph_layout *L = h->L;
+    uint64_t code = read_u64(h, f + (uint64_t)L->iframe_code);
+    int32_t nlocalsplus = 0, stacksize = 0;
+    if (!ph_ptr_ok(code) || !ph_read(h->r, code + (uint64_t)L->code_nlocalsplus, &nlocalsplus, 4) ||
+        !ph_read(h->r, code + (uint64_t)L->code_stacksize, &stacksize, 4))
+        return 0;
+    int64_t slots = (int64_t)nlocalsplus + stacksize;
+    return slots > 0 && slots < (1 << 24) ? (uint64_t)slots * 8 : 0;
+}
+
 static uint64_t sizeof_of(ph_heap *h, uint64_t addr, const ph_type *t)
 {
     const ph_layout *L = h->L;
@@ -209,15 +223,8 @@ static uint64_t sizeof_of(ph_heap *h, uint64_t addr, const ph_type *t)
     case SHAPE_CODE:
         return code_sizeof(h, addr, t);
     case SHAPE_GEN: {
-        /* gen_sizeof: the header and the frame's slots, nlocalsplus + stacksize */
-        uint64_t code = read_u64(h, ph_gen_iframe(L, addr, t) + (uint64_t)L->iframe_code);
-        int32_t nlocalsplus = 0, stacksize = 0;
-        if (ph_ptr_ok(code)) {
-            ph_read(h->r, code + (uint64_t)L->code_nlocalsplus, &nlocalsplus, 4);
-            ph_read(h->r, code + (uint64_t)L->code_stacksize, &stacksize, 4);
-        }
-        int64_t slots = (int64_t)nlocalsplus + stacksize;
-        return (uint64_t)t->basicsize + (slots > 0 && slots < (1 << 24) ? (uint64_t)slots * 8 : 0);
+        /* gen_sizeof: the header and the embedded frame's slots */
+        return (uint64_t)t->basicsize + iframe_slots_size(h, ph_gen_iframe(L, addr, t));
     }
     case SHAPE_FRAME:
         if (L->frame_frame == PH_NONE) {
@@ -234,16 +241,9 @@ static uint64_t sizeof_of(ph_heap *h, uint64_t addr, const ph_type *t)
                              read_i64(h, read_u64(h, code + (uint64_t)L->code_freevars) + 16);
             return (uint64_t)t->basicsize + (extras > 1 && extras < (1 << 24) ? (uint64_t)(extras - 1) * 8 : 0);
         } else {
-            /* 3.11+ frame_sizeof: the frame data's slots, nlocalsplus + stacksize */
+            /* 3.11+ frame_sizeof: the header and the frame data's slots */
             uint64_t f = read_u64(h, addr + (uint64_t)L->frame_frame);
-            uint64_t code = ph_ptr_ok(f) ? read_u64(h, f + (uint64_t)L->iframe_code) : 0;
-            int32_t nlocalsplus = 0, stacksize = 0;
-            if (ph_ptr_ok(code)) {
-                ph_read(h->r, code + (uint64_t)L->code_nlocalsplus, &nlocalsplus, 4);
-                ph_read(h->r, code + (uint64_t)L->code_stacksize, &stacksize, 4);
-            }
-            int64_t slots = (int64_t)nlocalsplus + stacksize;
-            return (uint64_t)t->basicsize + (slots > 0 && slots < (1 << 24) ? (uint64_t)slots * 8 : 0);
+            return (uint64_t)t->basicsize + (ph_ptr_ok(f) ? iframe_slots_size(h, f) : 0);
         }
     default: {
         uint64_t res = (uint64_t)t->basicsize;

@@ -9,47 +9,29 @@ import json
 import os
 import re
 import subprocess
-import time
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-PYTHON = "/usr/bin/python3.11"
+import harness
 
-
-def wait_stopped(proc, timeout=60):
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        if proc.poll() is not None:
-            raise AssertionError("workload died: %s" % proc.stderr.read().decode())
-        with open("/proc/%d/stat" % proc.pid) as f:
-            if f.read().rsplit(")", 1)[1].split()[0] == "T":
-                return
-        time.sleep(0.05)
-    raise AssertionError("workload did not stop")
+PYTHON = harness.DEBIAN_PYTHON
 
 
 @pytest.fixture(scope="module")
 def core(tmp_path_factory):
-    if not os.path.exists(PYTHON):
-        pytest.skip("no %s" % PYTHON)
-    tmp = tmp_path_factory.mktemp("gdbcmd")
-    proc = subprocess.Popen([PYTHON, os.path.join(HERE, "workloads", "samples.py"), str(tmp / "s.json")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    target = harness.target_by_label("debian-3.11-nosym")
+    harness.require(target)
+    w = harness.start_workload(target, str(tmp_path_factory.mktemp("gdbcmd")), "samples.py")
     try:
-        wait_stopped(proc)
-        subprocess.run(["gcore", "-o", str(tmp / "core"), str(proc.pid)], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        yield w.gcore()
     finally:
-        proc.kill()
-        proc.wait()
-    return "%s/core.%d" % (tmp, proc.pid)
+        w.discard_core()
+        w.kill()
 
 
 def gdb(core, *commands):
     args = ["gdb", "-nx", "-q", "-batch", "-iex", "set debuginfod enabled off",
-            "-iex", "set auto-load python-scripts off", "-x", os.path.join(ROOT, "gdbinit"), PYTHON, core]
+            "-iex", "set auto-load python-scripts off", "-x", os.path.join(harness.REPO, "gdbinit"), PYTHON, core]
     for c in commands:
         args += ["-ex", c]
     r = subprocess.run(args, capture_output=True, text=True, timeout=120)
@@ -126,7 +108,7 @@ def test_help_and_errors(core):
 
 
 def test_no_target_says_so():
-    r = subprocess.run(["gdb", "-nx", "-q", "-batch", "-x", os.path.join(ROOT, "gdbinit"),
+    r = subprocess.run(["gdb", "-nx", "-q", "-batch", "-x", os.path.join(harness.REPO, "gdbinit"),
                         "-ex", "probe-heap partition"], capture_output=True, text=True, timeout=60)
     assert "probe-heap: there is no process or core file to analyse" in r.stderr
     assert "Traceback" not in r.stdout + r.stderr
