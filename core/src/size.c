@@ -264,10 +264,8 @@ uint64_t ph_flat_size(ph_heap *h, uint64_t addr, const ph_type *t)
     if (L->preheader_size == 0) {
         /* 3.8-3.10: a GC header when _PyObject_IS_GC: static types are not. */
         bool gc = t->gc;
-        if (gc && t->shape == SHAPE_TYPE && !t->heap && !(read_u64(h, addr + (uint64_t)L->tp_flags) & TPFLAGS_HEAPTYPE))
-            gc = false;
-        if (gc && t->is_type_type && !(read_u64(h, addr + (uint64_t)L->tp_flags) & TPFLAGS_HEAPTYPE))
-            gc = false;
+        if (gc && t->is_type_type) /* type_is_gc: only heap types */
+            gc = read_u64(h, addr + (uint64_t)L->tp_flags) & TPFLAGS_HEAPTYPE;
         return size + (gc ? (uint64_t)L->gc_head_size : 0);
     }
     /* 3.11+: _PyType_PreHeaderSize(Py_TYPE(o)); 3.13 exempts static type objects. */
