@@ -47,6 +47,9 @@ $(B)/ph-dump-layout: core/src/layout_tables.c tests/tools/dump_layout.c core/src
 	@mkdir -p $(B)
 	$(CC) -std=c11 -Wall -Wextra -Werror -Icore/src core/src/layout_tables.c tests/tools/dump_layout.c -o $@
 
+$(B)/ph-dump-debug-offsets: tests/tools/dump_debug_offsets.c $(B)/libprobeheap.a
+	$(CC) $(ALL_CFLAGS) $< $(B)/libprobeheap.a -o $@
+
 $(B)/unit/%: tests/unit/%.c $(B)/libprobeheap.a tests/unit/*.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $< $(B)/libprobeheap.a -lcmocka -o $@
@@ -58,7 +61,7 @@ $(B)/unit-san/%: tests/unit/%.c $(CORE_SRC) $(CORE_HDR) tests/unit/*.h
 unit: $(UNIT_BIN) $(UNIT_SAN)
 	@set -e; for t in $(UNIT_BIN) $(UNIT_SAN); do echo "== $$t"; $$t; done
 
-integration: all $(B)/ph-dump-layout
+integration: all $(B)/ph-dump-layout $(B)/ph-dump-debug-offsets
 	$(PYTEST) -q tests/integration
 
 test: unit integration

@@ -310,7 +310,8 @@ static PyObject *Heap_info(HeapObject *self, PyObject *unused)
     if (!v)
         return NULL;
     PyObject *d = Py_BuildValue(
-        "{s:N,s:s,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:O,s:d,s:K}", "python", v, "layout", i.layout,
+        "{s:N,s:s,s:O,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:O,s:d,s:K}", "python", v, "layout", i.layout,
+        "layout_checked", i.layout_checked ? Py_True : Py_False,
         "interpreters", (unsigned long long)i.interpreters, "threads",
         (unsigned long long)i.threads, "objects", (unsigned long long)i.objects, "bytes",
         (unsigned long long)i.bytes, "skipped", (unsigned long long)i.skipped, "garbage_objects",

@@ -127,6 +127,7 @@ void ph_heap_free(ph_heap *h);
 typedef struct ph_heap_info {
     ph_version version;
     const char *layout;          /* "table", "dwarf" or "debug_offsets" */
+    bool layout_checked;         /* 3.13+: the table agreed with the target's _Py_DebugOffsets */
     uint64_t interpreters, threads;
     uint64_t objects, bytes;
     uint64_t skipped;            /* objects skipped as corrupt */

@@ -98,6 +98,7 @@ struct ph_heap {
     const ph_build_options *opts;
     bool interrupted;
     bool conservative;      /* the references being visited are guesses */
+    bool debug_offsets_checked; /* the table agreed with the target's _Py_DebugOffsets */
 };
 
 /* index.c */

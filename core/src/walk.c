@@ -4,6 +4,7 @@
  * does it: an object whose refcount exceeds the references from that set is
  * held from outside (C code, a C global) and is alive; what is left is
  * cyclic garbage awaiting collection. */
+#include "debug_offsets.h"
 #include "error.h"
 #include "heap.h"
 
@@ -191,6 +192,9 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
             err = ph_error_new(PH_ERR_VERSION, 0, "no layout for CPython %s", h->version.text);
     }
     if (!err)
+        err = ph_debug_offsets_check(r, syms->py_runtime, &h->version, h->L,
+                                     &h->debug_offsets_checked);
+    if (!err)
         err = ph_index_init(&h->idx);
     walk_state ws = {.flag = OBJ_FROM_ROOTS};
     if (!err)
@@ -233,6 +237,7 @@ void ph_heap_info_get(const ph_heap *h, ph_heap_info *out)
     memset(out, 0, sizeof(*out));
     out->version = h->version;
     out->layout = h->layout_source;
+    out->layout_checked = h->debug_offsets_checked;
     out->interpreters = h->interpreters;
     out->threads = h->threads;
     out->objects = h->idx.n;

@@ -108,7 +108,8 @@ def cmd_info(argv, as_json):
     build = "free-threaded" if py["free_threaded"] else "debug" if py["debug"] else "release"
     lines = [
         ("Python", "CPython %s, %s build (version from %s)" % (py["version"], build, py["found_by"])),
-        ("Layout", "%s (CPython %d.%d)" % (i["layout"], py["major"], py["minor"])),
+        ("Layout", "%s (CPython %d.%d)%s" % (i["layout"], py["major"], py["minor"],
+                   ", checked against the target's _Py_DebugOffsets" if i["layout_checked"] else "")),
         ("Interpreters", "%d" % i["interpreters"]),
         ("Threads", "%d" % i["threads"]),
         ("Objects", "%d objects, %d bytes" % (i["objects"], i["bytes"])),

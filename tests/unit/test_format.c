@@ -208,7 +208,7 @@ static void test_more_paging(void **state)
 {
     (void)state;
     spec s[25];
-    char names[25][8];
+    char names[25][16];
     ph_row rows[25];
     for (int i = 0; i < 25; i++) {
         snprintf(names[i], sizeof names[i], "k%02d", i);
