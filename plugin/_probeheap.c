@@ -23,6 +23,12 @@ static PyObject *raise_error(ph_error *err)
     return NULL;
 }
 
+/* Text that came from the target: a corrupt name must not fail the command. */
+static PyObject *target_text(const char *s)
+{
+    return PyUnicode_DecodeUTF8(s, (Py_ssize_t)strlen(s), "replace");
+}
+
 /* ---- Reader ------------------------------------------------------------------ */
 
 typedef struct {
@@ -55,6 +61,8 @@ static int Reader_init(ReaderObject *self, PyObject *args, PyObject *kw)
 {
     if (!PyArg_ParseTuple(args, ""))
         return -1;
+    ph_reader_free(self->r);
+    self->r = NULL;
     ph_error *err = ph_reader_new(&self->r);
     if (err) {
         raise_error(err);
@@ -70,8 +78,19 @@ static void Reader_dealloc(ReaderObject *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+/* A Reader made by __new__ alone has no reader: refuse, never crash. */
+static int reader_ready(ReaderObject *self)
+{
+    if (self->r)
+        return 1;
+    PyErr_SetString(PyExc_ValueError, "Reader is not initialised");
+    return 0;
+}
+
 static PyObject *Reader_open_core(ReaderObject *self, PyObject *args)
 {
+    if (!reader_ready(self))
+        return NULL;
     const char *path;
     if (!PyArg_ParseTuple(args, "s", &path))
         return NULL;
@@ -83,6 +102,8 @@ static PyObject *Reader_open_core(ReaderObject *self, PyObject *args)
 
 static PyObject *Reader_open_pid(ReaderObject *self, PyObject *args)
 {
+    if (!reader_ready(self))
+        return NULL;
     int pid;
     if (!PyArg_ParseTuple(args, "i", &pid))
         return NULL;
@@ -94,6 +115,8 @@ static PyObject *Reader_open_pid(ReaderObject *self, PyObject *args)
 
 static PyObject *Reader_set_fallback(ReaderObject *self, PyObject *args)
 {
+    if (!reader_ready(self))
+        return NULL;
     PyObject *fn;
     if (!PyArg_ParseTuple(args, "O", &fn))
         return NULL;
@@ -105,6 +128,8 @@ static PyObject *Reader_set_fallback(ReaderObject *self, PyObject *args)
 
 static PyObject *Reader_read(ReaderObject *self, PyObject *args)
 {
+    if (!reader_ready(self))
+        return NULL;
     unsigned long long addr;
     Py_ssize_t len;
     if (!PyArg_ParseTuple(args, "Kn", &addr, &len))
@@ -187,7 +212,7 @@ static PyObject *mod_detect_version(PyObject *mod, PyObject *args)
 {
     ReaderObject *reader;
     PyObject *syms;
-    if (!PyArg_ParseTuple(args, "O!O", &ReaderType, &reader, &syms))
+    if (!PyArg_ParseTuple(args, "O!O", &ReaderType, &reader, &syms) || !reader_ready(reader))
         return NULL;
     ph_symbols s;
     if (parse_symbols(syms, &s))
@@ -221,8 +246,9 @@ static PyObject *Partition_rows(PartitionObject *self, PyObject *unused)
         return NULL;
     for (size_t i = 0; i < self->p->nrows; i++) {
         const ph_row *r = &self->p->rows[i];
-        PyObject *t = Py_BuildValue("(ssKKO)", r->kind, r->type, (unsigned long long)r->count,
-                                    (unsigned long long)r->size, r->estimate ? Py_True : Py_False);
+        PyObject *t = Py_BuildValue("(NNKKO)", target_text(r->kind), target_text(r->type),
+                                    (unsigned long long)r->count, (unsigned long long)r->size,
+                                    r->estimate ? Py_True : Py_False);
         if (!t) {
             Py_DECREF(list);
             return NULL;
@@ -359,8 +385,9 @@ static PyObject *Heap_object(HeapObject *self, PyObject *args)
     ph_object o;
     if (!ph_heap_object(self->h, addr, &o))
         Py_RETURN_NONE;
-    return Py_BuildValue("{s:K,s:s,s:s,s:K,s:O,s:O}", "address", (unsigned long long)o.address,
-                         "type", o.type, "kind", o.kind, "flat", (unsigned long long)o.size,
+    return Py_BuildValue("{s:K,s:N,s:N,s:K,s:O,s:O}", "address", (unsigned long long)o.address,
+                         "type", target_text(o.type), "kind", target_text(o.kind), "flat",
+                         (unsigned long long)o.size,
                          "estimate", o.estimate ? Py_True : Py_False, "reachable",
                          o.reachable ? Py_True : Py_False);
 }
@@ -406,7 +433,8 @@ static PyObject *mod_build(PyObject *mod, PyObject *args)
 {
     ReaderObject *reader;
     PyObject *syms, *progress = Py_None;
-    if (!PyArg_ParseTuple(args, "O!O|O", &ReaderType, &reader, &syms, &progress))
+    if (!PyArg_ParseTuple(args, "O!O|O", &ReaderType, &reader, &syms, &progress) ||
+        !reader_ready(reader))
         return NULL;
     ph_symbols s;
     if (parse_symbols(syms, &s))
@@ -437,8 +465,9 @@ static PyObject *mod_build(PyObject *mod, PyObject *args)
 static ph_error *collect_file(uint64_t start, uint64_t end, uint64_t off, const char *path,
                               bool is_exe, void *payload)
 {
-    PyObject *t = Py_BuildValue("(KKKsO)", (unsigned long long)start, (unsigned long long)end,
-                                (unsigned long long)off, path, is_exe ? Py_True : Py_False);
+    PyObject *t = Py_BuildValue("(KKKNO)", (unsigned long long)start, (unsigned long long)end,
+                                (unsigned long long)off, PyUnicode_DecodeFSDefault(path),
+                                is_exe ? Py_True : Py_False);
     if (!t || PyList_Append((PyObject *)payload, t) < 0) {
         Py_XDECREF(t);
         PyErr_Clear();

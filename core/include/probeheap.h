@@ -95,7 +95,6 @@ typedef struct ph_symbols {
     uint64_t set_dummy;       /* _PySet_Dummy */
     uint64_t interned;        /* &interned, the 3.8-3.11 file static (.symtab only); 0: search */
     int hint_major, hint_minor; /* from file names such as libpython3.9.so; 0 if none */
-    const char *layout_source;  /* "table" unless the caller checked another source */
 } ph_symbols;
 
 typedef struct ph_version {
@@ -173,6 +172,7 @@ typedef struct ph_partition {
     uint64_t count, size;     /* totals */
     size_t nrows;
     ph_row *rows;             /* by falling size, then kind */
+    char *strings;            /* private: the "dict of ..." kinds the rows point into */
 } ph_partition;
 
 ph_error *ph_partition_new(const ph_heap *h, ph_partition_by by, ph_partition **out);

@@ -97,6 +97,7 @@ struct ph_heap {
     uint32_t type_type_idx; /* index of PyType_Type */
     const ph_build_options *opts;
     bool interrupted;
+    uint64_t polls;
     bool conservative;      /* the references being visited are guesses */
     bool debug_offsets_checked; /* the table agreed with the target's _Py_DebugOffsets */
 };
@@ -175,8 +176,31 @@ const char *ph_kind_of(const ph_heap *h, uint32_t id, char *buf, size_t cap);
 #define TPFLAGS_DICT_SUBCLASS (1UL << 29)
 #define TPFLAGS_TYPE_SUBCLASS (1UL << 31)
 
+/* walk.c: counts a step of work and, every so often, asks the caller
+ * whether to stop (Ctrl-C).  True once the walk must stop. */
+bool ph_poll(ph_heap *h);
+
+/* Brent's cycle check for a linked list read from the target: call with
+ * each node's address; true once an address comes round again. */
+typedef struct ph_cycle {
+    uint64_t mark, power, steps;
+} ph_cycle;
+
+static inline bool ph_cycle_seen(ph_cycle *c, uint64_t addr)
+{
+    if (c->power && addr == c->mark)
+        return true;
+    if (++c->steps >= c->power) {
+        c->mark = addr;
+        c->power = c->power ? c->power * 2 : 1;
+        c->steps = 0;
+    }
+    return false;
+}
+
 /* Bounds on target data: nothing from the target is trusted beyond these. */
 #define MAX_CONTAINER_LEN (UINT64_C(1) << 32)
+#define MAX_ITEMS (UINT64_C(1) << 28)  /* items of one tuple or list walked at most */
 #define MAX_STR_LEN (UINT64_C(1) << 40)
 #define MAX_LIST_HOPS 100000000  /* GC list length, frames, threads... */
 

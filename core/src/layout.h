@@ -246,11 +246,12 @@ typedef struct ph_layout {
     /* Appended (keep the order above: other code relies on it) */
     int32_t memberdef_sizeof;           /* sizeof(PyMemberDef): stride of a type's tp_members[] */
     int32_t interp_interned;            /* 3.12+: interp->cached_objects.interned_strings; 3.8-3.11: a file static */
-    int32_t module_md_def;              /* PyModuleObject.md_def */
+    int32_t gen_frame_state;            /* 3.11+: PyGenObject.gi_frame_state (int8; >= 1: completed or cleared) */
+    int32_t interp_types_for_extensions; /* 3.13: interp->types.for_extensions.initialized[] */
+    int32_t static_extension_max;       /* 3.13: its length; indexes above static_builtin_max */
     int32_t odict_first;                /* PyODictObject.od_first (NULL when empty) */
     int32_t odict_fast_nodes_size;      /* PyODictObject.od_fast_nodes_size */
     int32_t odictnode_sizeof;           /* sizeof(_ODictNode) */
-    int32_t moduledef_m_size;           /* PyModuleDef.m_size */
     int32_t code_co_extra_ce_size;      /* _PyCodeObjectExtra.ce_size */
     int32_t code_co_extra_ce_extras;    /* _PyCodeObjectExtra.ce_extras */
 } ph_layout;

@@ -190,11 +190,12 @@
     X(managed_weakref) \
     X(memberdef_sizeof) \
     X(interp_interned) \
-    X(module_md_def) \
+    X(gen_frame_state) \
+    X(interp_types_for_extensions) \
+    X(static_extension_max) \
     X(odict_first) \
     X(odict_fast_nodes_size) \
     X(odictnode_sizeof) \
-    X(moduledef_m_size) \
     X(code_co_extra_ce_size) \
     X(code_co_extra_ce_extras)
 

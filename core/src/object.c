@@ -26,6 +26,8 @@ static void put_utf8(char *buf, size_t cap, size_t *n, uint32_t c)
 {
     char tmp[4];
     size_t k;
+    if ((c >= 0xD800 && c < 0xE000) || c > 0x10FFFF)
+        c = 0xFFFD; /* lone surrogates and beyond Unicode: not UTF-8 */
     if (c < 0x80) {
         tmp[0] = (char)c;
         k = 1;
@@ -56,6 +58,12 @@ bool ph_str_read(ph_heap *h, uint64_t addr, char *buf, size_t cap)
     const ph_layout *L = h->L;
     int64_t length;
     uint32_t state;
+    uint64_t type, flags;
+    /* Only a str: its type has the unicode fast-subclass bit. */
+    if (!ph_read_u64(h->r, addr + 8, &type) || !ph_ptr_ok(type) ||
+        !ph_read_u64(h->r, type + (uint64_t)L->tp_flags, &flags) ||
+        !(flags & TPFLAGS_UNICODE_SUBCLASS))
+        return false;
     if (cap == 0 || !ph_read(h->r, addr + (uint64_t)L->str_length, &length, 8) ||
         !ph_read(h->r, addr + (uint64_t)L->str_state, &state, 4) || length < 0 ||
         (uint64_t)length > MAX_STR_LEN)
@@ -165,8 +173,8 @@ uint64_t ph_dict_get_str(ph_heap *h, uint64_t dict, const char *want)
         return 0;
     size_t wlen = strlen(want);
     uint64_t k, v;
-    int64_t budget = 1 << 16; /* type and sys dicts are small; never scan a huge one */
-    while (budget-- > 0 && ph_dict_iter_next(h, &it, &k, &v)) {
+    /* type and sys dicts are small; never scan a huge one (empty slots count too) */
+    while (it.i < (1 << 16) && ph_dict_iter_next(h, &it, &k, &v)) {
         int64_t len;
         /* A key has at most as many code points as its UTF-8 bytes. */
         if (!ph_read_i64(h->r, k + (uint64_t)h->L->str_length, &len) || len < 0 ||

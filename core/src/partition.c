@@ -3,6 +3,7 @@
 #include "error.h"
 #include "heap.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,14 +68,20 @@ ph_error *ph_partition_new(const ph_heap *h, ph_partition_by by, ph_partition **
         free(p);
         return PH_NOMEM;
     }
+    /* The "dict of X" kinds live in one block the partition owns. */
+    size_t strbytes = sizeof("dict (no owner)");
+    for (size_t i = 1; i <= nt; i++)
+        if (dcount[2 * i])
+            strbytes += sizeof("dict of ") + strlen(h->types[i - 1].name);
+    p->strings = malloc(strbytes);
+    size_t strused = 0;
     /* Distinct types may share a name (two classes Node in one module):
      * merge rows by name. */
     rowmap m = {.cap = 1};
     while (m.cap < cap * 2)
         m.cap <<= 1;
     m.slot = calloc(m.cap, sizeof(uint32_t));
-    ph_error *err = m.slot ? NULL : PH_NOMEM;
-    char buf[600];
+    ph_error *err = m.slot && p->strings ? NULL : PH_NOMEM;
     for (size_t k = 0; !err && k < 2 * (nt + 1); k++) {
         bool is_dict = k >= nt + 1;
         size_t i = is_dict ? k - (nt + 1) : k;
@@ -84,12 +91,9 @@ ph_error *ph_partition_new(const ph_heap *h, ph_partition_by by, ph_partition **
         const char *kind, *type;
         if (is_dict) {
             type = "dict";
-            if (i == 0) {
-                kind = "dict (no owner)";
-            } else {
-                snprintf(buf, sizeof(buf), "dict of %s", h->types[i - 1].name);
-                kind = ph_heap_strdup((ph_heap *)h, buf);
-            }
+            kind = p->strings + strused;
+            strused += (size_t)sprintf(p->strings + strused, i ? "dict of %s" : "dict (no owner)",
+                                       i ? h->types[i - 1].name : "") + 1;
         } else {
             type = kind = h->types[i].name;
         }
@@ -124,5 +128,6 @@ void ph_partition_free(ph_partition *p)
     if (!p)
         return;
     free(p->rows);
+    free(p->strings);
     free(p);
 }

@@ -31,21 +31,27 @@ static uint32_t field(ph_heap *h, const ctx *c, uint64_t base, int32_t off)
     return ref(h, c, p);
 }
 
-/* Visits n pointers stored at addr, read in bulk. */
+/* Visits n pointers stored at addr, read in bulk.  A corrupt array (too
+ * long, or unreadable) counts once as skipped. */
 static void array(ph_heap *h, const ctx *c, uint64_t addr, uint64_t n)
 {
     uint64_t buf[512];
-    if (n > MAX_CONTAINER_LEN)
-        n = MAX_CONTAINER_LEN;
+    bool too_long = n > MAX_ITEMS;
+    if (too_long)
+        n = MAX_ITEMS;
     for (uint64_t i = 0; i < n; i += 512) {
+        if (i && i % (512 * 64) == 0 && ph_poll(h))
+            return;
         uint64_t k = n - i < 512 ? n - i : 512;
         if (!ph_read(h->r, addr + 8 * i, buf, (size_t)k * 8)) {
-            h->skipped++;
-            return;
+            too_long = true;
+            break;
         }
         for (uint64_t j = 0; j < k; j++)
             ref(h, c, buf[j]);
     }
+    if (too_long)
+        h->skipped++;
 }
 
 static int64_t ob_size(ph_heap *h, uint64_t addr)
@@ -248,7 +254,7 @@ static void instance_refs(ph_heap *h, const ctx *c, uint32_t id, uint64_t addr, 
         } else { /* 3.13 */
             dict = slot;
             if (!dict && (t->flags & TPFLAGS_INLINE_VALUES))
-                values = addr + 16;
+                values = addr + (uint64_t)t->basicsize; /* _PyObject_InlineValues */
         }
     } else if (t->dictoffset > 0) {
         ph_read_u64(h->r, addr + (uint64_t)t->dictoffset, &dict);
@@ -332,8 +338,13 @@ void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload)
         /* The header's fields (name, qualname, exception state...) by scan,
          * the embedded frame precisely. */
         uint64_t f = ph_gen_iframe(L, addr, t);
+        int8_t state = 0;
+        ph_read(h->r, addr + (uint64_t)L->gen_frame_state, &state, 1);
         scan(h, &c, addr + 16, f);
-        ph_iframe_referents(h, f, visit, payload);
+        if (state >= 1) /* FRAME_COMPLETED or FRAME_CLEARED: only the code is kept */
+            field(h, &c, f, L->iframe_code);
+        else
+            ph_iframe_referents(h, f, visit, payload);
         break;
     }
     case SHAPE_OTHER: {

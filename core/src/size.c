@@ -182,8 +182,10 @@ static uint64_t sizeof_of(ph_heap *h, uint64_t addr, const ph_type *t)
         return str_sizeof(h, addr);
     case SHAPE_INT:
         return int_sizeof(h, addr);
-    case SHAPE_BYTEARRAY:
-        return (uint64_t)t->basicsize + read_u64(h, addr + (uint64_t)L->bytearray_alloc);
+    case SHAPE_BYTEARRAY: {
+        uint64_t alloc = read_u64(h, addr + (uint64_t)L->bytearray_alloc);
+        return (uint64_t)t->basicsize + (alloc < MAX_CONTAINER_LEN ? alloc : 0);
+    }
     case SHAPE_LIST: {
         int64_t alloc = read_i64(h, addr + (uint64_t)L->list_allocated);
         return (uint64_t)t->basicsize + (alloc > 0 && (uint64_t)alloc < MAX_CONTAINER_LEN ? (uint64_t)alloc * 8 : 0);
@@ -239,7 +241,9 @@ static uint64_t sizeof_of(ph_heap *h, uint64_t addr, const ph_type *t)
             int64_t extras = (int64_t)stacksize + nlocals +
                              read_i64(h, read_u64(h, code + (uint64_t)L->code_cellvars) + 16) +
                              read_i64(h, read_u64(h, code + (uint64_t)L->code_freevars) + 16);
-            return (uint64_t)t->basicsize + (extras > 1 && extras < (1 << 24) ? (uint64_t)(extras - 1) * 8 : 0);
+            if (extras < 0 || extras >= (1 << 24))
+                return (uint64_t)t->basicsize;
+            return (uint64_t)((int64_t)t->basicsize + (extras - 1) * 8);
         } else {
             /* 3.11+ frame_sizeof: the header and the frame data's slots */
             uint64_t f = read_u64(h, addr + (uint64_t)L->frame_frame);
@@ -269,8 +273,9 @@ uint64_t ph_flat_size(ph_heap *h, uint64_t addr, const ph_type *t)
         return size + (gc ? (uint64_t)L->gc_head_size : 0);
     }
     /* 3.11+: _PyType_PreHeaderSize(Py_TYPE(o)); 3.13 exempts static type objects. */
-    if (L->minor >= 13 && t->is_type_type && !(read_u64(h, addr + (uint64_t)L->tp_flags) & TPFLAGS_HEAPTYPE))
-        return size;
+    if (L->minor >= 13 && t->addr == h->syms.type_type &&
+        !(read_u64(h, addr + (uint64_t)L->tp_flags) & TPFLAGS_HEAPTYPE))
+        return size; /* 3.13: Py_IS_TYPE(o, &PyType_Type) and static: no pre-header */
     uint64_t pre = t->gc ? (uint64_t)L->gc_head_size : 0;
     uint64_t managed = TPFLAGS_MANAGED_DICT | (L->managed_weakref != PH_NONE ? TPFLAGS_MANAGED_WEAKREF : 0);
     if (t->flags & managed)

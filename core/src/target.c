@@ -118,15 +118,21 @@ uint64_t ph_static_builtin_dict(ph_heap *h, uint64_t type_addr)
     if (L->interp_types_builtins == PH_NONE || !h->interp_addr)
         return 0;
     uint64_t index;
-    if (!ph_read_u64(h->r, type_addr + (uint64_t)L->tp_subclasses, &index) || index == 0 ||
-        index > (uint64_t)L->static_builtin_max)
+    if (!ph_read_u64(h->r, type_addr + (uint64_t)L->tp_subclasses, &index) || index == 0)
         return 0;
-    uint64_t d = 0;
-    ph_read_u64(h->r,
-                h->interp_addr + (uint64_t)L->interp_types_builtins +
-                    (index - 1) * (uint64_t)L->static_builtin_state_size +
-                    (uint64_t)L->static_builtin_state_tp_dict,
-                &d);
+    uint64_t d = 0, base = h->interp_addr + (uint64_t)L->interp_types_builtins;
+    index--;
+    if (index >= (uint64_t)L->static_builtin_max) {
+        /* 3.13: static types of extension modules, in an array of their own */
+        if (L->interp_types_for_extensions == PH_NONE)
+            return 0;
+        index -= (uint64_t)L->static_builtin_max;
+        if (index >= (uint64_t)L->static_extension_max)
+            return 0;
+        base = h->interp_addr + (uint64_t)L->interp_types_for_extensions;
+    }
+    ph_read_u64(h->r, base + index * (uint64_t)L->static_builtin_state_size +
+                          (uint64_t)L->static_builtin_state_tp_dict, &d);
     return d;
 }
 
@@ -199,9 +205,13 @@ static void thread_roots(ph_heap *h, uint64_t ts, ph_visit_fn *visit, void *payl
     visit_field(h, ts, L->tstate_curexc_value, visit, payload);
     visit_field(h, ts, L->tstate_curexc_traceback, visit, payload);
     visit_field(h, ts, L->tstate_current_exception, visit, payload);
-    /* The handled-exception stack: exc_state, then previous_item links. */
-    uint64_t item = ts + (uint64_t)L->tstate_exc_state;
-    for (int i = 0; i < MAX_EXC_CHAIN && ph_ptr_ok(item); i++) {
+    /* The handled-exception stack, from the top (a running generator's
+     * state) down to the thread's own exc_state. */
+    uint64_t item = 0;
+    if (!ph_read_u64(h->r, ts + (uint64_t)L->tstate_exc_info, &item) || !ph_ptr_ok(item))
+        item = ts + (uint64_t)L->tstate_exc_state;
+    ph_cycle cyc = {0};
+    for (int i = 0; i < MAX_EXC_CHAIN && ph_ptr_ok(item) && !ph_cycle_seen(&cyc, item); i++) {
         visit_field(h, item, L->err_exc_type, visit, payload);
         visit_field(h, item, L->err_exc_value, visit, payload);
         visit_field(h, item, L->err_exc_traceback, visit, payload);
@@ -221,7 +231,12 @@ static void thread_roots(ph_heap *h, uint64_t ts, ph_visit_fn *visit, void *payl
     } else if (!ph_read_u64(h->r, ts + (uint64_t)L->tstate_current_frame, &f)) {
         return;
     }
-    for (int i = 0; i < MAX_FRAMES && ph_ptr_ok(f); i++) {
+    ph_cycle fcyc = {0};
+    for (int i = 0; i < MAX_FRAMES && ph_ptr_ok(f) && !ph_poll(h); i++) {
+        if (ph_cycle_seen(&fcyc, f)) {
+            h->skipped++; /* a frame chain that loops */
+            break;
+        }
         ph_iframe_referents(h, f, visit, payload);
         if (!ph_read_u64(h->r, f + (uint64_t)L->iframe_previous, &f))
             break;
@@ -288,7 +303,12 @@ ph_error *ph_runtime_walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload)
                             "has no live interpreter (finalized, or not started)");
     h->interp_addr = interp;
     h->interpreters = h->threads = 0;
-    for (int n = 0; n < MAX_INTERPRETERS && ph_ptr_ok(interp); n++) {
+    ph_cycle icyc = {0};
+    for (int n = 0; n < MAX_INTERPRETERS && ph_ptr_ok(interp) && !ph_poll(h); n++) {
+        if (ph_cycle_seen(&icyc, interp)) {
+            h->skipped++; /* an interpreter list that loops */
+            break;
+        }
         h->interpreters++;
         visit_field(h, interp, L->interp_modules, visit, payload);
         visit_field(h, interp, L->interp_sysdict, visit, payload);
@@ -308,10 +328,20 @@ ph_error *ph_runtime_walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload)
                               (uint64_t)i * (uint64_t)L->static_builtin_state_size;
                 visit_field(h, st, L->static_builtin_state_tp_dict, visit, payload);
             }
+            for (int32_t i = 0; L->interp_types_for_extensions != PH_NONE && i < L->static_extension_max; i++) {
+                uint64_t st = interp + (uint64_t)L->interp_types_for_extensions +
+                              (uint64_t)i * (uint64_t)L->static_builtin_state_size;
+                visit_field(h, st, L->static_builtin_state_tp_dict, visit, payload);
+            }
         }
         uint64_t ts = 0;
         ph_read_u64(h->r, interp + (uint64_t)L->interp_threads_head, &ts);
-        for (int t = 0; t < MAX_THREADS && ph_ptr_ok(ts); t++) {
+        ph_cycle tcyc = {0};
+        for (int t = 0; t < MAX_THREADS && ph_ptr_ok(ts) && !ph_poll(h); t++) {
+            if (ph_cycle_seen(&tcyc, ts)) {
+                h->skipped++; /* a thread list that loops */
+                break;
+            }
             h->threads++;
             thread_roots(h, ts, visit, payload);
             if (!ph_read_u64(h->r, ts + (uint64_t)L->tstate_next, &ts))
@@ -340,7 +370,7 @@ static void walk_gc_list(ph_heap *h, uint64_t head, ph_visit_fn *visit, void *pa
         visit(h, p + (uint64_t)h->L->gc_head_size, payload);
         prev = p;
         p = gc[0] & mask;
-        if (h->interrupted)
+        if (ph_poll(h))
             return;
     }
 }
@@ -365,7 +395,8 @@ ph_error *ph_runtime_walk_gc(ph_heap *h, ph_visit_fn *visit, void *payload)
         return NULL;
     }
     uint64_t interp = first_interp(h);
-    for (int n = 0; n < MAX_INTERPRETERS && ph_ptr_ok(interp); n++) {
+    ph_cycle cyc = {0};
+    for (int n = 0; n < MAX_INTERPRETERS && ph_ptr_ok(interp) && !ph_cycle_seen(&cyc, interp); n++) {
         walk_gc_state(h, interp + (uint64_t)L->interp_gc, visit, payload);
         if (!ph_read_u64(h->r, interp + (uint64_t)L->interp_next, &interp))
             break;

@@ -89,22 +89,26 @@ static uint32_t add_gc_listed(ph_heap *h, uint64_t addr, void *payload)
     return id;
 }
 
+bool ph_poll(ph_heap *h)
+{
+    if (h->interrupted)
+        return true;
+    if (++h->polls % INTERRUPT_EVERY || !h->opts || !h->opts->interrupt)
+        return false;
+    ph_reader_stats st;
+    ph_reader_stats_get(h->r, &st);
+    if (h->opts->interrupt(h->idx.n, st.bytes_read, h->opts->payload))
+        h->interrupted = true;
+    return h->interrupted;
+}
+
 static ph_error *drain(ph_heap *h, walk_state *ws, bool sizes)
 {
-    uint64_t done = 0;
-    while (h->qhead < h->qtail && !ws->err) {
+    while (h->qhead < h->qtail && !ws->err && !ph_poll(h)) {
         uint32_t id = h->queue[h->qhead++];
         if (sizes)
             h->idx.size[id] = ph_flat_size(h, h->idx.addr[id], &h->types[h->idx.type[id]]);
         ph_referents(h, id, add_object, ws);
-        if (++done % INTERRUPT_EVERY == 0 && h->opts && h->opts->interrupt) {
-            ph_reader_stats st;
-            ph_reader_stats_get(h->r, &st);
-            if (h->opts->interrupt(h->idx.n, st.bytes_read, h->opts->payload)) {
-                h->interrupted = true;
-                return ph_error_new(PH_ERR_INTERRUPTED, 0, "interrupted");
-            }
-        }
     }
     return ws->err;
 }
@@ -119,7 +123,8 @@ static uint32_t subtract_ref(ph_heap *h, uint64_t addr, void *payload)
 {
     subtract_state *ss = payload;
     uint32_t id = ph_index_find(&h->idx, addr);
-    if (id != PH_NO_OBJ && !(h->idx.flags[id] & OBJ_FROM_ROOTS))
+    /* Only real references: a guessed one must not make a live object garbage. */
+    if (id != PH_NO_OBJ && !h->conservative && !(h->idx.flags[id] & OBJ_FROM_ROOTS))
         ss->refs[id]--;
     return id;
 }
@@ -184,7 +189,7 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
     h->r = r;
     h->syms = *syms;
     h->opts = opts;
-    h->layout_source = syms->layout_source ? syms->layout_source : "table";
+    h->layout_source = "table";
     ph_error *err = ph_detect_version(r, syms, &h->version);
     if (!err) {
         h->L = ph_layout_get(h->version.major, h->version.minor);
@@ -208,6 +213,8 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
         err = ws2.err ? ws2.err : drain(h, &ws2, true);
     if (!err)
         err = sort_out_unreached(h);
+    if (!err && h->interrupted)
+        err = ph_error_new(PH_ERR_INTERRUPTED, 0, "interrupted");
     if (!err && h->idx.n == 0)
         err = ph_error_new(PH_ERR_CORRUPT, 0, "no objects found: the interpreter state is unreadable");
     if (err) {

@@ -45,11 +45,11 @@ def parse(argv):
                 k, v = a.split("=", 1)
             else:
                 if not rest:
-                    raise CliError("%s needs a value" % a)
+                    raise commands.UsageError("%s needs a value" % a)
                 k, v = a, rest.pop(0)
             opts[valued[k]] = v
         else:
-            raise CliError("unknown option %s (%s)" % (a, USAGE))
+            raise commands.UsageError("unknown option %s (%s)" % (a, USAGE))
     if "--json" in rest:
         rest.remove("--json")
         opts["json"] = True
@@ -57,8 +57,16 @@ def parse(argv):
     return opts
 
 
-def _elf_build_id(data_at, phoff_base):
-    """The GNU build-id of an ELF image, read through data_at(offset, n)."""
+def _elf_build_id(data_at):
+    """The GNU build-id of an ELF image, read through data_at(offset, n);
+    None when there is none or the image is damaged."""
+    try:
+        return _elf_build_id_unchecked(data_at)
+    except struct.error:
+        return None
+
+
+def _elf_build_id_unchecked(data_at):
     eh = data_at(0, 64)
     if not eh or eh[:4] != b"\x7fELF" or eh[4] != 2:
         return None
@@ -73,7 +81,7 @@ def _elf_build_id(data_at, phoff_base):
         p_type, _, p_offset, p_vaddr, _, p_filesz = struct.unpack_from("<IIQQQQ", ph, i * 56)
         if p_type != 4 or p_filesz > 65536:  # PT_NOTE
             continue
-        notes = data_at(phoff_base(p_offset, p_vaddr), p_filesz)
+        notes = data_at(p_offset, p_filesz)
         off = 0
         while notes and off + 12 <= len(notes):
             namesz, descsz, ntype = struct.unpack_from("<III", notes, off)
@@ -91,7 +99,7 @@ def _file_build_id(path):
             def at(off, n):
                 f.seek(off)
                 return f.read(n)
-            return _elf_build_id(at, lambda off, vaddr: off)
+            return _elf_build_id(at)
     except OSError:
         return None
 
@@ -104,10 +112,10 @@ def _core_build_id(core, start):
     except _probeheap.Error:
         return None
     # The first page (ELF header, program headers, notes) is in every core.
-    return _elf_build_id(lambda off, n: reader.read(start + off, n), lambda off, vaddr: off)
+    return _elf_build_id(lambda off, n: reader.read(start + off, n))
 
 
-def _executable_of(core, sysroot):
+def _executable_of(core):
     """(path in the core, build-id in the core) of the core's executable."""
     try:
         files = _probeheap.core_mapped_files(core)
@@ -133,7 +141,7 @@ def load_core(opts):
     except _probeheap.Error as e:
         raise CliError(e.args[0])
     sysroot = opts.get("sysroot")
-    in_core, core_id = _executable_of(core, sysroot)
+    in_core, core_id = _executable_of(core)
     exe = opts.get("exe")
     if not exe:
         if not in_core:
@@ -199,8 +207,11 @@ def _write(fd_env, text):
 
 def run():
     opts = parse(_args())
-    if opts.get("help") or not opts["command"]:
-        return USAGE + "\n\nsubcommands: " + ", ".join(commands.SUBCOMMANDS) + "\n", 0 if opts.get("help") else 2
+    if opts.get("help"):
+        return USAGE + "\n\nsubcommands: " + ", ".join(commands.SUBCOMMANDS) + "\n", 0
+    if not opts["command"]:
+        raise commands.UsageError("which subcommand? one of: %s (%s)"
+                                  % (", ".join(commands.SUBCOMMANDS), USAGE))
     if opts["command"][0] == "more":
         raise CliError("'more' pages a table inside gdb; on the command line use partition --all")
     if "pid" in opts and "core" in opts:
@@ -222,7 +233,10 @@ def main():
     try:
         out, status = run()
         _write("PROBE_HEAP_OUT_FD", out)
-    except (CliError, commands.UsageError, target.TargetError, _probeheap.Error) as e:
+    except commands.UsageError as e:
+        _write("PROBE_HEAP_ERR_FD", "probe-heap: %s\n" % commands.error_sentence(e))
+        status = 2
+    except (CliError, target.TargetError, _probeheap.Error) as e:
         _write("PROBE_HEAP_ERR_FD", "probe-heap: %s\n" % commands.error_sentence(e))
         status = 1
     except KeyboardInterrupt:

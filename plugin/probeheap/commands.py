@@ -98,9 +98,10 @@ def cmd_info(argv, as_json):
     opts, rest = _options(argv, {"--json"}, set())
     if rest:
         raise UsageError("info takes no arguments")
+    as_json = as_json or opts.get("--json", False)
     h = state.heap(quiet=as_json)
     i = h.info()
-    if as_json or opts.get("--json"):
+    if as_json:
         out = dict(i)
         out["python"] = dict(i["python"], layout=i["layout"])
         return json.dumps(out)

@@ -2,7 +2,6 @@
 the inferior runs, exits, or another inferior or core is selected."""
 
 import os
-import sys
 import time
 
 import gdb
@@ -33,20 +32,20 @@ class _Progress:
     def __init__(self, quiet):
         self.start = time.monotonic()
         self.shown = False
-        self.enabled = not quiet and os.isatty(2)
+        # The CLI hands us the user's stderr as PROBE_HEAP_ERR_FD; in gdb it is fd 2.
+        self.fd = int(os.environ.get("PROBE_HEAP_ERR_FD", "2"))
+        self.enabled = not quiet and os.isatty(self.fd)
 
     def __call__(self, objects, bytes_read):
         if self.enabled and time.monotonic() - self.start > 1.0:
-            sys.stderr.write("\rprobe-heap: %d objects, %.0f MB read..." %
-                             (objects, bytes_read / 1e6))
-            sys.stderr.flush()
+            os.write(self.fd, b"\rprobe-heap: %d objects, %.0f MB read..." %
+                     (objects, bytes_read / 1e6))
             self.shown = True
         return False
 
     def done(self):
         if self.shown:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
+            os.write(self.fd, b"\r\033[K")
 
 
 def heap(quiet=False):

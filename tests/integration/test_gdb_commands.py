@@ -98,6 +98,13 @@ def test_api_matches_json(core):
     assert row0[:4] == [doc["rows"][0][k] for k in ("kind", "type", "count", "size")]
 
 
+def test_names_that_are_not_utf8(core):
+    """A class named with a lone surrogate must not break --json (U+FFFD instead)."""
+    out, _ = gdb(core, "probe-heap partition --by type --json")
+    doc = json.loads(out.splitlines()[-1])
+    assert any(r["type"] == "__main__.bad\ufffdname" for r in doc["rows"])
+
+
 def test_help_and_errors(core):
     out, err = gdb(core, "help probe-heap", "help probe-heap partition", "help probe-heap info",
                    "probe-heap partition --by nonsense", "probe-heap nonsense", "probe-heap more extra")

@@ -393,6 +393,11 @@ static void make_world(world *w, int i)
         in_size = max64(in_size, L->interp_gc + (int64_t)gc_span);
     if (L->interp_types_builtins != PH_NONE)
         in_size = max64(in_size, L->interp_types_builtins + L->static_builtin_max * L->static_builtin_state_size);
+    if (L->interp_types_for_extensions != PH_NONE)
+        in_size = max64(in_size, L->interp_types_for_extensions +
+                                     L->static_extension_max * L->static_builtin_state_size);
+    if (L->interp_interned != PH_NONE)
+        in_size = max64(in_size, L->interp_interned + 8);
     w->runtime = img_alloc(im, (size_t)rt_size);
     w->interp = img_alloc(im, (size_t)in_size);
     img_field(im, w->runtime, L->runtime_interpreters_head, w->interp);
@@ -565,6 +570,29 @@ static void test_heap_build_damaged(void **state)
     }
 }
 
+/* A corrupt core whose interpreter list loops back on itself (next points
+ * to the interpreter) must not walk the lists again and again: the walk
+ * ends, with one interpreter and the loop counted as skipped. */
+static void test_heap_build_looping_interpreters(void **state)
+{
+    FOR_EACH_VERSION(i) {
+        world w;
+        make_world(&w, i);
+        img_field(&w.im, w.interp, w.im.L->interp_next, w.interp);
+        ph_heap *h = NULL;
+        ph_error *err = ph_heap_build(w.im.r, &w.syms, NULL, &h);
+        if (err)
+            fail_msg("3.%d: ph_heap_build: %s", MINORS[i], err->message);
+        img_heap_track(h);
+        ph_heap_info info;
+        ph_heap_info_get(h, &info);
+        assert_int_equal(info.interpreters, 1);
+        assert_int_equal(info.skipped, 1);
+        img_heap_free(h);
+        img_free(&w.im);
+    }
+}
+
 /* No interpreter: an error, not a crash. */
 static void test_heap_build_no_interpreter(void **state)
 {
@@ -672,6 +700,7 @@ int main(void)
         cmocka_unit_test_teardown(test_detect_version, img_cleanup),
         cmocka_unit_test_teardown(test_heap_build, img_cleanup),
         cmocka_unit_test_teardown(test_heap_build_damaged, img_cleanup),
+        cmocka_unit_test_teardown(test_heap_build_looping_interpreters, img_cleanup),
         cmocka_unit_test_teardown(test_heap_build_no_interpreter, img_cleanup),
         /* known core bugs: last, so that an abort under the sanitizers
          * does not hide the tests above */

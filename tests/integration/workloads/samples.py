@@ -76,6 +76,13 @@ def cached_utf8(s):
     return s
 
 
+def surrogate_named():
+    """An instance of a class whose __qualname__ is not valid UTF-8."""
+    cls = type("Bad", (), {})
+    cls.__qualname__ = "bad\udc80name"
+    return cls()
+
+
 wd = WithDict()
 wd.__dict__  # materialised on 3.11+
 g = gen()
@@ -157,6 +164,7 @@ KEEP = [
     ("Ellipsis", Ellipsis),
     ("frame", frame),
     ("simple namespace", types.SimpleNamespace(a=1)),
+    ("class named with a lone surrogate", surrogate_named()),
 ]
 
 
