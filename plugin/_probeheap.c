@@ -9,6 +9,8 @@
 
 #include "probeheap.h"
 
+#include <stdlib.h>
+
 static PyObject *Error;
 
 /* The one place where a core error becomes a Python exception. */
@@ -313,6 +315,27 @@ static PyTypeObject PartitionType = {
     .tp_getset = Partition_getset,
 };
 
+typedef struct {
+    PyObject *progress;
+} build_payload;
+
+static bool build_interrupt(uint64_t objects, uint64_t bytes_read, void *payload)
+{
+    build_payload *bp = payload;
+    if (PyErr_CheckSignals() < 0)
+        return true;
+    if (bp->progress) {
+        PyObject *res = PyObject_CallFunction(bp->progress, "KK", (unsigned long long)objects,
+                                              (unsigned long long)bytes_read);
+        if (!res)
+            return true;
+        bool stop = PyObject_IsTrue(res) == 1;
+        Py_DECREF(res);
+        return stop;
+    }
+    return false;
+}
+
 /* ---- Heap --------------------------------------------------------------------------- */
 
 typedef struct {
@@ -392,7 +415,122 @@ static PyObject *Heap_object(HeapObject *self, PyObject *args)
                          o.reachable ? Py_True : Py_False);
 }
 
+static PyObject *kind_rows(const ph_kind_total *k, size_t n)
+{
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; list && i < n; i++) {
+        PyObject *t = Py_BuildValue("{s:N,s:K,s:K}", "kind", target_text(k[i].kind), "count",
+                                    (unsigned long long)k[i].count, "size",
+                                    (unsigned long long)k[i].size);
+        if (!t) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, t);
+    }
+    return list;
+}
+
+/* heapy's table of a set of kinds (the deep set of sizeof). */
+static PyObject *kinds_table(const ph_kind_total *k, size_t n, uint64_t count, uint64_t size)
+{
+    ph_row *rows = calloc(n ? n : 1, sizeof(ph_row));
+    if (!rows)
+        return PyErr_NoMemory();
+    for (size_t i = 0; i < n; i++)
+        rows[i] = (ph_row){.kind = k[i].kind, .type = k[i].kind, .count = k[i].count,
+                           .size = k[i].size};
+    ph_partition p = {.by = PH_BY_KIND, .count = count, .size = size, .nrows = n, .rows = rows};
+    char *text = ph_format_partition(&p, "Kind (class / dict of class)", 0, (size_t)-1);
+    free(rows);
+    if (!text)
+        return PyErr_NoMemory();
+    PyObject *s = target_text(text);
+    free(text);
+    return s;
+}
+
+static PyObject *Heap_sizes(HeapObject *self, PyObject *args)
+{
+    unsigned long long addr;
+    if (!PyArg_ParseTuple(args, "K", &addr))
+        return NULL;
+    ph_sizes *s;
+    build_payload bp = {NULL};
+    ph_heap_set_interrupt(self->h, build_interrupt, &bp);
+    ph_error *err = ph_sizes_get(self->h, addr, &s);
+    ph_heap_set_interrupt(self->h, NULL, NULL);
+    if (err) {
+        if (err->code == PH_ERR_INTERRUPTED && PyErr_Occurred()) {
+            ph_error_free(err);
+            return NULL;
+        }
+        return raise_error(err);
+    }
+    PyObject *d = Py_BuildValue(
+        "{s:K,s:N,s:N,s:N,s:K,s:K,s:K,s:K,s:K,s:O,s:O,s:N,s:N}", "address",
+        (unsigned long long)s->address, "type", target_text(s->type), "kind", target_text(s->kind),
+        "preview", target_text(s->preview), "flat", (unsigned long long)s->flat, "deep",
+        (unsigned long long)s->deep, "deep_count", (unsigned long long)s->deep_count, "retained",
+        (unsigned long long)s->retained, "retained_count", (unsigned long long)s->retained_count,
+        "reachable", s->reachable ? Py_True : Py_False, "estimate",
+        s->estimate ? Py_True : Py_False, "kinds", kind_rows(s->kinds, s->nkinds), "table",
+        kinds_table(s->kinds, s->nkinds, s->deep_count, s->deep));
+    ph_sizes_free(s);
+    return d;
+}
+
+static PyObject *Heap_dominators(HeapObject *self, PyObject *args)
+{
+    unsigned long long addr;
+    unsigned depth;
+    Py_ssize_t limit;
+    if (!PyArg_ParseTuple(args, "KIn", &addr, &depth, &limit))
+        return NULL;
+    if (limit < 1) {
+        PyErr_SetString(PyExc_ValueError, "limit must be at least 1");
+        return NULL;
+    }
+    ph_dominated_list *l;
+    build_payload bp = {NULL};
+    ph_heap_set_interrupt(self->h, build_interrupt, &bp);
+    ph_error *err = ph_dominators(self->h, addr, depth, (size_t)limit, &l);
+    ph_heap_set_interrupt(self->h, NULL, NULL);
+    if (err) {
+        if (err->code == PH_ERR_INTERRUPTED && PyErr_Occurred()) {
+            ph_error_free(err);
+            return NULL;
+        }
+        return raise_error(err);
+    }
+    PyObject *items = PyList_New((Py_ssize_t)l->n);
+    for (size_t i = 0; items && i < l->n; i++) {
+        const ph_dominated *it = &l->items[i];
+        PyObject *t = Py_BuildValue(
+            "{s:K,s:N,s:N,s:N,s:K,s:K,s:K,s:I}", "address", (unsigned long long)it->address,
+            "type", target_text(it->type), "kind", target_text(it->kind), "preview",
+            target_text(it->preview), "flat", (unsigned long long)it->flat, "retained",
+            (unsigned long long)it->retained, "retained_count",
+            (unsigned long long)it->retained_count, "depth", it->depth);
+        if (!t) {
+            Py_CLEAR(items);
+            break;
+        }
+        PyList_SET_ITEM(items, (Py_ssize_t)i, t);
+    }
+    PyObject *d = items ? Py_BuildValue("{s:K,s:K,s:N}", "retained", (unsigned long long)l->retained,
+                                        "retained_count", (unsigned long long)l->retained_count,
+                                        "children", items)
+                        : NULL;
+    ph_dominated_list_free(l);
+    return d;
+}
+
 static PyMethodDef Heap_methods[] = {
+    {"sizes", (PyCFunction)Heap_sizes, METH_VARARGS,
+     "sizes(address) -> dict: flat, deep, retained and the deep set by kind"},
+    {"dominators", (PyCFunction)Heap_dominators, METH_VARARGS,
+     "dominators(address or 0, depth, limit) -> dict: the dominator tree below it"},
     {"object", (PyCFunction)Heap_object, METH_VARARGS,
      "object(address) -> dict (address, type, kind, flat, estimate, reachable) or None"},
     {"info", (PyCFunction)Heap_info, METH_NOARGS, "What the walk found, as a dict."},
@@ -407,27 +545,6 @@ static PyTypeObject HeapType = {
     .tp_dealloc = (destructor)Heap_dealloc,
     .tp_methods = Heap_methods,
 };
-
-typedef struct {
-    PyObject *progress;
-} build_payload;
-
-static bool build_interrupt(uint64_t objects, uint64_t bytes_read, void *payload)
-{
-    build_payload *bp = payload;
-    if (PyErr_CheckSignals() < 0)
-        return true;
-    if (bp->progress) {
-        PyObject *res = PyObject_CallFunction(bp->progress, "KK", (unsigned long long)objects,
-                                              (unsigned long long)bytes_read);
-        if (!res)
-            return true;
-        bool stop = PyObject_IsTrue(res) == 1;
-        Py_DECREF(res);
-        return stop;
-    }
-    return false;
-}
 
 static PyObject *mod_build(PyObject *mod, PyObject *args)
 {

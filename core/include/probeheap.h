@@ -121,6 +121,9 @@ typedef struct ph_build_options {
 
 ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms,
                         const ph_build_options *opts, ph_heap **out);
+/* The interrupt callback for the next long operation on h (the graph, the
+ * dominator tree); NULL for none.  The build clears it when it returns. */
+void ph_heap_set_interrupt(ph_heap *h, ph_interrupt_fn *fn, void *payload);
 void ph_heap_free(ph_heap *h);
 
 typedef struct ph_heap_info {
@@ -151,6 +154,58 @@ typedef struct ph_object {
 /* Looks an address up in the index; false when the walk did not find an
  * object there. */
 bool ph_heap_object(const ph_heap *h, uint64_t address, ph_object *out);
+
+/* ---- sizes: flat, deep, retained; the dominator tree ---- */
+
+typedef struct ph_kind_total {
+    const char *kind;
+    uint64_t count, size;
+} ph_kind_total;
+
+typedef struct ph_sizes {
+    uint64_t address;
+    const char *type;
+    char kind[600];
+    char preview[128];
+    uint64_t flat;               /* sys.getsizeof */
+    uint64_t deep, deep_count;   /* asizeof's deep size */
+    uint64_t retained, retained_count; /* what would be freed with it (dominator tree) */
+    bool reachable;              /* from the roots; else retained is 0 */
+    bool estimate;               /* some size in the deep set is an estimate */
+    size_t nkinds;
+    ph_kind_total *kinds;        /* the deep set by kind, largest first */
+    char *strings;               /* private */
+} ph_sizes;
+
+/* Sizes of the object at address (the first call builds the graph and the
+ * dominator tree of the heap). */
+ph_error *ph_sizes_get(ph_heap *h, uint64_t address, ph_sizes **out);
+void ph_sizes_free(ph_sizes *s);
+
+typedef struct ph_dominated {
+    uint64_t address;
+    const char *type;
+    char kind[600];
+    char preview[128];
+    uint64_t flat, retained, retained_count;
+    unsigned depth;              /* 1: immediately dominated by the object asked about */
+} ph_dominated;
+
+typedef struct ph_dominated_list {
+    uint64_t retained, retained_count; /* of the object asked about (all reachable: the roots) */
+    size_t n;
+    ph_dominated *items;         /* depth-first, each level by falling retained size */
+} ph_dominated_list;
+
+/* The dominator tree under the object at address (0: under the roots),
+ * depth levels deep, at most limit children per object. */
+ph_error *ph_dominators(ph_heap *h, uint64_t address, unsigned depth, size_t limit,
+                        ph_dominated_list **out);
+void ph_dominated_list_free(ph_dominated_list *l);
+
+/* A short preview of an object: str text, int and float values, bytes prefix,
+ * container lengths, names of types, functions and modules. */
+void ph_preview(ph_heap *h, uint64_t address, char *buf, size_t cap);
 
 /* ---- partitions ----------------------------------------------------------- */
 

@@ -69,6 +69,9 @@ typedef struct ph_index {
 
 #define OBJ_FROM_ROOTS 1    /* reachable from the interpreter's roots */
 #define OBJ_GC_LISTED 2     /* found on a GC list */
+#define OBJ_ALIVE 4         /* not reached from the roots, but held from outside (C) */
+#define OBJ_SEEN2 8         /* reached in the GC-list phase */
+#define OBJ_ROOT 16         /* a root itself: in ph_heap.roots */
 
 struct ph_heap {
     ph_reader *r;
@@ -94,8 +97,12 @@ struct ph_heap {
     uint32_t *queue;
     size_t qhead, qtail, qcap;
     uint64_t interp_addr;   /* the main interpreter */
+    uint32_t *roots;        /* the roots' ids and the objects held from outside */
+    size_t nroots, caproots;
+    struct ph_graph *graph; /* edges and dominators, built on first use (graph.c) */
     uint32_t type_type_idx; /* index of PyType_Type */
-    const ph_build_options *opts;
+    ph_interrupt_fn *interrupt;  /* asked now and then during long work; may be NULL */
+    void *interrupt_payload;
     bool interrupted;
     uint64_t polls;
     bool conservative;      /* the references being visited are guesses */
@@ -157,6 +164,9 @@ void ph_iframe_referents(ph_heap *h, uint64_t frame, ph_visit_fn *visit, void *p
 ph_error *ph_runtime_walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload);
 ph_error *ph_runtime_walk_gc(ph_heap *h, ph_visit_fn *visit, void *payload);
 uint64_t ph_static_builtin_dict(ph_heap *h, uint64_t type_addr);
+
+/* graph.c */
+void ph_graph_free(struct ph_graph *g);  /* see graph.h */
 
 /* classify.c */
 /* The kind of object id (heapy's class / dict of class) into buf. */

@@ -81,6 +81,32 @@ static uint32_t add_object(ph_heap *h, uint64_t addr, void *payload)
     return id;
 }
 
+static void note_root(ph_heap *h, uint32_t id, walk_state *ws)
+{
+    if (id == PH_NO_OBJ || (h->idx.flags[id] & OBJ_ROOT))
+        return;
+    if (h->nroots == h->caproots) {
+        size_t cap = h->caproots ? h->caproots * 2 : 1024;
+        uint32_t *r = realloc(h->roots, cap * sizeof(uint32_t));
+        if (!r) {
+            ws->err = PH_NOMEM;
+            return;
+        }
+        h->roots = r;
+        h->caproots = cap;
+    }
+    h->roots[h->nroots++] = id;
+    h->idx.flags[id] |= OBJ_ROOT;
+}
+
+/* Visitor for the roots themselves: add, and remember as a root. */
+static uint32_t add_root(ph_heap *h, uint64_t addr, void *payload)
+{
+    uint32_t id = add_object(h, addr, payload);
+    note_root(h, id, payload);
+    return id;
+}
+
 static uint32_t add_gc_listed(ph_heap *h, uint64_t addr, void *payload)
 {
     uint32_t id = add_object(h, addr, payload);
@@ -93,11 +119,11 @@ bool ph_poll(ph_heap *h)
 {
     if (h->interrupted)
         return true;
-    if (++h->polls % INTERRUPT_EVERY || !h->opts || !h->opts->interrupt)
+    if (++h->polls % INTERRUPT_EVERY || !h->interrupt)
         return false;
     ph_reader_stats st;
     ph_reader_stats_get(h->r, &st);
-    if (h->opts->interrupt(h->idx.n, st.bytes_read, h->opts->payload))
+    if (h->interrupt(h->idx.n, st.bytes_read, h->interrupt_payload))
         h->interrupted = true;
     return h->interrupted;
 }
@@ -129,8 +155,6 @@ static uint32_t subtract_ref(ph_heap *h, uint64_t addr, void *payload)
     return id;
 }
 
-#define OBJ_ALIVE 4   /* held from outside the roots we know */
-#define OBJ_SEEN2 8
 
 static ph_error *sort_out_unreached(ph_heap *h)
 {
@@ -159,6 +183,7 @@ static ph_error *sort_out_unreached(ph_heap *h)
     for (size_t i = 0; i < n && !ws.err; i++)
         if (!(h->idx.flags[i] & OBJ_FROM_ROOTS) && refs[i] > 0) {
             h->idx.flags[i] |= OBJ_ALIVE;
+            note_root(h, (uint32_t)i, &ws);
             if (!push(h, (uint32_t)i))
                 ws.err = PH_NOMEM;
         }
@@ -188,7 +213,8 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
         return PH_NOMEM;
     h->r = r;
     h->syms = *syms;
-    h->opts = opts;
+    if (opts)
+        ph_heap_set_interrupt(h, opts->interrupt, opts->payload);
     h->layout_source = "table";
     ph_error *err = ph_detect_version(r, syms, &h->version);
     if (!err) {
@@ -203,7 +229,7 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
         err = ph_index_init(&h->idx);
     walk_state ws = {.flag = OBJ_FROM_ROOTS};
     if (!err)
-        err = ph_runtime_walk_roots(h, add_object, &ws);
+        err = ph_runtime_walk_roots(h, add_root, &ws);
     if (!err)
         err = ws.err ? ws.err : drain(h, &ws, true);
     walk_state ws2 = {.flag = OBJ_SEEN2};
@@ -224,9 +250,17 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
     free(h->queue);
     h->queue = NULL;
     h->qcap = h->qhead = h->qtail = 0;
+    ph_heap_set_interrupt(h, NULL, NULL); /* the caller's payload need not outlive the build */
     h->walk_seconds = now() - t0;
     *out = h;
     return NULL;
+}
+
+void ph_heap_set_interrupt(ph_heap *h, ph_interrupt_fn *fn, void *payload)
+{
+    h->interrupt = fn;
+    h->interrupt_payload = payload;
+    h->interrupted = false;
 }
 
 void ph_heap_free(ph_heap *h)
@@ -235,6 +269,8 @@ void ph_heap_free(ph_heap *h)
         return;
     ph_index_deinit(&h->idx);
     ph_types_free(h);
+    ph_graph_free(h->graph);
+    free(h->roots);
     free(h->queue);
     free(h);
 }

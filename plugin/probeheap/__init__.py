@@ -30,6 +30,20 @@ class Partition:
         return self.text()
 
 
+class Obj:
+    """An object's sizes: flat (sys.getsizeof), deep (asizeof), retained."""
+
+    def __init__(self, sizes):
+        self.address, self.type, self.kind = sizes["address"], sizes["type"], sizes["kind"]
+        self.flat, self.deep, self.retained = sizes["flat"], sizes["deep"], sizes["retained"]
+        self.deep_count, self.retained_count = sizes["deep_count"], sizes["retained_count"]
+        self.kinds = sizes["kinds"]
+
+    def __repr__(self):
+        return "<%s at 0x%x: flat %d, deep %d, retained %d>" % (
+            self.kind, self.address, self.flat, self.deep, self.retained)
+
+
 class Heap:
     """The heap of gdb's selected inferior (process or core), indexed once per stop."""
 
@@ -42,6 +56,19 @@ class Heap:
 
     def partition(self, by="kind"):
         return Partition(self._heap.partition(by), by)
+
+    def obj(self, obj):
+        """One object, named as the commands take OBJ (address, path, gdb
+        expression), with .address .type .kind .flat .deep .retained."""
+        from . import objects
+        return Obj(self._heap.sizes(objects.address_of(self._heap, str(obj))
+                                    if not isinstance(obj, int) else obj))
+
+    def dominators(self, obj=None, depth=1, limit=10):
+        """The dominator tree below obj (default: the roots) as a dict."""
+        from . import objects
+        addr = 0 if obj is None else obj if isinstance(obj, int) else objects.address_of(self._heap, obj)
+        return self._heap.dominators(addr, depth, limit)
 
     def object(self, address):
         """The object at address as the walk found it: a dict with address,

@@ -14,7 +14,7 @@ import gdb
 
 import _probeheap
 
-from . import commands, target
+from . import commands, objects, target
 
 USAGE = ("usage: probe-heap [--pid PID | --core CORE [--exe EXE]] [--sysroot DIR] "
          "[--debug-file-directory DIR] [--json] SUBCOMMAND [ARGS]")
@@ -236,7 +236,7 @@ def main():
     except commands.UsageError as e:
         _write("PROBE_HEAP_ERR_FD", "probe-heap: %s\n" % commands.error_sentence(e))
         status = 2
-    except (CliError, target.TargetError, _probeheap.Error) as e:
+    except (CliError, target.TargetError, _probeheap.Error, objects.ObjError, ValueError) as e:
         _write("PROBE_HEAP_ERR_FD", "probe-heap: %s\n" % commands.error_sentence(e))
         status = 1
     except KeyboardInterrupt:

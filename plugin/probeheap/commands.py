@@ -8,7 +8,7 @@ import gdb
 
 import _probeheap
 
-from . import state, target
+from . import objects, state, target
 
 PAGE = 10
 
@@ -127,7 +127,78 @@ def cmd_info(argv, as_json):
     return "".join("%-*s%s\n" % (width, k + ":", v) for k, v in lines)
 
 
+def _one_obj(rest, what):
+    if not rest:
+        raise UsageError("%s needs an object: an address, a path like __main__:cache, or a gdb expression" % what)
+    return " ".join(rest)
+
+
+def cmd_sizeof(argv, as_json):
+    opts, rest = _options(argv, {"--json"}, set())
+    as_json = as_json or opts.get("--json", False)
+    h = state.heap(quiet=as_json)
+    addr = objects.address_of(h, _one_obj(rest, "sizeof"))
+    s = h.sizes(addr)
+    if as_json:
+        out = {k: s[k] for k in ("address", "type", "kind", "flat", "deep", "deep_count",
+                                  "retained", "retained_count", "reachable", "estimate", "kinds")}
+        out["address"] = "0x%x" % s["address"]
+        return json.dumps(out)
+    est = " (some sizes estimated)" if s["estimate"] else ""
+    lines = ["0x%x %s%s" % (s["address"], s["kind"], ("  " + s["preview"]) if s["preview"] else ""),
+             "Flat:     %d bytes (sys.getsizeof)" % s["flat"],
+             "Deep:     %d bytes in %d objects%s (asizeof: types, modules, functions, code, "
+             "frames and methods are not entered)" % (s["deep"], s["deep_count"], est)]
+    if s["reachable"]:
+        lines.append("Retained: %d bytes in %d objects (what would be freed if it went away)"
+                     % (s["retained"], s["retained_count"]))
+    else:
+        lines.append("Retained: not reachable from the roots (cyclic garbage, or held only from C)")
+    table = s["table"].splitlines()
+    shown = table[:2 + PAGE]
+    lines += ["", "The deep size by kind:"] + shown
+    if len(table) > len(shown):
+        lines.append("<%d more kinds; --json lists them all>" % (len(table) - len(shown)))
+    return "\n".join(lines) + "\n"
+
+
+def cmd_dominators(argv, as_json):
+    opts, rest = _options(argv, {"--json"}, {"--depth", "--limit"})
+    as_json = as_json or opts.get("--json", False)
+    try:
+        depth = int(opts.get("--depth", 1))
+        limit = int(opts.get("--limit", PAGE))
+    except ValueError:
+        raise UsageError("--depth and --limit take numbers")
+    if depth < 1 or limit < 1:
+        raise UsageError("--depth and --limit must be at least 1")
+    h = state.heap(quiet=as_json)
+    addr = objects.address_of(h, " ".join(rest)) if rest else 0
+    d = h.dominators(addr, depth, limit)
+    if as_json:
+        for c in d["children"]:
+            c["address"] = "0x%x" % c["address"]
+        d["address"] = "0x%x" % addr if addr else None
+        return json.dumps(d)
+    what = "0x%x" % addr if addr else "The roots"
+    total = d["retained"] or 1
+    lines = ["%s keep%s %d objects, %d bytes alive; what they dominate, largest first:"
+             % (what, "s" if addr else "", d["retained_count"], d["retained"]),
+             "  Retained   %  Objects      Flat Kind"]
+    for c in d["children"]:
+        kind = "  " * (c["depth"] - 1) + c["kind"]
+        tail = ("  " + c["preview"]) if c["preview"] else ""
+        lines.append("%10d %3.0f %8d %9d %s 0x%x%s" % (c["retained"], c["retained"] * 100.0 / total,
+                                                      c["retained_count"], c["flat"], kind,
+                                                      c["address"], tail))
+    if not d["children"]:
+        lines.append("  (it dominates nothing else)")
+    return "\n".join(lines) + "\n"
+
+
 SUBCOMMANDS = {
+    "sizeof": cmd_sizeof,
+    "dominators": cmd_dominators,
     "partition": cmd_partition,
     "more": cmd_more,
     "info": cmd_info,
@@ -152,6 +223,10 @@ def error_sentence(exc):
     return str(exc)
 
 
+# Errors that are the user's or the target's, said in one sentence.
+EXPECTED_ERRORS = (UsageError, target.TargetError, _probeheap.Error, objects.ObjError, ValueError)
+
+
 class _Sub(gdb.Command):
     def __init__(self, name, doc):
         self.__doc__ = doc
@@ -162,7 +237,7 @@ class _Sub(gdb.Command):
         self.dont_repeat()
         try:
             text = dispatch([self.sub] + shlex.split(arg))
-        except (UsageError, target.TargetError, _probeheap.Error, ValueError) as e:
+        except EXPECTED_ERRORS as e:
             raise gdb.GdbError("probe-heap: " + error_sentence(e))
         except KeyboardInterrupt:
             raise gdb.GdbError("probe-heap: interrupted; nothing was kept")
@@ -175,6 +250,11 @@ class ProbeHeap(gdb.Command):
 probe-heap partition [--by kind|type] [--all]   heapy's partition table
 probe-heap more                                 the next rows of the last table
 probe-heap info                                 version, layout, threads, objects, walk time
+probe-heap sizeof OBJ                           flat, deep and retained size of one object
+probe-heap dominators [OBJ] [--depth N] [--limit N]   what keeps the most memory alive
+
+OBJ is a hex address, a Python path from a module (__main__:cache._store['k'][3])
+or a gdb expression yielding a PyObject *.
 
 It works on a live process (gdb -p PID) or a core file (gdb PYTHON CORE)
 of CPython 3.8 to 3.13, with or without debug symbols; nothing runs in the
@@ -200,6 +280,23 @@ object whose __dict__ they are ("dict of __main__.Node"); --by type groups by
 type only.  Ten rows are shown; 'probe-heap more' shows the next ten, --all
 shows every row.  --json prints one JSON document with every row.""")
     _Sub("more", """The next rows of the last partition table.""")
+    _Sub("sizeof", """Flat, deep and retained size of one object.
+
+Usage: probe-heap sizeof OBJ [--json]
+
+OBJ: a hex address, a Python path from a module such as
+__main__:cache._store['key'][3].body, or a gdb expression yielding a PyObject *.
+Flat is sys.getsizeof.  Deep is asizeof's: the object and everything it
+reaches, each once, not entering types, modules, functions, code, frames or
+methods; its objects are listed by kind.  Retained is what would be freed if
+the object went away: the objects it dominates in the graph from the roots.""")
+    _Sub("dominators", """The biggest retainers: the dominator tree, largest retained size first.
+
+Usage: probe-heap dominators [OBJ] [--depth N] [--limit N] [--json]
+
+Without OBJ, the objects the roots keep alive that nothing else shares;
+with OBJ, those it alone keeps alive.  --depth N shows N levels as a tree,
+--limit N at most N children of each (default 10).""")
     _Sub("info", """What probe-heap found in the target, and how long the walk took.
 
 CPython version and build, where the layout came from, interpreters,
