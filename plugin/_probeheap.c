@@ -526,7 +526,21 @@ static PyObject *Heap_dominators(HeapObject *self, PyObject *args)
     return d;
 }
 
+static PyObject *Heap_resolve(HeapObject *self, PyObject *args)
+{
+    const char *path;
+    if (!PyArg_ParseTuple(args, "s", &path))
+        return NULL;
+    uint64_t addr;
+    ph_error *err = ph_resolve_path(self->h, path, &addr);
+    if (err)
+        return raise_error(err);
+    return PyLong_FromUnsignedLongLong(addr);
+}
+
 static PyMethodDef Heap_methods[] = {
+    {"resolve", (PyCFunction)Heap_resolve, METH_VARARGS,
+     "resolve('module:attr[key]...') -> address of the object the path names"},
     {"sizes", (PyCFunction)Heap_sizes, METH_VARARGS,
      "sizes(address) -> dict: flat, deep, retained and the deep set by kind"},
     {"dominators", (PyCFunction)Heap_dominators, METH_VARARGS,

@@ -207,6 +207,30 @@ void ph_dominated_list_free(ph_dominated_list *l);
  * container lengths, names of types, functions and modules. */
 void ph_preview(ph_heap *h, uint64_t address, char *buf, size_t cap);
 
+/* ---- object paths ---------------------------------------------------------- */
+
+/* Resolves OBJ written as a Python path from a module, e.g.
+ *   __main__:cache._store['key'][3].body      sys:modules['os']
+ * Grammar: MODULE ':' NAME ( '.' NAME | '[' KEY ']' )*, where MODULE is a
+ * dotted module name looked up in sys.modules (the interpreter's modules
+ * dict) and KEY is an int (decimal, may be negative), a str ('..' or "..",
+ * with \\ \' \" \n \t \r \0 \xHH \uHHHH \UHHHHHHHH escapes), bytes (b'..',
+ * the same escapes but \u, \U), a float, True, False or None.
+ * .NAME reads an attribute: of a module from its __dict__; of a type from
+ * its dict and then its MRO's; of an instance from its __dict__ / managed
+ * or inline values / __slots__, then from its type's MRO dicts (class
+ * attributes).  [i] indexes a list or tuple (negative from the end), [key]
+ * looks a key up in a dict (or dict subclass), comparing keys by type and
+ * value, never by hash (1, 1.0 and True are one key, as in Python).
+ * Properties and getset descriptors are refused: probe-heap cannot run
+ * code.  On success *address is the object's address.  On failure the
+ * error (PH_ERR_ARGUMENT; PH_ERR_CORRUPT when target memory makes no sense)
+ * says which step failed and why, in one sentence, e.g.
+ *   "__main__:cache.x: step 2, .x: a __main__.Cache object has no attribute 'x'"
+ *   "nosuch:x: there is no module 'nosuch' in sys.modules"
+ *   "__main__:x[: a syntax error at character 11: '[' is never closed" */
+ph_error *ph_resolve_path(ph_heap *h, const char *path, uint64_t *address);
+
 /* ---- partitions ----------------------------------------------------------- */
 
 typedef enum ph_partition_by {
