@@ -49,6 +49,7 @@ typedef struct ph_type {
     bool is_type_type;      /* a metatype (type or a subclass of it) */
     bool static_subclass;   /* a static subclass of a builtin (OrderedDict): shape from tp_flags */
     bool odict;             /* collections.OrderedDict or a subclass: odict_sizeof */
+    bool ndarray;           /* numpy.ndarray or a subclass: numpy.c */
     uint32_t nslots;        /* object-typed __slots__ member offsets, whole MRO */
     uint32_t *slots;
     uint32_t base_idx;      /* nearest builtin base's type index, or self */
@@ -107,6 +108,8 @@ struct ph_heap {
     uint64_t polls;
     bool conservative;      /* the references being visited are guesses */
     bool debug_offsets_checked; /* the table agreed with the target's _Py_DebugOffsets */
+    bool numpy_checked;     /* numpy.c: looked for numpy's version */
+    const struct numpy_layout *numpy;
 };
 
 /* index.c */
@@ -155,6 +158,11 @@ static inline uint64_t ph_gen_iframe(const ph_layout *L, uint64_t gen, const ph_
 {
     return gen + (uint64_t)t->basicsize - (uint64_t)L->iframe_localsplus;
 }
+
+/* numpy.c: numpy.ndarray's __sizeof__; false when numpy's layout is unknown */
+bool ph_ndarray_sizeof(ph_heap *h, uint64_t addr, const ph_type *t, uint64_t *size);
+/* Looks for numpy and its version in the target, once (after the roots are known). */
+void ph_numpy_detect(ph_heap *h);
 
 /* size.c */
 uint64_t ph_flat_size(ph_heap *h, uint64_t addr, const ph_type *t);

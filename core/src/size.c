@@ -264,7 +264,9 @@ static uint64_t sizeof_of(ph_heap *h, uint64_t addr, const ph_type *t)
 uint64_t ph_flat_size(ph_heap *h, uint64_t addr, const ph_type *t)
 {
     const ph_layout *L = h->L;
-    uint64_t size = sizeof_of(h, addr, t);
+    uint64_t size;
+    if (!t->ndarray || !ph_ndarray_sizeof(h, addr, t, &size))
+        size = sizeof_of(h, addr, t);
     if (L->preheader_size == 0) {
         /* 3.8-3.10: a GC header when _PyObject_IS_GC: static types are not. */
         bool gc = t->gc;

@@ -355,6 +355,8 @@ uint32_t ph_type_get(ph_heap *h, uint64_t addr)
     }
     pt.odict = strcmp(name, "collections.OrderedDict") == 0 ||
                (pt.base_idx != id && h->types[pt.base_idx].odict);
+    pt.ndarray = strcmp(name, "numpy.ndarray") == 0 ||
+                 (pt.base_idx != id && h->types[pt.base_idx].ndarray);
     pt.estimate = !pt.odict && sizeof_unknown(h, &t, pt.shape);
     h->types[id] = pt;
     return id;

@@ -230,8 +230,10 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
     walk_state ws = {.flag = OBJ_FROM_ROOTS};
     if (!err)
         err = ph_runtime_walk_roots(h, add_root, &ws);
-    if (!err)
+    if (!err) {
+        ph_numpy_detect(h); /* before any size: it may look types up */
         err = ws.err ? ws.err : drain(h, &ws, true);
+    }
     walk_state ws2 = {.flag = OBJ_SEEN2};
     if (!err)
         err = ph_runtime_walk_gc(h, add_gc_listed, &ws2);
@@ -241,6 +243,9 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
         err = sort_out_unreached(h);
     if (!err && h->interrupted)
         err = ph_error_new(PH_ERR_INTERRUPTED, 0, "interrupted");
+    for (size_t i = 0; !err && i < h->ntypes; i++)
+        if (h->types[i].ndarray)
+            h->types[i].estimate = h->numpy == NULL;
     if (!err && h->idx.n == 0)
         err = ph_error_new(PH_ERR_CORRUPT, 0, "no objects found: the interpreter state is unreadable");
     if (err) {

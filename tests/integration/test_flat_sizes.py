@@ -32,9 +32,13 @@ def gdb_args(target):
 @pytest.mark.parametrize("mode", ["live", "core"])
 @pytest.mark.parametrize("target", harness.all_targets(), ids=lambda t: t.label)
 def test_flat_size_is_getsizeof(target, mode, tmp_path):
+    check_samples(target, mode, tmp_path, "samples.py")
+
+
+def check_samples(target, mode, tmp_path, workload):
     harness.require(target)
     out_path = tmp_path / "answer.json"
-    w = harness.start_workload(target, str(tmp_path), "samples.py")
+    w = harness.start_workload(target, str(tmp_path), workload)
     try:
         gdb = ["gdb", "-nx", "-q", "-batch", "-iex", "set debuginfod enabled off",
                "-iex", "set auto-load python-scripts off"] + gdb_args(target)
@@ -64,3 +68,18 @@ def test_flat_size_is_getsizeof(target, mode, tmp_path):
         elif got["flat"] != size:
             wrong.append("%-28s %-20s getsizeof %6d, tool %6d" % (label, tname, size, got["flat"]))
     assert not wrong, "\n".join(wrong)
+
+
+NUMPY_TARGETS = [t for t in harness.all_targets() if t.label.startswith("debian-")]
+
+
+@pytest.mark.parametrize("mode", ["live", "core"])
+@pytest.mark.parametrize("target", NUMPY_TARGETS, ids=lambda t: t.label)
+def test_numpy_ndarray_sizes(target, mode, tmp_path):
+    """numpy.ndarray's own __sizeof__ (data buffer counted when owned), on
+    Debian's python3.11 with Debian's numpy (python3-numpy)."""
+    if target.available and subprocess.run([target.python, "-c", "import numpy"]).returncode:
+        if harness.in_ci():
+            pytest.fail("CI=true and numpy is missing for %s (python3-numpy)" % target.python)
+        pytest.skip("numpy is not installed for %s" % target.python)
+    check_samples(target, mode, tmp_path, "numpy_samples.py")
