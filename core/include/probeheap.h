@@ -138,6 +138,9 @@ typedef struct ph_heap_info {
     bool gc_collecting;          /* stopped inside a collection: the walk may be partial */
     double walk_seconds;
     uint64_t bytes_read;
+    uint64_t index_bytes;        /* the object index's own memory */
+    double graph_seconds;        /* edges and dominator tree, once built (else 0) */
+    uint64_t graph_bytes;
 } ph_heap_info;
 void ph_heap_info_get(const ph_heap *h, ph_heap_info *out);
 

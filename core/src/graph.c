@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define UNDEF UINT32_MAX
 
@@ -252,6 +253,8 @@ ph_error *ph_graph_get(ph_heap *h, ph_graph **out)
     ph_graph *g = calloc(1, sizeof(*g));
     if (!g)
         return PH_NOMEM;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     g->n = (uint32_t)h->idx.n;
     ph_error *err = build_edges(h, g);
     if (!err)
@@ -265,6 +268,8 @@ ph_error *ph_graph_get(ph_heap *h, ph_graph **out)
         ph_graph_free(g);
         return err;
     }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    g->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     h->graph = g;
     *out = g;
     return NULL;

@@ -16,6 +16,7 @@ typedef struct ph_graph {
     uint32_t *child_off, *child; /* the dominator tree's children */
     uint32_t reachable;         /* objects reachable from the roots */
     uint32_t *mark, stamp;      /* visited marks for deep-size walks */
+    double seconds;             /* time to build it */
 } ph_graph;
 
 /* The graph of h, built on first use. */

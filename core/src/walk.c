@@ -6,6 +6,7 @@
  * cyclic garbage awaiting collection. */
 #include "debug_offsets.h"
 #include "error.h"
+#include "graph.h"
 #include "heap.h"
 
 #include <stdlib.h>
@@ -302,4 +303,14 @@ void ph_heap_info_get(const ph_heap *h, ph_heap_info *out)
     ph_reader_stats st;
     ph_reader_stats_get(h->r, &st);
     out->bytes_read = st.bytes_read;
+    const ph_index *ix = &h->idx;
+    out->index_bytes = ix->cap * (sizeof(*ix->addr) + sizeof(*ix->size) + sizeof(*ix->type) +
+                                  sizeof(*ix->owner) + sizeof(*ix->flags)) +
+                       ix->hcap * sizeof(*ix->slots) + h->captypes * sizeof(ph_type);
+    if (h->graph) {
+        const ph_graph *g = h->graph;
+        uint64_t N = (uint64_t)g->n + 1;
+        out->graph_seconds = g->seconds;
+        out->graph_bytes = 2 * g->nedges * 4 + N * (4 * 4 + 8 + 4 + 4 + 4) + N * 4;
+    }
 }
