@@ -91,10 +91,25 @@ rows = [(i, "r%d" % (i * 7), float(i)) for i in range(500)]
 slots = [Slotted(i) for i in range(200)]
 nested = {"a": {"b": {"c": [bytearray(64) for _ in range(20)]}}, "s": {frozenset([1, 2]), 3.5}}
 also_shared = rows[10]         # kept by a second name: not retained by rows
+
+
+def make_counter():
+    seen = ["c%d" % (i * 17) for i in range(50)]
+    total = {"n": 0}
+
+    def count(x):
+        total["n"] += 1
+        seen.append(x)
+    return count
+
+
+counter = make_counter()       # a closure: its cells hold `seen` and `total`
+counter_cells = counter.__closure__
 holder = types.SimpleNamespace(cache=cache, rows=rows)
 
 SAMPLES = {"cache": cache, "rows": rows, "slots": slots, "nested": nested, "holder": holder,
-           "shared": shared, "one request": cache["k%d" % (5 * 104729)]}
+           "shared": shared, "one request": cache["k%d" % (5 * 104729)],
+           "closure cells": counter_cells}
 
 gc.disable()
 out = {}
