@@ -180,7 +180,7 @@ uint64_t ph_dict_get_str(ph_heap *h, uint64_t dict, const char *want)
         if (!ph_read_i64(h->r, k + (uint64_t)h->L->str_length, &len) || len < 0 ||
             len > (int64_t)wlen)
             continue;
-        char buf[128];
+        char buf[1024]; /* names (attributes, __module__) are short; longer never match */
         if (wlen < sizeof(buf) && ph_str_read(h, k, buf, sizeof(buf)) && strcmp(buf, want) == 0)
             return v;
     }
