@@ -129,6 +129,20 @@ void ph_types_free(ph_heap *h);
 /* Checks that addr looks like a live object; returns its type index or UINT32_MAX. */
 uint32_t ph_object_check(ph_heap *h, uint64_t addr);
 bool ph_str_read(ph_heap *h, uint64_t addr, char *buf, size_t cap);
+
+/* The code points of a str, read in chunks from whichever form it has
+ * (compact ASCII, compact, legacy). */
+typedef struct ph_str_iter {
+    uint64_t data, length, i;
+    unsigned kind;               /* 1, 2 or 4 bytes a code point */
+    size_t have, at;             /* code points buffered in raw, and the next one */
+    unsigned char raw[512];
+} ph_str_iter;
+/* False when addr is not a readable str. */
+bool ph_str_iter_init(ph_heap *h, uint64_t addr, ph_str_iter *it);
+/* The next code point; false at the end or when the data is unreadable
+ * (then it->i < it->length). */
+bool ph_str_iter_next(ph_heap *h, ph_str_iter *it, uint32_t *cp);
 /* Looks a str key up in a dict (exact comparison, no hashing). 0 if absent. */
 uint64_t ph_dict_get_str(ph_heap *h, uint64_t dict, const char *key);
 

@@ -53,7 +53,7 @@ static void put_utf8(char *buf, size_t cap, size_t *n, uint32_t c)
     }
 }
 
-bool ph_str_read(ph_heap *h, uint64_t addr, char *buf, size_t cap)
+bool ph_str_iter_init(ph_heap *h, uint64_t addr, ph_str_iter *it)
 {
     const ph_layout *L = h->L;
     int64_t length;
@@ -62,42 +62,57 @@ bool ph_str_read(ph_heap *h, uint64_t addr, char *buf, size_t cap)
     /* Only a str: its type has the unicode fast-subclass bit. */
     if (!ph_read_u64(h->r, addr + 8, &type) || !ph_ptr_ok(type) ||
         !ph_read_u64(h->r, type + (uint64_t)L->tp_flags, &flags) ||
-        !(flags & TPFLAGS_UNICODE_SUBCLASS))
-        return false;
-    if (cap == 0 || !ph_read(h->r, addr + (uint64_t)L->str_length, &length, 8) ||
+        !(flags & TPFLAGS_UNICODE_SUBCLASS) ||
+        !ph_read(h->r, addr + (uint64_t)L->str_length, &length, 8) ||
         !ph_read(h->r, addr + (uint64_t)L->str_state, &state, 4) || length < 0 ||
         (uint64_t)length > MAX_STR_LEN)
         return false;
-    unsigned kind = (state >> 2) & 7;
+    it->kind = (state >> 2) & 7;
     bool compact = state & (1u << 5), ascii = state & (1u << 6);
-    if (kind != 1 && kind != 2 && kind != 4)
+    if (it->kind != 1 && it->kind != 2 && it->kind != 4)
         return false;
-    uint64_t data;
     if (compact)
-        data = addr + (uint64_t)(ascii ? L->str_ascii_sizeof : L->str_compact_sizeof);
-    else if (!ph_read_u64(h->r, addr + (uint64_t)L->str_data, &data) || !data)
+        it->data = addr + (uint64_t)(ascii ? L->str_ascii_sizeof : L->str_compact_sizeof);
+    else if (!ph_read_u64(h->r, addr + (uint64_t)L->str_data, &it->data) || !it->data)
         return false;
-    size_t want = (size_t)length < cap - 1 ? (size_t)length : cap - 1;
-    unsigned char raw[512];
-    size_t n = 0;
-    for (size_t i = 0; i < want;) {
-        size_t chunk = want - i;
-        if (chunk * kind > sizeof(raw))
-            chunk = sizeof(raw) / kind;
-        if (!ph_read(h->r, data + i * kind, raw, chunk * kind))
-            return false;
-        for (size_t j = 0; j < chunk; j++) {
-            uint32_t c = kind == 1   ? raw[j]
-                         : kind == 2 ? (uint32_t)(raw[2 * j] | raw[2 * j + 1] << 8)
-                                     : (uint32_t)(raw[4 * j] | raw[4 * j + 1] << 8 |
-                                                  raw[4 * j + 2] << 16 |
-                                                  (uint32_t)raw[4 * j + 3] << 24);
-            put_utf8((char *)buf, cap, &n, c);
-        }
-        i += chunk;
-    }
-    buf[n] = 0;
+    it->length = (uint64_t)length;
+    it->i = 0;
+    it->have = it->at = 0;
     return true;
+}
+
+bool ph_str_iter_next(ph_heap *h, ph_str_iter *it, uint32_t *cp)
+{
+    if (it->i >= it->length)
+        return false;
+    if (it->at == it->have) {
+        uint64_t left = it->length - it->i;
+        size_t chunk = left * it->kind > sizeof(it->raw) ? sizeof(it->raw) / it->kind : (size_t)left;
+        if (!ph_read(h->r, it->data + it->i * it->kind, it->raw, chunk * it->kind))
+            return false;
+        it->have = chunk;
+        it->at = 0;
+    }
+    const unsigned char *r = it->raw + it->at * it->kind;
+    *cp = it->kind == 1   ? r[0]
+          : it->kind == 2 ? (uint32_t)(r[0] | r[1] << 8)
+                          : (uint32_t)(r[0] | r[1] << 8 | r[2] << 16 | (uint32_t)r[3] << 24);
+    it->at++;
+    it->i++;
+    return true;
+}
+
+bool ph_str_read(ph_heap *h, uint64_t addr, char *buf, size_t cap)
+{
+    ph_str_iter it;
+    if (cap == 0 || !ph_str_iter_init(h, addr, &it))
+        return false;
+    size_t n = 0;
+    uint32_t c;
+    for (uint64_t k = 0; k + 1 < cap && ph_str_iter_next(h, &it, &c); k++)
+        put_utf8(buf, cap, &n, c);
+    buf[n] = 0;
+    return it.i == it.length || n + 1 >= cap;
 }
 
 bool ph_dict_iter_init(ph_heap *h, uint64_t dict, ph_dict_iter *it)

@@ -499,6 +499,7 @@ static ph_error *parse_string(parser *p, key *k, bool bytes)
 
 static ph_error *parse_key(parser *p, key *k)
 {
+    memset(k, 0, sizeof(*k)); /* every kind reads only its own fields, but needles copy all */
     char c = p->s[p->pos];
     char c1 = p->pos + 1 < p->len ? p->s[p->pos + 1] : 0;
     if (c == '\'' || c == '"')
@@ -651,40 +652,15 @@ static const char *base_name(const ph_heap *h, const ph_type *t)
 
 static bool str_equals(ph_heap *h, uint64_t addr, const char *s, size_t len, size_t ncp)
 {
-    const ph_layout *L = h->L;
-    int64_t length;
-    uint32_t state;
-    if (!ph_read_i64(h->r, addr + (uint64_t)L->str_length, &length) || length < 0 ||
-        (uint64_t)length != ncp || !ph_read_u32(h->r, addr + (uint64_t)L->str_state, &state))
+    ph_str_iter it;
+    if (!ph_str_iter_init(h, addr, &it) || it.length != ncp)
         return false;
-    unsigned kind = (state >> 2) & 7;
-    bool compact = state & (1u << 5), ascii = state & (1u << 6);
-    if (kind != 1 && kind != 2 && kind != 4)
-        return false;
-    uint64_t data;
-    if (compact)
-        data = addr + (uint64_t)(ascii ? L->str_ascii_sizeof : L->str_compact_sizeof);
-    else if (!ph_read_u64(h->r, addr + (uint64_t)L->str_data, &data) || !data)
-        return false;
-    unsigned char raw[512];
     size_t at = 0;
-    for (size_t i = 0; i < ncp;) {
-        size_t chunk = ncp - i;
-        if (chunk * kind > sizeof(raw))
-            chunk = sizeof(raw) / kind;
-        if (!ph_read(h->r, data + i * kind, raw, chunk * kind))
+    uint32_t cp;
+    while (ph_str_iter_next(h, &it, &cp))
+        if (at >= len || utf8_next(s, &at) != cp)
             return false;
-        for (size_t j = 0; j < chunk; j++) {
-            uint32_t cp = kind == 1   ? raw[j]
-                          : kind == 2 ? (uint32_t)(raw[2 * j] | raw[2 * j + 1] << 8)
-                                      : (uint32_t)(raw[4 * j] | raw[4 * j + 1] << 8 |
-                                                   raw[4 * j + 2] << 16 | (uint32_t)raw[4 * j + 3] << 24);
-            if (at >= len || utf8_next(s, &at) != cp)
-                return false;
-        }
-        i += chunk;
-    }
-    return at == len;
+    return it.i == it.length && at == len;
 }
 
 static bool bytes_equals(ph_heap *h, uint64_t addr, const char *s, size_t len)

@@ -439,3 +439,35 @@ def _main(argv):
 
 if __name__ == '__main__':
     sys.exit(_main(sys.argv))
+
+
+def gdb_args(target):
+    """gdb's own form of the CLI arguments a target is run with."""
+    if target.cli_args == NO_SYMBOLS:
+        return ['-iex', 'set debug-file-directory ' + NO_SYMBOLS[1]]
+    assert not target.cli_args, target.cli_args
+    return []
+
+
+def ask_in_gdb(target, mode, workload, script, workdir, timeout=180):
+    """Runs `workload` (it writes its samples and stops itself), then a gdb
+    with the plugin and `script` (a file beside this one) on the live process
+    (mode 'live') or its core ('core'); the script reads PH_SAMPLES and writes
+    PH_OUT.  Returns (the workload's samples document, the script's answer)."""
+    out_path = os.path.join(workdir, 'answer.json')
+    w = start_workload(target, workdir, workload)
+    try:
+        gdb = ['gdb', '-nx', '-q', '-batch', '-iex', 'set debuginfod enabled off',
+               '-iex', 'set auto-load python-scripts off'] + gdb_args(target)
+        gdb += [target.python, w.gcore()] if mode == 'core' else ['-p', str(w.pid)]
+        env = dict(os.environ, PH_SAMPLES=w.census_path, PH_OUT=out_path)
+        r = subprocess.run(gdb + ['-x', os.path.join(REPO, 'gdbinit'), '-x', os.path.join(HERE, script)],
+                           env=env, capture_output=True, text=True, timeout=timeout)
+        if not os.path.exists(out_path):
+            raise AssertionError('%s wrote nothing:\n%s%s' % (script, r.stdout, r.stderr))
+        samples = w.census()
+    finally:
+        w.discard_core()
+        w.kill()
+    with open(out_path) as f:
+        return samples, json.load(f)

@@ -5,8 +5,6 @@ The expected number is sys.getsizeof measured in the target process itself
 (tests/integration/workloads/samples.py); the tool's number comes from its
 own walk, looked up by address through the scripting API."""
 
-import json
-import os
 import re
 import subprocess
 
@@ -14,19 +12,9 @@ import pytest
 
 import harness
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
 # Extension types whose own __sizeof__ cannot be reproduced from outside:
 # the tool must flag them as estimates rather than print a wrong exact size.
 ESTIMATED_OK = set()
-
-
-def gdb_args(target):
-    """gdb's own form of the CLI arguments a target is run with."""
-    if target.cli_args == harness.NO_SYMBOLS:
-        return ["-iex", "set debug-file-directory " + harness.NO_SYMBOLS[1]]
-    assert not target.cli_args, target.cli_args
-    return []
 
 
 @pytest.mark.parametrize("mode", ["live", "core"])
@@ -37,22 +25,8 @@ def test_flat_size_is_getsizeof(target, mode, tmp_path):
 
 def check_samples(target, mode, tmp_path, workload):
     harness.require(target)
-    out_path = tmp_path / "answer.json"
-    w = harness.start_workload(target, str(tmp_path), workload)
-    try:
-        gdb = ["gdb", "-nx", "-q", "-batch", "-iex", "set debuginfod enabled off",
-               "-iex", "set auto-load python-scripts off"] + gdb_args(target)
-        gdb += [target.python, w.gcore()] if mode == "core" else ["-p", str(w.pid)]
-        env = dict(os.environ, PH_SAMPLES=w.census_path, PH_OUT=str(out_path))
-        r = subprocess.run(gdb + ["-x", os.path.join(harness.REPO, "gdbinit"),
-                                  "-x", os.path.join(HERE, "ask_objects.py")],
-                           env=env, capture_output=True, text=True, timeout=120)
-        assert out_path.exists(), r.stdout + r.stderr
-        samples = w.census()["samples"]
-    finally:
-        w.discard_core()
-        w.kill()
-    answer = json.load(open(out_path))
+    doc, answer = harness.ask_in_gdb(target, mode, workload, "ask_objects.py", str(tmp_path))
+    samples = doc["samples"]
     wrong = []
     for label, addr, tname, size in samples:
         # A name that is not valid UTF-8 (a lone surrogate) is shown with U+FFFD.

@@ -4,38 +4,17 @@ asizeof's rule over gc.get_referents; retained by the target's own
 refcounts, what its collector would free), on every CPython, live and from
 a core; Python paths name the same objects as their addresses."""
 
-import json
-import os
-import subprocess
-
 import pytest
 
 import harness
-from test_flat_sizes import gdb_args
-
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 @pytest.mark.parametrize("mode", ["live", "core"])
 @pytest.mark.parametrize("target", harness.all_targets(), ids=lambda t: t.label)
 def test_deep_and_retained_match_in_process(target, mode, tmp_path):
     harness.require(target)
-    out_path = tmp_path / "answer.json"
-    w = harness.start_workload(target, str(tmp_path), "sizes.py")
-    try:
-        gdb = ["gdb", "-nx", "-q", "-batch", "-iex", "set debuginfod enabled off",
-               "-iex", "set auto-load python-scripts off"] + gdb_args(target)
-        gdb += [target.python, w.gcore()] if mode == "core" else ["-p", str(w.pid)]
-        env = dict(os.environ, PH_SAMPLES=w.census_path, PH_OUT=str(out_path))
-        r = subprocess.run(gdb + ["-x", os.path.join(harness.REPO, "gdbinit"),
-                                  "-x", os.path.join(HERE, "ask_sizes.py")],
-                           env=env, capture_output=True, text=True, timeout=180)
-        assert out_path.exists(), r.stdout + r.stderr
-        samples = w.census()["samples"]
-    finally:
-        w.discard_core()
-        w.kill()
-    got = json.load(open(out_path))
+    doc, got = harness.ask_in_gdb(target, mode, "sizes.py", "ask_sizes.py", str(tmp_path))
+    samples = doc["samples"]
     wrong = []
     for label, want in samples.items():
         for k in ("flat", "deep", "deep_count", "retained", "retained_count"):

@@ -582,4 +582,49 @@ static inline uint32_t img_record_add(ph_heap *h, uint64_t ref, void *payload)
 }
 
 
+
+/* A _PyRuntime and one interpreter, as big as the layout says they are, the
+ * runtime pointing at the interpreter, and the GC lists (every generation
+ * and the permanent one) empty.  *gc is the struct _gc_runtime_state: in the
+ * runtime on 3.8, in the interpreter after. */
+static inline void img_runtime(img *im, uint64_t *runtime, uint64_t *interp, uint64_t *gc)
+{
+    const ph_layout *L = im->L;
+#define IMG_MAX(a, b) ((uint64_t)(a) > (uint64_t)(b) ? (uint64_t)(a) : (uint64_t)(b))
+    uint64_t gc_span = IMG_MAX(IMG_MAX(L->gc_generations + L->gc_num_generations * L->gc_generation_size,
+                                       L->gc_permanent_generation + L->gc_generation_size),
+                               L->gc_collecting + 8);
+    uint64_t rt_size = IMG_MAX(64, L->runtime_interpreters_head + 8);
+    if (L->runtime_gc != PH_NONE)
+        rt_size = IMG_MAX(rt_size, L->runtime_gc + (int64_t)gc_span);
+    uint64_t in_size = 64;
+    const int32_t fields[] = {L->interp_next, L->interp_threads_head, L->interp_modules,
+                              L->interp_sysdict, L->interp_builtins, L->interp_dict};
+    for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
+        in_size = IMG_MAX(in_size, fields[k] + 8);
+    if (L->interp_gc != PH_NONE)
+        in_size = IMG_MAX(in_size, L->interp_gc + (int64_t)gc_span);
+    if (L->interp_types_builtins != PH_NONE)
+        in_size = IMG_MAX(in_size, L->interp_types_builtins + L->static_builtin_max * L->static_builtin_state_size);
+    if (L->interp_types_for_extensions != PH_NONE)
+        in_size = IMG_MAX(in_size, L->interp_types_for_extensions +
+                                       L->static_extension_max * L->static_builtin_state_size);
+    if (L->interp_interned != PH_NONE)
+        in_size = IMG_MAX(in_size, L->interp_interned + 8);
+#undef IMG_MAX
+    *runtime = img_alloc(im, (size_t)rt_size);
+    *interp = img_alloc(im, (size_t)in_size);
+    img_field(im, *runtime, L->runtime_interpreters_head, *interp);
+    *gc = L->runtime_gc != PH_NONE ? *runtime + (uint64_t)L->runtime_gc
+                                   : *interp + (uint64_t)L->interp_gc;
+    for (int g = 0; g < L->gc_num_generations; g++) {
+        uint64_t head = *gc + (uint64_t)L->gc_generations + (uint64_t)(g * L->gc_generation_size);
+        img_w64(im, head, head);
+        img_w64(im, head + 8, head);
+    }
+    uint64_t perm = *gc + (uint64_t)L->gc_permanent_generation;
+    img_w64(im, perm, perm);
+    img_w64(im, perm + 8, perm);
+}
+
 #endif

@@ -341,10 +341,6 @@ static uint64_t wstr(world *w, const char *s)
     return img_str(&w->im, s);
 }
 
-static uint64_t max64(uint64_t a, int64_t b)
-{
-    return b > (int64_t)a ? (uint64_t)b : a;
-}
 
 /* Links objs (GC objects) into the GC list at head, after what is there. */
 static void gc_list(img *im, uint64_t head, size_t n, const uint64_t *objs)
@@ -377,40 +373,7 @@ static void make_world(world *w, int i)
     img_init(im, MINORS[i], 1u << 21);
     const ph_layout *L = im->L;
 
-    /* struct _gc_runtime_state: in _PyRuntime on 3.8, in the interpreter after */
-    uint64_t gc_span = max64(max64((uint64_t)(L->gc_generations + L->gc_num_generations * L->gc_generation_size),
-                                   L->gc_permanent_generation + L->gc_generation_size),
-                             L->gc_collecting + 8);
-    uint64_t rt_size = max64(64, L->runtime_interpreters_head + 8);
-    if (L->runtime_gc != PH_NONE)
-        rt_size = max64(rt_size, L->runtime_gc + (int64_t)gc_span);
-    uint64_t in_size = 64;
-    const int32_t fields[] = {L->interp_next, L->interp_threads_head, L->interp_modules,
-                              L->interp_sysdict, L->interp_builtins, L->interp_dict};
-    for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
-        in_size = max64(in_size, fields[k] + 8);
-    if (L->interp_gc != PH_NONE)
-        in_size = max64(in_size, L->interp_gc + (int64_t)gc_span);
-    if (L->interp_types_builtins != PH_NONE)
-        in_size = max64(in_size, L->interp_types_builtins + L->static_builtin_max * L->static_builtin_state_size);
-    if (L->interp_types_for_extensions != PH_NONE)
-        in_size = max64(in_size, L->interp_types_for_extensions +
-                                     L->static_extension_max * L->static_builtin_state_size);
-    if (L->interp_interned != PH_NONE)
-        in_size = max64(in_size, L->interp_interned + 8);
-    w->runtime = img_alloc(im, (size_t)rt_size);
-    w->interp = img_alloc(im, (size_t)in_size);
-    img_field(im, w->runtime, L->runtime_interpreters_head, w->interp);
-    w->gc = L->runtime_gc != PH_NONE ? w->runtime + (uint64_t)L->runtime_gc
-                                     : w->interp + (uint64_t)L->interp_gc;
-    for (int g = 0; g < L->gc_num_generations; g++) {
-        uint64_t head = w->gc + (uint64_t)L->gc_generations + (uint64_t)(g * L->gc_generation_size);
-        img_w64(im, head, head);
-        img_w64(im, head + 8, head);
-    }
-    uint64_t perm = w->gc + (uint64_t)L->gc_permanent_generation;
-    img_w64(im, perm, perm);
-    img_w64(im, perm + 8, perm);
+    img_runtime(im, &w->runtime, &w->interp, &w->gc);
 
     /* the roots */
     uint64_t k, v;
