@@ -75,6 +75,7 @@ static ph_error *build_edges(ph_heap *h, ph_graph *g)
     if (!g->fwd_off)
         return PH_NOMEM;
     edge_sink s = {.g = g};
+    uint64_t skipped = h->skipped; /* corrupt objects were counted by the walk */
     for (uint32_t v = 0; v < n && !s.err; v++) {
         if (ph_poll(h))
             return ph_error_new(PH_ERR_INTERRUPTED, 0, "interrupted");
@@ -82,6 +83,7 @@ static ph_error *build_edges(ph_heap *h, ph_graph *g)
         s.src = v;
         ph_referents(h, v, collect_edge, &s);
     }
+    h->skipped = skipped;
     if (s.err)
         return s.err;
     g->fwd_off[n] = (uint32_t)s.n;

@@ -135,7 +135,11 @@ static ph_error *drain(ph_heap *h, walk_state *ws, bool sizes)
         uint32_t id = h->queue[h->qhead++];
         if (sizes)
             h->idx.size[id] = ph_flat_size(h, h->idx.addr[id], &h->types[h->idx.type[id]]);
+        /* An object with corrupt references counts once, however many it has. */
+        uint64_t before = h->skipped;
         ph_referents(h, id, add_object, ws);
+        if (h->skipped > before + 1)
+            h->skipped = before + 1;
     }
     return ws->err;
 }
@@ -174,9 +178,11 @@ static ph_error *sort_out_unreached(ph_heap *h)
     }
     subtract_state ss = {refs};
     bool was = h->conservative;
+    uint64_t skipped = h->skipped; /* counted once, in the walk */
     for (size_t i = 0; i < n; i++)
         if (!(h->idx.flags[i] & OBJ_FROM_ROOTS))
             ph_referents(h, (uint32_t)i, subtract_ref, &ss);
+    h->skipped = skipped;
     h->conservative = was;
     /* Alive: positive external count, and everything those reach. */
     walk_state ws = {.flag = OBJ_ALIVE};

@@ -160,8 +160,10 @@ def load_core(opts):
     if sysroot:
         gdb.execute("set sysroot %s" % sysroot, to_string=True)
     try:
-        gdb.execute("file %s" % _quote(exe), to_string=True)
-        gdb.execute("core-file %s" % _quote(core), to_string=True)
+        # Not to_string: a corrupt core can make gdb print names that are not
+        # UTF-8; its chatter goes to bin/probe-heap's log instead.
+        gdb.execute("file %s" % _quote(exe))
+        gdb.execute("core-file %s" % _quote(core))
     except gdb.error as e:
         raise CliError("gdb cannot load %s with %s: %s" % (core, exe, _first_line(str(e))))
 
@@ -176,7 +178,7 @@ def attach(opts):
     if opts.get("sysroot"):
         gdb.execute("set sysroot %s" % opts["sysroot"], to_string=True)
     try:
-        gdb.execute("attach %d" % pid, to_string=True)
+        gdb.execute("attach %d" % pid)
     except gdb.error as e:
         msg = str(e)
         if "ptrace" in msg or "not permitted" in msg.lower():

@@ -61,8 +61,25 @@ def core_file():
         text = gdb.execute("info target", to_string=True)
     except gdb.error:
         return None
+    except UnicodeDecodeError:
+        # A corrupt core's library names can make gdb's text undecodable;
+        # gdb keeps the core open: find it among our files.
+        return _open_core_file()
     m = re.search(r"Local core dump file:\s*`(.*)', file type", text)
     return m.group(1) if m else None
+
+
+def _open_core_file():
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            path = os.readlink("/proc/self/fd/" + fd)
+            with open(path, "rb") as f:
+                head = f.read(18)
+        except OSError:
+            continue
+        if head[:4] == b"\x7fELF" and head[16:18] == b"\x04\x00":  # ET_CORE
+            return path
+    return None
 
 
 def identity():
