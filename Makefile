@@ -64,7 +64,7 @@ unit: $(UNIT_BIN) $(UNIT_SAN)
 integration: all $(B)/ph-dump-layout $(B)/ph-dump-debug-offsets
 	$(PYTEST) -q tests/integration
 
-test: unit integration
+test: unit integration fuzz-regress
 
 deps:
 	@tools/install-deps
@@ -77,3 +77,47 @@ bench: all
 
 clean:
 	rm -rf $(B)
+
+# ---- fuzzing (tests/fuzz) ----------------------------------------------------------
+#   make fuzz           libFuzzer over a corrupted synthetic runtime, FUZZ_SECONDS long
+#                       (FUZZ_FLAGS='-fork=2 -ignore_crashes=1' to use two cores, go on after crashes);
+#                       new inputs go to tests/fuzz/corpus, crashes to build/fuzz-crashes
+#   make fuzz-regress   every input of tests/fuzz/regressions and tests/fuzz/corpus
+#                       through the same harness, without libFuzzer (part of make test)
+#   make fuzz-pending   the same over tests/fuzz/pending (known crashes, not yet fixed)
+
+FUZZ_CC      ?= clang
+FUZZ_REGRESS_CC ?= gcc
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   ?=
+FUZZ_SRC      = tests/fuzz/fuzz_walk.c
+FUZZ_DEPS     = $(FUZZ_SRC) $(CORE_SRC) $(CORE_HDR) tests/unit/image.h
+FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -Icore/include -Icore/src -Itests/unit -g -O1 \
+                -fno-omit-frame-pointer -Wno-unused-function
+
+$(B)/fuzz_walk: $(FUZZ_DEPS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	  $(FUZZ_SRC) $(CORE_SRC) -o $@
+
+$(B)/fuzz_regress: tests/fuzz/regress.c $(FUZZ_DEPS)
+	@mkdir -p $(@D)
+	$(FUZZ_REGRESS_CC) $(FUZZ_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	  tests/fuzz/regress.c $(FUZZ_SRC) $(CORE_SRC) -o $@
+
+.PHONY: fuzz fuzz-regress fuzz-pending
+fuzz: $(B)/fuzz_walk
+	@mkdir -p $(B)/fuzz-crashes tests/fuzz/corpus
+	$(B)/fuzz_walk -max_total_time=$(FUZZ_SECONDS) -timeout=2 -rss_limit_mb=2048 \
+	  -max_len=1200 -len_control=10 -print_final_stats=1 \
+	  -artifact_prefix=$(B)/fuzz-crashes/ $(FUZZ_FLAGS) tests/fuzz/corpus
+
+FUZZ_REGRESS_DIRS = tests/fuzz/regressions tests/fuzz/corpus
+# In-process (fast); when that fails, again with a child per input, to name every failing input.
+fuzz-regress: $(B)/fuzz_regress
+	@$(B)/fuzz_regress $(FUZZ_REGRESS_DIRS) || { \
+	  echo "fuzz-regress: failed; again with a process per input, to name the failing ones:" >&2; \
+	  $(B)/fuzz_regress -fork $(FUZZ_REGRESS_DIRS); exit 1; }
+
+fuzz-pending: $(B)/fuzz_regress
+	-$(B)/fuzz_regress -fork tests/fuzz/pending

@@ -51,19 +51,7 @@ ph_error *ph_reader_new(ph_reader **out)
     ph_reader *r = calloc(1, sizeof(*r));
     if (!r)
         return PH_NOMEM;
-    r->pages = calloc(PH_NPAGES, sizeof(page));
-    r->page_data = malloc((size_t)PH_NPAGES * PH_PAGE);
-    if (!r->pages || !r->page_data) {
-        free(r->pages);
-        free(r->page_data);
-        free(r);
-        return PH_NOMEM;
-    }
-    for (size_t i = 0; i < PH_NPAGES; i++) {
-        r->pages[i].addr = UINT64_MAX;
-        r->pages[i].data = r->page_data + i * (size_t)PH_PAGE;
-    }
-    r->sorted = true;
+    r->sorted = true; /* the page cache comes with the first file segment */
     *out = r;
     return NULL;
 }
@@ -91,6 +79,27 @@ ph_error *ph_reader_own_fd(ph_reader *r, int fd)
     return NULL;
 }
 
+/* The page cache, made when a file segment first needs it. */
+static ph_error *make_cache(ph_reader *r)
+{
+    if (r->pages)
+        return NULL;
+    r->pages = calloc(PH_NPAGES, sizeof(page));
+    r->page_data = malloc((size_t)PH_NPAGES * PH_PAGE);
+    if (!r->pages || !r->page_data) {
+        free(r->pages);
+        free(r->page_data);
+        r->pages = NULL;
+        r->page_data = NULL;
+        return PH_NOMEM;
+    }
+    for (size_t i = 0; i < PH_NPAGES; i++) {
+        r->pages[i].addr = UINT64_MAX;
+        r->pages[i].data = r->page_data + i * (size_t)PH_PAGE;
+    }
+    return NULL;
+}
+
 static ph_error *add_segment(ph_reader *r, const segment *s)
 {
     if (s->end <= s->start)
@@ -107,9 +116,9 @@ static ph_error *add_segment(ph_reader *r, const segment *s)
         r->sorted = false;
     r->segs[r->nsegs++] = *s;
     /* Pages cached before this segment existed may now be stale. */
-    for (size_t i = 0; i < PH_NPAGES; i++)
+    for (size_t i = 0; r->pages && i < PH_NPAGES; i++)
         r->pages[i].addr = UINT64_MAX;
-    return NULL;
+    return s->kind == SEG_FILE ? make_cache(r) : NULL;
 }
 
 ph_error *ph_reader_add_file(ph_reader *r, uint64_t addr, uint64_t size, int fd,

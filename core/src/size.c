@@ -52,14 +52,18 @@ static uint64_t dict_sizeof(ph_heap *h, uint64_t addr, const ph_type *t)
         return res;
     if (values) {
         if (L->dk_size != PH_NONE) {
-            res += usable_fraction(read_u64(h, keys + (uint64_t)L->dk_size)) * 8;
+            uint64_t size = read_u64(h, keys + (uint64_t)L->dk_size);
+            if (size < MAX_CONTAINER_LEN)
+                res += usable_fraction(size) * 8;
         } else {
             /* shared_keys_usable_size; on 3.13 also for values embedded in
-             * the object, which the object's own size leaves out. */
-            int64_t n = read_i64(h, keys + (uint64_t)L->dk_nentries) +
-                        read_i64(h, keys + (uint64_t)L->dk_usable);
-            if (n > 0 && (uint64_t)n < MAX_CONTAINER_LEN)
-                res += (uint64_t)n * 8;
+             * the object, which the object's own size leaves out.  Each is
+             * checked before they are added (they come from the target). */
+            int64_t ne = read_i64(h, keys + (uint64_t)L->dk_nentries);
+            int64_t us = read_i64(h, keys + (uint64_t)L->dk_usable);
+            if (ne >= 0 && us >= 0 && (uint64_t)ne < MAX_CONTAINER_LEN &&
+                (uint64_t)us < MAX_CONTAINER_LEN)
+                res += ((uint64_t)ne + (uint64_t)us) * 8;
         }
     }
     int64_t refcnt = read_i64(h, keys + (uint64_t)L->dk_refcnt);

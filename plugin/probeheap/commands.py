@@ -49,6 +49,22 @@ def _python(info):
     return {"version": info["python"]["version"], "layout": info["layout"]}
 
 
+def _partial(info):
+    """A line saying the answer is partial, when the walk met corrupt data."""
+    notes = []
+    if info["skipped"]:
+        notes.append("%d objects skipped as corrupt" % info["skipped"])
+    if info["gc_collecting"]:
+        notes.append("stopped during a garbage collection")
+    return ("(partial: %s; see probe-heap info)\n" % "; ".join(notes)) if notes else ""
+
+
+def _with_partial(doc, info):
+    doc["skipped"] = info["skipped"]
+    doc["partial"] = bool(info["skipped"] or info["gc_collecting"])
+    return doc
+
+
 class Table:
     """A partition being shown page by page."""
 
@@ -76,11 +92,12 @@ def cmd_partition(argv, as_json):
     if as_json:
         rows = [{"kind": k, "type": t, "count": c, "size": s, "estimate": e}
                 for k, t, c, s, e in part.rows()]
-        return json.dumps({"python": _python(h.info()), "count": part.count, "size": part.size,
-                           "by": by, "rows": rows})
+        info = h.info()
+        return json.dumps(_with_partial({"python": _python(info), "count": part.count,
+                                         "size": part.size, "by": by, "rows": rows}, info))
     table = Table(part, by, HEADERS[by])
     state.remember_table(table)
-    return table.page(part.nrows if opts.get("--all") else PAGE)
+    return table.page(part.nrows if opts.get("--all") else PAGE) + _partial(h.info())
 
 
 def cmd_more(argv, as_json):
@@ -143,7 +160,7 @@ def cmd_sizeof(argv, as_json):
         out = {k: s[k] for k in ("address", "type", "kind", "flat", "deep", "deep_count",
                                   "retained", "retained_count", "reachable", "estimate", "kinds")}
         out["address"] = "0x%x" % s["address"]
-        return json.dumps(out)
+        return json.dumps(_with_partial(out, h.info()))
     est = " (some sizes estimated)" if s["estimate"] else ""
     lines = ["0x%x %s%s" % (s["address"], s["kind"], ("  " + s["preview"]) if s["preview"] else ""),
              "Flat:     %d bytes (sys.getsizeof)" % s["flat"],
@@ -159,7 +176,7 @@ def cmd_sizeof(argv, as_json):
     lines += ["", "The deep size by kind:"] + shown
     if len(table) > len(shown):
         lines.append("<%d more kinds; --json lists them all>" % (len(table) - len(shown)))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + _partial(h.info())
 
 
 def cmd_dominators(argv, as_json):
@@ -179,7 +196,7 @@ def cmd_dominators(argv, as_json):
         for c in d["children"]:
             c["address"] = "0x%x" % c["address"]
         d["address"] = "0x%x" % addr if addr else None
-        return json.dumps(d)
+        return json.dumps(_with_partial(d, h.info()))
     what = "0x%x" % addr if addr else "The roots"
     total = d["retained"] or 1
     lines = ["%s keep%s %d objects, %d bytes alive; what they dominate, largest first:"
@@ -193,7 +210,7 @@ def cmd_dominators(argv, as_json):
                                                       c["address"], tail))
     if not d["children"]:
         lines.append("  (it dominates nothing else)")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + _partial(h.info())
 
 
 SUBCOMMANDS = {

@@ -116,9 +116,15 @@ def check(res, command):
         problems.append('exit 1 with nothing on stderr')
     if rc == 0 and '--json' in command:
         try:
-            json.loads(res.stdout)
+            doc = json.loads(res.stdout)
         except ValueError as e:
             problems.append('stdout is not JSON (%s)' % e)
+        else:
+            # answers on a damaged heap say they are partial, and how much was skipped
+            if 'skipped' not in doc or 'partial' not in doc:
+                problems.append('JSON without "skipped" and "partial"')
+            elif doc['partial'] != bool(doc['skipped']) and not doc['partial']:
+                problems.append('skipped %d but not marked partial' % doc['skipped'])
     if rc == 0 and '--json' not in command and not res.stdout.strip():
         problems.append('exit 0 with nothing on stdout')
     return problems
