@@ -115,6 +115,14 @@ def test_core_of_a_program_that_is_not_python(sleep_core):
     assert 'python' in message.lower(), message
 
 
+def test_core_whose_executable_cannot_be_found(python_core):
+    """The executable the core names is not where it says (a container's
+    root not passed, say): the sentence tells how to pass it."""
+    python, core = python_core
+    message = assert_clean_error(probe(['--core', core, '--sysroot', '/nonexistent-root']))
+    assert '--exe' in message and '--sysroot' in message, message
+
+
 def test_core_with_wrong_executable(python_core):
     python, core = python_core
     assert_clean_error(probe(['--core', core, '--exe', '/bin/ls']))
