@@ -13,9 +13,15 @@
 
 static PyObject *Error;
 
-/* The one place where a core error becomes a Python exception. */
+/* The one place where a core error becomes a Python exception.  An
+ * interrupted walk keeps the exception that interrupted it (KeyboardInterrupt
+ * from Ctrl-C, or the progress callback's own error). */
 static PyObject *raise_error(ph_error *err)
 {
+    if (err->code == PH_ERR_INTERRUPTED && PyErr_Occurred()) {
+        ph_error_free(err);
+        return NULL;
+    }
     PyObject *args = Py_BuildValue("(si)", err->message, (int)err->code);
     if (args) {
         PyErr_SetObject(Error, args);
@@ -462,13 +468,8 @@ static PyObject *Heap_sizes(HeapObject *self, PyObject *args)
     ph_heap_set_interrupt(self->h, build_interrupt, &bp);
     ph_error *err = ph_sizes_get(self->h, addr, &s);
     ph_heap_set_interrupt(self->h, NULL, NULL);
-    if (err) {
-        if (err->code == PH_ERR_INTERRUPTED && PyErr_Occurred()) {
-            ph_error_free(err);
-            return NULL;
-        }
+    if (err)
         return raise_error(err);
-    }
     PyObject *d = Py_BuildValue(
         "{s:K,s:N,s:N,s:N,s:K,s:K,s:K,s:K,s:K,s:O,s:O,s:N,s:N}", "address",
         (unsigned long long)s->address, "type", target_text(s->type), "kind", target_text(s->kind),
@@ -498,13 +499,8 @@ static PyObject *Heap_dominators(HeapObject *self, PyObject *args)
     ph_heap_set_interrupt(self->h, build_interrupt, &bp);
     ph_error *err = ph_dominators(self->h, addr, depth, (size_t)limit, &l);
     ph_heap_set_interrupt(self->h, NULL, NULL);
-    if (err) {
-        if (err->code == PH_ERR_INTERRUPTED && PyErr_Occurred()) {
-            ph_error_free(err);
-            return NULL;
-        }
+    if (err)
         return raise_error(err);
-    }
     PyObject *items = PyList_New((Py_ssize_t)l->n);
     for (size_t i = 0; items && i < l->n; i++) {
         const ph_dominated *it = &l->items[i];
@@ -577,11 +573,8 @@ static PyObject *mod_build(PyObject *mod, PyObject *args)
     ph_heap *h;
     ph_error *err = ph_heap_build(reader->r, &s, &opts, &h);
     if (err) {
-        if (err->code == PH_ERR_INTERRUPTED && PyErr_Occurred()) {
-            ph_error_free(err);
-            return NULL; /* the KeyboardInterrupt (or the callback's error) */
-        }
-        PyErr_Clear();
+        if (err->code != PH_ERR_INTERRUPTED)
+            PyErr_Clear(); /* a stray error from a fallback read is not the story */
         return raise_error(err);
     }
     HeapObject *obj = PyObject_New(HeapObject, &HeapType);
