@@ -28,28 +28,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "image.h"
-
-#define NV 6
-static const int MINORS[NV] = {8, 9, 10, 11, 12, 13};
-#define FOR_EACH_VERSION(i) for (int i = 0; i < NV; i++)
-
-static const char *const SYS_VERSION[NV] = {
-    "3.8.18 (default, Jan  1 2024, 00:00:00) \n[GCC 12.2.0]",
-    "3.9.18 (main, Jan  1 2024, 00:00:00) \n[GCC 12.2.0]",
-    "3.10.13 (main, Jan  1 2024, 00:00:00) [GCC 12.2.0]",
-    "3.11.7 (main, Jan  1 2024, 00:00:00) [GCC 12.2.0]",
-    "3.12.1 (main, Jan  1 2024, 00:00:00) [GCC 12.2.0]",
-    "3.13.0 (main, Jan  1 2024, 00:00:00) [GCC 12.2.0]",
-};
-static const uint64_t VERSION_HEX[NV] = {0, 0, 0, 0x030B07F0, 0x030C01F0, 0x030D00F0};
-
-/* A plain class (class Node: pass in test_walk.c): __flags__ without the
- * version-tag bits, __basicsize__, __dictoffset__, __weakrefoffset__. */
-static const uint64_t CLS_FLAGS[NV] = {0x5600, 0x5600, 0x5600, 0x5610, 0x5618, 0x561c};
-static const int64_t CLS_BASICSIZE[NV] = {32, 32, 32, 24, 16, 16};
-static const int64_t CLS_DICTOFFSET[NV] = {16, 16, 16, -48, -1, -1};
-static const int64_t CLS_WEAKLISTOFFSET[NV] = {24, 24, 24, 16, -32, -32};
+#include "versions.h"
 
 #define NKEYS 17
 
@@ -73,12 +52,6 @@ typedef struct world {
 } world;
 
 
-static uint64_t u64_at(img *im, uint64_t v)
-{
-    uint64_t a = img_alloc(im, 8);
-    img_w64(im, a, v);
-    return a;
-}
 
 /* A dict big enough for n items (unicode entries when every key is a str). */
 static uint64_t wdict(img *im, size_t n, const uint64_t *keys, const uint64_t *vals, bool unicode)
@@ -176,7 +149,7 @@ static uint64_t wmember(world *w, const char *name, int32_t type, int64_t offset
     return descr;
 }
 
-/* An instance of a plain class (CLS_* layout) whose attributes are in
+/* An instance of a plain class (the NODE_* layout of versions.h) whose attributes are in
  * dict (when dict is not 0) or else in values for keys of its type's
  * ht_cached_keys (3.11+). */
 static uint64_t winstance(world *w, uint64_t cls, uint64_t dict, size_t n, const uint64_t *vals)
@@ -185,14 +158,14 @@ static uint64_t winstance(world *w, uint64_t cls, uint64_t dict, size_t n, const
     const ph_layout *L = im->L;
     int i = w->i;
     bool managed = MINORS[i] >= 11;
-    uint64_t o = img_object(im, cls, (size_t)CLS_BASICSIZE[i] + (MINORS[i] >= 13 ? 8 + 8 * 4 : 0),
+    uint64_t o = img_object(im, cls, (size_t)NODE_BASICSIZE[i] + (MINORS[i] >= 13 ? 8 + 8 * 4 : 0),
                             true, managed);
     if (!managed) {
-        img_w64(im, o + (uint64_t)CLS_DICTOFFSET[i], dict);
+        img_w64(im, o + (uint64_t)NODE_DICTOFFSET[i], dict);
     } else if (dict) {
         img_w64(im, o + (uint64_t)(int64_t)L->managed_dict, dict);
         if (MINORS[i] >= 13) {
-            uint64_t v = o + (uint64_t)CLS_BASICSIZE[i];
+            uint64_t v = o + (uint64_t)NODE_BASICSIZE[i];
             img_w8(im, v, 4); /* capacity; size 0, not embedded, not valid: all in the dict */
         }
     } else if (MINORS[i] == 11) {
@@ -200,7 +173,7 @@ static uint64_t winstance(world *w, uint64_t cls, uint64_t dict, size_t n, const
     } else if (MINORS[i] == 12) {
         img_w64(im, o + (uint64_t)(int64_t)L->managed_dict, img_split_values(im, 30, n, vals, false) - 1);
     } else {
-        uint64_t v = o + (uint64_t)CLS_BASICSIZE[i];
+        uint64_t v = o + (uint64_t)NODE_BASICSIZE[i];
         img_w8(im, v, 4);          /* capacity */
         img_w8(im, v + 1, (uint8_t)n); /* size */
         img_w8(im, v + 2, 1);      /* embedded */
@@ -211,12 +184,6 @@ static uint64_t winstance(world *w, uint64_t cls, uint64_t dict, size_t n, const
     return o;
 }
 
-static uint64_t cached_keys(img *im, size_t n, const uint64_t *keys)
-{
-    if (im->L->dk_size != PH_NONE)
-        return img_keys(im, 3, IMG_DK_SPLIT, 1, (int64_t)(5 - n), n, keys, NULL);
-    return img_keys(im, 6, IMG_DK_SPLIT, 1, (int64_t)(30 - n), n, keys, NULL);
-}
 
 /* s = n copies of unit, with last (if not 0) as its last character. */
 static char *repeat(char *s, const char *unit, size_t n, char last)
@@ -273,10 +240,10 @@ static void make_world(world *w, int i)
     uint64_t f1 = img_object(im, w->function_t, (size_t)L->func_sizeof, true, false);
     uint64_t f2 = img_object(im, w->function_t, (size_t)L->func_sizeof, true, false);
     uint64_t obj = im->object_type;
-    uint64_t flags = CLS_FLAGS[i];
-    w->CP = wclass(w, "CP", obj, 1, &obj, CLS_BASICSIZE[i], CLS_DICTOFFSET[i], CLS_WEAKLISTOFFSET[i],
+    uint64_t flags = NODE_FLAGS[i];
+    w->CP = wclass(w, "CP", obj, 1, &obj, NODE_BASICSIZE[i], NODE_DICTOFFSET[i], NODE_WEAKLISTOFFSET[i],
                    flags, 0, 1, (const char *[]){"__get__"}, &f1);
-    w->D = wclass(w, "D", obj, 1, &obj, CLS_BASICSIZE[i], CLS_DICTOFFSET[i], CLS_WEAKLISTOFFSET[i],
+    w->D = wclass(w, "D", obj, 1, &obj, NODE_BASICSIZE[i], NODE_DICTOFFSET[i], NODE_WEAKLISTOFFSET[i],
                   flags, 0, 2, (const char *[]){"__get__", "__set__"}, (uint64_t[]){f1, f2});
     w->cp = winstance(w, w->CP, img_dict(im, 3, true, 0, NULL, NULL), 0, NULL);
     w->dd = winstance(w, w->D, img_dict(im, 3, true, 0, NULL, NULL), 0, NULL);
@@ -288,20 +255,20 @@ static void make_world(world *w, int i)
     w->sm = img_object(im, w->staticmethod_t, 32, true, false);
     img_w64(im, w->sm + 16, w->sm_func);
     uint64_t attr_keys[2] = {img_str(im, "_store"), img_str(im, "name")};
-    w->Cache = wclass(w, "Cache", obj, 1, &obj, CLS_BASICSIZE[i], CLS_DICTOFFSET[i],
-                      CLS_WEAKLISTOFFSET[i], flags, cached_keys(im, 2, attr_keys), 5,
+    w->Cache = wclass(w, "Cache", obj, 1, &obj, NODE_BASICSIZE[i], NODE_DICTOFFSET[i],
+                      NODE_WEAKLISTOFFSET[i], flags, node_cached_keys(im, 2, attr_keys), 5,
                       (const char *[]){"kind", "method", "sm", "cp", "dd"},
                       (uint64_t[]){w->kind_val, w->method, w->sm, w->cp, w->dd});
     w->extra_val = img_int(im, 5);
-    w->Derived = wclass(w, "Derived", w->Cache, 2, (uint64_t[]){w->Cache, obj}, CLS_BASICSIZE[i],
-                        CLS_DICTOFFSET[i], CLS_WEAKLISTOFFSET[i], flags, cached_keys(im, 0, NULL), 1,
+    w->Derived = wclass(w, "Derived", w->Cache, 2, (uint64_t[]){w->Cache, obj}, NODE_BASICSIZE[i],
+                        NODE_DICTOFFSET[i], NODE_WEAKLISTOFFSET[i], flags, node_cached_keys(im, 0, NULL), 1,
                         (const char *[]){"extra"}, &w->extra_val);
 
     /* class N: p = property(); g = a getset_descriptor */
     w->prop = img_object(im, w->property_t, 56, true, false);
     w->getset = img_object(im, w->getset_t, 48, true, false);
-    w->N = wclass(w, "N", obj, 1, &obj, CLS_BASICSIZE[i], CLS_DICTOFFSET[i], CLS_WEAKLISTOFFSET[i],
-                  flags, cached_keys(im, 0, NULL), 2, (const char *[]){"p", "g"},
+    w->N = wclass(w, "N", obj, 1, &obj, NODE_BASICSIZE[i], NODE_DICTOFFSET[i], NODE_WEAKLISTOFFSET[i],
+                  flags, node_cached_keys(im, 0, NULL), 2, (const char *[]){"p", "g"},
                   (uint64_t[]){w->prop, w->getset});
 
     /* class Slotted: __slots__ = ('x',), basicsize 24 + a C member 'count' (T_INT 1) */
@@ -319,7 +286,7 @@ static void make_world(world *w, int i)
     w->name_val = img_str(im, "c");
     w->cache = winstance(w, w->Cache, 0, 2, (uint64_t[]){w->store, w->name_val});
     if (MINORS[i] <= 10) /* no values before 3.11: the same attributes in a dict */
-        img_w64(im, w->cache + (uint64_t)CLS_DICTOFFSET[i],
+        img_w64(im, w->cache + (uint64_t)NODE_DICTOFFSET[i],
                 img_dict(im, 3, true, 2, attr_keys, (uint64_t[]){w->store, w->name_val}));
     w->name2 = img_str(im, "c2");
     w->kind2 = img_str(im, "mine");
@@ -505,7 +472,7 @@ static void test_instance_attributes(void **state)
         expect(h, minor, "__main__:cache_d.name", w->name2);
         expect(h, minor, "__main__:cache_d.__dict__",
                MINORS[i] >= 11 ? img_r64(&w->im, w->cache_d + (uint64_t)(int64_t)w->im.L->managed_dict)
-                               : img_r64(&w->im, w->cache_d + (uint64_t)CLS_DICTOFFSET[i]));
+                               : img_r64(&w->im, w->cache_d + (uint64_t)NODE_DICTOFFSET[i]));
         if (MINORS[i] >= 11)
             expect_error(h, minor, "__main__:cache.__dict__", PH_ERR_ARGUMENT,
                          "__main__:cache.__dict__: step 2, .__dict__: a __main__.Cache object keeps its "

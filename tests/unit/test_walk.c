@@ -13,22 +13,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "image.h"
+#include "world.h"
 
-#define NV 6
-static const int MINORS[NV] = {8, 9, 10, 11, 12, 13};
-#define FOR_EACH_VERSION(i) for (int i = 0; i < NV; i++)
+/* ---- class Node: sizes ---------------------------------------------------------------- */
 
-/* ---- class Node: pass, in module "mod" ------------------------------------------------ */
-
-/* Node.__flags__ without the version-tag bits 18/19: HEAPTYPE | BASETYPE |
- * READY | HAVE_GC (0x5600), plus MANAGED_DICT (3.11), + MANAGED_WEAKREF
- * (3.12), + INLINE_VALUES (3.13). */
-static const uint64_t NODE_FLAGS[NV] = {0x5600, 0x5600, 0x5600, 0x5610, 0x5618, 0x561c};
-/* Node.__basicsize__, __dictoffset__, __weakrefoffset__ */
-static const int64_t NODE_BASICSIZE[NV] = {32, 32, 32, 24, 16, 16};
-static const int64_t NODE_DICTOFFSET[NV] = {16, 16, 16, -48, -1, -1};
-static const int64_t NODE_WEAKLISTOFFSET[NV] = {24, 24, 24, 16, -32, -32};
 /* sys.getsizeof(Node()): 48 (32 + GC 16), 56 on 3.11 (24 + GC 16 + pre-header 16),
  * 48 on 3.12+ (16 + 16 + 16) */
 static const uint64_t SZ_NODE_INST[NV] = {48, 48, 48, 56, 48, 48};
@@ -43,37 +31,6 @@ static const uint64_t SZ_NODE_CLS[NV] = {1064, 1064, 1072, 1688, 1704, 1712};
 static const uint64_t SZ_OBJECT_TYPE[NV] = {416, 408, 408, 424, 432, 416};
 /* d = {}; d['a'] = 1: sys.getsizeof(d) 232 on 3.8-3.10, 184 on 3.11+ (unicode keys) */
 static const uint64_t SZ_DICT_STR1[NV] = {232, 232, 232, 184, 184, 184};
-
-/* Node's ht_cached_keys: what CPython made for it (see SZ_NODE_CLS). */
-static uint64_t node_cached_keys(img *im, size_t n, const uint64_t *keys)
-{
-    if (im->L->dk_size != PH_NONE)
-        return img_keys(im, 3, IMG_DK_SPLIT, 1, (int64_t)(5 - n), n, keys, NULL);
-    return img_keys(im, 6, IMG_DK_SPLIT, 1, (int64_t)(30 - n), n, keys, NULL);
-}
-
-static uint64_t make_node(img *im, int i, size_t nkeys, const uint64_t *keys)
-{
-    return img_heap_type(im, "mod", "Node", im->object_type, NODE_BASICSIZE[i],
-                         NODE_DICTOFFSET[i], NODE_WEAKLISTOFFSET[i], NODE_FLAGS[i],
-                         node_cached_keys(im, nkeys, keys));
-}
-
-/* An instance of Node whose __dict__ is dict (0: none yet), put where each
- * version keeps it: at tp_dictoffset (3.8-3.10), in the pre-header's dict
- * slot (3.11+, MANAGED_DICT; on 3.12 a dict pointer is stored untagged). */
-static uint64_t make_instance(img *im, int i, uint64_t node, uint64_t dict)
-{
-    const ph_layout *L = im->L;
-    bool managed = MINORS[i] >= 11;
-    uint64_t o = img_object(im, node, (size_t)NODE_BASICSIZE[i] + (MINORS[i] >= 13 ? 8 + 8 * 4 : 0),
-                            true, managed);
-    if (managed)
-        img_w64(im, o + (uint64_t)(int64_t)L->managed_dict, dict);
-    else
-        img_w64(im, o + (uint64_t)NODE_DICTOFFSET[i], dict);
-    return o;
-}
 
 /* ---- classification -------------------------------------------------------------------- */
 
@@ -246,13 +203,6 @@ static void test_slots(void **state)
 #define HEX_3_13_0 UINT64_C(0x030D00F0)
 #define HEX_3_14_0 UINT64_C(0x030E00F0)
 
-static uint64_t u64_at(img *im, uint64_t v)
-{
-    uint64_t a = img_alloc(im, 8);
-    img_w64(im, a, v);
-    return a;
-}
-
 /* The start of a 3.13 _PyRuntime: _Py_DebugOffsets {cookie "xdebugpy",
  * version, free_threaded, ...}. */
 static uint64_t debug_offsets(img *im, uint64_t hex, uint64_t free_threaded)
@@ -314,108 +264,6 @@ static void test_detect_version(void **state)
 /* ---- a whole heap build -------------------------------------------------------------------- */
 
 /* The version strings sys.version starts with, and the micro versions. */
-static const char *const SYS_VERSION[NV] = {
-    "3.8.18 (default, Jan  1 2024, 00:00:00) \n[GCC 12.2.0]",
-    "3.9.18 (main, Jan  1 2024, 00:00:00) \n[GCC 12.2.0]",
-    "3.10.13 (main, Jan  1 2024, 00:00:00) [GCC 12.2.0]",
-    "3.11.7 (main, Jan  1 2024, 00:00:00) [GCC 12.2.0]",
-    "3.12.1 (main, Jan  1 2024, 00:00:00) [GCC 12.2.0]",
-    "3.13.0 (main, Jan  1 2024, 00:00:00) [GCC 12.2.0]",
-};
-static const char *const VERSION_TEXT[NV] = {"3.8.18", "3.9.18", "3.10.13",
-                                             "3.11.7", "3.12.1", "3.13.0"};
-static const uint64_t VERSION_HEX[NV] = {0, 0, 0, 0x030B07F0, 0x030C01F0, 0x030D00F0};
-
-typedef struct world {
-    img im;
-    ph_symbols syms;
-    uint64_t runtime, interp, gc;
-    uint64_t node, inst, instdict, int5, A, B, C;
-    const char *strs[16]; /* every str of the world, for their sizes */
-    int nstrs;
-} world;
-
-static uint64_t wstr(world *w, const char *s)
-{
-    w->strs[w->nstrs++] = s;
-    return img_str(&w->im, s);
-}
-
-
-/* Links objs (GC objects) into the GC list at head, after what is there. */
-static void gc_list(img *im, uint64_t head, size_t n, const uint64_t *objs)
-{
-    const uint64_t gh = (uint64_t)im->L->gc_head_size;
-    uint64_t prev = img_r64(im, head + 8);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t g = objs[i] - gh;
-        img_w64(im, prev, g);     /* prev->_gc_next */
-        img_w64(im, g + 8, prev); /* g->_gc_prev */
-        prev = g;
-    }
-    img_w64(im, prev, head);
-    img_w64(im, head + 8, prev);
-}
-
-/* The runtime of a process that ran
- *     import sys; class Node: pass   (in module "mod")
- *     main = Node(); main.a = 7; x = 5
- *     A = [None]; B = [A]; A[0] = B; del A, B   (cyclic garbage)
- *     C = []  (held from C code only)
- * reduced to: one interpreter whose modules {'main': main}, sysdict
- * {'version': sys.version} and builtins {'x': 5} are the roots, no threads;
- * GC generation 0 holds A, B, C, generation 2 main's __dict__.  3.12+ also
- * keep object's type dict in interp->types.builtins[0]. */
-static void make_world(world *w, int i)
-{
-    memset(w, 0, sizeof(*w));
-    img *im = &w->im;
-    img_init(im, MINORS[i], 1u << 21);
-    const ph_layout *L = im->L;
-
-    img_runtime(im, &w->runtime, &w->interp, &w->gc);
-
-    /* the roots */
-    uint64_t k, v;
-    k = wstr(w, "version");
-    v = wstr(w, SYS_VERSION[i]);
-    img_field(im, w->interp, L->interp_sysdict, img_dict(im, 3, true, 1, &k, &v));
-    k = wstr(w, "x");
-    w->int5 = img_int(im, 5);
-    img_field(im, w->interp, L->interp_builtins, img_dict(im, 3, true, 1, &k, &w->int5));
-    uint64_t ka = wstr(w, "a"), seven = img_int(im, 7);
-    w->strs[w->nstrs++] = "Node";       /* made by img_heap_type: ht_name == ht_qualname */
-    w->strs[w->nstrs++] = "__module__"; /* and its tp_dict {'__module__': 'mod'} */
-    w->strs[w->nstrs++] = "mod";
-    w->node = make_node(im, i, 1, &ka);
-    w->instdict = img_dict(im, 3, true, 1, &ka, &seven);
-    w->inst = make_instance(im, i, w->node, w->instdict);
-    k = wstr(w, "main");
-    img_field(im, w->interp, L->interp_modules, img_dict(im, 3, true, 1, &k, &w->inst));
-
-    /* 3.12+: object's dict lives in the interpreter, its index + 1 in tp_subclasses */
-    if (L->interp_types_builtins != PH_NONE) {
-        k = wstr(w, "__doc__");
-        v = wstr(w, "The base class of the class hierarchy.");
-        img_field(im, im->object_type, L->tp_subclasses, 1);
-        img_field(im, w->interp + (uint64_t)L->interp_types_builtins, L->static_builtin_state_tp_dict,
-                  img_dict(im, 3, true, 1, &k, &v));
-    }
-
-    /* the GC lists: a cycle A <-> B of refcount 1 each, and C */
-    w->A = img_list(im, 1, 1, (uint64_t[]){0});
-    w->B = img_list(im, 1, 1, &w->A);
-    img_w64(im, img_r64(im, w->A + (uint64_t)L->list_ob_item), w->B);
-    w->C = img_list(im, 0, 0, NULL);
-    gc_list(im, w->gc + (uint64_t)L->gc_generations, 3, (uint64_t[]){w->A, w->B, w->C});
-    gc_list(im, w->gc + (uint64_t)L->gc_generations + 2 * (uint64_t)L->gc_generation_size, 1,
-            &w->instdict);
-
-    w->syms.py_runtime = w->runtime;
-    w->syms.type_type = im->type_type;
-    w->syms.py_version = VERSION_HEX[i] ? u64_at(im, VERSION_HEX[i]) : 0;
-}
-
 static const ph_row *row(const ph_partition *p, const char *kind)
 {
     for (size_t r = 0; r < p->nrows; r++)
