@@ -81,7 +81,9 @@ clean:
 # ---- fuzzing (tests/fuzz) ----------------------------------------------------------
 #   make fuzz           libFuzzer over a corrupted synthetic runtime, FUZZ_SECONDS long
 #                       (FUZZ_FLAGS='-fork=2 -ignore_crashes=1' to use two cores, go on after crashes);
-#                       new inputs go to tests/fuzz/corpus, crashes to build/fuzz-crashes
+#                       new inputs go to build/fuzz-corpus (tests/fuzz/corpus is only
+#                       read: merge worthwhile inputs into it by hand), crashes to
+#                       build/fuzz-crashes
 #   make fuzz-regress   every input of tests/fuzz/regressions and tests/fuzz/corpus
 #                       through the same harness, without libFuzzer (part of make test)
 #   make fuzz-pending   the same over tests/fuzz/pending (known crashes, not yet fixed)
@@ -107,10 +109,10 @@ $(B)/fuzz_regress: tests/fuzz/regress.c $(FUZZ_DEPS)
 
 .PHONY: fuzz fuzz-regress fuzz-pending
 fuzz: $(B)/fuzz_walk
-	@mkdir -p $(B)/fuzz-crashes tests/fuzz/corpus
+	@mkdir -p $(B)/fuzz-crashes $(B)/fuzz-corpus
 	$(B)/fuzz_walk -max_total_time=$(FUZZ_SECONDS) -timeout=2 -rss_limit_mb=2048 \
 	  -max_len=1200 -len_control=10 -print_final_stats=1 \
-	  -artifact_prefix=$(B)/fuzz-crashes/ $(FUZZ_FLAGS) tests/fuzz/corpus
+	  -artifact_prefix=$(B)/fuzz-crashes/ $(FUZZ_FLAGS) $(B)/fuzz-corpus tests/fuzz/corpus
 
 FUZZ_REGRESS_DIRS = tests/fuzz/regressions tests/fuzz/corpus
 # In-process (fast); when that fails, again with a child per input, to name every failing input.
