@@ -254,6 +254,10 @@ typedef struct ph_layout {
     int32_t odictnode_sizeof;           /* sizeof(_ODictNode) */
     int32_t code_co_extra_ce_size;      /* _PyCodeObjectExtra.ce_size */
     int32_t code_co_extra_ce_extras;    /* _PyCodeObjectExtra.ce_extras */
+    int32_t weakref_object;             /* PyWeakReference.wr_object (borrowed: not a strong reference) */
+    int32_t weakref_callback;           /* PyWeakReference.wr_callback */
+    int32_t weakref_next;               /* PyWeakReference.wr_next: the referent's list of weak references */
+    int32_t memberdef_name;             /* PyMemberDef.name (a C string) */
 } ph_layout;
 
 /* The table for (major, minor), or NULL when that version is unsupported. */

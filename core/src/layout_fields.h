@@ -197,6 +197,10 @@
     X(odict_fast_nodes_size) \
     X(odictnode_sizeof) \
     X(code_co_extra_ce_size) \
-    X(code_co_extra_ce_extras)
+    X(code_co_extra_ce_extras) \
+    X(weakref_object) \
+    X(weakref_callback) \
+    X(weakref_next) \
+    X(memberdef_name)
 
 #endif

@@ -206,6 +206,10 @@ static const ph_layout layout_3_8 = {
     .odictnode_sizeof = 32,                          /* sizeof(_ODictNode) */
     .code_co_extra_ce_size = 0,                      /* offsetof(_PyCodeObjectExtra, ce_size) */
     .code_co_extra_ce_extras = 8,                    /* offsetof(_PyCodeObjectExtra, ce_extras) */
+    .weakref_object = 16,                            /* offsetof(PyWeakReference, wr_object) */
+    .weakref_callback = 24,                          /* offsetof(PyWeakReference, wr_callback) */
+    .weakref_next = 48,                              /* offsetof(PyWeakReference, wr_next) */
+    .memberdef_name = 0,                             /* offsetof(PyMemberDef, name) */
 };
 /* 3.8 constants that DWARF cannot show:
  *   dictvalues_values = 0: 3.8-3.10: PyDictObject.ma_values is PyObject ** pointing at
@@ -412,6 +416,10 @@ static const ph_layout layout_3_9 = {
     .odictnode_sizeof = 32,                          /* sizeof(_ODictNode) */
     .code_co_extra_ce_size = 0,                      /* offsetof(_PyCodeObjectExtra, ce_size) */
     .code_co_extra_ce_extras = 8,                    /* offsetof(_PyCodeObjectExtra, ce_extras) */
+    .weakref_object = 16,                            /* offsetof(PyWeakReference, wr_object) */
+    .weakref_callback = 24,                          /* offsetof(PyWeakReference, wr_callback) */
+    .weakref_next = 48,                              /* offsetof(PyWeakReference, wr_next) */
+    .memberdef_name = 0,                             /* offsetof(PyMemberDef, name) */
 };
 /* 3.9 constants that DWARF cannot show:
  *   dictvalues_values = 0: 3.8-3.10: PyDictObject.ma_values is PyObject ** pointing at
@@ -618,6 +626,10 @@ static const ph_layout layout_3_10 = {
     .odictnode_sizeof = 32,                          /* sizeof(_ODictNode) */
     .code_co_extra_ce_size = 0,                      /* offsetof(_PyCodeObjectExtra, ce_size) */
     .code_co_extra_ce_extras = 8,                    /* offsetof(_PyCodeObjectExtra, ce_extras) */
+    .weakref_object = 16,                            /* offsetof(PyWeakReference, wr_object) */
+    .weakref_callback = 24,                          /* offsetof(PyWeakReference, wr_callback) */
+    .weakref_next = 48,                              /* offsetof(PyWeakReference, wr_next) */
+    .memberdef_name = 0,                             /* offsetof(PyMemberDef, name) */
 };
 /* 3.10 constants that DWARF cannot show:
  *   dictvalues_values = 0: 3.8-3.10: PyDictObject.ma_values is PyObject ** pointing at
@@ -824,6 +836,10 @@ static const ph_layout layout_3_11 = {
     .odictnode_sizeof = 32,                          /* sizeof(_ODictNode) */
     .code_co_extra_ce_size = 0,                      /* offsetof(_PyCodeObjectExtra, ce_size) */
     .code_co_extra_ce_extras = 8,                    /* offsetof(_PyCodeObjectExtra, ce_extras) */
+    .weakref_object = 16,                            /* offsetof(PyWeakReference, wr_object) */
+    .weakref_callback = 24,                          /* offsetof(PyWeakReference, wr_callback) */
+    .weakref_next = 48,                              /* offsetof(PyWeakReference, wr_next) */
+    .memberdef_name = 0,                             /* offsetof(PyMemberDef, name) */
 };
 /* 3.11 constants that DWARF cannot show:
  *   preheader_size = 16: 3.11 Include/internal/pycore_object.h: _PyType_PreHeaderSize =
@@ -1032,6 +1048,10 @@ static const ph_layout layout_3_12 = {
     .odictnode_sizeof = 32,                          /* sizeof(_ODictNode) */
     .code_co_extra_ce_size = 0,                      /* offsetof(_PyCodeObjectExtra, ce_size) */
     .code_co_extra_ce_extras = 8,                    /* offsetof(_PyCodeObjectExtra, ce_extras) */
+    .weakref_object = 16,                            /* offsetof(PyWeakReference, wr_object) */
+    .weakref_callback = 24,                          /* offsetof(PyWeakReference, wr_callback) */
+    .weakref_next = 48,                              /* offsetof(PyWeakReference, wr_next) */
+    .memberdef_name = 0,                             /* offsetof(PyMemberDef, name) */
 };
 /* 3.12 constants that DWARF cannot show:
  *   preheader_size = 16: 3.12/3.13 Include/internal/pycore_object.h:
@@ -1241,6 +1261,10 @@ static const ph_layout layout_3_13 = {
     .odictnode_sizeof = 32,                          /* sizeof(_ODictNode) */
     .code_co_extra_ce_size = 0,                      /* offsetof(_PyCodeObjectExtra, ce_size) */
     .code_co_extra_ce_extras = 8,                    /* offsetof(_PyCodeObjectExtra, ce_extras) */
+    .weakref_object = 16,                            /* offsetof(PyWeakReference, wr_object) */
+    .weakref_callback = 24,                          /* offsetof(PyWeakReference, wr_callback) */
+    .weakref_next = 48,                              /* offsetof(PyWeakReference, wr_next) */
+    .memberdef_name = 0,                             /* offsetof(PyMemberDef, name) */
 };
 /* 3.13 constants that DWARF cannot show:
  *   preheader_size = 16: 3.12/3.13 Include/internal/pycore_object.h:

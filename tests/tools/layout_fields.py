@@ -392,6 +392,10 @@ FIELDS = [
     ("odictnode_sizeof", {"*": "sizeof(_ODictNode)"}),
     ("code_co_extra_ce_size", {"*": "offsetof(_PyCodeObjectExtra, ce_size)"}),
     ("code_co_extra_ce_extras", {"*": "offsetof(_PyCodeObjectExtra, ce_extras)"}),
+    ("weakref_object", _all("PyWeakReference", "wr_object")),
+    ("weakref_callback", _all("PyWeakReference", "wr_callback")),
+    ("weakref_next", _all("PyWeakReference", "wr_next")),
+    ("memberdef_name", _all("PyMemberDef", "name")),
 ]
 
 FIELD_NAMES = [name for name, _ in FIELDS]
