@@ -35,12 +35,14 @@ $(B)/core/%.o: core/src/%.c $(CORE_HDR)
 $(B)/libprobeheap.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(B)/bridge.stamp: plugin/_probeheap.c $(B)/libprobeheap.a $(CORE_HDR)
+BRIDGE_SRC := $(wildcard plugin/*.c)
+
+$(B)/bridge.stamp: $(BRIDGE_SRC) plugin/bridge.h $(B)/libprobeheap.a $(CORE_HDR)
 	@inc="$(GDB_PY_INCLUDE)"; sfx="$(GDB_PY_SUFFIX)"; \
 	if [ -z "$$inc" ] || [ ! -f "$$inc/Python.h" ]; then \
 	  echo "gdb's Python headers were not found (is gdb built with Python, and python3-dev for its version installed?)" >&2; exit 1; fi; \
-	echo "$(CC) ... -I$$inc plugin/_probeheap.c -> $(B)/_probeheap$$sfx"; \
-	$(CC) $(ALL_CFLAGS) -I"$$inc" -shared plugin/_probeheap.c $(B)/libprobeheap.a -o $(B)/_probeheap$$sfx
+	echo "$(CC) ... -I$$inc $(BRIDGE_SRC) -> $(B)/_probeheap$$sfx"; \
+	$(CC) $(ALL_CFLAGS) -I"$$inc" -Iplugin -shared $(BRIDGE_SRC) $(B)/libprobeheap.a -o $(B)/_probeheap$$sfx
 	@touch $@
 
 $(B)/ph-dump-layout: core/src/layout_tables.c tests/tools/dump_layout.c core/src/layout.h core/src/layout_fields.h

@@ -7,7 +7,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-#include "probeheap.h"
+#include "bridge.h"
 
 #include <stdlib.h>
 
@@ -16,7 +16,7 @@ static PyObject *Error;
 /* The one place where a core error becomes a Python exception.  An
  * interrupted walk keeps the exception that interrupted it (KeyboardInterrupt
  * from Ctrl-C, or the progress callback's own error). */
-static PyObject *raise_error(ph_error *err)
+PyObject *raise_error(ph_error *err)
 {
     if (err->code == PH_ERR_INTERRUPTED && PyErr_Occurred()) {
         ph_error_free(err);
@@ -32,7 +32,7 @@ static PyObject *raise_error(ph_error *err)
 }
 
 /* Text that came from the target: a corrupt name must not fail the command. */
-static PyObject *target_text(const char *s)
+PyObject *target_text(const char *s)
 {
     return PyUnicode_DecodeUTF8(s, (Py_ssize_t)strlen(s), "replace");
 }
@@ -344,12 +344,6 @@ static bool build_interrupt(uint64_t objects, uint64_t bytes_read, void *payload
 
 /* ---- Heap --------------------------------------------------------------------------- */
 
-typedef struct {
-    PyObject_HEAD
-    ph_heap *h;
-    PyObject *reader; /* the heap reads through it */
-} HeapObject;
-
 static void Heap_dealloc(HeapObject *self)
 {
     ph_heap_free(self->h);
@@ -547,6 +541,18 @@ static PyMethodDef Heap_methods[] = {
      "object(address) -> dict (address, type, kind, flat, estimate, reachable) or None"},
     {"info", (PyCFunction)Heap_info, METH_NOARGS, "What the walk found, as a dict."},
     {"partition", (PyCFunction)Heap_partition, METH_VARARGS, "partition(by='kind'|'type')"},
+    {"threads", (PyCFunction)Heap_threads, METH_NOARGS,
+     "threads() -> [dict]: each thread's id and its Python frames, innermost first"},
+    {"alloc", (PyCFunction)Heap_alloc, METH_NOARGS,
+     "alloc() -> dict: pymalloc's arenas, pools and blocks by size class"},
+    {"backrefs", (PyCFunction)(void (*)(void))Heap_backrefs, METH_VARARGS | METH_KEYWORDS,
+     "backrefs(address, all=1) -> dict: shortest chains from a root to the object"},
+    {"referrers", (PyCFunction)Heap_referrers, METH_VARARGS,
+     "referrers(address) -> [dict]: the objects and roots that refer to it, with edge labels"},
+    {"referents", (PyCFunction)Heap_referents, METH_VARARGS,
+     "referents(address) -> [dict]: the objects it refers to, with edge labels"},
+    {"objects", (PyCFunction)(void (*)(void))Heap_objects, METH_VARARGS | METH_KEYWORDS,
+     "objects(kind, limit=None, min_size=0) -> dict: the objects of one kind or type"},
     {NULL},
 };
 

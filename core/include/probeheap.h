@@ -260,6 +260,40 @@ typedef struct ph_partition {
 ph_error *ph_partition_new(const ph_heap *h, ph_partition_by by, ph_partition **out);
 void ph_partition_free(ph_partition *p);
 
+/* ---- threads and their Python frames (frames.c) ------------------------------ */
+
+typedef struct ph_frame_info {
+    uint64_t address;            /* the frame object (3.8-3.10) or _PyInterpreterFrame (3.11+) */
+    uint64_t code;               /* its code object */
+    const char *function;        /* co_qualname (3.11+) or co_name */
+    const char *file;            /* co_filename */
+    int line;                    /* the line it is executing; -1 when unknown */
+    int first_line;              /* co_firstlineno */
+} ph_frame_info;
+
+typedef struct ph_thread_info {
+    uint64_t tstate;             /* its PyThreadState */
+    uint64_t thread_id;          /* threading.get_ident() */
+    uint64_t native_id;          /* threading.get_native_id() (the LWP); 0 before 3.8's field exists */
+    uint64_t interp;             /* its interpreter */
+    size_t nframes;
+    ph_frame_info *frames;       /* innermost first */
+} ph_thread_info;
+
+typedef struct ph_threads {
+    size_t n;
+    ph_thread_info *items;       /* in the interpreters' thread-list order */
+    char *strings;               /* private */
+} ph_threads;
+
+/* The threads of every interpreter and their Python stacks (C entry frames left out). */
+ph_error *ph_threads_get(ph_heap *h, ph_threads **out);
+void ph_threads_free(ph_threads *t);
+
+/* ---- pymalloc: arenas, pools, blocks (alloc.c) ------------------------------ */
+
+/* ---- why is it alive: edges, chains, listings (backrefs.c) -------------------- */
+
 /* ---- text ------------------------------------------------------------------ */
 
 /* heapy's partition table: the "Partition of a set ..." line when first is 0

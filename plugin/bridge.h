@@ -1,0 +1,38 @@
+/* What the bridge's files share: the Heap handle and the one error
+ * converter.  Each bridge_*.c file adds the Heap methods of one concept;
+ * _probeheap.c lists them in Heap's method table. */
+#ifndef PH_BRIDGE_H
+#define PH_BRIDGE_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "probeheap.h"
+
+typedef struct {
+    PyObject_HEAD
+    ph_heap *h;
+    PyObject *reader; /* the heap reads through it */
+} HeapObject;
+
+/* Converts a core error into _probeheap.Error (or keeps the pending
+ * KeyboardInterrupt of an interrupted walk), frees it, returns NULL. */
+PyObject *raise_error(ph_error *err);
+
+/* Text that came from the target, decoded leniently: a corrupt name must
+ * not fail the command. */
+PyObject *target_text(const char *s);
+
+/* bridge_threads.c */
+PyObject *Heap_threads(HeapObject *self, PyObject *unused);
+
+/* bridge_alloc.c */
+PyObject *Heap_alloc(HeapObject *self, PyObject *unused);
+
+/* bridge_graph.c */
+PyObject *Heap_backrefs(HeapObject *self, PyObject *args, PyObject *kw);
+PyObject *Heap_referrers(HeapObject *self, PyObject *args);
+PyObject *Heap_referents(HeapObject *self, PyObject *args);
+PyObject *Heap_objects(HeapObject *self, PyObject *args, PyObject *kw);
+
+#endif
