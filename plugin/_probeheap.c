@@ -321,11 +321,7 @@ static PyTypeObject PartitionType = {
     .tp_getset = Partition_getset,
 };
 
-typedef struct {
-    PyObject *progress;
-} build_payload;
-
-static bool build_interrupt(uint64_t objects, uint64_t bytes_read, void *payload)
+bool build_interrupt(uint64_t objects, uint64_t bytes_read, void *payload)
 {
     build_payload *bp = payload;
     if (PyErr_CheckSignals() < 0)

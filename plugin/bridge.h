@@ -23,6 +23,13 @@ PyObject *raise_error(ph_error *err);
  * not fail the command. */
 PyObject *target_text(const char *s);
 
+/* Asked during long work: stops it on Ctrl-C (a pending KeyboardInterrupt)
+ * or when progress(objects, bytes_read) returns true. */
+typedef struct {
+    PyObject *progress; /* may be NULL */
+} build_payload;
+bool build_interrupt(uint64_t objects, uint64_t bytes_read, void *payload);
+
 /* bridge_threads.c */
 PyObject *Heap_threads(HeapObject *self, PyObject *unused);
 

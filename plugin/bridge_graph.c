@@ -1,13 +1,130 @@
 /* Heap.backrefs/referrers/referents/objects: why an object is alive. */
 #include "bridge.h"
 
-static PyObject *todo(void)
+static PyObject *link_dict(const ph_link *k)
 {
-    PyErr_SetString(PyExc_NotImplementedError, "not written yet");
-    return NULL;
+    PyObject *d = Py_BuildValue("{s:K,s:N,s:N,s:N,s:K,s:N,s:s,s:O,s:O}", "address",
+                                (unsigned long long)k->address, "type", target_text(k->type),
+                                "kind", target_text(k->kind), "preview", target_text(k->preview),
+                                "size", (unsigned long long)k->size, "edge", target_text(k->edge),
+                                "edge_kind", k->edge_kind ? k->edge_kind : "", "conservative",
+                                k->conservative ? Py_True : Py_False, "weak",
+                                k->weak ? Py_True : Py_False);
+    if (d && k->root) {
+        PyObject *r = PyUnicode_FromString(k->root);
+        if (!r || PyDict_SetItemString(d, "root", r) < 0)
+            Py_CLEAR(d);
+        Py_XDECREF(r);
+    }
+    return d;
 }
 
-PyObject *Heap_backrefs(HeapObject *self, PyObject *args, PyObject *kw) { return todo(); }
-PyObject *Heap_referrers(HeapObject *self, PyObject *args) { return todo(); }
-PyObject *Heap_referents(HeapObject *self, PyObject *args) { return todo(); }
-PyObject *Heap_objects(HeapObject *self, PyObject *args, PyObject *kw) { return todo(); }
+static PyObject *link_list(const ph_links *l)
+{
+    PyObject *list = PyList_New((Py_ssize_t)l->n);
+    for (size_t i = 0; list && i < l->n; i++) {
+        PyObject *d = link_dict(&l->items[i]);
+        if (!d) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, d);
+    }
+    return list;
+}
+
+PyObject *Heap_backrefs(HeapObject *self, PyObject *args, PyObject *kw)
+{
+    static char *names[] = {"address", "all", NULL};
+    unsigned long long addr;
+    Py_ssize_t all = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "K|n", names, &addr, &all))
+        return NULL;
+    if (all < 1) {
+        PyErr_SetString(PyExc_ValueError, "all must be at least 1");
+        return NULL;
+    }
+    ph_backrefs *b;
+    build_payload bp = {NULL};
+    ph_heap_set_interrupt(self->h, build_interrupt, &bp);
+    ph_error *err = ph_backrefs_get(self->h, addr, (size_t)all, &b);
+    ph_heap_set_interrupt(self->h, NULL, NULL);
+    if (err)
+        return raise_error(err);
+    PyObject *chains = PyList_New((Py_ssize_t)b->nchains);
+    for (size_t i = 0; chains && i < b->nchains; i++) {
+        PyObject *c = link_list(&b->chains[i]);
+        if (!c) {
+            Py_CLEAR(chains);
+            break;
+        }
+        PyList_SET_ITEM(chains, (Py_ssize_t)i, c);
+    }
+    PyObject *target = chains ? link_dict(&b->target) : NULL;
+    PyObject *refs = target ? link_list(&b->referrers) : NULL;
+    PyObject *d = refs ? Py_BuildValue("{s:N,s:O,s:O,s:O,s:N,s:N}", "target", target, "reachable",
+                                       b->reachable ? Py_True : Py_False, "garbage",
+                                       b->garbage ? Py_True : Py_False, "held_weakly",
+                                       b->held_weakly ? Py_True : Py_False, "chains", chains,
+                                       "referrers", refs)
+                       : NULL;
+    if (!d) {
+        Py_XDECREF(chains);
+        Py_XDECREF(target);
+        Py_XDECREF(refs);
+    }
+    ph_backrefs_free(b);
+    return d;
+}
+
+static PyObject *edges(HeapObject *self, PyObject *args,
+                       ph_error *(*get)(ph_heap *, uint64_t, ph_links **))
+{
+    unsigned long long addr;
+    if (!PyArg_ParseTuple(args, "K", &addr))
+        return NULL;
+    ph_links *l;
+    build_payload bp = {NULL};
+    ph_heap_set_interrupt(self->h, build_interrupt, &bp);
+    ph_error *err = get(self->h, addr, &l);
+    ph_heap_set_interrupt(self->h, NULL, NULL);
+    if (err)
+        return raise_error(err);
+    PyObject *list = link_list(l);
+    ph_links_free(l);
+    return list;
+}
+
+PyObject *Heap_referrers(HeapObject *self, PyObject *args)
+{
+    return edges(self, args, ph_referrers_get);
+}
+
+PyObject *Heap_referents(HeapObject *self, PyObject *args)
+{
+    return edges(self, args, ph_referents_get);
+}
+
+PyObject *Heap_objects(HeapObject *self, PyObject *args, PyObject *kw)
+{
+    static char *names[] = {"kind", "limit", "min_size", NULL};
+    const char *kind;
+    Py_ssize_t limit = 0;
+    unsigned long long min_size = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|nK", names, &kind, &limit, &min_size))
+        return NULL;
+    if (limit < 0) {
+        PyErr_SetString(PyExc_ValueError, "limit must not be negative");
+        return NULL;
+    }
+    ph_objects *o;
+    ph_error *err = ph_objects_get(self->h, kind, min_size, (size_t)limit, &o);
+    if (err)
+        return raise_error(err);
+    PyObject *list = link_list(&o->list);
+    PyObject *d = list ? Py_BuildValue("{s:K,s:K,s:N}", "count", (unsigned long long)o->count,
+                                       "size", (unsigned long long)o->size, "objects", list)
+                       : NULL;
+    ph_objects_free(o);
+    return d;
+}

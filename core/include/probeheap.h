@@ -274,10 +274,12 @@ typedef struct ph_frame_info {
 typedef struct ph_thread_info {
     uint64_t tstate;             /* its PyThreadState */
     uint64_t thread_id;          /* threading.get_ident() */
-    uint64_t native_id;          /* threading.get_native_id() (the LWP); 0 before 3.8's field exists */
+    uint64_t native_id;          /* threading.get_native_id() (the LWP); 0 on 3.8-3.10, whose
+                                    PyThreadState does not keep it */
     uint64_t interp;             /* its interpreter */
     size_t nframes;
     ph_frame_info *frames;       /* innermost first */
+    bool truncated;              /* the stack was cut short: a bad link, a loop, or the bounds */
 } ph_thread_info;
 
 typedef struct ph_threads {
@@ -286,13 +288,72 @@ typedef struct ph_threads {
     char *strings;               /* private */
 } ph_threads;
 
-/* The threads of every interpreter and their Python stacks (C entry frames left out). */
+/* The threads of every interpreter and their Python stacks (3.12+ entry frames
+ * owned by the C stack left out).  A frame's function and file are "?" and its
+ * line -1 when they cannot be read. */
 ph_error *ph_threads_get(ph_heap *h, ph_threads **out);
 void ph_threads_free(ph_threads *t);
 
 /* ---- pymalloc: arenas, pools, blocks (alloc.c) ------------------------------ */
 
 /* ---- why is it alive: edges, chains, listings (backrefs.c) -------------------- */
+
+/* One object in a chain or listing, with the reference that leads to it. */
+typedef struct ph_link {
+    uint64_t address;            /* 0 only for a root that is not an object */
+    const char *type;
+    char kind[256];
+    char preview[128];
+    uint64_t size;               /* flat size */
+    char edge[320];              /* the reference from the previous object (".x", "['k']", "[3]",
+                                    "->+0x38", ...), or what the root is for a chain's first link */
+    const char *edge_kind;       /* "root", "attribute", "key", "dict_key", "index", "member",
+                                    "field", "class", "local", "stack", "offset", "weak" */
+    const char *root;            /* for a root: "sys.modules", "sys", "builtins", "interpreter",
+                                    "interned", "type_dict", "thread", "frame", "local", "held",
+                                    "permanent"; else NULL */
+    bool conservative;           /* found by the conservative scan of an unknown C type */
+    bool weak;                   /* a weak reference: does not keep the object alive */
+} ph_link;
+
+typedef struct ph_links {
+    size_t n;
+    ph_link *items;
+} ph_links;
+
+typedef struct ph_backrefs {
+    ph_link target;
+    bool reachable;              /* from a root through strong references */
+    bool garbage;                /* unreachable cyclic garbage, awaiting collection */
+    bool held_weakly;            /* some weak reference points at it */
+    size_t nchains;
+    ph_links *chains;            /* each from a root (first link) to the target (last) */
+    ph_links referrers;          /* when unreachable: what refers to it, weak references too */
+} ph_backrefs;
+
+/* Shortest chains from a root to the object at address: the first is a
+ * shortest one; with max_chains > 1, more through distinct referrers of
+ * the object, shortest first.  The first call builds the reverse edges and
+ * the breadth-first tree from the roots; later calls take milliseconds. */
+ph_error *ph_backrefs_get(ph_heap *h, uint64_t address, size_t max_chains, ph_backrefs **out);
+void ph_backrefs_free(ph_backrefs *b);
+
+/* The objects (and roots) referring to the object, or the objects it
+ * refers to, each with the label of the reference. */
+ph_error *ph_referrers_get(ph_heap *h, uint64_t address, ph_links **out);
+ph_error *ph_referents_get(ph_heap *h, uint64_t address, ph_links **out);
+void ph_links_free(ph_links *l);
+
+typedef struct ph_objects {
+    uint64_t count, size;        /* all the matching objects */
+    ph_links list;               /* the largest first (then by address), at most limit */
+} ph_objects;
+
+/* The objects whose kind (heapy's class / dict of class) or type name is
+ * kind, of at least min_size bytes; limit 0: all. */
+ph_error *ph_objects_get(ph_heap *h, const char *kind, uint64_t min_size, size_t limit,
+                         ph_objects **out);
+void ph_objects_free(ph_objects *o);
 
 /* ---- text ------------------------------------------------------------------ */
 

@@ -32,6 +32,8 @@ void ph_graph_free(ph_graph *g)
     free(g->child_off);
     free(g->child);
     free(g->mark);
+    free(g->parent);
+    free(g->root_labels);
     free(g);
 }
 
@@ -244,7 +246,14 @@ static ph_error *build_dominators(ph_heap *h, ph_graph *g)
     return NULL;
 }
 
-ph_error *ph_graph_get(ph_heap *h, ph_graph **out)
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+ph_error *ph_graph_edges(ph_heap *h, ph_graph **out)
 {
     if (h->graph) {
         *out = h->graph;
@@ -255,12 +264,10 @@ ph_error *ph_graph_get(ph_heap *h, ph_graph **out)
     ph_graph *g = calloc(1, sizeof(*g));
     if (!g)
         return PH_NOMEM;
-    struct timespec t0, t1;
+    struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     g->n = (uint32_t)h->idx.n;
     ph_error *err = build_edges(h, g);
-    if (!err)
-        err = build_dominators(h, g);
     if (!err) {
         g->mark = calloc(g->n + 1, sizeof(uint32_t));
         if (!g->mark)
@@ -270,10 +277,79 @@ ph_error *ph_graph_get(ph_heap *h, ph_graph **out)
         ph_graph_free(g);
         return err;
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    g->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    g->seconds = seconds_since(&t0);
     h->graph = g;
     *out = g;
+    return NULL;
+}
+
+ph_error *ph_graph_get(ph_heap *h, ph_graph **out)
+{
+    ph_graph *g;
+    ph_error *err = ph_graph_edges(h, &g);
+    if (err)
+        return err;
+    if (!g->idom) {
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        err = build_dominators(h, g);
+        if (err) {
+            /* keep the edges; drop the half-built tree */
+            free(g->po), free(g->idom), free(g->retained), free(g->retained_count);
+            free(g->child_off), free(g->child);
+            g->po = g->idom = g->child_off = g->child = g->retained_count = NULL;
+            g->retained = NULL;
+            return err;
+        }
+        g->seconds += seconds_since(&t0);
+    }
+    *out = g;
+    return NULL;
+}
+
+ph_error *ph_graph_bfs(ph_heap *h, ph_graph *g, bool (*late)(const ph_heap *, const ph_graph *, uint32_t))
+{
+    if (g->parent)
+        return NULL;
+    uint32_t N = g->n + 1, root = g->n;
+    uint32_t *parent = malloc((size_t)N * sizeof(uint32_t));
+    uint32_t *queue = malloc((size_t)N * sizeof(uint32_t));
+    if (!parent || !queue) {
+        free(parent);
+        free(queue);
+        return PH_NOMEM;
+    }
+    for (uint32_t v = 0; v < N; v++)
+        parent[v] = UNDEF;
+    size_t qh = 0, qt = 0;
+    parent[root] = root;
+    for (int phase = 0; phase < 2; phase++) {
+        /* the roots of this phase */
+        for (uint32_t e = g->fwd_off[root]; e < g->fwd_off[root + 1]; e++) {
+            uint32_t w = g->fwd[e];
+            if (parent[w] == UNDEF && (late && late(h, g, w)) == (phase == 1)) {
+                parent[w] = root;
+                queue[qt++] = w;
+            }
+        }
+        while (qh < qt) {
+            uint32_t v = queue[qh++];
+            for (uint32_t e = g->fwd_off[v]; e < g->fwd_off[v + 1]; e++) {
+                uint32_t w = g->fwd[e];
+                if (parent[w] == UNDEF) {
+                    parent[w] = v;
+                    queue[qt++] = w;
+                }
+            }
+            if ((qh & 0xffff) == 0 && ph_poll(h)) {
+                free(parent);
+                free(queue);
+                return ph_error_new(PH_ERR_INTERRUPTED, 0, "interrupted");
+            }
+        }
+    }
+    free(queue);
+    g->parent = parent;
     return NULL;
 }
 

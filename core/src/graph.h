@@ -16,11 +16,24 @@ typedef struct ph_graph {
     uint32_t *child_off, *child; /* the dominator tree's children */
     uint32_t reachable;         /* objects reachable from the roots */
     uint32_t *mark, stamp;      /* visited marks for deep-size walks */
+    uint32_t *parent;           /* breadth-first tree from the roots; UINT32_MAX: not reachable */
+    struct ph_root_label *root_labels; /* what each root is, by object id (backrefs.c) */
+    size_t nroot_labels;
     double seconds;             /* time to build it */
 } ph_graph;
 
-/* The graph of h, built on first use. */
+/* The graph of h with its dominator tree, built on first use. */
 ph_error *ph_graph_get(ph_heap *h, ph_graph **out);
+
+/* The graph's edges only (forward and reverse), built on first use. */
+ph_error *ph_graph_edges(ph_heap *h, ph_graph **out);
+
+/* The breadth-first tree from the roots (g->parent), built on first use:
+ * following parents from an object gives a shortest chain from a root.
+ * Roots for which late(root's id) is true are entered only after everything
+ * the others reach: a chain starts at them only when no other root leads
+ * to the object. */
+ph_error *ph_graph_bfs(ph_heap *h, ph_graph *g, bool (*late)(const ph_heap *, const ph_graph *, uint32_t));
 
 typedef void ph_visit_id_fn(ph_heap *h, uint32_t id, void *payload);
 

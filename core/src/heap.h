@@ -35,7 +35,66 @@ typedef enum ph_shape {
     SHAPE_METHOD,
     SHAPE_FUNCTION,
     SHAPE_GEN,       /* 3.11+ generator, coroutine, async generator: an embedded frame */
+    SHAPE_WEAKREF,   /* weakref.ref and the proxies: the referent is not a strong reference */
 } ph_shape;
+
+/* What a reference is, told while h->labelling (for backrefs, referrers,
+ * referents and --by via; the walk itself never pays for names).  Labels
+ * keep target addresses, turned into text only when shown (labels.c). */
+typedef enum ph_edge_kind {
+    EDGE_NONE = 0,
+    EDGE_FIELD,      /* name: a C field shown as an attribute (".__mro__") */
+    EDGE_CLASS,      /* ob_type of an instance of a heap type */
+    EDGE_INDEX,      /* num: a tuple or list index */
+    EDGE_KEY,        /* obj: the key of the dict value referred to */
+    EDGE_DICT_KEY,   /* a dict key itself */
+    EDGE_MEMBER,     /* a set or frozenset element */
+    EDGE_VALUES,     /* 3.11+ inline or managed values: num the index in obj's (a type) cached keys */
+    EDGE_SLOT,       /* obj: the C string naming a __slots__ member */
+    EDGE_LOCAL,      /* obj: the code, num: the fast-local slot */
+    EDGE_STACK,      /* num: the value-stack slot of a frame */
+    EDGE_OFFSET,     /* num: where a conservative scan found the pointer */
+    EDGE_WEAK,       /* a weak reference's referent: not a strong reference */
+    EDGE_ROOT,       /* root: what kind; aux the thread state for thread roots */
+} ph_edge_kind;
+
+typedef enum ph_root_kind {
+    ROOT_NONE = 0,
+    ROOT_MODULES,    /* sys.modules */
+    ROOT_SYS,        /* sys.__dict__ */
+    ROOT_BUILTINS,   /* builtins.__dict__ */
+    ROOT_INTERP,     /* the interpreter's own dict */
+    ROOT_INTERNED,   /* the interned strings */
+    ROOT_TYPE_DICT,  /* a static builtin type's dict (3.12+: kept in the interpreter) */
+    ROOT_THREAD,     /* name: a thread state field (its dict, context, exceptions) */
+    ROOT_FRAME,      /* 3.8-3.10: a thread's frame object */
+    ROOT_LOCAL,      /* 3.11+: obj the frame, num the local's slot */
+    ROOT_FRAME_FIELD,/* 3.11+: obj the frame, name the field (".f_globals") */
+    ROOT_STACK,      /* 3.11+: obj the frame, num a value-stack slot */
+    ROOT_HELD,       /* held from outside Python: a refcount the heap does not explain */
+    ROOT_PERMANENT,  /* in the permanent generation (gc.freeze) */
+} ph_root_kind;
+
+typedef struct ph_label {
+    uint8_t kind;        /* ph_edge_kind */
+    uint8_t root;        /* ph_root_kind */
+    const char *name;
+    uint64_t num, obj, aux;
+} ph_label;
+
+/* Labels the next reference visited (kind, a name, a number, an address). */
+#define PH_LABEL(h, k, nm, n, o)                                                            \
+    do {                                                                                    \
+        if ((h)->labelling)                                                                 \
+            (h)->lab = (ph_label){.kind = (k), .name = (nm), .num = (n), .obj = (o)};       \
+    } while (0)
+/* Labels the next reference visited as a root. */
+#define PH_LABEL_ROOT(h, rk, nm, n, o, ts)                                                  \
+    do {                                                                                    \
+        if ((h)->labelling)                                                                 \
+            (h)->lab = (ph_label){.kind = EDGE_ROOT, .root = (rk), .name = (nm), .num = (n), \
+                                  .obj = (o), .aux = (ts)};                                 \
+    } while (0)
 
 typedef struct ph_type {
     uint64_t addr;
@@ -52,6 +111,8 @@ typedef struct ph_type {
     bool ndarray;           /* numpy.ndarray or a subclass: numpy.c */
     uint32_t nslots;        /* object-typed __slots__ member offsets, whole MRO */
     uint32_t *slots;
+    uint64_t *slot_names;   /* the members' names: C strings in the target */
+    uint32_t cfields_from, cfields_to; /* a C heap type's own fields: scanned (0, 0: none) */
     uint32_t base_idx;      /* nearest builtin base's type index, or self */
 } ph_type;
 
@@ -73,6 +134,7 @@ typedef struct ph_index {
 #define OBJ_ALIVE 4         /* not reached from the roots, but held from outside (C) */
 #define OBJ_SEEN2 8         /* reached in the GC-list phase */
 #define OBJ_ROOT 16         /* a root itself: in ph_heap.roots */
+#define OBJ_PERMANENT 32    /* on the permanent generation's list (gc.freeze) */
 
 struct ph_heap {
     ph_reader *r;
@@ -107,6 +169,10 @@ struct ph_heap {
     bool interrupted;
     uint64_t polls;
     bool conservative;      /* the references being visited are guesses */
+    bool labelling;         /* fill in lab before each reference visited */
+    ph_label lab;           /* what the reference being visited is */
+    uint64_t root_tstate;   /* walking a thread's roots: its thread state */
+    bool in_permanent;      /* walking the permanent generation's list */
     bool debug_offsets_checked; /* the table agreed with the target's _Py_DebugOffsets */
     bool numpy_checked;     /* numpy.c: looked for numpy's version */
     const struct numpy_layout *numpy;
@@ -156,6 +222,8 @@ typedef struct ph_dict_iter {
     bool split;
 } ph_dict_iter;
 bool ph_dict_iter_init(ph_heap *h, uint64_t dict, ph_dict_iter *it);
+/* The same from a keys object (and a values array, or 0). */
+bool ph_dict_keys_iter_init(ph_heap *h, uint64_t keys, uint64_t values, ph_dict_iter *it);
 bool ph_dict_iter_next(ph_heap *h, ph_dict_iter *it, uint64_t *key, uint64_t *value);
 
 /* referents.c */
@@ -172,6 +240,10 @@ static inline uint64_t ph_gen_iframe(const ph_layout *L, uint64_t gen, const ph_
 {
     return gen + (uint64_t)t->basicsize - (uint64_t)L->iframe_localsplus;
 }
+
+/* preview.c: a dict key as Python shows it (str, int, bytes, float, None,
+ * True, False), cut; other objects as <type at 0x...>. */
+void ph_repr_short(ph_heap *h, uint64_t addr, char *buf, size_t cap);
 
 /* numpy.c: numpy.ndarray's __sizeof__; false when numpy's layout is unknown */
 bool ph_ndarray_sizeof(ph_heap *h, uint64_t addr, const ph_type *t, uint64_t *size);

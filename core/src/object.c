@@ -118,10 +118,20 @@ bool ph_str_read(ph_heap *h, uint64_t addr, char *buf, size_t cap)
 bool ph_dict_iter_init(ph_heap *h, uint64_t dict, ph_dict_iter *it)
 {
     const ph_layout *L = h->L;
+    uint64_t keys, values;
+    if (!ph_read_u64(h->r, dict + (uint64_t)L->dict_ma_keys, &keys) ||
+        !ph_read_u64(h->r, dict + (uint64_t)L->dict_ma_values, &values))
+        return false;
+    return ph_dict_keys_iter_init(h, keys, values, it);
+}
+
+bool ph_dict_keys_iter_init(ph_heap *h, uint64_t keys, uint64_t values, ph_dict_iter *it)
+{
+    const ph_layout *L = h->L;
     memset(it, 0, sizeof(*it));
-    if (!ph_read_u64(h->r, dict + (uint64_t)L->dict_ma_keys, &it->keys) ||
-        !ph_read_u64(h->r, dict + (uint64_t)L->dict_ma_values, &it->values) ||
-        !ph_ptr_ok(it->keys))
+    it->keys = keys;
+    it->values = values;
+    if (!ph_ptr_ok(it->keys))
         return false;
     int64_t nentries;
     if (!ph_read_i64(h->r, it->keys + (uint64_t)L->dk_nentries, &nentries))

@@ -7,20 +7,6 @@
 
 #define PREVIEW_TEXT 60
 
-/* Appends text to buf, cutting it with "..." when it does not fit in limit. */
-static void put_cut(char *buf, size_t cap, const char *text, size_t limit)
-{
-    size_t n = strlen(text);
-    if (n <= limit) {
-        snprintf(buf, cap, "%s", text);
-        return;
-    }
-    /* cut on a UTF-8 boundary */
-    while (limit > 0 && ((unsigned char)text[limit] & 0xC0) == 0x80)
-        limit--;
-    snprintf(buf, cap, "%.*s...", (int)limit, text);
-}
-
 static bool int_value(ph_heap *h, uint64_t addr, int64_t *out)
 {
     const ph_layout *L = h->L;
@@ -55,6 +41,102 @@ static void name_field(ph_heap *h, uint64_t addr, int32_t off, char *buf, size_t
         ph_str_read(h, p, buf, cap);
 }
 
+/* Python's repr of a str, from its code points, cut after limit of them. */
+static void str_repr(ph_heap *h, uint64_t addr, char *buf, size_t cap, size_t limit)
+{
+    ph_str_iter it;
+    if (!ph_str_iter_init(h, addr, &it)) {
+        snprintf(buf, cap, "<str at 0x%llx>", (unsigned long long)addr);
+        return;
+    }
+    /* Python's choice of quote: ' unless the text has ' and no " */
+    bool sq = false, dq = false;
+    uint32_t cp;
+    ph_str_iter probe = it;
+    for (size_t n = 0; n < limit && ph_str_iter_next(h, &probe, &cp); n++) {
+        sq |= cp == '\'';
+        dq |= cp == '"';
+    }
+    char q = sq && !dq ? '"' : '\'';
+    size_t o = 0, n = 0;
+    if (cap < 16)
+        return;
+    buf[o++] = q;
+    while (o + 16 < cap && ph_str_iter_next(h, &it, &cp)) {
+        if (n++ == limit) {
+            o += (size_t)snprintf(buf + o, cap - o, "...");
+            break;
+        }
+        if (cp == (uint32_t)q || cp == '\\')
+            o += (size_t)snprintf(buf + o, cap - o, "\\%c", (char)cp);
+        else if (cp == '\n')
+            o += (size_t)snprintf(buf + o, cap - o, "\\n");
+        else if (cp == '\t')
+            o += (size_t)snprintf(buf + o, cap - o, "\\t");
+        else if (cp == '\r')
+            o += (size_t)snprintf(buf + o, cap - o, "\\r");
+        else if (cp < 32 || cp == 127)
+            o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", cp);
+        else if (cp < 0x80)
+            buf[o++] = (char)cp;
+        else if (cp < 0x800) {
+            buf[o++] = (char)(0xC0 | (cp >> 6));
+            buf[o++] = (char)(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            buf[o++] = (char)(0xE0 | (cp >> 12));
+            buf[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            buf[o++] = (char)(0x80 | (cp & 0x3F));
+        } else if (cp < 0x110000) {
+            buf[o++] = (char)(0xF0 | (cp >> 18));
+            buf[o++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+            buf[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            buf[o++] = (char)(0x80 | (cp & 0x3F));
+        }
+    }
+    if (o + 1 < cap)
+        buf[o++] = q;
+    buf[o < cap ? o : cap - 1] = 0;
+}
+
+void ph_repr_short(ph_heap *h, uint64_t addr, char *buf, size_t cap)
+{
+    buf[0] = 0;
+    uint32_t ti = ph_object_check(h, addr);
+    if (ti == UINT32_MAX) {
+        snprintf(buf, cap, "<? at 0x%llx>", (unsigned long long)addr);
+        return;
+    }
+    const ph_type *t = &h->types[ti];
+    switch (t->shape) {
+    case SHAPE_STR:
+        str_repr(h, addr, buf, cap, 40);
+        return;
+    case SHAPE_INT:
+    case SHAPE_BYTES:
+        ph_preview(h, addr, buf, cap);
+        if (t->shape == SHAPE_BYTES) {
+            char *sp = strstr(buf, " (");
+            if (sp)
+                *sp = 0;
+        }
+        if (buf[0] && strcmp(buf, "(big int)") != 0)
+            return;
+        break;
+    case SHAPE_LEAF:
+        if (strcmp(t->name, "NoneType") == 0) {
+            snprintf(buf, cap, "None");
+            return;
+        }
+        ph_preview(h, addr, buf, cap);
+        if (buf[0])
+            return;
+        break;
+    default:
+        break;
+    }
+    snprintf(buf, cap, "<%s at 0x%llx>", t->name, (unsigned long long)addr);
+}
+
 void ph_preview(ph_heap *h, uint64_t addr, char *buf, size_t cap)
 {
     const ph_layout *L = h->L;
@@ -67,11 +149,7 @@ void ph_preview(ph_heap *h, uint64_t addr, char *buf, size_t cap)
     int64_t n = 0;
     switch (t->shape) {
     case SHAPE_STR:
-        if (ph_str_read(h, addr, text, sizeof(text))) {
-            char quoted[520];
-            snprintf(quoted, sizeof(quoted), "'%s'", text);
-            put_cut(buf, cap, quoted, PREVIEW_TEXT);
-        }
+        str_repr(h, addr, buf, cap, PREVIEW_TEXT);
         break;
     case SHAPE_INT:
         if (strcmp(t->name, "bool") == 0 && int_value(h, addr, &n))
@@ -131,10 +209,21 @@ void ph_preview(ph_heap *h, uint64_t addr, char *buf, size_t cap)
         }
         break;
     }
-    case SHAPE_FUNCTION:
+    case SHAPE_FUNCTION: {
+        uint64_t code = 0;
+        char file[256] = "";
+        int32_t line = 0;
         name_field(h, addr, L->func_qualname, text, sizeof(text));
-        snprintf(buf, cap, "%s", text);
+        if (ph_read_u64(h->r, addr + (uint64_t)L->func_code, &code) && ph_ptr_ok(code)) {
+            name_field(h, code, L->code_filename, file, sizeof(file));
+            ph_read(h->r, code + (uint64_t)L->code_firstlineno, &line, 4);
+        }
+        if (file[0])
+            snprintf(buf, cap, "%.60s %.60s:%d", text, file, (int)line);
+        else
+            snprintf(buf, cap, "%s", text);
         break;
+    }
     case SHAPE_CODE:
         name_field(h, addr, L->code_qualname != PH_NONE ? L->code_qualname : L->code_name, text,
                    sizeof(text));

@@ -23,17 +23,21 @@ static uint32_t ref(ph_heap *h, const ctx *c, uint64_t p)
     return p ? c->visit(h, p, c->payload) : PH_NO_OBJ;
 }
 
-static uint32_t field(ph_heap *h, const ctx *c, uint64_t base, int32_t off)
+/* A pointer field; name labels it (".__mro__") when labelling. */
+static uint32_t field(ph_heap *h, const ctx *c, uint64_t base, int32_t off, const char *name)
 {
     uint64_t p;
     if (off == PH_NONE || !ph_read_u64(h->r, base + (uint64_t)(int64_t)off, &p))
         return PH_NO_OBJ;
+    PH_LABEL(h, EDGE_FIELD, name, 0, 0);
     return ref(h, c, p);
 }
 
-/* Visits n pointers stored at addr, read in bulk.  A corrupt array (too
- * long, or unreadable) counts once as skipped. */
-static void array(ph_heap *h, const ctx *c, uint64_t addr, uint64_t n)
+/* Visits n pointers stored at addr, read in bulk, labelled kind (with obj)
+ * and their index.  A corrupt array (too long, or unreadable) counts once
+ * as skipped. */
+static void array(ph_heap *h, const ctx *c, uint64_t addr, uint64_t n, ph_edge_kind kind,
+                  uint64_t obj)
 {
     uint64_t buf[512];
     bool too_long = n > MAX_ITEMS;
@@ -47,8 +51,10 @@ static void array(ph_heap *h, const ctx *c, uint64_t addr, uint64_t n)
             too_long = true;
             break;
         }
-        for (uint64_t j = 0; j < k; j++)
+        for (uint64_t j = 0; j < k; j++) {
+            PH_LABEL(h, (uint8_t)kind, NULL, i + j, obj);
             ref(h, c, buf[j]);
+        }
     }
     if (too_long)
         h->skipped++;
@@ -61,7 +67,9 @@ static int64_t ob_size(ph_heap *h, uint64_t addr)
     return n;
 }
 
-static void scan(ph_heap *h, const ctx *c, uint64_t from, uint64_t to)
+/* Every word of [from, to) that points to a valid object, labelled with
+ * its offset from the object at base. */
+static void scan(ph_heap *h, const ctx *c, uint64_t base, uint64_t from, uint64_t to)
 {
     if (to <= from)
         return;
@@ -75,8 +83,10 @@ static void scan(ph_heap *h, const ctx *c, uint64_t from, uint64_t to)
         if (!ph_read(h->r, a, buf, (size_t)k * 8))
             break;
         for (uint64_t j = 0; j < k; j++)
-            if (ph_ptr_ok(buf[j]))
+            if (ph_ptr_ok(buf[j])) {
+                PH_LABEL(h, EDGE_OFFSET, NULL, a + 8 * j - base, 0);
                 ref(h, c, buf[j]);
+            }
     }
     h->conservative = was;
 }
@@ -90,7 +100,9 @@ static void dict_refs(ph_heap *h, const ctx *c, uint64_t addr)
     }
     uint64_t k, v;
     while (ph_dict_iter_next(h, &it, &k, &v)) {
+        PH_LABEL(h, EDGE_DICT_KEY, NULL, 0, k);
         ref(h, c, k);
+        PH_LABEL(h, EDGE_KEY, NULL, 0, k);
         ref(h, c, v);
     }
 }
@@ -115,8 +127,10 @@ static void set_refs(ph_heap *h, const ctx *c, uint64_t addr)
             return;
         }
         for (uint64_t j = 0; j < k; j++)
-            if (buf[2 * j] && buf[2 * j] != h->syms.set_dummy)
+            if (buf[2 * j] && buf[2 * j] != h->syms.set_dummy) {
+                PH_LABEL(h, EDGE_MEMBER, NULL, 0, 0);
                 ref(h, c, buf[2 * j]);
+            }
     }
 }
 
@@ -129,41 +143,54 @@ static void type_refs(ph_heap *h, const ctx *c, uint32_t id, uint64_t addr)
     ph_read_u64(h->r, addr + (uint64_t)L->tp_dict, &d);
     if (!d && !(flags & TPFLAGS_HEAPTYPE))
         d = ph_static_builtin_dict(h, addr);
+    PH_LABEL(h, EDGE_FIELD, ".__dict__", 0, 0);
     uint32_t did = ref(h, c, d);
     if (did != PH_NO_OBJ && !h->idx.owner[did])
         h->idx.owner[did] = h->idx.type[id] + 1;
-    field(h, c, addr, L->tp_mro);
-    field(h, c, addr, L->tp_bases);
-    field(h, c, addr, L->tp_base);
+    field(h, c, addr, L->tp_mro, ".__mro__");
+    field(h, c, addr, L->tp_bases, ".__bases__");
+    field(h, c, addr, L->tp_base, ".__base__");
     if (!(flags & TPFLAGS_HEAPTYPE)) {
         if (L->interp_types_builtins == PH_NONE)
-            field(h, c, addr, L->tp_subclasses);
+            field(h, c, addr, L->tp_subclasses, "<tp_subclasses>");
         return;
     }
-    field(h, c, addr, L->tp_subclasses);
-    field(h, c, addr, L->ht_name);
-    field(h, c, addr, L->ht_qualname);
-    field(h, c, addr, L->ht_slots);
-    field(h, c, addr, L->ht_module);
+    field(h, c, addr, L->tp_subclasses, "<tp_subclasses>");
+    field(h, c, addr, L->ht_name, ".__name__");
+    field(h, c, addr, L->ht_qualname, ".__qualname__");
+    field(h, c, addr, L->ht_slots, ".__slots__");
+    field(h, c, addr, L->ht_module, "<ht_module>");
 }
 
 static void code_refs(ph_heap *h, const ctx *c, uint64_t addr)
 {
     const ph_layout *L = h->L;
-    const int32_t fields[] = {L->code_consts,       L->code_names,       L->code_varnames,
-                              L->code_freevars,     L->code_cellvars,    L->code_localsplusnames,
-                              L->code_localspluskinds, L->code_filename, L->code_name,
-                              L->code_qualname,     L->code_lnotab,      L->code_linetable,
-                              L->code_exceptiontable, L->code_code};
+    const struct {
+        int32_t off;
+        const char *name;
+    } fields[] = {{L->code_consts, ".co_consts"},
+                  {L->code_names, ".co_names"},
+                  {L->code_varnames, ".co_varnames"},
+                  {L->code_freevars, ".co_freevars"},
+                  {L->code_cellvars, ".co_cellvars"},
+                  {L->code_localsplusnames, "<co_localsplusnames>"},
+                  {L->code_localspluskinds, "<co_localspluskinds>"},
+                  {L->code_filename, ".co_filename"},
+                  {L->code_name, ".co_name"},
+                  {L->code_qualname, ".co_qualname"},
+                  {L->code_lnotab, ".co_lnotab"},
+                  {L->code_linetable, ".co_linetable"},
+                  {L->code_exceptiontable, ".co_exceptiontable"},
+                  {L->code_code, ".co_code"}};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-        field(h, c, addr, fields[i]);
+        field(h, c, addr, fields[i].off, fields[i].name);
 }
 
 static void frame_refs(ph_heap *h, const ctx *c, uint64_t addr)
 {
     const ph_layout *L = h->L;
-    field(h, c, addr, L->frame_back);
-    field(h, c, addr, L->frame_trace);
+    field(h, c, addr, L->frame_back, ".f_back");
+    field(h, c, addr, L->frame_trace, ".f_trace");
     if (L->frame_frame != PH_NONE) {
         /* 3.11+: a frame object owns its _PyInterpreterFrame once the frame has
          * returned (owner FRAME_OWNED_BY_FRAME_OBJECT); otherwise the thread or
@@ -175,10 +202,12 @@ static void frame_refs(ph_heap *h, const ctx *c, uint64_t addr)
             ph_iframe_referents(h, f, c->visit, c->payload);
         return;
     }
-    field(h, c, addr, L->frame_code);
-    field(h, c, addr, L->frame_builtins);
-    field(h, c, addr, L->frame_globals);
-    field(h, c, addr, L->frame_locals);
+    uint64_t code = 0;
+    ph_read_u64(h->r, addr + (uint64_t)L->frame_code, &code);
+    field(h, c, addr, L->frame_code, ".f_code");
+    field(h, c, addr, L->frame_builtins, ".f_builtins");
+    field(h, c, addr, L->frame_globals, ".f_globals");
+    field(h, c, addr, L->frame_locals, "<f_locals dict>");
     uint64_t vs = 0, top = 0;
     ph_read_u64(h->r, addr + (uint64_t)L->frame_valuestack, &vs);
     uint64_t locals = addr + (uint64_t)L->frame_localsplus;
@@ -186,29 +215,40 @@ static void frame_refs(ph_heap *h, const ctx *c, uint64_t addr)
         h->skipped++;
         return;
     }
-    array(h, c, locals, (vs - locals) / 8);
+    array(h, c, locals, (vs - locals) / 8, EDGE_LOCAL, code);
     if (L->frame_stacktop != PH_NONE) {
         /* NULL while the frame executes: its stack is in the C eval loop. */
         if (ph_read_u64(h->r, addr + (uint64_t)L->frame_stacktop, &top) && top > vs &&
             top - vs < (UINT64_C(8) << 20))
-            array(h, c, vs, (top - vs) / 8);
+            array(h, c, vs, (top - vs) / 8, EDGE_STACK, 0);
     } else {
         int32_t depth = 0;
         if (ph_read(h->r, addr + (uint64_t)L->frame_stackdepth, &depth, 4) && depth > 0 &&
             depth < (1 << 20))
-            array(h, c, vs, (uint64_t)depth);
+            array(h, c, vs, (uint64_t)depth, EDGE_STACK, 0);
     }
 }
 
 static void function_refs(ph_heap *h, const ctx *c, uint64_t addr)
 {
     const ph_layout *L = h->L;
-    const int32_t fields[] = {L->func_code,     L->func_globals,  L->func_builtins,
-                              L->func_name,     L->func_qualname, L->func_defaults,
-                              L->func_kwdefaults, L->func_closure, L->func_doc,
-                              L->func_module,   L->func_annotations, L->func_typeparams};
+    const struct {
+        int32_t off;
+        const char *name;
+    } fields[] = {{L->func_code, ".__code__"},
+                  {L->func_globals, ".__globals__"},
+                  {L->func_builtins, ".__builtins__"},
+                  {L->func_name, ".__name__"},
+                  {L->func_qualname, ".__qualname__"},
+                  {L->func_defaults, ".__defaults__"},
+                  {L->func_kwdefaults, ".__kwdefaults__"},
+                  {L->func_closure, ".__closure__"},
+                  {L->func_doc, ".__doc__"},
+                  {L->func_module, ".__module__"},
+                  {L->func_annotations, ".__annotations__"},
+                  {L->func_typeparams, ".__type_params__"}};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-        field(h, c, addr, fields[i]);
+        field(h, c, addr, fields[i].off, fields[i].name);
 }
 
 /* The attribute values an instance keeps without a dict (3.11+). */
@@ -231,7 +271,7 @@ static void values_refs(ph_heap *h, const ctx *c, uint64_t values, const ph_type
             return;
         n = (uint64_t)nentries;
     }
-    array(h, c, values + (uint64_t)L->dictvalues_values, n);
+    array(h, c, values + (uint64_t)L->dictvalues_values, n, EDGE_VALUES, t->addr);
 }
 
 /* Instance attributes: the __dict__ (setting its owner), inline or managed
@@ -265,6 +305,7 @@ static void instance_refs(ph_heap *h, const ctx *c, uint32_t id, uint64_t addr, 
         ph_read_u64(h->r, addr + size + (uint64_t)t->dictoffset, &dict);
     }
     if (dict) {
+        PH_LABEL(h, EDGE_FIELD, ".__dict__", 0, 0);
         uint32_t did = ref(h, c, dict);
         if (did != PH_NO_OBJ && !h->idx.owner[did]) {
             if (ph_type_is_exact_dict(&h->types[h->idx.type[did]]))
@@ -273,8 +314,13 @@ static void instance_refs(ph_heap *h, const ctx *c, uint32_t id, uint64_t addr, 
     } else if (ph_ptr_ok(values)) {
         values_refs(h, c, values, t);
     }
-    for (uint32_t i = 0; i < t->nslots; i++)
-        field(h, c, addr, (int32_t)t->slots[i]);
+    for (uint32_t i = 0; i < t->nslots; i++) {
+        uint64_t p;
+        if (!ph_read_u64(h->r, addr + t->slots[i], &p))
+            continue;
+        PH_LABEL(h, EDGE_SLOT, NULL, 0, t->slot_names ? t->slot_names[i] : 0);
+        ref(h, c, p);
+    }
 }
 
 void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload)
@@ -285,13 +331,15 @@ void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload)
     /* A copy: visiting may add types and move h->types. */
     const ph_type type = h->types[h->idx.type[id]];
     const ph_type *t = &type;
-    if (t->heap)
+    if (t->heap) {
+        PH_LABEL(h, EDGE_CLASS, NULL, 0, 0);
         ref(h, &c, t->addr);
+    }
     switch (t->shape) {
     case SHAPE_TUPLE: {
         int64_t n = ob_size(h, addr);
         if (n > 0)
-            array(h, &c, addr + (uint64_t)L->tuple_ob_item, (uint64_t)n);
+            array(h, &c, addr + (uint64_t)L->tuple_ob_item, (uint64_t)n, EDGE_INDEX, 0);
         break;
     }
     case SHAPE_LIST: {
@@ -304,7 +352,7 @@ void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload)
             break;
         }
         if (n > 0)
-            array(h, &c, items, (uint64_t)n);
+            array(h, &c, items, (uint64_t)n, EDGE_INDEX, 0);
         break;
     }
     case SHAPE_DICT:
@@ -325,11 +373,11 @@ void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload)
         frame_refs(h, &c, addr);
         break;
     case SHAPE_CELL:
-        field(h, &c, addr, L->cell_ob_ref);
+        field(h, &c, addr, L->cell_ob_ref, ".cell_contents");
         break;
     case SHAPE_METHOD:
-        field(h, &c, addr, L->method_im_func);
-        field(h, &c, addr, L->method_im_self);
+        field(h, &c, addr, L->method_im_func, ".__func__");
+        field(h, &c, addr, L->method_im_self, ".__self__");
         break;
     case SHAPE_FUNCTION: /* func_dict is the dictoffset: see instance_refs */
         function_refs(h, &c, addr);
@@ -340,9 +388,9 @@ void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload)
         uint64_t f = ph_gen_iframe(L, addr, t);
         int8_t state = 0;
         ph_read(h->r, addr + (uint64_t)L->gen_frame_state, &state, 1);
-        scan(h, &c, addr + 16, f);
+        scan(h, &c, addr, addr + 16, f);
         if (state >= 1) /* FRAME_COMPLETED or FRAME_CLEARED: only the code is kept */
-            field(h, &c, f, L->iframe_code);
+            field(h, &c, f, L->iframe_code, ".gi_code");
         else
             ph_iframe_referents(h, f, visit, payload);
         break;
@@ -353,9 +401,19 @@ void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload)
             int64_t n = ob_size(h, addr);
             size += ph_abs64(n) * (uint64_t)t->itemsize;
         }
-        scan(h, &c, addr + 16, addr + size);
+        scan(h, &c, addr, addr + 16, addr + size);
         break;
     }
+    case SHAPE_WEAKREF:
+        /* Like its tp_traverse: only the callback.  The referent is shown
+         * when labelling, as a weak edge, but never followed by the walk. */
+        field(h, &c, addr, L->weakref_callback, ".__callback__");
+        uint64_t referent;
+        if (h->labelling && ph_read_u64(h->r, addr + (uint64_t)L->weakref_object, &referent)) {
+            PH_LABEL(h, EDGE_WEAK, "()", 0, 0);
+            ref(h, &c, referent);
+        }
+        break;
     default:
         break;
     }
@@ -364,8 +422,10 @@ void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload)
         int32_t base = t->shape == SHAPE_DICT ? L->dict_sizeof
                        : t->shape == SHAPE_LIST ? L->list_sizeof
                                                 : L->heaptype_sizeof;
-        scan(h, &c, addr + (uint64_t)base, addr + (uint64_t)t->basicsize);
+        scan(h, &c, addr, addr + (uint64_t)base, addr + (uint64_t)t->basicsize);
     }
     if (t->heap || t->dictoffset)
         instance_refs(h, &c, id, addr, t);
+    if (t->cfields_to)
+        scan(h, &c, addr, addr + t->cfields_from, addr + t->cfields_to);
 }

@@ -143,6 +143,26 @@ static void visit_field(ph_heap *h, uint64_t base, int32_t off, ph_visit_fn *vis
         visit(h, p, payload);
 }
 
+/* A root field, labelled with what it is. */
+static void root_field(ph_heap *h, uint64_t base, int32_t off, ph_root_kind kind, const char *name,
+                       ph_visit_fn *visit, void *payload)
+{
+    PH_LABEL_ROOT(h, kind, name, 0, 0, h->root_tstate);
+    visit_field(h, base, off, visit, payload);
+}
+
+/* A field of a _PyInterpreterFrame: an edge of its generator or frame
+ * object, or a root when it is one of a thread's frames. */
+static void iframe_field(ph_heap *h, uint64_t f, int32_t off, const char *name,
+                         ph_visit_fn *visit, void *payload)
+{
+    if (h->root_tstate)
+        PH_LABEL_ROOT(h, ROOT_FRAME_FIELD, name, 0, f, h->root_tstate);
+    else
+        PH_LABEL(h, EDGE_FIELD, name, 0, 0);
+    visit_field(h, f, off, visit, payload);
+}
+
 /* The references of one _PyInterpreterFrame (3.11+). */
 void ph_iframe_referents(ph_heap *h, uint64_t f, ph_visit_fn *visit, void *payload)
 {
@@ -152,16 +172,16 @@ void ph_iframe_referents(ph_heap *h, uint64_t f, ph_visit_fn *visit, void *paylo
     if (!ph_read(h->r, f + (uint64_t)L->iframe_owner, &owner, 1) ||
         !ph_read(h->r, f + (uint64_t)L->iframe_stacktop, &stacktop, 4))
         return;
-    visit_field(h, f, L->iframe_code, visit, payload);
+    iframe_field(h, f, L->iframe_code, ".f_code", visit, payload);
     /* FRAME_OWNED_BY_CSTACK (3.12+): an entry frame on the C stack; only its
      * code is set, the other fields are whatever the stack held. */
     if (owner == 3)
         return;
-    visit_field(h, f, L->iframe_funcobj, visit, payload);
-    visit_field(h, f, L->iframe_globals, visit, payload);
-    visit_field(h, f, L->iframe_builtins, visit, payload);
-    visit_field(h, f, L->iframe_locals, visit, payload);
-    visit_field(h, f, L->iframe_frame_obj, visit, payload);
+    iframe_field(h, f, L->iframe_funcobj, "<f_func>", visit, payload);
+    iframe_field(h, f, L->iframe_globals, ".f_globals", visit, payload);
+    iframe_field(h, f, L->iframe_builtins, ".f_builtins", visit, payload);
+    iframe_field(h, f, L->iframe_locals, "<f_locals dict>", visit, payload);
+    iframe_field(h, f, L->iframe_frame_obj, "<frame object>", visit, payload);
     uint64_t code;
     int32_t nlocalsplus = 0, stacksize = 0;
     if (!ph_read_u64(h->r, f + (uint64_t)L->iframe_code, &code) || !ph_ptr_ok(code) ||
@@ -185,8 +205,13 @@ void ph_iframe_referents(ph_heap *h, uint64_t f, ph_visit_fn *visit, void *paylo
         for (int32_t j = 0; j < n; j++) {
             if (!items[j])
                 continue;
-            bool was = h->conservative;
-            h->conservative = was || i + j >= nlocals;
+            bool was = h->conservative, local = i + j < nlocals;
+            h->conservative = was || !local;
+            if (h->root_tstate)
+                PH_LABEL_ROOT(h, local ? ROOT_LOCAL : ROOT_STACK, NULL, (uint64_t)(i + j), f,
+                              h->root_tstate);
+            else
+                PH_LABEL(h, local ? EDGE_LOCAL : EDGE_STACK, NULL, (uint64_t)(i + j), code);
             visit(h, items[j], payload);
             h->conservative = was;
         }
@@ -196,15 +221,20 @@ void ph_iframe_referents(ph_heap *h, uint64_t f, ph_visit_fn *visit, void *paylo
 static void thread_roots(ph_heap *h, uint64_t ts, ph_visit_fn *visit, void *payload)
 {
     const ph_layout *L = h->L;
-    visit_field(h, ts, L->tstate_dict, visit, payload);
-    visit_field(h, ts, L->tstate_async_exc, visit, payload);
-    visit_field(h, ts, L->tstate_context, visit, payload);
-    visit_field(h, ts, L->tstate_async_gen_firstiter, visit, payload);
-    visit_field(h, ts, L->tstate_async_gen_finalizer, visit, payload);
-    visit_field(h, ts, L->tstate_curexc_type, visit, payload);
-    visit_field(h, ts, L->tstate_curexc_value, visit, payload);
-    visit_field(h, ts, L->tstate_curexc_traceback, visit, payload);
-    visit_field(h, ts, L->tstate_current_exception, visit, payload);
+    h->root_tstate = ts;
+    root_field(h, ts, L->tstate_dict, ROOT_THREAD, "thread state dict", visit, payload);
+    root_field(h, ts, L->tstate_async_exc, ROOT_THREAD, "pending async exception", visit, payload);
+    root_field(h, ts, L->tstate_context, ROOT_THREAD, "contextvars context", visit, payload);
+    root_field(h, ts, L->tstate_async_gen_firstiter, ROOT_THREAD, "async generator firstiter hook",
+               visit, payload);
+    root_field(h, ts, L->tstate_async_gen_finalizer, ROOT_THREAD, "async generator finalizer hook",
+               visit, payload);
+    root_field(h, ts, L->tstate_curexc_type, ROOT_THREAD, "exception being raised", visit, payload);
+    root_field(h, ts, L->tstate_curexc_value, ROOT_THREAD, "exception being raised", visit, payload);
+    root_field(h, ts, L->tstate_curexc_traceback, ROOT_THREAD, "exception being raised", visit,
+               payload);
+    root_field(h, ts, L->tstate_current_exception, ROOT_THREAD, "exception being raised", visit,
+               payload);
     /* The handled-exception stack, from the top (a running generator's
      * state) down to the thread's own exc_state. */
     uint64_t item = 0;
@@ -212,23 +242,28 @@ static void thread_roots(ph_heap *h, uint64_t ts, ph_visit_fn *visit, void *payl
         item = ts + (uint64_t)L->tstate_exc_state;
     ph_cycle cyc = {0};
     for (int i = 0; i < MAX_EXC_CHAIN && ph_ptr_ok(item) && !ph_cycle_seen(&cyc, item); i++) {
-        visit_field(h, item, L->err_exc_type, visit, payload);
-        visit_field(h, item, L->err_exc_value, visit, payload);
-        visit_field(h, item, L->err_exc_traceback, visit, payload);
+        root_field(h, item, L->err_exc_type, ROOT_THREAD, "exception being handled", visit, payload);
+        root_field(h, item, L->err_exc_value, ROOT_THREAD, "exception being handled", visit, payload);
+        root_field(h, item, L->err_exc_traceback, ROOT_THREAD, "exception being handled", visit,
+                   payload);
         if (!ph_read_u64(h->r, item + (uint64_t)L->err_previous_item, &item))
             break;
     }
     if (L->tstate_frame != PH_NONE) {
-        visit_field(h, ts, L->tstate_frame, visit, payload);
+        root_field(h, ts, L->tstate_frame, ROOT_FRAME, NULL, visit, payload);
+        h->root_tstate = 0;
         return;
     }
     uint64_t f = 0;
     if (L->tstate_cframe != PH_NONE) {
         uint64_t cf;
         if (!ph_read_u64(h->r, ts + (uint64_t)L->tstate_cframe, &cf) || !ph_ptr_ok(cf) ||
-            !ph_read_u64(h->r, cf + (uint64_t)L->cframe_current_frame, &f))
+            !ph_read_u64(h->r, cf + (uint64_t)L->cframe_current_frame, &f)) {
+            h->root_tstate = 0;
             return;
+        }
     } else if (!ph_read_u64(h->r, ts + (uint64_t)L->tstate_current_frame, &f)) {
+        h->root_tstate = 0;
         return;
     }
     ph_cycle fcyc = {0};
@@ -241,6 +276,7 @@ static void thread_roots(ph_heap *h, uint64_t ts, ph_visit_fn *visit, void *payl
         if (!ph_read_u64(h->r, f + (uint64_t)L->iframe_previous, &f))
             break;
     }
+    h->root_tstate = 0;
 }
 
 /* Is d the interned-strings dict: a big dict whose first entries map a
@@ -310,28 +346,32 @@ ph_error *ph_runtime_walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload)
             break;
         }
         h->interpreters++;
-        visit_field(h, interp, L->interp_modules, visit, payload);
-        visit_field(h, interp, L->interp_sysdict, visit, payload);
-        visit_field(h, interp, L->interp_builtins, visit, payload);
-        visit_field(h, interp, L->interp_dict, visit, payload);
+        root_field(h, interp, L->interp_modules, ROOT_MODULES, NULL, visit, payload);
+        root_field(h, interp, L->interp_sysdict, ROOT_SYS, NULL, visit, payload);
+        root_field(h, interp, L->interp_builtins, ROOT_BUILTINS, NULL, visit, payload);
+        root_field(h, interp, L->interp_dict, ROOT_INTERP, NULL, visit, payload);
         if (L->interp_interned != PH_NONE) {
-            visit_field(h, interp, L->interp_interned, visit, payload);
+            root_field(h, interp, L->interp_interned, ROOT_INTERNED, NULL, visit, payload);
         } else if (n == 0) {
             uint64_t sysdict = 0, d;
             ph_read_u64(h->r, interp + (uint64_t)L->interp_sysdict, &sysdict);
-            if (ph_ptr_ok(sysdict) && (d = find_interned(h, sysdict)))
+            if (ph_ptr_ok(sysdict) && (d = find_interned(h, sysdict))) {
+                PH_LABEL_ROOT(h, ROOT_INTERNED, NULL, 0, 0, 0);
                 visit(h, d, payload);
+            }
         }
         if (L->interp_types_builtins != PH_NONE) {
             for (int32_t i = 0; i < L->static_builtin_max; i++) {
                 uint64_t st = interp + (uint64_t)L->interp_types_builtins +
                               (uint64_t)i * (uint64_t)L->static_builtin_state_size;
-                visit_field(h, st, L->static_builtin_state_tp_dict, visit, payload);
+                root_field(h, st, L->static_builtin_state_tp_dict, ROOT_TYPE_DICT, NULL, visit,
+                           payload);
             }
             for (int32_t i = 0; L->interp_types_for_extensions != PH_NONE && i < L->static_extension_max; i++) {
                 uint64_t st = interp + (uint64_t)L->interp_types_for_extensions +
                               (uint64_t)i * (uint64_t)L->static_builtin_state_size;
-                visit_field(h, st, L->static_builtin_state_tp_dict, visit, payload);
+                root_field(h, st, L->static_builtin_state_tp_dict, ROOT_TYPE_DICT, NULL, visit,
+                           payload);
             }
         }
         uint64_t ts = 0;
@@ -384,7 +424,9 @@ static void walk_gc_state(ph_heap *h, uint64_t gc, ph_visit_fn *visit, void *pay
     for (int32_t g = 0; g < L->gc_num_generations; g++)
         walk_gc_list(h, gc + (uint64_t)L->gc_generations + (uint64_t)g * (uint64_t)L->gc_generation_size,
                      visit, payload);
+    h->in_permanent = true;
     walk_gc_list(h, gc + (uint64_t)L->gc_permanent_generation, visit, payload);
+    h->in_permanent = false;
 }
 
 ph_error *ph_runtime_walk_gc(ph_heap *h, ph_visit_fn *visit, void *payload)

@@ -34,8 +34,10 @@ const char *ph_heap_strdup(ph_heap *h, const char *s)
 
 void ph_types_free(ph_heap *h)
 {
-    for (size_t i = 0; i < h->ntypes; i++)
+    for (size_t i = 0; i < h->ntypes; i++) {
         free(h->types[i].slots);
+        free(h->types[i].slot_names);
+    }
     free(h->types);
     free(h->thkeys);
     free(h->thvals);
@@ -112,6 +114,9 @@ static const struct {
     {"cell", SHAPE_CELL},      {"method", SHAPE_METHOD},  {"function", SHAPE_FUNCTION},
     {"float", SHAPE_LEAF},     {"complex", SHAPE_LEAF},   {"NoneType", SHAPE_LEAF},
     {"ellipsis", SHAPE_LEAF},  {"NotImplementedType", SHAPE_LEAF},
+    {"weakref", SHAPE_WEAKREF},           {"weakref.ReferenceType", SHAPE_WEAKREF},
+    {"weakproxy", SHAPE_WEAKREF},         {"weakref.ProxyType", SHAPE_WEAKREF},
+    {"weakcallableproxy", SHAPE_WEAKREF}, {"weakref.CallableProxyType", SHAPE_WEAKREF},
 };
 
 static ph_shape shape_of_static(const ph_heap *h, const char *name)
@@ -249,8 +254,38 @@ static void collect_slots(ph_heap *h, ph_type *pt, const raw_type *t)
             if (!s)
                 return;
             pt->slots = s;
+            uint64_t *names = realloc(pt->slot_names, (pt->nslots + 1) * sizeof(uint64_t));
+            if (!names)
+                return;
+            pt->slot_names = names;
+            pt->slot_names[pt->nslots] = 0;
+            ph_read_u64(h->r, member + (uint64_t)h->L->memberdef_name, &pt->slot_names[pt->nslots]);
             pt->slots[pt->nslots++] = (uint32_t)off;
         }
+    }
+}
+
+/* A heap type made by C (PyType_FromSpec: functools' lru_cache wrapper,
+ * _io, _asyncio...) has fields after its static base's that no slot,
+ * __dict__ or __weakref__ explains: mark those words for a conservative
+ * scan.  A class statement's type has none. */
+static void c_fields(ph_heap *h, ph_type *pt)
+{
+    const ph_type *base = &h->types[pt->base_idx];
+    if (pt->base_idx == UINT32_MAX || base == pt || base->itemsize || pt->itemsize ||
+        pt->shape == SHAPE_OTHER || pt->static_subclass || pt->basicsize <= base->basicsize ||
+        pt->basicsize > (1 << 20))
+        return;
+    int64_t from = (base->basicsize + 7) & ~7;
+    for (int64_t off = from; off + 8 <= pt->basicsize; off += 8) {
+        bool known = off == pt->dictoffset || off == pt->weaklistoffset;
+        for (uint32_t i = 0; i < pt->nslots && !known; i++)
+            known = pt->slots[i] == (uint32_t)off;
+        if (known)
+            continue;
+        if (!pt->cfields_from)
+            pt->cfields_from = (uint32_t)off;
+        pt->cfields_to = (uint32_t)(off + 8);
     }
 }
 
@@ -352,6 +387,7 @@ uint32_t ph_type_get(ph_heap *h, uint64_t addr)
             b = bt.base;
         }
         collect_slots(h, &pt, &t);
+        c_fields(h, &pt);
     }
     pt.odict = strcmp(name, "collections.OrderedDict") == 0 ||
                (pt.base_idx != id && h->types[pt.base_idx].odict);

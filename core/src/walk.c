@@ -112,7 +112,7 @@ static uint32_t add_gc_listed(ph_heap *h, uint64_t addr, void *payload)
 {
     uint32_t id = add_object(h, addr, payload);
     if (id != PH_NO_OBJ)
-        h->idx.flags[id] |= OBJ_GC_LISTED;
+        h->idx.flags[id] |= OBJ_GC_LISTED | (h->in_permanent ? OBJ_PERMANENT : 0);
     return id;
 }
 
@@ -184,11 +184,13 @@ static ph_error *sort_out_unreached(ph_heap *h)
             ph_referents(h, (uint32_t)i, subtract_ref, &ss);
     h->skipped = skipped;
     h->conservative = was;
-    /* Alive: positive external count, and everything those reach. */
+    /* Alive: positive external count (or frozen by gc.freeze: never
+     * collected), and everything those reach. */
     walk_state ws = {.flag = OBJ_ALIVE};
     h->qhead = h->qtail = 0;
     for (size_t i = 0; i < n && !ws.err; i++)
-        if (!(h->idx.flags[i] & OBJ_FROM_ROOTS) && refs[i] > 0) {
+        if (!(h->idx.flags[i] & OBJ_FROM_ROOTS) &&
+            (refs[i] > 0 || (h->idx.flags[i] & OBJ_PERMANENT))) {
             h->idx.flags[i] |= OBJ_ALIVE;
             note_root(h, (uint32_t)i, &ws);
             if (!push(h, (uint32_t)i))

@@ -159,7 +159,6 @@ def cmd_sizeof(argv, as_json):
     if as_json:
         out = {k: s[k] for k in ("address", "type", "kind", "flat", "deep", "deep_count",
                                   "retained", "retained_count", "reachable", "estimate", "kinds")}
-        out["address"] = "0x%x" % s["address"]
         return json.dumps(_with_partial(out, h.info()))
     est = " (some sizes estimated)" if s["estimate"] else ""
     lines = ["0x%x %s%s" % (s["address"], s["kind"], ("  " + s["preview"]) if s["preview"] else ""),
@@ -193,9 +192,7 @@ def cmd_dominators(argv, as_json):
     addr = objects.address_of(h, " ".join(rest)) if rest else 0
     d = h.dominators(addr, depth, limit)
     if as_json:
-        for c in d["children"]:
-            c["address"] = "0x%x" % c["address"]
-        d["address"] = "0x%x" % addr if addr else None
+        d["address"] = addr or None
         return json.dumps(_with_partial(d, h.info()))
     what = "0x%x" % addr if addr else "The roots"
     total = d["retained"] or 1
@@ -213,12 +210,18 @@ def cmd_dominators(argv, as_json):
     return "\n".join(lines) + "\n" + _partial(h.info())
 
 
+from . import backrefs  # noqa: E402  (it uses this module's helpers)
+
 SUBCOMMANDS = {
     "sizeof": cmd_sizeof,
     "dominators": cmd_dominators,
     "partition": cmd_partition,
     "more": cmd_more,
     "info": cmd_info,
+    "backrefs": backrefs.cmd_backrefs,
+    "referrers": backrefs.cmd_referrers,
+    "referents": backrefs.cmd_referents,
+    "objects": backrefs.cmd_objects,
 }
 
 
@@ -269,6 +272,9 @@ probe-heap more                                 the next rows of the last table
 probe-heap info                                 version, layout, threads, objects, walk time
 probe-heap sizeof OBJ                           flat, deep and retained size of one object
 probe-heap dominators [OBJ] [--depth N] [--limit N]   what keeps the most memory alive
+probe-heap backrefs OBJ [--all N] [--dot|--svg|--png FILE]   why it is alive: chains from a root
+probe-heap referrers OBJ, referents OBJ         its references, labelled
+probe-heap objects KIND [--limit N] [--min-size B]    the objects of one kind or type
 
 OBJ is a hex address, a Python path from a module (__main__:cache._store['k'][3])
 or a gdb expression yielding a PyObject *.
@@ -314,6 +320,32 @@ Usage: probe-heap dominators [OBJ] [--depth N] [--limit N] [--json]
 Without OBJ, the objects the roots keep alive that nothing else shares;
 with OBJ, those it alone keeps alive.  --depth N shows N levels as a tree,
 --limit N at most N children of each (default 10).""")
+    _Sub("backrefs", """Why is it alive: a shortest chain of references from a root to OBJ.
+
+Usage: probe-heap backrefs OBJ [--all N] [--dot FILE] [--svg FILE] [--png FILE] [--json]
+
+Roots are the modules (sys.modules), sys, builtins, each thread's frames and
+their locals, the dicts of builtin types, the permanent generation, and
+objects held from outside Python (a refcount the heap does not explain).
+Each row is one reference: its label (.attr, ['key'], [3], ->+0x38 for a
+pointer found by scanning a C object), the kind and address it leads to.
+The last line is a Python-like path.  --all N shows up to N chains through
+distinct referrers.  Weak references are not followed: an object held only
+weakly, or cyclic garbage, is reported unreachable with its referrers.
+--dot writes the chains for graphviz; --svg and --png run graphviz's dot.""")
+    _Sub("referrers", """The objects and roots that refer to OBJ, each reference labelled.
+
+Usage: probe-heap referrers OBJ [--limit N] [--json]""")
+    _Sub("referents", """The objects OBJ refers to, each reference labelled.
+
+Usage: probe-heap referents OBJ [--limit N] [--json]""")
+    _Sub("objects", """The objects of one kind or type, largest first, with a preview of each.
+
+Usage: probe-heap objects KIND [--limit N] [--min-size B] [--json]
+
+KIND is a kind from the partition table (__main__.Session, 'dict of
+__main__.Session', str) or a type name.  --limit N shows N (default 20,
+0 for all); --min-size B only objects of at least B bytes.""")
     _Sub("info", """What probe-heap found in the target, and how long the walk took.
 
 CPython version and build, where the layout came from, interpreters,

@@ -10,7 +10,7 @@ samples = json.load(open(os.environ["PH_SAMPLES"]))["samples"]
 h = probeheap.Heap()
 out = {}
 for label, s in samples.items():
-    o = h.obj(int(s["address"], 16))
+    o = h.obj(s["address"])
     out[label] = {k: getattr(o, k) for k in ("flat", "deep", "deep_count", "retained", "retained_count")}
 paths = {"cache": "__main__:cache", "one request": "__main__:cache['k523645']",
          "rows": "__main__:holder.rows", "shared": "__main__:cache['k0'].meta['shared']"}

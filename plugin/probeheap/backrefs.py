@@ -1,0 +1,282 @@
+"""Why is it alive: backrefs (shortest chains from a root), referrers,
+referents and objects, as text, JSON and graphviz."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+from . import commands, objects, state
+
+LIST_LIMIT = 100            # referrers/referents rows shown by default
+IDENT = re.compile(r"^\['([A-Za-z_][A-Za-z0-9_]*)'\]$")
+
+# What a chain's path starts with, by root.
+PATH_PREFIX = {"sys.modules": "sys.modules", "sys": "sys.__dict__", "builtins": "builtins.__dict__"}
+
+
+def _merged(chain):
+    """The chain's rows as shown: a hop into an object's __dict__ and the key
+    looked up there become one attribute row (.name)."""
+    rows = []
+    i = 0
+    while i < len(chain):
+        link = dict(chain[i])
+        nxt = chain[i + 1] if i + 1 < len(chain) else None
+        m = nxt and link["edge"] == ".__dict__" and nxt["edge_kind"] == "key" and IDENT.match(nxt["edge"])
+        if m:
+            link = dict(nxt, edge="." + m.group(1))
+            i += 1
+        rows.append(link)
+        i += 1
+    return rows
+
+
+def path_of(chain):
+    """A Python-like expression for the chain: evaluable (with sys imported)
+    when it starts at sys.modules, sys or builtins and every step is an
+    attribute, index or key."""
+    first = chain[0]
+    prefix = PATH_PREFIX.get(first.get("root"))
+    path = prefix if prefix else "<%s>" % first["edge"]
+    for link in chain[1:]:
+        edge = link["edge"]
+        m = IDENT.match(edge) if link["edge_kind"] == "key" else None
+        if m and path.endswith(".__dict__"):
+            path = path[:-len(".__dict__")] + "." + m.group(1)
+        elif edge.startswith((".", "[", "(")):
+            path += edge
+        else:
+            path += " " + edge + " "
+    if path.startswith("sys.__dict__"):
+        path = "sys" + path[len("sys.__dict__"):] if path != "sys.__dict__" else path
+    return path.strip()
+
+
+def _link_row(link, edge_width=28):
+    preview = ("  " + link["preview"]) if link["preview"] else ""
+    flags = " (guessed by a scan)" if link["conservative"] else ""
+    flags += " (weak)" if link["weak"] else ""
+    return "  %-*s %-32s 0x%x %7d B%s%s" % (edge_width, link["edge"], link["kind"], link["address"],
+                                           link["size"], preview, flags)
+
+
+def _target_text(t):
+    preview = (", " + t["preview"]) if t["preview"] else ""
+    return "0x%x (%s%s)" % (t["address"], t["kind"], preview)
+
+
+def _chain_text(chain):
+    rows = _merged(chain)
+    lines = ["root: %s" % chain[0]["edge"]]
+    width = max([28] + [len(r["edge"]) for r in rows[1:]])
+    first = dict(rows[0], edge="")
+    lines.append(_link_row(first, width))
+    lines += [_link_row(r, width) for r in rows[1:]]
+    lines.append("path: %s" % path_of(chain))
+    return lines
+
+
+def _unreachable_text(b):
+    t = b["target"]
+    if b["garbage"]:
+        why = "it is cyclic garbage awaiting collection (the next gc.collect() frees it)"
+    else:
+        why = "nothing reaches it through strong references"
+    lines = ["%s is not reachable from any root: %s." % (_target_text(t), why)]
+    if b["held_weakly"]:
+        lines.append("It is held only weakly: weak references do not keep it alive.")
+    if b["referrers"]:
+        lines.append("Its referrers:")
+        lines += [_link_row(r) for r in b["referrers"]]
+    else:
+        lines.append("Nothing in the heap refers to it.")
+    return lines
+
+
+def _dot_quote(s):
+    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def to_dot(b):
+    """objgraph's look: a box per object with type, preview and size,
+    labelled edges, the target highlighted, each root as an ellipse."""
+    out = ["digraph ObjectGraph {", "  node[shape=box, style=filled, fillcolor=white, fontsize=10];",
+           "  edge[fontsize=9];"]
+    seen, edges = set(), set()
+    target = b["target"]["address"]
+
+    def node(link):
+        name = "o%x" % link["address"]
+        if name not in seen:
+            seen.add(name)
+            text = link["kind"]
+            if link["preview"]:
+                text += "\n" + link["preview"][:40]
+            text += "\n%d bytes" % link["size"]
+            color = ', fillcolor="#ff9999", penwidth=2' if link["address"] == target else ""
+            out.append("  %s [label=%s%s];" % (name, _dot_quote(text), color))
+        return name
+
+    def edge(a, b_, label, style=""):
+        key = (a, b_, label)
+        if key not in edges:
+            edges.add(key)
+            out.append("  %s -> %s [label=%s%s];" % (a, b_, _dot_quote(label), style))
+
+    for i, chain in enumerate(b["chains"]):
+        root = "r%d" % i
+        out.append("  %s [label=%s, shape=ellipse, fillcolor=\"#ccccff\"];" % (root, _dot_quote("root: " + chain[0]["edge"])))
+        prev = node(chain[0])
+        edge(root, prev, "")
+        for link in chain[1:]:
+            cur = node(link)
+            edge(prev, cur, link["edge"], ", style=dashed" if link["weak"] or link["conservative"] else "")
+            prev = cur
+    if not b["chains"]:
+        tnode = node(b["target"])
+        for r in b["referrers"]:
+            edge(node(r), tnode, r["edge"], ", style=dashed" if r["weak"] else "")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def _write_graph(b, opts):
+    """--dot FILE, --svg FILE, --png FILE; returns the lines saying what was written."""
+    said = []
+    dot = to_dot(b)
+    if opts.get("--dot"):
+        with open(opts["--dot"], "w") as f:
+            f.write(dot)
+        said.append("graph written to %s" % opts["--dot"])
+    for fmt in ("svg", "png"):
+        path = opts.get("--" + fmt)
+        if not path:
+            continue
+        exe = shutil.which("dot")
+        if not exe:
+            raise commands.UsageError("--%s needs graphviz's dot, which is not installed "
+                                      "(apt-get install graphviz); --dot FILE writes the graph for it" % fmt)
+        with tempfile.NamedTemporaryFile("w", suffix=".dot", delete=False) as f:
+            f.write(dot)
+        try:
+            r = subprocess.run([exe, "-T" + fmt, "-o", path, f.name], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+        finally:
+            os.unlink(f.name)
+        if r.returncode != 0:
+            raise commands.UsageError("graphviz's dot could not write %s: %s" % (path, r.stderr.strip().splitlines()[-1:] or "failed"))
+        said.append("graph written to %s" % path)
+    return said
+
+
+def cmd_backrefs(argv, as_json):
+    opts, rest = commands._options(argv, {"--json"}, {"--all", "--dot", "--svg", "--png"})
+    as_json = as_json or opts.get("--json", False)
+    try:
+        n = int(opts.get("--all", 1))
+    except ValueError:
+        raise commands.UsageError("--all takes a number of chains")
+    if n < 1:
+        raise commands.UsageError("--all must be at least 1")
+    h = state.heap(quiet=as_json)
+    addr = objects.address_of(h, commands._one_obj(rest, "backrefs"))
+    b = h.backrefs(addr, all=n)
+    b["paths"] = [path_of(c) for c in b["chains"]]
+    said = _write_graph(b, opts)
+    info = h.info()
+    if as_json:
+        b["python"] = commands._python(info)
+        return json.dumps(commands._with_partial(b, info))
+    if not b["reachable"]:
+        lines = _unreachable_text(b)
+    else:
+        lines = []
+        for i, chain in enumerate(b["chains"]):
+            if len(b["chains"]) > 1:
+                lines.append("%sChain %d of %d:" % ("\n" if i else "", i + 1, len(b["chains"])))
+            lines += _chain_text(chain)
+        if b["held_weakly"]:
+            lines.append("(weak references point at it too)")
+        if n > 1 and len(b["chains"]) < n:
+            lines.append("(%d chain%s through distinct referrers: there are no more)"
+                         % (len(b["chains"]), "" if len(b["chains"]) == 1 else "s"))
+    lines += said
+    return "\n".join(lines) + "\n" + commands._partial(info)
+
+
+def _edges_cmd(argv, as_json, what):
+    opts, rest = commands._options(argv, {"--json"}, {"--limit"})
+    as_json = as_json or opts.get("--json", False)
+    try:
+        limit = int(opts.get("--limit", LIST_LIMIT))
+    except ValueError:
+        raise commands.UsageError("--limit takes a number")
+    h = state.heap(quiet=as_json)
+    addr = objects.address_of(h, commands._one_obj(rest, what))
+    links = h.referrers(addr) if what == "referrers" else h.referents(addr)
+    obj = h.object(addr)
+    target = {"address": addr, "type": obj["type"], "kind": obj["kind"], "size": obj["flat"],
+              "preview": obj.get("preview", "")} if obj else {"address": addr}
+    info = h.info()
+    if as_json:
+        return json.dumps(commands._with_partial({"python": commands._python(info), "target": target,
+                                                  what: links}, info))
+    head = "%s of 0x%x (%s): %d" % (what.capitalize(), addr, target.get("kind", "?"), len(links))
+    lines = [head]
+    for link in links[:limit] if limit > 0 else links:
+        if link["edge_kind"] == "root":
+            lines.append("  root: %s" % link["edge"])
+        else:
+            lines.append(_link_row(link))
+    if 0 < limit < len(links):
+        lines.append("<%d more; --limit N shows more, --json all>" % (len(links) - limit))
+    return "\n".join(lines) + "\n" + commands._partial(info)
+
+
+def cmd_referrers(argv, as_json):
+    return _edges_cmd(argv, as_json, "referrers")
+
+
+def cmd_referents(argv, as_json):
+    return _edges_cmd(argv, as_json, "referents")
+
+
+def cmd_objects(argv, as_json):
+    opts, rest = commands._options(argv, {"--json"}, {"--limit", "--min-size"})
+    as_json = as_json or opts.get("--json", False)
+    if len(rest) != 1:
+        raise commands.UsageError("objects takes one kind or type, like __main__.Session, "
+                                  "'dict of __main__.Session' or str")
+    try:
+        limit = int(opts.get("--limit", commands.PAGE * 2))
+        min_size = int(opts.get("--min-size", 0))
+    except ValueError:
+        raise commands.UsageError("--limit and --min-size take numbers")
+    if limit < 0 or min_size < 0:
+        raise commands.UsageError("--limit and --min-size must not be negative")
+    h = state.heap(quiet=as_json)
+    kind = rest[0]
+    o = h.objects(kind, limit=limit, min_size=min_size)
+    info = h.info()
+    if as_json:
+        items = [{k: x[k] for k in ("address", "type", "kind", "size", "preview")} for x in o["objects"]]
+        return json.dumps(commands._with_partial({"python": commands._python(info), "kind": kind,
+                                                  "count": o["count"], "size": o["size"],
+                                                  "objects": items}, info))
+    if not o["count"]:
+        return ("No objects of kind or type %r%s. 'probe-heap partition' lists the kinds, "
+                "'--by type' the types.\n" % (kind, " of %d bytes or more" % min_size if min_size else ""))
+    shown = len(o["objects"])
+    lines = ["%d objects of %s, %d bytes%s; %s:" % (
+        o["count"], kind, o["size"], " (%d bytes or more each)" % min_size if min_size else "",
+        "the largest %d" % shown if shown < o["count"] else "largest first")]
+    lines.append("  %-18s %9s  %-32s %s" % ("Address", "Size", "Kind", "Preview"))
+    for x in o["objects"]:
+        lines.append("  0x%-16x %9d  %-32s %s" % (x["address"], x["size"], x["kind"], x["preview"]))
+    if shown < o["count"]:
+        lines.append("<%d more; --limit N shows more (0: all), --min-size B only the big ones>"
+                     % (o["count"] - shown))
+    return "\n".join(lines) + "\n" + commands._partial(info)
