@@ -374,21 +374,29 @@ static PyObject *Heap_partition(HeapObject *self, PyObject *args)
     const char *by = "kind";
     if (!PyArg_ParseTuple(args, "|s", &by))
         return NULL;
-    ph_partition_by b;
-    if (strcmp(by, "kind") == 0)
-        b = PH_BY_KIND;
-    else if (strcmp(by, "type") == 0)
-        b = PH_BY_TYPE;
-    else {
+    static const struct {
+        const char *name;
+        ph_partition_by by;
+    } bys[] = {{"kind", PH_BY_KIND}, {"type", PH_BY_TYPE}, {"size", PH_BY_SIZE},
+               {"module", PH_BY_MODULE}, {"rcs", PH_BY_RCS}, {"via", PH_BY_VIA}};
+    ph_partition_by b = PH_BY_KIND;
+    size_t i;
+    for (i = 0; i < sizeof(bys) / sizeof(bys[0]) && strcmp(by, bys[i].name) != 0; i++)
+        ;
+    if (i == sizeof(bys) / sizeof(bys[0])) {
         PyErr_Format(PyExc_ValueError, "cannot partition by %s", by);
         return NULL;
     }
+    b = bys[i].by;
     PartitionObject *p = PyObject_New(PartitionObject, &PartitionType);
     if (!p)
         return NULL;
     p->p = NULL;
     p->heap = NULL;
+    build_payload bp = {NULL};
+    ph_heap_set_interrupt(self->h, build_interrupt, &bp);
     ph_error *err = ph_partition_new(self->h, b, &p->p);
+    ph_heap_set_interrupt(self->h, NULL, NULL);
     if (err) {
         Py_DECREF(p);
         return raise_error(err);
@@ -536,7 +544,7 @@ static PyMethodDef Heap_methods[] = {
     {"object", (PyCFunction)Heap_object, METH_VARARGS,
      "object(address) -> dict (address, type, kind, flat, estimate, reachable) or None"},
     {"info", (PyCFunction)Heap_info, METH_NOARGS, "What the walk found, as a dict."},
-    {"partition", (PyCFunction)Heap_partition, METH_VARARGS, "partition(by='kind'|'type')"},
+    {"partition", (PyCFunction)Heap_partition, METH_VARARGS, "partition(by='kind'|'type'|'size'|'module'|'rcs'|'via')"},
     {"threads", (PyCFunction)Heap_threads, METH_NOARGS,
      "threads() -> [dict]: each thread's id and its Python frames, innermost first"},
     {"alloc", (PyCFunction)Heap_alloc, METH_NOARGS,

@@ -239,6 +239,10 @@ ph_error *ph_resolve_path(ph_heap *h, const char *path, uint64_t *address);
 typedef enum ph_partition_by {
     PH_BY_KIND,   /* heapy's byclodo: class / dict of class */
     PH_BY_TYPE,
+    PH_BY_SIZE,   /* heapy's bysize: the flat size */
+    PH_BY_MODULE, /* the module that defines the object's type */
+    PH_BY_RCS,    /* heapy's byrcs: the kinds of the objects referring to it ("<root>": a root) */
+    PH_BY_VIA,    /* heapy's byvia: the names of the references to it */
 } ph_partition_by;
 
 typedef struct ph_row {
@@ -257,7 +261,9 @@ typedef struct ph_partition {
     char *strings;            /* private: the "dict of ..." kinds the rows point into */
 } ph_partition;
 
-ph_error *ph_partition_new(const ph_heap *h, ph_partition_by by, ph_partition **out);
+/* The first rcs partition builds the graph's reverse edges; via visits
+ * every object's references again, naming each. */
+ph_error *ph_partition_new(ph_heap *h, ph_partition_by by, ph_partition **out);
 void ph_partition_free(ph_partition *p);
 
 /* ---- threads and their Python frames (frames.c) ------------------------------ */

@@ -262,6 +262,9 @@ uint64_t ph_static_builtin_dict(ph_heap *h, uint64_t type_addr);
 /* graph.c */
 void ph_graph_free(struct ph_graph *g);  /* see graph.h */
 
+/* partition_by.c: the partitions by size, module, rcs and via */
+ph_error *ph_partition_by_text(ph_heap *h, ph_partition_by by, ph_partition **out);
+
 /* classify.c */
 /* The kind of object id (heapy's class / dict of class) into buf. */
 const char *ph_kind_of(const ph_heap *h, uint32_t id, char *buf, size_t cap);

@@ -29,8 +29,10 @@ static int cmp_rows(const void *a, const void *b)
     return strcmp(x->kind, y->kind);
 }
 
-ph_error *ph_partition_new(const ph_heap *h, ph_partition_by by, ph_partition **out)
+ph_error *ph_partition_new(ph_heap *h, ph_partition_by by, ph_partition **out)
 {
+    if (by != PH_BY_KIND && by != PH_BY_TYPE)
+        return ph_partition_by_text(h, by, out);
     ph_partition *p = calloc(1, sizeof(*p));
     if (!p)
         return PH_NOMEM;

@@ -69,13 +69,18 @@ def _target_text(t):
 
 
 def _chain_text(chain):
+    """The root, then a row per reference; a module found in sys.modules is
+    the root itself ("root: module app.events")."""
+    first = chain[0]
+    if first.get("root") == "sys.modules" and len(chain) > 1 and chain[1]["type"] == "module":
+        root = "module %s" % (chain[1]["preview"] or chain[1]["edge"])
+        chain = chain[1:]
+    else:
+        root = first["edge"]
     rows = _merged(chain)
-    lines = ["root: %s" % chain[0]["edge"]]
     width = max([28] + [len(r["edge"]) for r in rows[1:]])
-    first = dict(rows[0], edge="")
-    lines.append(_link_row(first, width))
+    lines = ["root: %s" % root, _link_row(dict(rows[0], edge=""), width)]
     lines += [_link_row(r, width) for r in rows[1:]]
-    lines.append("path: %s" % path_of(chain))
     return lines
 
 
@@ -198,6 +203,7 @@ def cmd_backrefs(argv, as_json):
             if len(b["chains"]) > 1:
                 lines.append("%sChain %d of %d:" % ("\n" if i else "", i + 1, len(b["chains"])))
             lines += _chain_text(chain)
+            lines.append("path: %s" % b["paths"][i])
         if b["held_weakly"]:
             lines.append("(weak references point at it too)")
         if n > 1 and len(b["chains"]) < n:

@@ -16,6 +16,10 @@ PAGE = 10
 HEADERS = {
     "kind": "Kind (class / dict of class)",
     "type": "Type",
+    "size": "Individual Size",
+    "module": "Module",
+    "rcs": "Referrers by Kind (class / dict of class)",
+    "via": "Referred Via:",
 }
 
 
@@ -267,7 +271,7 @@ class _Sub(gdb.Command):
 class ProbeHeap(gdb.Command):
     """Where the memory of a CPython process went, from outside the process.
 
-probe-heap partition [--by kind|type] [--all]   heapy's partition table
+probe-heap partition [--by kind|type|size|module|rcs|via] [--all]   heapy's table
 probe-heap more                                 the next rows of the last table
 probe-heap info                                 version, layout, threads, objects, walk time
 probe-heap sizeof OBJ                           flat, deep and retained size of one object
@@ -296,11 +300,14 @@ def register():
     ProbeHeap()
     _Sub("partition", """Heapy's partition table of the heap.
 
-Usage: probe-heap partition [--by kind|type] [--all] [--json]
+Usage: probe-heap partition [--by kind|type|size|module|rcs|via] [--all] [--json]
 
 --by kind (default) groups objects by class, and dicts by the class of the
 object whose __dict__ they are ("dict of __main__.Node"); --by type groups by
-type only.  Ten rows are shown; 'probe-heap more' shows the next ten, --all
+type only; --by size by flat size; --by module by the module that defines
+the object's type; --by rcs by the kinds of the objects that refer to it
+("<root>": a root refers to it); --by via by the names of the references to
+it ('.history', "['blob']", '[0]').  Ten rows are shown; 'probe-heap more' shows the next ten, --all
 shows every row.  --json prints one JSON document with every row.""")
     _Sub("more", """The next rows of the last partition table.""")
     _Sub("sizeof", """Flat, deep and retained size of one object.
