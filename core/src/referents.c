@@ -408,10 +408,20 @@ void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload)
         /* Like its tp_traverse: only the callback.  The referent is shown
          * when labelling, as a weak edge, but never followed by the walk. */
         field(h, &c, addr, L->weakref_callback, ".__callback__");
+        /* A static type (tp_subclasses holds its subclasses weakly) is
+         * immortal: the walk follows it, to count it. */
         uint64_t referent;
-        if (h->labelling && ph_read_u64(h->r, addr + (uint64_t)L->weakref_object, &referent)) {
-            PH_LABEL(h, EDGE_WEAK, "()", 0, 0);
-            ref(h, &c, referent);
+        if (ph_read_u64(h->r, addr + (uint64_t)L->weakref_object, &referent) && ph_ptr_ok(referent)) {
+            uint64_t mt = 0, flags = TPFLAGS_HEAPTYPE;
+            uint32_t ti = h->labelling || !ph_read_u64(h->r, referent + 8, &mt)
+                              ? UINT32_MAX
+                              : ph_type_get(h, mt);
+            if (ti != UINT32_MAX && h->types[ti].is_type_type)
+                ph_read_u64(h->r, referent + (uint64_t)L->tp_flags, &flags);
+            if (h->labelling || !(flags & TPFLAGS_HEAPTYPE)) {
+                PH_LABEL(h, EDGE_WEAK, "()", 0, 0);
+                ref(h, &c, referent);
+            }
         }
         break;
     default:
