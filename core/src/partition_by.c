@@ -343,7 +343,7 @@ static ph_error *by_via(ph_heap *h, acc *a)
     h->labelling = false;
     h->conservative = was;
     h->skipped = skipped;
-    if (!st.err)
+    if (!st.err && st.n)
         qsort(st.edges, st.n, sizeof(via_edge), cmp_via);
     char text[2048];
     size_t e = 0;

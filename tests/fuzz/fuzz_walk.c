@@ -11,8 +11,9 @@
  *                       easily makes pointers that lead somewhere
  *   otherwise the raw value is written.
  * A trailing partial record is ignored.  Then: ph_heap_build, and when it
- * succeeds ph_heap_info_get, ph_partition_new (both kinds) with
- * ph_format_partition, ph_sizes_get / ph_preview on a few objects,
+ * succeeds ph_heap_info_get, ph_partition_new (every kind) with
+ * ph_format_partition, ph_sizes_get / ph_preview / ph_backrefs_get /
+ * ph_referrers_get / ph_referents_get on a few objects, ph_objects_get,
  * ph_dominators(h, 0, 3, 5), ph_resolve_path on a few paths; everything is
  * freed.  Returned errors are fine; crashes, sanitizer reports, leaks and
  * slowness are bugs. */
@@ -86,6 +87,21 @@ static void sizes_of(ph_heap *h, uint64_t addr)
     ph_preview(h, addr, buf, sizeof(buf));
     ph_object o;
     (void)ph_heap_object(h, addr, &o);
+    ph_backrefs *b = NULL;
+    err = ph_backrefs_get(h, addr, 3, &b);
+    if (!err)
+        ph_backrefs_free(b);
+    drop(err);
+    ph_links *l = NULL;
+    err = ph_referrers_get(h, addr, &l);
+    if (!err)
+        ph_links_free(l);
+    drop(err);
+    l = NULL;
+    err = ph_referents_get(h, addr, &l);
+    if (!err)
+        ph_links_free(l);
+    drop(err);
 }
 
 /* FUZZ_WALK_VERBOSE=1: say what each input built (for the regression driver). */
@@ -116,8 +132,9 @@ static void run(const template *w, const uint8_t *data, size_t size)
             fprintf(stderr, "fuzz_walk: %s: %llu objects, %llu bytes, %llu skipped\n",
                     info.version.text, (unsigned long long)info.objects,
                     (unsigned long long)info.bytes, (unsigned long long)info.skipped);
-        static const ph_partition_by bys[2] = {PH_BY_KIND, PH_BY_TYPE};
-        for (int b = 0; b < 2; b++) {
+        static const ph_partition_by bys[] = {PH_BY_KIND,   PH_BY_TYPE, PH_BY_SIZE,
+                                              PH_BY_MODULE, PH_BY_RCS,  PH_BY_VIA};
+        for (size_t b = 0; b < sizeof(bys) / sizeof(bys[0]); b++) {
             ph_partition *p = NULL;
             ph_error *e = ph_partition_new(h, bys[b], &p);
             if (!e) {
@@ -149,6 +166,11 @@ static void run(const template *w, const uint8_t *data, size_t size)
             uint64_t addr = 0;
             drop(ph_resolve_path(h, paths[k], &addr));
         }
+        ph_objects *objs = NULL;
+        ph_error *oe = ph_objects_get(h, "dict", 0, 3, &objs);
+        if (!oe)
+            ph_objects_free(objs);
+        drop(oe);
         ph_heap_free(h);
     }
     if (err && verbose)
