@@ -8,6 +8,9 @@ Scripting API (inside gdb):
     print(p.count, p.size, p.rows[0])    # Row(kind, type, count, size, estimate)
     print(h.info()["walk_seconds"])
     print(h.object(0x7f3a12c4b0))        # {'type': ..., 'kind': ..., 'flat': ...}
+    b = h.backrefs("__main__:cache", all=3)   # chains from the roots
+    print(b["paths"])
+    print(h.objects("__main__.Session", limit=5)["count"])
 """
 
 import collections
@@ -69,6 +72,33 @@ class Heap:
         from . import objects
         addr = 0 if obj is None else obj if isinstance(obj, int) else objects.address_of(self._heap, obj)
         return self._heap.dominators(addr, depth, limit)
+
+    def _addr(self, obj):
+        from . import objects
+        return obj if isinstance(obj, int) else objects.address_of(self._heap, str(obj))
+
+    def backrefs(self, obj, all=1):
+        """Shortest chains from a root to obj: a dict with target, reachable,
+        garbage, held_weakly, chains (lists of links: address, type, kind,
+        preview, size, edge, edge_kind, conservative, weak; the first is the
+        root), paths and, when unreachable, referrers."""
+        from . import backrefs
+        b = self._heap.backrefs(self._addr(obj), all=all)
+        b["paths"] = [backrefs.path_of(c) for c in b["chains"]]
+        return b
+
+    def referrers(self, obj):
+        """The links (objects and roots) referring to obj, labelled."""
+        return self._heap.referrers(self._addr(obj))
+
+    def referents(self, obj):
+        """The links obj refers to, labelled."""
+        return self._heap.referents(self._addr(obj))
+
+    def objects(self, kind, limit=0, min_size=0):
+        """The objects of a kind or type, largest first: a dict with count,
+        size and objects (at most limit; 0: all)."""
+        return self._heap.objects(kind, limit=limit, min_size=min_size)
 
     def object(self, address):
         """The object at address as the walk found it: a dict with address,
