@@ -214,7 +214,7 @@ def cmd_dominators(argv, as_json):
     return "\n".join(lines) + "\n" + _partial(h.info())
 
 
-from . import backrefs  # noqa: E402  (it uses this module's helpers)
+from . import backrefs, snapshot  # noqa: E402  (they use this module's helpers)
 
 SUBCOMMANDS = {
     "sizeof": cmd_sizeof,
@@ -226,6 +226,8 @@ SUBCOMMANDS = {
     "referrers": backrefs.cmd_referrers,
     "referents": backrefs.cmd_referents,
     "objects": backrefs.cmd_objects,
+    "snapshot": snapshot.cmd_snapshot,
+    "diff": snapshot.cmd_diff,
 }
 
 
@@ -279,6 +281,7 @@ probe-heap dominators [OBJ] [--depth N] [--limit N]   what keeps the most memory
 probe-heap backrefs OBJ [--all N] [--dot|--svg|--png FILE]   why it is alive: chains from a root
 probe-heap referrers OBJ, referents OBJ         its references, labelled
 probe-heap objects KIND [--limit N] [--min-size B]    the objects of one kind or type
+probe-heap snapshot FILE, diff FILE             save the partition; what grew since
 
 OBJ is a hex address, a Python path from a module (__main__:cache._store['k'][3])
 or a gdb expression yielding a PyObject *.
@@ -353,6 +356,21 @@ Usage: probe-heap objects KIND [--limit N] [--min-size B] [--json]
 KIND is a kind from the partition table (__main__.Session, 'dict of
 __main__.Session', str) or a type name.  --limit N shows N (default 20,
 0 for all); --min-size B only objects of at least B bytes.""")
+    _Sub("snapshot", """Save the partition (by kind and by type) with its source to FILE.
+
+Usage: probe-heap snapshot FILE [--json]
+
+The file is JSON: the Python version, the executable, the core or process
+and when it was taken, totals and every row.  'probe-heap diff FILE' later,
+on the same process or on another core of the same program, shows growth.""")
+    _Sub("diff", """What grew since a snapshot: heapy's table of differences and objgraph's show_growth.
+
+Usage: probe-heap diff FILE [--limit N] [--all] [--json]
+
+Kinds are compared by name, so two cores of one program compare (not
+their addresses).  Rows go by falling size growth; then the types whose
+count grew, as objgraph.show_growth prints them.  It says so when the
+snapshot's Python version or executable differ.""")
     _Sub("info", """What probe-heap found in the target, and how long the walk took.
 
 CPython version and build, where the layout came from, interpreters,
