@@ -6,141 +6,13 @@
 #include "graph.h"
 #include "heap.h"
 #include "labels.h"
+#include "rows.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_CLASS_PARTS 8     /* referrer kinds or edge names named in one row, at most */
-
-/* ---- rows accumulated by their text ----------------------------------------- */
-
-typedef struct acc {
-    char *buf;                 /* the rows' texts, NUL-separated */
-    size_t len, cap;
-    size_t *off;               /* per row: its text's offset in buf */
-    uint64_t *count, *size;
-    size_t n, capn;
-    uint32_t *slot;            /* open addressing: row + 1 */
-    size_t hcap;
-} acc;
-
-static uint64_t hash_text(const char *s)
-{
-    uint64_t x = 1469598103934665603ULL;
-    while (*s)
-        x = (x ^ (unsigned char)*s++) * 1099511628211ULL;
-    return x;
-}
-
-static void acc_free(acc *a)
-{
-    free(a->buf);
-    free(a->off);
-    free(a->count);
-    free(a->size);
-    free(a->slot);
-}
-
-static bool acc_grow(acc *a)
-{
-    size_t capn = a->capn ? a->capn * 2 : 256;
-    size_t *off = realloc(a->off, capn * sizeof(size_t));
-    if (off)
-        a->off = off;
-    uint64_t *count = realloc(a->count, capn * sizeof(uint64_t));
-    if (count)
-        a->count = count;
-    uint64_t *size = realloc(a->size, capn * sizeof(uint64_t));
-    if (size)
-        a->size = size;
-    if (!off || !count || !size)
-        return false;
-    a->capn = capn;
-    /* rehash at half load */
-    size_t hcap = capn * 2;
-    uint32_t *slot = calloc(hcap, sizeof(uint32_t));
-    if (!slot)
-        return false;
-    for (size_t r = 0; r < a->n; r++) {
-        size_t s = hash_text(a->buf + a->off[r]) & (hcap - 1);
-        while (slot[s])
-            s = (s + 1) & (hcap - 1);
-        slot[s] = (uint32_t)r + 1;
-    }
-    free(a->slot);
-    a->slot = slot;
-    a->hcap = hcap;
-    return true;
-}
-
-/* Counts an object of size bytes in the row of text; *row (if not NULL) is that row. */
-static ph_error *acc_add(acc *a, const char *text, uint64_t size, size_t *row)
-{
-    if (a->n == a->capn && !acc_grow(a))
-        return PH_NOMEM;
-    size_t s = hash_text(text) & (a->hcap - 1);
-    while (a->slot[s] && strcmp(a->buf + a->off[a->slot[s] - 1], text) != 0)
-        s = (s + 1) & (a->hcap - 1);
-    if (!a->slot[s]) {
-        size_t len = strlen(text) + 1;
-        if (a->len + len > a->cap) {
-            size_t cap = a->cap ? a->cap * 2 : 4096;
-            while (cap < a->len + len)
-                cap *= 2;
-            char *buf = realloc(a->buf, cap);
-            if (!buf)
-                return PH_NOMEM;
-            a->buf = buf;
-            a->cap = cap;
-        }
-        memcpy(a->buf + a->len, text, len);
-        a->off[a->n] = a->len;
-        a->len += len;
-        a->count[a->n] = a->size[a->n] = 0;
-        a->slot[s] = (uint32_t)++a->n;
-    }
-    size_t r = a->slot[s] - 1;
-    a->count[r]++;
-    a->size[r] += size;
-    if (row)
-        *row = r;
-    return NULL;
-}
-
-static int cmp_rows(const void *x, const void *y)
-{
-    const ph_row *a = x, *b = y;
-    if (a->size != b->size)
-        return a->size > b->size ? -1 : 1;
-    return strcmp(a->kind, b->kind);
-}
-
-/* The partition from the accumulated rows; a takes its texts along. */
-static ph_error *acc_finish(acc *a, ph_partition_by by, ph_partition **out)
-{
-    ph_partition *p = calloc(1, sizeof(*p));
-    ph_row *rows = calloc(a->n ? a->n : 1, sizeof(ph_row));
-    if (!p || !rows) {
-        free(p);
-        free(rows);
-        return PH_NOMEM;
-    }
-    for (size_t r = 0; r < a->n; r++) {
-        const char *text = a->buf + a->off[r];
-        rows[r] = (ph_row){.kind = text, .type = text, .count = a->count[r], .size = a->size[r]};
-        p->count += a->count[r];
-        p->size += a->size[r];
-    }
-    qsort(rows, a->n, sizeof(ph_row), cmp_rows);
-    p->by = by;
-    p->rows = rows;
-    p->nrows = a->n;
-    p->strings = a->buf;
-    a->buf = NULL;
-    *out = p;
-    return NULL;
-}
 
 /* ---- by size, by module ------------------------------------------------------ */
 
@@ -163,7 +35,7 @@ static void type_module(ph_heap *h, uint32_t ti, char *buf, size_t cap)
         snprintf(buf, cap, "%.*s", (int)(dot - t->name), t->name);
 }
 
-static ph_error *by_size_or_module(ph_heap *h, ph_partition_by by, acc *a)
+static ph_error *by_size_or_module(ph_heap *h, ph_partition_by by, ph_rows *a)
 {
     char **modules = NULL;
     if (by == PH_BY_MODULE && !(modules = calloc(h->ntypes ? h->ntypes : 1, sizeof(char *))))
@@ -173,7 +45,7 @@ static ph_error *by_size_or_module(ph_heap *h, ph_partition_by by, acc *a)
     for (size_t i = 0; !err && i < h->idx.n; i++) {
         if (by == PH_BY_SIZE) {
             snprintf(text, sizeof(text), "%llu", (unsigned long long)h->idx.size[i]);
-            err = acc_add(a, text, h->idx.size[i], NULL);
+            err = ph_rows_add(a, text, h->idx.size[i], h->idx.addr[i], NULL);
             continue;
         }
         uint32_t ti = h->idx.type[i];
@@ -184,7 +56,7 @@ static ph_error *by_size_or_module(ph_heap *h, ph_partition_by by, acc *a)
                 break;
             }
         }
-        err = acc_add(a, modules[ti], h->idx.size[i], NULL);
+        err = ph_rows_add(a, modules[ti], h->idx.size[i], h->idx.addr[i], NULL);
     }
     for (size_t t = 0; modules && t < h->ntypes; t++)
         free(modules[t]);
@@ -220,7 +92,7 @@ static void join(const char **parts, size_t n, bool quote, char *buf, size_t cap
 }
 
 /* heapy's byrcs: the kinds of an object's referrers. */
-static ph_error *by_rcs(ph_heap *h, acc *a)
+static ph_error *by_rcs(ph_heap *h, ph_rows *a)
 {
     ph_graph *g;
     ph_error *err = ph_graph_edges(h, &g);
@@ -271,7 +143,7 @@ static ph_error *by_rcs(ph_heap *h, acc *a)
             if (more)
                 strcat(text, ", ...");
         }
-        err = acc_add(a, text, h->idx.size[v], NULL);
+        err = ph_rows_add(a, text, h->idx.size[v], h->idx.addr[v], NULL);
     }
     for (size_t i = 0; i <= nt; i++)
         free(dict_kinds[i]);
@@ -285,7 +157,7 @@ typedef struct via_edge {
 } via_edge;
 
 typedef struct via_state {
-    acc labels;                /* distinct label texts (counts unused) */
+    ph_rows labels;                /* distinct label texts (counts unused) */
     via_edge *edges;
     size_t n, cap;
     uint32_t from;
@@ -302,7 +174,7 @@ static uint32_t via_visit(ph_heap *h, uint64_t addr, void *payload)
     ph_label l = h->lab;
     ph_label_text(h, &l, addr, text, sizeof(text));
     size_t label;
-    if ((st->err = acc_add(&st->labels, text, 0, &label)))
+    if ((st->err = ph_rows_add(&st->labels, text, 0, 0, &label)))
         return id;
     if (st->n == st->cap) {
         size_t cap = st->cap ? st->cap * 2 : 1 << 16;
@@ -326,7 +198,7 @@ static int cmp_via(const void *x, const void *y)
     return a->label < b->label ? -1 : a->label > b->label;
 }
 
-static ph_error *by_via(ph_heap *h, acc *a)
+static ph_error *by_via(ph_heap *h, ph_rows *a)
 {
     via_state st = {0};
     uint64_t skipped = h->skipped;
@@ -367,22 +239,22 @@ static ph_error *by_via(ph_heap *h, acc *a)
             if (more)
                 strcat(text, ", ...");
         }
-        st.err = acc_add(a, text, h->idx.size[v], NULL);
+        st.err = ph_rows_add(a, text, h->idx.size[v], h->idx.addr[v], NULL);
     }
     free(st.edges);
-    acc_free(&st.labels);
+    ph_rows_free(&st.labels);
     return st.err;
 }
 
 ph_error *ph_partition_by_text(ph_heap *h, ph_partition_by by, ph_partition **out)
 {
     *out = NULL;
-    acc a = {0};
+    ph_rows a = {0};
     ph_error *err = by == PH_BY_RCS   ? by_rcs(h, &a)
                     : by == PH_BY_VIA ? by_via(h, &a)
                                       : by_size_or_module(h, by, &a);
     if (!err)
-        err = acc_finish(&a, by, out);
-    acc_free(&a);
+        err = ph_rows_partition(&a, by, out);
+    ph_rows_free(&a);
     return err;
 }
