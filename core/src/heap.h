@@ -228,6 +228,8 @@ bool ph_dict_iter_next(ph_heap *h, ph_dict_iter *it, uint64_t *key, uint64_t *va
 
 /* referents.c */
 void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload);
+/* The same for an object that need not be in the index: at addr, of type ti. */
+void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit, void *payload);
 
 /* heapy's "dict of" applies to exact dicts only, not to subclasses. */
 static inline bool ph_type_is_exact_dict(const ph_type *t)

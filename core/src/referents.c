@@ -134,7 +134,7 @@ static void set_refs(ph_heap *h, const ctx *c, uint64_t addr)
     }
 }
 
-static void type_refs(ph_heap *h, const ctx *c, uint32_t id, uint64_t addr)
+static void type_refs(ph_heap *h, const ctx *c, uint32_t ti, uint64_t addr)
 {
     const ph_layout *L = h->L;
     uint64_t flags = 0;
@@ -146,7 +146,7 @@ static void type_refs(ph_heap *h, const ctx *c, uint32_t id, uint64_t addr)
     PH_LABEL(h, EDGE_FIELD, ".__dict__", 0, 0);
     uint32_t did = ref(h, c, d);
     if (did != PH_NO_OBJ && !h->idx.owner[did])
-        h->idx.owner[did] = h->idx.type[id] + 1;
+        h->idx.owner[did] = ti + 1;
     field(h, c, addr, L->tp_mro, ".__mro__");
     field(h, c, addr, L->tp_bases, ".__bases__");
     field(h, c, addr, L->tp_base, ".__base__");
@@ -276,7 +276,7 @@ static void values_refs(ph_heap *h, const ctx *c, uint64_t values, const ph_type
 
 /* Instance attributes: the __dict__ (setting its owner), inline or managed
  * values, and __slots__. */
-static void instance_refs(ph_heap *h, const ctx *c, uint32_t id, uint64_t addr, const ph_type *t)
+static void instance_refs(ph_heap *h, const ctx *c, uint32_t ti, uint64_t addr, const ph_type *t)
 {
     const ph_layout *L = h->L;
     uint64_t dict = 0, values = 0;
@@ -309,7 +309,7 @@ static void instance_refs(ph_heap *h, const ctx *c, uint32_t id, uint64_t addr, 
         uint32_t did = ref(h, c, dict);
         if (did != PH_NO_OBJ && !h->idx.owner[did]) {
             if (ph_type_is_exact_dict(&h->types[h->idx.type[did]]))
-                h->idx.owner[did] = h->idx.type[id] + 1;
+                h->idx.owner[did] = ti + 1;
         }
     } else if (ph_ptr_ok(values)) {
         values_refs(h, c, values, t);
@@ -325,11 +325,15 @@ static void instance_refs(ph_heap *h, const ctx *c, uint32_t id, uint64_t addr, 
 
 void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload)
 {
+    ph_referents_at(h, h->idx.addr[id], h->idx.type[id], visit, payload);
+}
+
+void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit, void *payload)
+{
     const ph_layout *L = h->L;
     ctx c = {visit, payload};
-    uint64_t addr = h->idx.addr[id];
     /* A copy: visiting may add types and move h->types. */
-    const ph_type type = h->types[h->idx.type[id]];
+    const ph_type type = h->types[ti];
     const ph_type *t = &type;
     if (t->heap) {
         PH_LABEL(h, EDGE_CLASS, NULL, 0, 0);
@@ -362,7 +366,7 @@ void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload)
         set_refs(h, &c, addr);
         break;
     case SHAPE_TYPE:
-        type_refs(h, &c, id, addr);
+        type_refs(h, &c, ti, addr);
         break;
     case SHAPE_MODULE: /* md_dict is the module type's dictoffset: see instance_refs */
         break;
@@ -413,10 +417,10 @@ void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload)
         uint64_t referent;
         if (ph_read_u64(h->r, addr + (uint64_t)L->weakref_object, &referent) && ph_ptr_ok(referent)) {
             uint64_t mt = 0, flags = TPFLAGS_HEAPTYPE;
-            uint32_t ti = h->labelling || !ph_read_u64(h->r, referent + 8, &mt)
-                              ? UINT32_MAX
-                              : ph_type_get(h, mt);
-            if (ti != UINT32_MAX && h->types[ti].is_type_type)
+            uint32_t mti = h->labelling || !ph_read_u64(h->r, referent + 8, &mt)
+                               ? UINT32_MAX
+                               : ph_type_get(h, mt);
+            if (mti != UINT32_MAX && h->types[mti].is_type_type)
                 ph_read_u64(h->r, referent + (uint64_t)L->tp_flags, &flags);
             if (h->labelling || !(flags & TPFLAGS_HEAPTYPE)) {
                 PH_LABEL(h, EDGE_WEAK, "()", 0, 0);
@@ -435,7 +439,7 @@ void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload)
         scan(h, &c, addr, addr + (uint64_t)base, addr + (uint64_t)t->basicsize);
     }
     if (t->heap || t->dictoffset)
-        instance_refs(h, &c, id, addr, t);
+        instance_refs(h, &c, ti, addr, t);
     if (t->cfields_to)
         scan(h, &c, addr, addr + t->cfields_from, addr + t->cfields_to);
 }
