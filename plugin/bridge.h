@@ -36,6 +36,9 @@ PyObject *Heap_threads(HeapObject *self, PyObject *unused);
 /* bridge_alloc.c */
 PyObject *Heap_alloc(HeapObject *self, PyObject *unused);
 
+/* bridge_leaks.c */
+PyObject *Heap_leaks(HeapObject *self, PyObject *unused);
+
 /* bridge_graph.c */
 PyObject *Heap_backrefs(HeapObject *self, PyObject *args, PyObject *kw);
 PyObject *Heap_referrers(HeapObject *self, PyObject *args);

@@ -302,6 +302,121 @@ void ph_threads_free(ph_threads *t);
 
 /* ---- pymalloc: arenas, pools, blocks (alloc.c) ------------------------------ */
 
+/* One size class of pymalloc, over its pools in use (those with at least one
+ * block allocated): the numbers of sys._debugmallocstats(). */
+typedef struct ph_size_class {
+    uint32_t size;               /* block size: 16, 32, ... 512 */
+    uint64_t pools;              /* pools in use */
+    uint64_t blocks_used;        /* allocated blocks (the pools' ref.count) */
+    uint64_t blocks_free;        /* the other blocks of those pools, carved or not */
+    uint64_t objects;            /* objects of the heap index in these blocks */
+    uint64_t object_bytes;       /* their flat sizes (sys.getsizeof) */
+} ph_size_class;
+
+struct ph_alloc_private;
+
+typedef struct ph_alloc {
+    /* The allocator's geometry, and where its state was found. */
+    uint32_t arena_size, pool_size;  /* ARENA_SIZE, POOL_SIZE */
+    uint32_t pool_overhead;          /* the pool header, rounded up to the alignment */
+    uint32_t small_request_threshold; /* larger requests go to malloc (512) */
+    const char *found_by;        /* "interpreter state" (3.12+), "search" (3.8-3.11: file statics),
+                                    "none" (no pymalloc: PYTHONMALLOC=malloc, or not found) */
+    uint64_t arenas_var;         /* where the pointer to the arena_object array is stored
+                                    (&arenas on 3.8-3.11); of the first state on 3.12+ */
+    uint64_t arenas_at;          /* the arena_object array */
+    uint64_t maxarenas;          /* its length (summed over states) */
+    uint64_t states;             /* allocator states: 1, or one per interpreter with its own (3.12+) */
+
+    /* Arenas, pools and blocks, as sys._debugmallocstats() counts them; the
+     * bytes add up to arena_bytes. */
+    uint64_t arenas;             /* allocated arenas */
+    uint64_t arena_bytes;        /* arenas * arena_size */
+    uint64_t pools_used;         /* pools with allocated blocks */
+    uint64_t pools_unused;       /* empty and never-carved pools (the arenas' nfreepools) */
+    uint64_t blocks_used, blocks_free;   /* in the pools in use */
+    uint64_t bytes_used, bytes_free;
+    uint64_t unused_pool_bytes;  /* pools_unused * pool_size */
+    uint64_t pool_header_bytes;  /* pools_used * pool_overhead */
+    uint64_t quantization_bytes; /* the tail of each pool in use too small for a block */
+    uint64_t alignment_bytes;    /* a pool lost by each arena not aligned on a pool */
+    int64_t raw_allocated_blocks; /* live PyObject_Malloc blocks that came from malloc (over
+                                    512 bytes); -1 when unknown (a file static on 3.8-3.11) */
+    uint64_t map_bytes;          /* 3.12+: nodes of the radix tree over the arenas (0 before) */
+    uint64_t arena_objects_bytes; /* the arena_object arrays: maxarenas * sizeof(struct arena_object) */
+    uint64_t corrupt_arenas, corrupt_pools; /* skipped; not in the numbers above */
+
+    size_t nclasses;
+    ph_size_class *classes;      /* every size class, by size */
+
+    /* The heap index's objects by where they live; bytes are flat sizes. */
+    uint64_t objects_in_arenas, bytes_in_arenas;  /* in allocated blocks */
+    uint64_t objects_malloc, bytes_malloc;        /* outside the arenas, over the threshold,
+                                                     not static: from malloc */
+    uint64_t objects_static, bytes_static;        /* outside the arenas: static data (builtin
+                                                     types, 3.11/3.12 deep-frozen and immortal
+                                                     objects) or small ones from another allocator */
+    uint64_t objects_stray, bytes_stray;          /* in an arena but not in an allocated block */
+    uint64_t buffer_bytes;       /* estimate: storage of objects in blocks that is not in their
+                                    block and too big for pymalloc (list items, dict tables...) */
+    size_t nmalloc_types;
+    ph_kind_total *malloc_types; /* the objects from malloc by type (kind = type name), by size */
+
+    double seconds;              /* the walk's time */
+    struct ph_alloc_private *priv;
+} ph_alloc;
+
+/* Walks pymalloc: every arena, pool and block of every allocator state, and
+ * places each object of the index.  A pool whose header, free list or count
+ * does not add up is skipped and counted; the answer is then partial. */
+ph_error *ph_alloc_get(ph_heap *h, ph_alloc **out);
+void ph_alloc_free(ph_alloc *a);
+
+/* Calls fn for every allocated block of every pool in use (a pool that no
+ * longer adds up is skipped), by address; fn returns true to stop. */
+typedef bool ph_block_fn(uint64_t block, uint32_t size, void *payload);
+ph_error *ph_alloc_blocks(ph_heap *h, const ph_alloc *a, ph_block_fn *fn, void *payload);
+
+/* The object in an allocated block of `size` bytes: at the block, after a GC
+ * header (block+16), or after the GC header and the 3.11+ pre-header
+ * (block+32), as its type says; 0 when no valid object starts there. */
+uint64_t ph_alloc_block_object(ph_heap *h, uint64_t block, uint32_t size);
+
+/* ---- leaks: allocated but unreachable (leaks.c) ------------------------------ */
+
+#define PH_LEAK_SAMPLES 3
+
+typedef struct ph_leak_row {
+    const char *kind;
+    uint64_t count, size;
+    uint64_t samples[PH_LEAK_SAMPLES]; /* the first objects, by address (0: none) */
+} ph_leak_row;
+
+typedef struct ph_leak_group {
+    uint64_t count, size;
+    size_t nrows;
+    ph_leak_row *rows;           /* by falling size, then kind */
+} ph_leak_group;
+
+typedef struct ph_leaks {
+    ph_leak_group leaked;        /* refcount above the references the heap explains: a refcount
+                                    bug, or a C global or extension state holding it */
+    ph_leak_group kept;          /* unreachable, held only by leaked objects */
+    ph_leak_group garbage;       /* cyclic garbage: every reference explained, none from a root */
+    bool allocator;              /* pymalloc's allocated blocks were searched for objects the
+                                    walk did not find (non-GC ones: bytes, str, int...) */
+    char allocator_note[300];    /* why they were not, when not */
+    uint64_t blocks;             /* allocated blocks looked at */
+    uint64_t found_outside;      /* objects found in blocks and not by the walk */
+    uint64_t outside;            /* of those, leaked */
+} ph_leaks;
+
+/* The objects that no root reaches, sorted into leaked, kept by leaked
+ * ones, and cyclic garbage.  Objects over 512 bytes that are not GC-tracked
+ * come from malloc and are not searched. */
+ph_error *ph_leaks_get(ph_heap *h, ph_leaks **out);
+void ph_leaks_free(ph_leaks *l);
+
 /* ---- why is it alive: edges, chains, listings (backrefs.c) -------------------- */
 
 /* One object in a chain or listing, with the reference that leads to it. */

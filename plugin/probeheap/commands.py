@@ -214,7 +214,7 @@ def cmd_dominators(argv, as_json):
     return "\n".join(lines) + "\n" + _partial(h.info())
 
 
-from . import backrefs, snapshot  # noqa: E402  (they use this module's helpers)
+from . import backrefs, leaks, snapshot  # noqa: E402  (they use this module's helpers)
 
 SUBCOMMANDS = {
     "sizeof": cmd_sizeof,
@@ -226,6 +226,7 @@ SUBCOMMANDS = {
     "referrers": backrefs.cmd_referrers,
     "referents": backrefs.cmd_referents,
     "objects": backrefs.cmd_objects,
+    "leaks": leaks.cmd_leaks,
     "snapshot": snapshot.cmd_snapshot,
     "diff": snapshot.cmd_diff,
 }
@@ -282,6 +283,7 @@ probe-heap backrefs OBJ [--all N] [--dot|--svg|--png FILE]   why it is alive: ch
 probe-heap referrers OBJ, referents OBJ         its references, labelled
 probe-heap objects KIND [--limit N] [--min-size B]    the objects of one kind or type
 probe-heap snapshot FILE, diff FILE             save the partition; what grew since
+probe-heap leaks [--all]                        allocated but unreachable: leaked, garbage
 
 OBJ is a hex address, a Python path from a module (__main__:cache._store['k'][3])
 or a gdb expression yielding a PyObject *.
@@ -356,6 +358,18 @@ Usage: probe-heap objects KIND [--limit N] [--min-size B] [--json]
 KIND is a kind from the partition table (__main__.Session, 'dict of
 __main__.Session', str) or a type name.  --limit N shows N (default 20,
 0 for all); --min-size B only objects of at least B bytes.""")
+    _Sub("leaks", """The objects no root reaches: leaked ones, what they keep alive, cyclic garbage.
+
+Usage: probe-heap leaks [--all] [--json]
+
+Candidates are the objects on the GC lists that no root reaches and the
+objects in pymalloc's allocated blocks that the walk did not find (non-GC
+objects: bytes, str, int...).  Counting the references among them like the
+collector does: an object whose refcount is higher than the references
+found is leaked (a refcount bug in a C extension, or held by a C global or
+an extension's state); what only leaked objects hold is kept by them; the
+rest is cyclic garbage awaiting collection.  Each row names sample
+addresses for backrefs and referrers.""")
     _Sub("snapshot", """Save the partition (by kind and by type) with its source to FILE.
 
 Usage: probe-heap snapshot FILE [--json]

@@ -1,0 +1,342 @@
+/* Leaks: objects that are allocated but unreachable from every root.
+ *
+ * The candidates are the index's objects that the roots do not reach (found
+ * on the GC lists) and the objects in pymalloc's allocated blocks that the
+ * walk did not find at all (non-GC objects: bytes, str, int, untracked
+ * tuples and dicts).  Counting the references among the candidates, like the
+ * collector's subtract_refs, sorts them: an object whose refcount is higher
+ * than the references the heap explains is leaked (a refcount bug, or a C
+ * global or extension state holding it); what only leaked objects hold is
+ * kept by them; the rest is cyclic garbage awaiting collection. */
+#include "error.h"
+#include "heap.h"
+#include "rows.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_REFCOUNT (UINT64_C(1) << 40)  /* above: not a refcount, not an object */
+
+enum { C_GARBAGE = 0, C_LEAKED, C_KEPT };
+
+typedef struct cand {
+    uint64_t addr, size;
+    int64_t refcnt, known;
+    uint32_t ti, id;           /* id: in the index, else PH_NO_OBJ */
+    uint8_t class;
+} cand;
+
+typedef struct leak_state {
+    cand *c;
+    size_t n, cap;
+    uint32_t *slot;            /* address -> candidate + 1 */
+    size_t hcap;
+    ph_error *err;
+    /* the closure from the leaked ones */
+    uint32_t *queue;
+    size_t qt;
+    uint64_t blocks;
+} leak_state;
+
+static size_t slot_of(const leak_state *st, uint64_t addr)
+{
+    return (size_t)((addr >> 4) * 0x9E3779B97F4A7C15ULL >> 20) & (st->hcap - 1);
+}
+
+static uint32_t find(const leak_state *st, uint64_t addr)
+{
+    if (!st->hcap)
+        return UINT32_MAX;
+    for (size_t s = slot_of(st, addr);; s = (s + 1) & (st->hcap - 1)) {
+        if (!st->slot[s])
+            return UINT32_MAX;
+        if (st->c[st->slot[s] - 1].addr == addr)
+            return st->slot[s] - 1;
+    }
+}
+
+static bool rehash(leak_state *st, size_t hcap)
+{
+    uint32_t *slot = calloc(hcap, sizeof(uint32_t));
+    if (!slot)
+        return false;
+    free(st->slot);
+    st->slot = slot;
+    st->hcap = hcap;
+    for (size_t i = 0; i < st->n; i++) {
+        size_t s = slot_of(st, st->c[i].addr);
+        while (st->slot[s])
+            s = (s + 1) & (hcap - 1);
+        st->slot[s] = (uint32_t)i + 1;
+    }
+    return true;
+}
+
+static void add(leak_state *st, ph_heap *h, uint64_t addr, uint32_t ti, uint32_t id)
+{
+    if (st->err || find(st, addr) != UINT32_MAX)
+        return;
+    if (st->n == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 1024;
+        cand *c = realloc(st->c, cap * sizeof(cand));
+        if (!c) {
+            st->err = PH_NOMEM;
+            return;
+        }
+        st->c = c;
+        st->cap = cap;
+        if (!rehash(st, cap * 2)) { /* half full at most */
+            st->err = PH_NOMEM;
+            return;
+        }
+    }
+    int64_t rc = 0;
+    ph_read_i64(h->r, addr, &rc);
+    cand *k = &st->c[st->n];
+    *k = (cand){.addr = addr, .ti = ti, .id = id, .refcnt = rc};
+    k->size = id != PH_NO_OBJ ? h->idx.size[id] : ph_flat_size(h, addr, &h->types[ti]);
+    size_t s = slot_of(st, addr);
+    while (st->slot[s])
+        s = (s + 1) & (st->hcap - 1);
+    st->slot[s] = (uint32_t)++st->n;
+}
+
+typedef struct block_state {
+    leak_state *st;
+    ph_heap *h;
+} block_state;
+
+static bool on_block(uint64_t block, uint32_t size, void *payload)
+{
+    block_state *bs = payload;
+    ph_heap *h = bs->h;
+    bs->st->blocks++;
+    uint64_t obj = ph_alloc_block_object(h, block, size);
+    if (!obj || ph_index_find(&h->idx, obj) != PH_NO_OBJ)
+        return bs->st->err != NULL;
+    int64_t rc;
+    uint32_t ti = ph_object_check(h, obj);
+    if (ti == UINT32_MAX || !ph_read_i64(h->r, obj, &rc) || rc < 1 || (uint64_t)rc > MAX_REFCOUNT)
+        return bs->st->err != NULL;
+    /* What the object keeps in its block (header, items, a str's text)
+     * must fit in it: stale or foreign data that only looks like an object
+     * does not. */
+    const ph_type *t = &h->types[ti];
+    uint64_t inline_size = (uint64_t)t->basicsize, end = block + size;
+    if (t->itemsize) {
+        int64_t n = 0;
+        ph_read_i64(h->r, obj + 16, &n);
+        inline_size += ph_abs64(n) * (uint64_t)t->itemsize;
+    } else if (t->shape == SHAPE_STR) {
+        inline_size = ph_flat_size(h, obj, t) - (obj - block);
+    }
+    if (inline_size > end - obj || ph_flat_size(h, obj, t) > (UINT64_C(1) << 32))
+        return bs->st->err != NULL;
+    add(bs->st, h, obj, ti, PH_NO_OBJ);
+    return bs->st->err != NULL || ph_poll(h);
+}
+
+typedef struct visit_state {
+    leak_state *st;
+    bool closure;              /* marking what the leaked keep, rather than counting */
+} visit_state;
+
+static uint32_t count_ref(ph_heap *h, uint64_t addr, void *payload)
+{
+    visit_state *vs = payload;
+    leak_state *st = vs->st;
+    uint32_t k = find(st, addr);
+    if (k == UINT32_MAX || h->conservative)
+        return PH_NO_OBJ; /* nothing is written to the index from here */
+    if (!vs->closure) {
+        st->c[k].known++;
+    } else if (st->c[k].class == C_GARBAGE) {
+        st->c[k].class = C_KEPT;
+        st->queue[st->qt++] = k;
+    }
+    return PH_NO_OBJ;
+}
+
+static void visit_cand(ph_heap *h, leak_state *st, uint32_t k, visit_state *vs)
+{
+    const cand *c = &st->c[k];
+    if (c->id != PH_NO_OBJ)
+        ph_referents(h, c->id, count_ref, vs);
+    else
+        ph_referents_at(h, c->addr, c->ti, count_ref, vs);
+}
+
+static bool immortal(const ph_heap *h, int64_t rc)
+{
+    return h->L->minor >= 12 && (int32_t)(uint32_t)rc < 0;
+}
+
+static ph_error *group(ph_heap *h, const leak_state *st, uint8_t class, ph_leak_group *g)
+{
+    ph_rows rows = {0};
+    char buf[600];
+    ph_error *err = NULL;
+    for (size_t i = 0; i < st->n && !err; i++) {
+        const cand *c = &st->c[i];
+        if (c->class != class)
+            continue;
+        const char *kind;
+        if (c->id != PH_NO_OBJ)
+            kind = ph_kind_of(h, c->id, buf, sizeof(buf));
+        else
+            kind = ph_type_is_exact_dict(&h->types[c->ti]) ? "dict (no owner)" : h->types[c->ti].name;
+        err = ph_rows_add(&rows, kind, c->size, c->addr, NULL);
+    }
+    ph_partition *p = NULL;
+    if (!err)
+        err = ph_rows_partition(&rows, PH_BY_KIND, &p);
+    ph_rows_free(&rows);
+    if (err)
+        return err;
+    g->count = p->count;
+    g->size = p->size;
+    g->nrows = p->nrows;
+    g->rows = calloc(p->nrows ? p->nrows : 1, sizeof(ph_leak_row));
+    if (!g->rows) {
+        ph_partition_free(p);
+        return PH_NOMEM;
+    }
+    for (size_t r = 0; r < p->nrows; r++) {
+        ph_leak_row *lr = &g->rows[r];
+        lr->count = p->rows[r].count;
+        lr->size = p->rows[r].size;
+        lr->kind = strdup(p->rows[r].kind);
+        if (!lr->kind) {
+            err = PH_NOMEM;
+            break;
+        }
+    }
+    ph_partition_free(p);
+    /* samples: the first objects of each row, in address order */
+    for (size_t i = 0; !err && i < st->n; i++) {
+        const cand *c = &st->c[i];
+        if (c->class != class)
+            continue;
+        const char *kind = c->id != PH_NO_OBJ ? ph_kind_of(h, c->id, buf, sizeof(buf))
+                           : ph_type_is_exact_dict(&h->types[c->ti]) ? "dict (no owner)"
+                                                                    : h->types[c->ti].name;
+        for (size_t r = 0; r < g->nrows; r++)
+            if (strcmp(g->rows[r].kind, kind) == 0) {
+                for (int s = 0; s < PH_LEAK_SAMPLES; s++)
+                    if (!g->rows[r].samples[s]) {
+                        g->rows[r].samples[s] = c->addr;
+                        break;
+                    }
+                break;
+            }
+    }
+    return err;
+}
+
+static int by_addr(const void *a, const void *b)
+{
+    const cand *x = a, *y = b;
+    return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static void free_group(ph_leak_group *g)
+{
+    for (size_t r = 0; r < g->nrows; r++)
+        free((char *)g->rows[r].kind);
+    free(g->rows);
+}
+
+void ph_leaks_free(ph_leaks *l)
+{
+    if (!l)
+        return;
+    free_group(&l->leaked);
+    free_group(&l->kept);
+    free_group(&l->garbage);
+    free(l);
+}
+
+ph_error *ph_leaks_get(ph_heap *h, ph_leaks **out)
+{
+    *out = NULL;
+    ph_leaks *l = calloc(1, sizeof(*l));
+    if (!l)
+        return PH_NOMEM;
+    leak_state st = {0};
+    for (size_t i = 0; i < h->idx.n && !st.err; i++)
+        if (!(h->idx.flags[i] & OBJ_FROM_ROOTS))
+            add(&st, h, h->idx.addr[i], h->idx.type[i], (uint32_t)i);
+    /* non-GC objects nobody found: in pymalloc's allocated blocks */
+    ph_alloc *a = NULL;
+    ph_error *err = st.err;
+    if (!err) {
+        ph_error *ae = ph_alloc_get(h, &a);
+        if (ae && ae->code == PH_ERR_INTERRUPTED) {
+            err = ae;
+        } else if (ae || !a || !a->arenas) {
+            snprintf(l->allocator_note, sizeof(l->allocator_note), "%s",
+                     ae ? ae->message : "pymalloc's arenas were not found (PYTHONMALLOC=malloc?)");
+            if (ae)
+                ph_error_free(ae);
+        } else {
+            block_state bs = {&st, h};
+            err = ph_alloc_blocks(h, a, on_block, &bs);
+            if (!err)
+                err = st.err;
+            if (!err && h->interrupted)
+                err = ph_error_new(PH_ERR_INTERRUPTED, 0, "interrupted");
+            l->allocator = !err;
+            l->blocks = st.blocks;
+        }
+    }
+    ph_alloc_free(a);
+    /* references among the candidates (precise ones only: a guess must not
+     * make a leak look explained) */
+    uint64_t skipped = h->skipped;
+    bool was = h->conservative;
+    visit_state count = {&st, false};
+    for (size_t k = 0; !err && k < st.n; k++)
+        visit_cand(h, &st, (uint32_t)k, &count);
+    if (!err && st.n)
+        st.queue = malloc(st.n * sizeof(uint32_t));
+    if (!err && st.n && !st.queue)
+        err = PH_NOMEM;
+    for (size_t k = 0; !err && k < st.n; k++) {
+        cand *c = &st.c[k];
+        if (!immortal(h, c->refcnt) && c->refcnt > c->known) {
+            c->class = C_LEAKED;
+            l->outside += c->id == PH_NO_OBJ;
+        }
+    }
+    /* what the leaked ones keep alive */
+    visit_state closure = {&st, true};
+    for (size_t k = 0; !err && k < st.n; k++)
+        if (st.c[k].class == C_LEAKED) {
+            st.qt = 0;
+            visit_cand(h, &st, (uint32_t)k, &closure);
+            for (size_t q = 0; q < st.qt; q++)
+                visit_cand(h, &st, st.queue[q], &closure);
+        }
+    h->skipped = skipped;
+    h->conservative = was;
+    for (size_t k = 0; k < st.n; k++)
+        l->found_outside += st.c[k].id == PH_NO_OBJ;
+    if (!err && st.n)
+        qsort(st.c, st.n, sizeof(cand), by_addr); /* samples in address order */
+    if (!err)
+        err = group(h, &st, C_LEAKED, &l->leaked);
+    if (!err)
+        err = group(h, &st, C_KEPT, &l->kept);
+    if (!err)
+        err = group(h, &st, C_GARBAGE, &l->garbage);
+    free(st.c);
+    free(st.slot);
+    free(st.queue);
+    if (err) {
+        ph_leaks_free(l);
+        return err;
+    }
+    *out = l;
+    return NULL;
+}

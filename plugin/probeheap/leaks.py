@@ -1,0 +1,65 @@
+"""leaks: the objects no root reaches, as heapy's tables: leaked (refcount
+not explained by the heap), kept alive by leaked objects, cyclic garbage."""
+
+import json
+
+from . import commands, state
+
+GROUPS = [
+    ("leaked", "Leaked: no root reaches them and their refcount is higher than the references "
+               "found (a refcount bug in a C extension, or a C global or extension state holding them)"),
+    ("kept", "Kept alive only by the leaked objects above"),
+    ("garbage", "Cyclic garbage: unreachable, every reference explained; the next gc.collect() "
+                "frees it"),
+]
+
+
+def table(group, limit):
+    """heapy's partition table of one group, with sample addresses per row."""
+    total, size = group["count"], group["size"] or 1
+    lines = ["Partition of a set of %d objects. Total size = %d bytes." % (group["count"], group["size"]),
+             " Index  Count   %     Size   % Cumulative  % Kind (class / dict of class)"]
+    cum = 0
+    rows = group["rows"] if limit <= 0 else group["rows"][:limit]
+    for i, r in enumerate(rows):
+        cum += r["size"]
+        samples = ", ".join("0x%x" % a for a in r["samples"])
+        lines.append("%6d %6d %3.0f %8d %3.0f %9d %3.0f %s  (e.g. %s)" % (
+            i, r["count"], 100.0 * r["count"] / max(total, 1), r["size"], 100.0 * r["size"] / size,
+            cum, 100.0 * cum / size, r["kind"], samples))
+    if len(rows) < len(group["rows"]):
+        lines.append("<%d more rows; --all shows them, --json lists them all>"
+                     % (len(group["rows"]) - len(rows)))
+    return lines
+
+
+def cmd_leaks(argv, as_json):
+    opts, rest = commands._options(argv, {"--json", "--all"}, set())
+    as_json = as_json or opts.get("--json", False)
+    if rest:
+        raise commands.UsageError("leaks takes no arguments, only --all and --json")
+    h = state.heap(quiet=as_json)
+    l = h.leaks()
+    info = h.info()
+    if as_json:
+        l["python"] = commands._python(info)
+        return json.dumps(commands._with_partial(l, info))
+    limit = 0 if opts.get("--all") else commands.PAGE
+    lines = []
+    for key, title in GROUPS:
+        g = l[key]
+        if not g["count"]:
+            lines.append("%s: none." % title.split(":")[0])
+            continue
+        lines.append(title + ":")
+        lines += table(g, limit)
+        lines.append("")
+    if l["allocator"]:
+        lines.append("Searched %d allocated pymalloc blocks for objects the walk cannot see "
+                     "(non-GC objects no root reaches): %d found, %d of them leaked. Objects over "
+                     "512 bytes that are not GC-tracked come from malloc and are not searched."
+                     % (l["blocks"], l["found_outside"], l["leaked_outside"]))
+    else:
+        lines.append("Only GC-tracked objects were searched: %s." % l["allocator_note"].rstrip("."))
+    lines.append("'probe-heap backrefs ADDR' says what refers to one of them; 'referrers ADDR' lists it.")
+    return "\n".join(lines) + "\n" + commands._partial(info)
