@@ -1,8 +1,103 @@
 /* Heap.alloc(): pymalloc's arenas, pools and blocks. */
 #include "bridge.h"
 
+/* Ctrl-C during the walk of the arenas. */
+static bool alloc_interrupt(uint64_t objects, uint64_t bytes_read, void *payload)
+{
+    return PyErr_CheckSignals() < 0;
+}
+
+static PyObject *classes_list(const ph_alloc *a)
+{
+    PyObject *list = PyList_New((Py_ssize_t)a->nclasses);
+    for (size_t i = 0; list && i < a->nclasses; i++) {
+        const ph_size_class *c = &a->classes[i];
+        PyObject *d = Py_BuildValue(
+            "{s:I,s:K,s:K,s:K,s:K,s:K,s:K,s:K}", "size", (unsigned)c->size, "pools",
+            (unsigned long long)c->pools, "blocks_used", (unsigned long long)c->blocks_used,
+            "blocks_free", (unsigned long long)c->blocks_free, "bytes_used",
+            (unsigned long long)(c->blocks_used * c->size), "bytes_free",
+            (unsigned long long)(c->blocks_free * c->size), "objects",
+            (unsigned long long)c->objects, "object_bytes", (unsigned long long)c->object_bytes);
+        if (!d) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, d);
+    }
+    return list;
+}
+
+static PyObject *types_list(const ph_alloc *a)
+{
+    PyObject *list = PyList_New((Py_ssize_t)a->nmalloc_types);
+    for (size_t i = 0; list && i < a->nmalloc_types; i++) {
+        const ph_kind_total *k = &a->malloc_types[i];
+        PyObject *d = Py_BuildValue("{s:N,s:K,s:K}", "type", target_text(k->kind), "count",
+                                    (unsigned long long)k->count, "size",
+                                    (unsigned long long)k->size);
+        if (!d) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, d);
+    }
+    return list;
+}
+
+static PyObject *count_bytes(uint64_t count, uint64_t bytes)
+{
+    return Py_BuildValue("{s:K,s:K}", "count", (unsigned long long)count, "bytes",
+                         (unsigned long long)bytes);
+}
+
 PyObject *Heap_alloc(HeapObject *self, PyObject *unused)
 {
-    PyErr_SetString(PyExc_NotImplementedError, "the allocator walk is not written yet");
-    return NULL;
+    ph_alloc *a;
+    ph_heap_set_interrupt(self->h, alloc_interrupt, NULL);
+    ph_error *err = ph_alloc_get(self->h, &a);
+    ph_heap_set_interrupt(self->h, NULL, NULL);
+    if (err)
+        return raise_error(err);
+    PyObject *raw = a->raw_allocated_blocks < 0
+                        ? Py_NewRef(Py_None)
+                        : PyLong_FromLongLong((long long)a->raw_allocated_blocks);
+    PyObject *objects = raw ? Py_BuildValue(
+                                  "{s:N,s:N,s:N,s:N,s:K}", "in_arenas",
+                                  count_bytes(a->objects_in_arenas, a->bytes_in_arenas),
+                                  "malloc", count_bytes(a->objects_malloc, a->bytes_malloc),
+                                  "static", count_bytes(a->objects_static, a->bytes_static),
+                                  "stray", count_bytes(a->objects_stray, a->bytes_stray),
+                                  "buffer_bytes", (unsigned long long)a->buffer_bytes)
+                            : NULL;
+    PyObject *d = NULL;
+    if (objects)
+        d = Py_BuildValue(
+            "{s:I,s:I,s:I,s:I,s:s,s:K,s:K,s:K,s:K,"
+            "s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:N,s:K,s:K,s:K,s:K,"
+            "s:N,s:N,s:N,s:d}",
+            "arena_size", (unsigned)a->arena_size, "pool_size", (unsigned)a->pool_size,
+            "pool_overhead", (unsigned)a->pool_overhead, "small_request_threshold",
+            (unsigned)a->small_request_threshold, "found_by", a->found_by, "arenas_var",
+            (unsigned long long)a->arenas_var, "arenas_at", (unsigned long long)a->arenas_at,
+            "maxarenas", (unsigned long long)a->maxarenas, "states", (unsigned long long)a->states,
+            "arenas", (unsigned long long)a->arenas, "arena_bytes",
+            (unsigned long long)a->arena_bytes, "pools_used", (unsigned long long)a->pools_used,
+            "pools_unused", (unsigned long long)a->pools_unused, "blocks_used",
+            (unsigned long long)a->blocks_used, "blocks_free", (unsigned long long)a->blocks_free,
+            "bytes_used", (unsigned long long)a->bytes_used, "bytes_free",
+            (unsigned long long)a->bytes_free, "unused_pool_bytes",
+            (unsigned long long)a->unused_pool_bytes, "pool_header_bytes",
+            (unsigned long long)a->pool_header_bytes, "quantization_bytes",
+            (unsigned long long)a->quantization_bytes, "alignment_bytes",
+            (unsigned long long)a->alignment_bytes, "raw_allocated_blocks", raw, "map_bytes",
+            (unsigned long long)a->map_bytes, "arena_objects_bytes",
+            (unsigned long long)a->arena_objects_bytes, "corrupt_arenas",
+            (unsigned long long)a->corrupt_arenas, "corrupt_pools",
+            (unsigned long long)a->corrupt_pools, "classes", classes_list(a), "objects", objects,
+            "malloc_types", types_list(a), "seconds", a->seconds);
+    else
+        Py_XDECREF(raw);
+    ph_alloc_free(a);
+    return d;
 }

@@ -22,11 +22,12 @@ PyObject *Heap_threads(HeapObject *self, PyObject *unused)
                 Py_CLEAR(frames);
             Py_XDECREF(fd);
         }
-        PyObject *td = frames ? Py_BuildValue("{s:K,s:K,s:K,s:K,s:N}", "tstate",
+        PyObject *td = frames ? Py_BuildValue("{s:K,s:K,s:K,s:K,s:N,s:O}", "tstate",
                                               (unsigned long long)ti->tstate, "thread_id",
                                               (unsigned long long)ti->thread_id, "native_id",
                                               (unsigned long long)ti->native_id, "interp",
-                                              (unsigned long long)ti->interp, "frames", frames)
+                                              (unsigned long long)ti->interp, "frames", frames,
+                                              "truncated", ti->truncated ? Py_True : Py_False)
                               : NULL;
         if (!td || PyList_Append(list, td) < 0)
             Py_CLEAR(list);

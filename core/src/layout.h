@@ -258,6 +258,35 @@ typedef struct ph_layout {
     int32_t weakref_callback;           /* PyWeakReference.wr_callback */
     int32_t weakref_next;               /* PyWeakReference.wr_next: the referent's list of weak references */
     int32_t memberdef_name;             /* PyMemberDef.name (a C string) */
+
+    /* pymalloc (Objects/obmalloc.c; 3.12+ Include/internal/pycore_obmalloc.h) */
+    int32_t pool_ref_count;             /* struct pool_header: ref.count (uint): blocks allocated */
+    int32_t pool_freeblock;             /* block *freeblock: the pool's free list */
+    int32_t pool_arenaindex;            /* uint arenaindex: index in the arena_object array */
+    int32_t pool_szidx;                 /* uint szidx: size class */
+    int32_t pool_nextoffset;            /* uint nextoffset: bytes to the first virgin block */
+    int32_t pool_maxnextoffset;         /* uint maxnextoffset: POOL_SIZE - block size */
+    int32_t pool_header_sizeof;         /* sizeof(struct pool_header) */
+    int32_t arena_address;              /* struct arena_object: uintptr_t address (0: unused slot) */
+    int32_t arena_pool_address;         /* block *pool_address: the next pool never carved */
+    int32_t arena_nfreepools;           /* uint nfreepools: empty and never-carved pools */
+    int32_t arena_ntotalpools;          /* uint ntotalpools */
+    int32_t arena_nextarena;            /* struct arena_object *nextarena */
+    int32_t arena_object_sizeof;        /* sizeof(struct arena_object) */
+    int32_t interp_obmalloc;            /* 3.12: the embedded struct _obmalloc_state; else PH_NONE */
+    int32_t interp_obmalloc_ptr;        /* 3.13: struct _obmalloc_state *obmalloc; else PH_NONE */
+    int32_t obmalloc_arenas;            /* 3.12+: struct _obmalloc_state: mgmt.arenas (3.8-3.11: a file static) */
+    int32_t obmalloc_maxarenas;         /* 3.12+: mgmt.maxarenas (uint) */
+    int32_t obmalloc_narenas;           /* 3.12+: mgmt.narenas_currently_allocated */
+    int32_t obmalloc_raw_allocated_blocks; /* 3.12+: mgmt.raw_allocated_blocks: object-domain blocks from malloc */
+    int32_t obmalloc_map_mid_count;     /* 3.12+: usage.arena_map_mid_count (int) */
+    int32_t obmalloc_map_bot_count;     /* 3.12+: usage.arena_map_bot_count (int) */
+    int32_t arena_map_mid_sizeof;       /* 3.10+: sizeof(arena_map_mid_t), a radix-tree node */
+    int32_t arena_map_bot_sizeof;       /* 3.10+: sizeof(arena_map_bot_t) */
+    int32_t arena_size;                 /* ARENA_SIZE (not DWARF: a macro) */
+    int32_t pool_size;                  /* POOL_SIZE (a macro) */
+    int32_t pymalloc_alignment;         /* ALIGNMENT: the size-class step (a macro) */
+    int32_t small_request_threshold;    /* SMALL_REQUEST_THRESHOLD: larger requests go to malloc */
 } ph_layout;
 
 /* The table for (major, minor), or NULL when that version is unsupported. */

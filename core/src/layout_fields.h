@@ -201,6 +201,33 @@
     X(weakref_object) \
     X(weakref_callback) \
     X(weakref_next) \
-    X(memberdef_name)
+    X(memberdef_name) \
+    X(pool_ref_count) \
+    X(pool_freeblock) \
+    X(pool_arenaindex) \
+    X(pool_szidx) \
+    X(pool_nextoffset) \
+    X(pool_maxnextoffset) \
+    X(pool_header_sizeof) \
+    X(arena_address) \
+    X(arena_pool_address) \
+    X(arena_nfreepools) \
+    X(arena_ntotalpools) \
+    X(arena_nextarena) \
+    X(arena_object_sizeof) \
+    X(interp_obmalloc) \
+    X(interp_obmalloc_ptr) \
+    X(obmalloc_arenas) \
+    X(obmalloc_maxarenas) \
+    X(obmalloc_narenas) \
+    X(obmalloc_raw_allocated_blocks) \
+    X(obmalloc_map_mid_count) \
+    X(obmalloc_map_bot_count) \
+    X(arena_map_mid_sizeof) \
+    X(arena_map_bot_sizeof) \
+    X(arena_size) \
+    X(pool_size) \
+    X(pymalloc_alignment) \
+    X(small_request_threshold)
 
 #endif

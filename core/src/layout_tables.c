@@ -210,12 +210,47 @@ static const ph_layout layout_3_8 = {
     .weakref_callback = 24,                          /* offsetof(PyWeakReference, wr_callback) */
     .weakref_next = 48,                              /* offsetof(PyWeakReference, wr_next) */
     .memberdef_name = 0,                             /* offsetof(PyMemberDef, name) */
+    .pool_ref_count = 0,                             /* offsetof(struct pool_header, ref.count) */
+    .pool_freeblock = 8,                             /* offsetof(struct pool_header, freeblock) */
+    .pool_arenaindex = 32,                           /* offsetof(struct pool_header, arenaindex) */
+    .pool_szidx = 36,                                /* offsetof(struct pool_header, szidx) */
+    .pool_nextoffset = 40,                           /* offsetof(struct pool_header, nextoffset) */
+    .pool_maxnextoffset = 44,                        /* offsetof(struct pool_header, maxnextoffset) */
+    .pool_header_sizeof = 48,                        /* sizeof(struct pool_header) */
+    .arena_address = 0,                              /* offsetof(struct arena_object, address) */
+    .arena_pool_address = 8,                         /* offsetof(struct arena_object, pool_address) */
+    .arena_nfreepools = 16,                          /* offsetof(struct arena_object, nfreepools) */
+    .arena_ntotalpools = 20,                         /* offsetof(struct arena_object, ntotalpools) */
+    .arena_nextarena = 32,                           /* offsetof(struct arena_object, nextarena) */
+    .arena_object_sizeof = 48,                       /* sizeof(struct arena_object) */
+    .interp_obmalloc = PH_NONE,
+    .interp_obmalloc_ptr = PH_NONE,
+    .obmalloc_arenas = PH_NONE,
+    .obmalloc_maxarenas = PH_NONE,
+    .obmalloc_narenas = PH_NONE,
+    .obmalloc_raw_allocated_blocks = PH_NONE,
+    .obmalloc_map_mid_count = PH_NONE,
+    .obmalloc_map_bot_count = PH_NONE,
+    .arena_map_mid_sizeof = PH_NONE,
+    .arena_map_bot_sizeof = PH_NONE,
+    .arena_size = 262144,                            /* not DWARF: see the note below */
+    .pool_size = 4096,                               /* not DWARF: see the note below */
+    .pymalloc_alignment = 16,                        /* not DWARF: see the note below */
+    .small_request_threshold = 512,                  /* not DWARF: see the note below */
 };
 /* 3.8 constants that DWARF cannot show:
  *   dictvalues_values = 0: 3.8-3.10: PyDictObject.ma_values is PyObject ** pointing at
  *       the values array itself (no struct _dictvalues)
  *   preheader_size = 0: before 3.11 the only thing in front of an object is the GC
  *       header (PyGC_Head): no managed dict/values/weakref slots
+ *   arena_size = 262144: 3.8/3.9 Objects/obmalloc.c: #define ARENA_SIZE (256 << 10), 256
+ *       KiB
+ *   pool_size = 4096: 3.8/3.9 Objects/obmalloc.c: #define POOL_SIZE SYSTEM_PAGE_SIZE (1
+ *       << SYSTEM_PAGE_SIZE_BITS, 12), 4 KiB
+ *   pymalloc_alignment = 16: obmalloc: #define ALIGNMENT 16 when SIZEOF_VOID_P > 4
+ *       (3.8+): size classes are 16 bytes apart
+ *   small_request_threshold = 512: obmalloc: #define SMALL_REQUEST_THRESHOLD 512; larger
+ *       requests go to PyMem_RawMalloc
  */
 
 /* CPython 3.9: taken from the DWARF of
@@ -420,12 +455,47 @@ static const ph_layout layout_3_9 = {
     .weakref_callback = 24,                          /* offsetof(PyWeakReference, wr_callback) */
     .weakref_next = 48,                              /* offsetof(PyWeakReference, wr_next) */
     .memberdef_name = 0,                             /* offsetof(PyMemberDef, name) */
+    .pool_ref_count = 0,                             /* offsetof(struct pool_header, ref.count) */
+    .pool_freeblock = 8,                             /* offsetof(struct pool_header, freeblock) */
+    .pool_arenaindex = 32,                           /* offsetof(struct pool_header, arenaindex) */
+    .pool_szidx = 36,                                /* offsetof(struct pool_header, szidx) */
+    .pool_nextoffset = 40,                           /* offsetof(struct pool_header, nextoffset) */
+    .pool_maxnextoffset = 44,                        /* offsetof(struct pool_header, maxnextoffset) */
+    .pool_header_sizeof = 48,                        /* sizeof(struct pool_header) */
+    .arena_address = 0,                              /* offsetof(struct arena_object, address) */
+    .arena_pool_address = 8,                         /* offsetof(struct arena_object, pool_address) */
+    .arena_nfreepools = 16,                          /* offsetof(struct arena_object, nfreepools) */
+    .arena_ntotalpools = 20,                         /* offsetof(struct arena_object, ntotalpools) */
+    .arena_nextarena = 32,                           /* offsetof(struct arena_object, nextarena) */
+    .arena_object_sizeof = 48,                       /* sizeof(struct arena_object) */
+    .interp_obmalloc = PH_NONE,
+    .interp_obmalloc_ptr = PH_NONE,
+    .obmalloc_arenas = PH_NONE,
+    .obmalloc_maxarenas = PH_NONE,
+    .obmalloc_narenas = PH_NONE,
+    .obmalloc_raw_allocated_blocks = PH_NONE,
+    .obmalloc_map_mid_count = PH_NONE,
+    .obmalloc_map_bot_count = PH_NONE,
+    .arena_map_mid_sizeof = PH_NONE,
+    .arena_map_bot_sizeof = PH_NONE,
+    .arena_size = 262144,                            /* not DWARF: see the note below */
+    .pool_size = 4096,                               /* not DWARF: see the note below */
+    .pymalloc_alignment = 16,                        /* not DWARF: see the note below */
+    .small_request_threshold = 512,                  /* not DWARF: see the note below */
 };
 /* 3.9 constants that DWARF cannot show:
  *   dictvalues_values = 0: 3.8-3.10: PyDictObject.ma_values is PyObject ** pointing at
  *       the values array itself (no struct _dictvalues)
  *   preheader_size = 0: before 3.11 the only thing in front of an object is the GC
  *       header (PyGC_Head): no managed dict/values/weakref slots
+ *   arena_size = 262144: 3.8/3.9 Objects/obmalloc.c: #define ARENA_SIZE (256 << 10), 256
+ *       KiB
+ *   pool_size = 4096: 3.8/3.9 Objects/obmalloc.c: #define POOL_SIZE SYSTEM_PAGE_SIZE (1
+ *       << SYSTEM_PAGE_SIZE_BITS, 12), 4 KiB
+ *   pymalloc_alignment = 16: obmalloc: #define ALIGNMENT 16 when SIZEOF_VOID_P > 4
+ *       (3.8+): size classes are 16 bytes apart
+ *   small_request_threshold = 512: obmalloc: #define SMALL_REQUEST_THRESHOLD 512; larger
+ *       requests go to PyMem_RawMalloc
  */
 
 /* CPython 3.10: taken from the DWARF of
@@ -630,12 +700,49 @@ static const ph_layout layout_3_10 = {
     .weakref_callback = 24,                          /* offsetof(PyWeakReference, wr_callback) */
     .weakref_next = 48,                              /* offsetof(PyWeakReference, wr_next) */
     .memberdef_name = 0,                             /* offsetof(PyMemberDef, name) */
+    .pool_ref_count = 0,                             /* offsetof(struct pool_header, ref.count) */
+    .pool_freeblock = 8,                             /* offsetof(struct pool_header, freeblock) */
+    .pool_arenaindex = 32,                           /* offsetof(struct pool_header, arenaindex) */
+    .pool_szidx = 36,                                /* offsetof(struct pool_header, szidx) */
+    .pool_nextoffset = 40,                           /* offsetof(struct pool_header, nextoffset) */
+    .pool_maxnextoffset = 44,                        /* offsetof(struct pool_header, maxnextoffset) */
+    .pool_header_sizeof = 48,                        /* sizeof(struct pool_header) */
+    .arena_address = 0,                              /* offsetof(struct arena_object, address) */
+    .arena_pool_address = 8,                         /* offsetof(struct arena_object, pool_address) */
+    .arena_nfreepools = 16,                          /* offsetof(struct arena_object, nfreepools) */
+    .arena_ntotalpools = 20,                         /* offsetof(struct arena_object, ntotalpools) */
+    .arena_nextarena = 32,                           /* offsetof(struct arena_object, nextarena) */
+    .arena_object_sizeof = 48,                       /* sizeof(struct arena_object) */
+    .interp_obmalloc = PH_NONE,
+    .interp_obmalloc_ptr = PH_NONE,
+    .obmalloc_arenas = PH_NONE,
+    .obmalloc_maxarenas = PH_NONE,
+    .obmalloc_narenas = PH_NONE,
+    .obmalloc_raw_allocated_blocks = PH_NONE,
+    .obmalloc_map_mid_count = PH_NONE,
+    .obmalloc_map_bot_count = PH_NONE,
+    .arena_map_mid_sizeof = 8192,                    /* sizeof(arena_map_mid_t) */
+    .arena_map_bot_sizeof = 2048,                    /* sizeof(arena_map_bot_t) */
+    .arena_size = 1048576,                           /* not DWARF: see the note below */
+    .pool_size = 16384,                              /* not DWARF: see the note below */
+    .pymalloc_alignment = 16,                        /* not DWARF: see the note below */
+    .small_request_threshold = 512,                  /* not DWARF: see the note below */
 };
 /* 3.10 constants that DWARF cannot show:
  *   dictvalues_values = 0: 3.8-3.10: PyDictObject.ma_values is PyObject ** pointing at
  *       the values array itself (no struct _dictvalues)
  *   preheader_size = 0: before 3.11 the only thing in front of an object is the GC
  *       header (PyGC_Head): no managed dict/values/weakref slots
+ *   arena_size = 1048576: 3.10/3.11 Objects/obmalloc.c, 3.12+
+ *       Include/internal/pycore_obmalloc.h: USE_LARGE_ARENAS on 64-bit: ARENA_BITS 20,
+ *       ARENA_SIZE (1 << ARENA_BITS), 1 MiB
+ *   pool_size = 16384: 3.10/3.11 Objects/obmalloc.c, 3.12+
+ *       Include/internal/pycore_obmalloc.h: USE_LARGE_POOLS with WITH_PYMALLOC_RADIX_TREE on
+ *       64-bit: POOL_BITS 14, 16 KiB
+ *   pymalloc_alignment = 16: obmalloc: #define ALIGNMENT 16 when SIZEOF_VOID_P > 4
+ *       (3.8+): size classes are 16 bytes apart
+ *   small_request_threshold = 512: obmalloc: #define SMALL_REQUEST_THRESHOLD 512; larger
+ *       requests go to PyMem_RawMalloc
  */
 
 /* CPython 3.11: taken from the DWARF of
@@ -840,6 +947,33 @@ static const ph_layout layout_3_11 = {
     .weakref_callback = 24,                          /* offsetof(PyWeakReference, wr_callback) */
     .weakref_next = 48,                              /* offsetof(PyWeakReference, wr_next) */
     .memberdef_name = 0,                             /* offsetof(PyMemberDef, name) */
+    .pool_ref_count = 0,                             /* offsetof(struct pool_header, ref.count) */
+    .pool_freeblock = 8,                             /* offsetof(struct pool_header, freeblock) */
+    .pool_arenaindex = 32,                           /* offsetof(struct pool_header, arenaindex) */
+    .pool_szidx = 36,                                /* offsetof(struct pool_header, szidx) */
+    .pool_nextoffset = 40,                           /* offsetof(struct pool_header, nextoffset) */
+    .pool_maxnextoffset = 44,                        /* offsetof(struct pool_header, maxnextoffset) */
+    .pool_header_sizeof = 48,                        /* sizeof(struct pool_header) */
+    .arena_address = 0,                              /* offsetof(struct arena_object, address) */
+    .arena_pool_address = 8,                         /* offsetof(struct arena_object, pool_address) */
+    .arena_nfreepools = 16,                          /* offsetof(struct arena_object, nfreepools) */
+    .arena_ntotalpools = 20,                         /* offsetof(struct arena_object, ntotalpools) */
+    .arena_nextarena = 32,                           /* offsetof(struct arena_object, nextarena) */
+    .arena_object_sizeof = 48,                       /* sizeof(struct arena_object) */
+    .interp_obmalloc = PH_NONE,
+    .interp_obmalloc_ptr = PH_NONE,
+    .obmalloc_arenas = PH_NONE,
+    .obmalloc_maxarenas = PH_NONE,
+    .obmalloc_narenas = PH_NONE,
+    .obmalloc_raw_allocated_blocks = PH_NONE,
+    .obmalloc_map_mid_count = PH_NONE,
+    .obmalloc_map_bot_count = PH_NONE,
+    .arena_map_mid_sizeof = 262144,                  /* sizeof(arena_map_mid_t) */
+    .arena_map_bot_sizeof = 131072,                  /* sizeof(arena_map_bot_t) */
+    .arena_size = 1048576,                           /* not DWARF: see the note below */
+    .pool_size = 16384,                              /* not DWARF: see the note below */
+    .pymalloc_alignment = 16,                        /* not DWARF: see the note below */
+    .small_request_threshold = 512,                  /* not DWARF: see the note below */
 };
 /* 3.11 constants that DWARF cannot show:
  *   preheader_size = 16: 3.11 Include/internal/pycore_object.h: _PyType_PreHeaderSize =
@@ -848,6 +982,16 @@ static const ph_layout layout_3_11 = {
  *       ((PyObject **)obj)-3; MANAGED_DICT_OFFSET = sizeof(PyObject*)*-3
  *   managed_values = -32: 3.11 pycore_object.h: _PyObject_ValuesPointer(obj) =
  *       ((PyDictValues **)obj)-4
+ *   arena_size = 1048576: 3.10/3.11 Objects/obmalloc.c, 3.12+
+ *       Include/internal/pycore_obmalloc.h: USE_LARGE_ARENAS on 64-bit: ARENA_BITS 20,
+ *       ARENA_SIZE (1 << ARENA_BITS), 1 MiB
+ *   pool_size = 16384: 3.10/3.11 Objects/obmalloc.c, 3.12+
+ *       Include/internal/pycore_obmalloc.h: USE_LARGE_POOLS with WITH_PYMALLOC_RADIX_TREE on
+ *       64-bit: POOL_BITS 14, 16 KiB
+ *   pymalloc_alignment = 16: obmalloc: #define ALIGNMENT 16 when SIZEOF_VOID_P > 4
+ *       (3.8+): size classes are 16 bytes apart
+ *   small_request_threshold = 512: obmalloc: #define SMALL_REQUEST_THRESHOLD 512; larger
+ *       requests go to PyMem_RawMalloc
  */
 
 /* CPython 3.12: taken from the DWARF of
@@ -1052,6 +1196,33 @@ static const ph_layout layout_3_12 = {
     .weakref_callback = 24,                          /* offsetof(PyWeakReference, wr_callback) */
     .weakref_next = 48,                              /* offsetof(PyWeakReference, wr_next) */
     .memberdef_name = 0,                             /* offsetof(PyMemberDef, name) */
+    .pool_ref_count = 0,                             /* offsetof(struct pool_header, ref.count) */
+    .pool_freeblock = 8,                             /* offsetof(struct pool_header, freeblock) */
+    .pool_arenaindex = 32,                           /* offsetof(struct pool_header, arenaindex) */
+    .pool_szidx = 36,                                /* offsetof(struct pool_header, szidx) */
+    .pool_nextoffset = 40,                           /* offsetof(struct pool_header, nextoffset) */
+    .pool_maxnextoffset = 44,                        /* offsetof(struct pool_header, maxnextoffset) */
+    .pool_header_sizeof = 48,                        /* sizeof(struct pool_header) */
+    .arena_address = 0,                              /* offsetof(struct arena_object, address) */
+    .arena_pool_address = 8,                         /* offsetof(struct arena_object, pool_address) */
+    .arena_nfreepools = 16,                          /* offsetof(struct arena_object, nfreepools) */
+    .arena_ntotalpools = 20,                         /* offsetof(struct arena_object, ntotalpools) */
+    .arena_nextarena = 32,                           /* offsetof(struct arena_object, nextarena) */
+    .arena_object_sizeof = 48,                       /* sizeof(struct arena_object) */
+    .interp_obmalloc = 3960,                         /* offsetof(PyInterpreterState, obmalloc) */
+    .interp_obmalloc_ptr = PH_NONE,
+    .obmalloc_arenas = 512,                          /* offsetof(struct _obmalloc_state, mgmt.arenas) */
+    .obmalloc_maxarenas = 520,                       /* offsetof(struct _obmalloc_state, mgmt.maxarenas) */
+    .obmalloc_narenas = 1064,                        /* offsetof(struct _obmalloc_state, mgmt.narenas_currently_allocated) */
+    .obmalloc_raw_allocated_blocks = 1088,           /* offsetof(struct _obmalloc_state, mgmt.raw_allocated_blocks) */
+    .obmalloc_map_mid_count = 263240,                /* offsetof(struct _obmalloc_state, usage.arena_map_mid_count) */
+    .obmalloc_map_bot_count = 263244,                /* offsetof(struct _obmalloc_state, usage.arena_map_bot_count) */
+    .arena_map_mid_sizeof = 262144,                  /* sizeof(arena_map_mid_t) */
+    .arena_map_bot_sizeof = 131072,                  /* sizeof(arena_map_bot_t) */
+    .arena_size = 1048576,                           /* not DWARF: see the note below */
+    .pool_size = 16384,                              /* not DWARF: see the note below */
+    .pymalloc_alignment = 16,                        /* not DWARF: see the note below */
+    .small_request_threshold = 512,                  /* not DWARF: see the note below */
 };
 /* 3.12 constants that DWARF cannot show:
  *   preheader_size = 16: 3.12/3.13 Include/internal/pycore_object.h:
@@ -1061,6 +1232,16 @@ static const ph_layout layout_3_12 = {
  *       ((PyDictOrValues *)obj)-3 (tagged: low bit 1 = values pointer - 1)
  *   managed_weakref = -32: 3.12/3.13 pycore_object.h: MANAGED_WEAKREF_OFFSET =
  *       sizeof(PyObject*)*-4 (default build)
+ *   arena_size = 1048576: 3.10/3.11 Objects/obmalloc.c, 3.12+
+ *       Include/internal/pycore_obmalloc.h: USE_LARGE_ARENAS on 64-bit: ARENA_BITS 20,
+ *       ARENA_SIZE (1 << ARENA_BITS), 1 MiB
+ *   pool_size = 16384: 3.10/3.11 Objects/obmalloc.c, 3.12+
+ *       Include/internal/pycore_obmalloc.h: USE_LARGE_POOLS with WITH_PYMALLOC_RADIX_TREE on
+ *       64-bit: POOL_BITS 14, 16 KiB
+ *   pymalloc_alignment = 16: obmalloc: #define ALIGNMENT 16 when SIZEOF_VOID_P > 4
+ *       (3.8+): size classes are 16 bytes apart
+ *   small_request_threshold = 512: obmalloc: #define SMALL_REQUEST_THRESHOLD 512; larger
+ *       requests go to PyMem_RawMalloc
  */
 
 /* CPython 3.13: taken from the DWARF of
@@ -1265,6 +1446,33 @@ static const ph_layout layout_3_13 = {
     .weakref_callback = 24,                          /* offsetof(PyWeakReference, wr_callback) */
     .weakref_next = 48,                              /* offsetof(PyWeakReference, wr_next) */
     .memberdef_name = 0,                             /* offsetof(PyMemberDef, name) */
+    .pool_ref_count = 0,                             /* offsetof(struct pool_header, ref.count) */
+    .pool_freeblock = 8,                             /* offsetof(struct pool_header, freeblock) */
+    .pool_arenaindex = 32,                           /* offsetof(struct pool_header, arenaindex) */
+    .pool_szidx = 36,                                /* offsetof(struct pool_header, szidx) */
+    .pool_nextoffset = 40,                           /* offsetof(struct pool_header, nextoffset) */
+    .pool_maxnextoffset = 44,                        /* offsetof(struct pool_header, maxnextoffset) */
+    .pool_header_sizeof = 48,                        /* sizeof(struct pool_header) */
+    .arena_address = 0,                              /* offsetof(struct arena_object, address) */
+    .arena_pool_address = 8,                         /* offsetof(struct arena_object, pool_address) */
+    .arena_nfreepools = 16,                          /* offsetof(struct arena_object, nfreepools) */
+    .arena_ntotalpools = 20,                         /* offsetof(struct arena_object, ntotalpools) */
+    .arena_nextarena = 32,                           /* offsetof(struct arena_object, nextarena) */
+    .arena_object_sizeof = 48,                       /* sizeof(struct arena_object) */
+    .interp_obmalloc = PH_NONE,
+    .interp_obmalloc_ptr = 10800,                    /* offsetof(PyInterpreterState, obmalloc) */
+    .obmalloc_arenas = 512,                          /* offsetof(struct _obmalloc_state, mgmt.arenas) */
+    .obmalloc_maxarenas = 520,                       /* offsetof(struct _obmalloc_state, mgmt.maxarenas) */
+    .obmalloc_narenas = 1064,                        /* offsetof(struct _obmalloc_state, mgmt.narenas_currently_allocated) */
+    .obmalloc_raw_allocated_blocks = 1088,           /* offsetof(struct _obmalloc_state, mgmt.raw_allocated_blocks) */
+    .obmalloc_map_mid_count = 263240,                /* offsetof(struct _obmalloc_state, usage.arena_map_mid_count) */
+    .obmalloc_map_bot_count = 263244,                /* offsetof(struct _obmalloc_state, usage.arena_map_bot_count) */
+    .arena_map_mid_sizeof = 262144,                  /* sizeof(arena_map_mid_t) */
+    .arena_map_bot_sizeof = 131072,                  /* sizeof(arena_map_bot_t) */
+    .arena_size = 1048576,                           /* not DWARF: see the note below */
+    .pool_size = 16384,                              /* not DWARF: see the note below */
+    .pymalloc_alignment = 16,                        /* not DWARF: see the note below */
+    .small_request_threshold = 512,                  /* not DWARF: see the note below */
 };
 /* 3.13 constants that DWARF cannot show:
  *   preheader_size = 16: 3.12/3.13 Include/internal/pycore_object.h:
@@ -1274,6 +1482,16 @@ static const ph_layout layout_3_13 = {
  *       (default build); _PyObject_ManagedDictPointer = obj + MANAGED_DICT_OFFSET
  *   managed_weakref = -32: 3.12/3.13 pycore_object.h: MANAGED_WEAKREF_OFFSET =
  *       sizeof(PyObject*)*-4 (default build)
+ *   arena_size = 1048576: 3.10/3.11 Objects/obmalloc.c, 3.12+
+ *       Include/internal/pycore_obmalloc.h: USE_LARGE_ARENAS on 64-bit: ARENA_BITS 20,
+ *       ARENA_SIZE (1 << ARENA_BITS), 1 MiB
+ *   pool_size = 16384: 3.10/3.11 Objects/obmalloc.c, 3.12+
+ *       Include/internal/pycore_obmalloc.h: USE_LARGE_POOLS with WITH_PYMALLOC_RADIX_TREE on
+ *       64-bit: POOL_BITS 14, 16 KiB
+ *   pymalloc_alignment = 16: obmalloc: #define ALIGNMENT 16 when SIZEOF_VOID_P > 4
+ *       (3.8+): size classes are 16 bytes apart
+ *   small_request_threshold = 512: obmalloc: #define SMALL_REQUEST_THRESHOLD 512; larger
+ *       requests go to PyMem_RawMalloc
  */
 
 const ph_layout *ph_layout_get(int major, int minor)

@@ -250,7 +250,17 @@ static void thread_roots(ph_heap *h, uint64_t ts, ph_visit_fn *visit, void *payl
             break;
     }
     if (L->tstate_frame != PH_NONE) {
-        root_field(h, ts, L->tstate_frame, ROOT_FRAME, NULL, visit, payload);
+        /* 3.8-3.10: every frame of the thread is a root of its own, so that
+         * a chain starts at the frame whose local holds the object. */
+        uint64_t f = 0;
+        ph_read_u64(h->r, ts + (uint64_t)L->tstate_frame, &f);
+        ph_cycle fcyc = {0};
+        for (int i = 0; i < MAX_FRAMES && ph_ptr_ok(f) && !ph_cycle_seen(&fcyc, f); i++) {
+            PH_LABEL_ROOT(h, ROOT_FRAME, NULL, 0, 0, ts);
+            visit(h, f, payload);
+            if (!ph_read_u64(h->r, f + (uint64_t)L->frame_back, &f))
+                break;
+        }
         h->root_tstate = 0;
         return;
     }

@@ -82,8 +82,31 @@ _WHY_WEAKREF_312 = ("3.12/3.13 pycore_object.h: MANAGED_WEAKREF_OFFSET = "
 _WHY_VALUES_OLD = ("3.8-3.10: PyDictObject.ma_values is PyObject ** pointing at "
                    "the values array itself (no struct _dictvalues)")
 
+# pymalloc's geometry: macros, not in DWARF.  The integration test
+# tests/integration/test_alloc.py checks them against the target's own
+# sys._debugmallocstats() ("N arenas * ARENA_SIZE bytes/arena", "N unused
+# pools * POOL_SIZE bytes", the size classes) on every version.
+_WHY_ARENA_OLD = ("3.8/3.9 Objects/obmalloc.c: #define ARENA_SIZE (256 << 10), 256 KiB")
+_WHY_ARENA_NEW = ("3.10/3.11 Objects/obmalloc.c, 3.12+ Include/internal/pycore_obmalloc.h: "
+                  "USE_LARGE_ARENAS on 64-bit: ARENA_BITS 20, ARENA_SIZE (1 << ARENA_BITS), 1 MiB")
+_WHY_POOL_OLD = ("3.8/3.9 Objects/obmalloc.c: #define POOL_SIZE SYSTEM_PAGE_SIZE "
+                 "(1 << SYSTEM_PAGE_SIZE_BITS, 12), 4 KiB")
+_WHY_POOL_NEW = ("3.10/3.11 Objects/obmalloc.c, 3.12+ Include/internal/pycore_obmalloc.h: "
+                 "USE_LARGE_POOLS with WITH_PYMALLOC_RADIX_TREE on 64-bit: POOL_BITS 14, 16 KiB")
+_WHY_ALIGNMENT = ("obmalloc: #define ALIGNMENT 16 when SIZEOF_VOID_P > 4 (3.8+): size "
+                  "classes are 16 bytes apart")
+_WHY_THRESHOLD = ("obmalloc: #define SMALL_REQUEST_THRESHOLD 512; larger requests go to "
+                  "PyMem_RawMalloc")
+
 # Snippets that must appear in the installed headers of each version for the
 # constants above (checked by the test when the headers are present).
+_OBMALLOC_EVIDENCE = [
+    ("internal/pycore_obmalloc.h", "#define ARENA_BITS              20                    /* 1 MiB */"),
+    ("internal/pycore_obmalloc.h", "#define POOL_BITS               14                  /* 16 KiB */"),
+    ("internal/pycore_obmalloc.h", "#define ALIGNMENT              16               /* must be 2^N */"),
+    ("internal/pycore_obmalloc.h", "#define SMALL_REQUEST_THRESHOLD 512"),
+]
+
 HEADER_EVIDENCE = {
     (3, 11): [
         ("internal/pycore_object.h", "return ((PyDictValues **)obj)-4;"),
@@ -97,7 +120,7 @@ HEADER_EVIDENCE = {
          "#define MANAGED_WEAKREF_OFFSET (((Py_ssize_t)sizeof(PyObject *))*-4)"),
         ("internal/pycore_object.h",
          "_PyType_HasFeature(tp, Py_TPFLAGS_PREHEADER) * 2 * sizeof(PyObject *)"),
-    ],
+    ] + _OBMALLOC_EVIDENCE,
     (3, 13): [
         ("internal/pycore_object.h",
          "#  define MANAGED_DICT_OFFSET    (((Py_ssize_t)sizeof(PyObject *))*-3)"),
@@ -105,7 +128,7 @@ HEADER_EVIDENCE = {
          "#  define MANAGED_WEAKREF_OFFSET (((Py_ssize_t)sizeof(PyObject *))*-4)"),
         ("internal/pycore_object.h",
          "_PyType_HasFeature(tp, Py_TPFLAGS_PREHEADER) * 2 * sizeof(PyObject *)"),
-    ],
+    ] + _OBMALLOC_EVIDENCE,
 }
 
 
@@ -121,6 +144,7 @@ IF = "_PyInterpreterFrame"
 CO = "PyCodeObject"
 TP = "PyTypeObject"
 HT = "PyHeapTypeObject"
+OM = "struct _obmalloc_state"
 
 
 def _all(t, p):
@@ -396,6 +420,37 @@ FIELDS = [
     ("weakref_callback", _all("PyWeakReference", "wr_callback")),
     ("weakref_next", _all("PyWeakReference", "wr_next")),
     ("memberdef_name", _all("PyMemberDef", "name")),
+
+    # pymalloc: pool headers, arena objects, the allocator's state.
+    ("pool_ref_count", _all("struct pool_header", "ref.count")),
+    ("pool_freeblock", _all("struct pool_header", "freeblock")),
+    ("pool_arenaindex", _all("struct pool_header", "arenaindex")),
+    ("pool_szidx", _all("struct pool_header", "szidx")),
+    ("pool_nextoffset", _all("struct pool_header", "nextoffset")),
+    ("pool_maxnextoffset", _all("struct pool_header", "maxnextoffset")),
+    ("pool_header_sizeof", {"*": "sizeof(struct pool_header)"}),
+    ("arena_address", _all("struct arena_object", "address")),
+    ("arena_pool_address", _all("struct arena_object", "pool_address")),
+    ("arena_nfreepools", _all("struct arena_object", "nfreepools")),
+    ("arena_ntotalpools", _all("struct arena_object", "ntotalpools")),
+    ("arena_nextarena", _all("struct arena_object", "nextarena")),
+    ("arena_object_sizeof", {"*": "sizeof(struct arena_object)"}),
+    ("interp_obmalloc", _only("3.12", IS, "obmalloc")),
+    ("interp_obmalloc_ptr", _only("3.13", IS, "obmalloc")),
+    ("obmalloc_arenas", _only("3.12+", OM, "mgmt.arenas")),
+    ("obmalloc_maxarenas", _only("3.12+", OM, "mgmt.maxarenas")),
+    ("obmalloc_narenas", _only("3.12+", OM, "mgmt.narenas_currently_allocated")),
+    ("obmalloc_raw_allocated_blocks", _only("3.12+", OM, "mgmt.raw_allocated_blocks")),
+    ("obmalloc_map_mid_count", _only("3.12+", OM, "usage.arena_map_mid_count")),
+    ("obmalloc_map_bot_count", _only("3.12+", OM, "usage.arena_map_bot_count")),
+    ("arena_map_mid_sizeof", {"3.8-3.9": NONE, "3.10+": "sizeof(arena_map_mid_t)"}),
+    ("arena_map_bot_sizeof", {"3.8-3.9": NONE, "3.10+": "sizeof(arena_map_bot_t)"}),
+    ("arena_size", {"3.8-3.9": Const(256 << 10, _WHY_ARENA_OLD),
+                    "3.10+": Const(1 << 20, _WHY_ARENA_NEW)}),
+    ("pool_size", {"3.8-3.9": Const(4 << 10, _WHY_POOL_OLD),
+                   "3.10+": Const(16 << 10, _WHY_POOL_NEW)}),
+    ("pymalloc_alignment", {"*": Const(16, _WHY_ALIGNMENT)}),
+    ("small_request_threshold", {"*": Const(512, _WHY_THRESHOLD)}),
 ]
 
 FIELD_NAMES = [name for name, _ in FIELDS]
