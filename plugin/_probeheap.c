@@ -414,11 +414,13 @@ static PyObject *Heap_object(HeapObject *self, PyObject *args)
     ph_object o;
     if (!ph_heap_object(self->h, addr, &o))
         Py_RETURN_NONE;
-    return Py_BuildValue("{s:K,s:N,s:N,s:K,s:O,s:O}", "address", (unsigned long long)o.address,
+    char preview[128];
+    ph_preview(self->h, addr, preview, sizeof(preview));
+    return Py_BuildValue("{s:K,s:N,s:N,s:K,s:O,s:O,s:N}", "address", (unsigned long long)o.address,
                          "type", target_text(o.type), "kind", target_text(o.kind), "flat",
                          (unsigned long long)o.size,
                          "estimate", o.estimate ? Py_True : Py_False, "reachable",
-                         o.reachable ? Py_True : Py_False);
+                         o.reachable ? Py_True : Py_False, "preview", target_text(preview));
 }
 
 static PyObject *kind_rows(const ph_kind_total *k, size_t n)
@@ -542,7 +544,7 @@ static PyMethodDef Heap_methods[] = {
     {"dominators", (PyCFunction)Heap_dominators, METH_VARARGS,
      "dominators(address or 0, depth, limit) -> dict: the dominator tree below it"},
     {"object", (PyCFunction)Heap_object, METH_VARARGS,
-     "object(address) -> dict (address, type, kind, flat, estimate, reachable) or None"},
+     "object(address) -> dict (address, type, kind, flat, estimate, reachable, preview) or None"},
     {"info", (PyCFunction)Heap_info, METH_NOARGS, "What the walk found, as a dict."},
     {"partition", (PyCFunction)Heap_partition, METH_VARARGS, "partition(by='kind'|'type'|'size'|'module'|'rcs'|'via')"},
     {"threads", (PyCFunction)Heap_threads, METH_NOARGS,

@@ -129,6 +129,7 @@ static bool frame_root(const ph_heap *h, const ph_graph *g, uint32_t id)
 
 typedef struct find_state {
     uint32_t want;           /* PH_NO_OBJ: every referent */
+    uint32_t self;           /* the object visited */
     ph_label labels[MAX_LABELS];
     bool conservative[MAX_LABELS];
     size_t n;
@@ -146,6 +147,8 @@ static uint32_t find_edge(ph_heap *h, uint64_t addr, void *payload)
     if (id == PH_NO_OBJ)
         return id;
     if (st->want == PH_NO_OBJ) {
+        if (id == st->self)
+            return id; /* a pointer to itself (a scan found it): not a reference worth listing */
         ph_label l = h->lab;
         bool cons = h->conservative;
         ph_link *k = links_push(st->all);
@@ -261,6 +264,8 @@ static ph_error *referrers_of(ph_heap *h, ph_graph *g, uint32_t id, link_list *o
         find_state st = {.want = id};
         visit_labelled(h, p, &st);
         for (size_t i = 0; i < st.n; i++) {
+            if (st.labels[i].kind == EDGE_WEAK)
+                continue; /* listed with the weak references below */
             ph_link *k = links_push(out);
             if (!k)
                 return PH_NOMEM;
@@ -476,7 +481,7 @@ ph_error *ph_referents_get(ph_heap *h, uint64_t address, ph_links **out)
     if (err)
         return err;
     link_list ll = {0};
-    find_state st = {.want = PH_NO_OBJ, .all = &ll};
+    find_state st = {.want = PH_NO_OBJ, .self = id, .all = &ll};
     visit_labelled(h, id, &st);
     ph_links *l = st.nomem ? NULL : malloc(sizeof(*l));
     if (!l) {

@@ -59,8 +59,8 @@ def _link_row(link, edge_width=28):
     preview = ("  " + link["preview"]) if link["preview"] else ""
     flags = " (guessed by a scan)" if link["conservative"] else ""
     flags += " (weak)" if link["weak"] else ""
-    return "  %-*s %-32s 0x%x %7d B%s%s" % (edge_width, link["edge"], link["kind"], link["address"],
-                                           link["size"], preview, flags)
+    return ("  %-*s %-32s 0x%x %7d B%s%s" % (edge_width, link["edge"], link["kind"], link["address"],
+                                            link["size"], preview, flags)).rstrip()
 
 
 def _target_text(t):
@@ -119,7 +119,7 @@ def to_dot(b):
             seen.add(name)
             text = link["kind"]
             if link["preview"]:
-                text += "\n" + link["preview"][:40]
+                text += "\n" + link["preview"][:64]
             text += "\n%d bytes" % link["size"]
             color = ', fillcolor="#ff9999", penwidth=2' if link["address"] == target else ""
             out.append("  %s [label=%s%s];" % (name, _dot_quote(text), color))
@@ -131,9 +131,13 @@ def to_dot(b):
             edges.add(key)
             out.append("  %s -> %s [label=%s%s];" % (a, b_, _dot_quote(label), style))
 
-    for i, chain in enumerate(b["chains"]):
-        root = "r%d" % i
-        out.append("  %s [label=%s, shape=ellipse, fillcolor=\"#ccccff\"];" % (root, _dot_quote("root: " + chain[0]["edge"])))
+    roots = set()
+    for chain in b["chains"]:
+        root = "r%x" % chain[0]["address"]
+        if root not in roots:
+            roots.add(root)
+            out.append("  %s [label=%s, shape=ellipse, fillcolor=\"#ccccff\"];"
+                       % (root, _dot_quote("root: " + chain[0]["edge"])))
         prev = node(chain[0])
         edge(root, prev, "")
         for link in chain[1:]:
@@ -153,8 +157,11 @@ def _write_graph(b, opts):
     said = []
     dot = to_dot(b)
     if opts.get("--dot"):
-        with open(opts["--dot"], "w") as f:
-            f.write(dot)
+        try:
+            with open(opts["--dot"], "w") as f:
+                f.write(dot)
+        except OSError as e:
+            raise commands.CommandError("cannot write %s: %s" % (opts["--dot"], e.strerror or e))
         said.append("graph written to %s" % opts["--dot"])
     for fmt in ("svg", "png"):
         path = opts.get("--" + fmt)
@@ -162,7 +169,7 @@ def _write_graph(b, opts):
             continue
         exe = shutil.which("dot")
         if not exe:
-            raise commands.UsageError("--%s needs graphviz's dot, which is not installed "
+            raise commands.CommandError("--%s needs graphviz's dot, which is not installed "
                                       "(apt-get install graphviz); --dot FILE writes the graph for it" % fmt)
         with tempfile.NamedTemporaryFile("w", suffix=".dot", delete=False) as f:
             f.write(dot)
@@ -172,7 +179,8 @@ def _write_graph(b, opts):
         finally:
             os.unlink(f.name)
         if r.returncode != 0:
-            raise commands.UsageError("graphviz's dot could not write %s: %s" % (path, r.stderr.strip().splitlines()[-1:] or "failed"))
+            why = (r.stderr.strip().splitlines() or ["it failed"])[-1]
+            raise commands.CommandError("graphviz's dot could not write %s: %s" % (path, why))
         said.append("graph written to %s" % path)
     return said
 
@@ -225,12 +233,13 @@ def _edges_cmd(argv, as_json, what):
     links = h.referrers(addr) if what == "referrers" else h.referents(addr)
     obj = h.object(addr)
     target = {"address": addr, "type": obj["type"], "kind": obj["kind"], "size": obj["flat"],
-              "preview": obj.get("preview", "")} if obj else {"address": addr}
+              "preview": obj["preview"]} if obj else {"address": addr}
     info = h.info()
     if as_json:
         return json.dumps(commands._with_partial({"python": commands._python(info), "target": target,
                                                   what: links}, info))
-    head = "%s of 0x%x (%s): %d" % (what.capitalize(), addr, target.get("kind", "?"), len(links))
+    head = "%s of 0x%x (%s%s): %d" % (what.capitalize(), addr, target.get("kind", "?"),
+                                      ", " + target["preview"] if target.get("preview") else "", len(links))
     lines = [head]
     for link in links[:limit] if limit > 0 else links:
         if link["edge_kind"] == "root":
@@ -281,7 +290,7 @@ def cmd_objects(argv, as_json):
         "the largest %d" % shown if shown < o["count"] else "largest first")]
     lines.append("  %-18s %9s  %-32s %s" % ("Address", "Size", "Kind", "Preview"))
     for x in o["objects"]:
-        lines.append("  0x%-16x %9d  %-32s %s" % (x["address"], x["size"], x["kind"], x["preview"]))
+        lines.append(("  0x%-16x %9d  %-32s %s" % (x["address"], x["size"], x["kind"], x["preview"])).rstrip())
     if shown < o["count"]:
         lines.append("<%d more; --limit N shows more (0: all), --min-size B only the big ones>"
                      % (o["count"] - shown))

@@ -238,7 +238,10 @@ def main():
     except commands.UsageError as e:
         _write("PROBE_HEAP_ERR_FD", "probe-heap: %s\n" % commands.error_sentence(e))
         status = 2
-    except (CliError, target.TargetError, _probeheap.Error, objects.ObjError, ValueError) as e:
+    except BrokenPipeError:
+        status = 0  # the reader (head, less) has seen enough
+    except (CliError, commands.CommandError, target.TargetError, _probeheap.Error, objects.ObjError,
+            ValueError) as e:
         _write("PROBE_HEAP_ERR_FD", "probe-heap: %s\n" % commands.error_sentence(e))
         status = 1
     except KeyboardInterrupt:

@@ -24,7 +24,12 @@ HEADERS = {
 
 
 class UsageError(Exception):
-    pass
+    """A command used wrongly (exit status 2)."""
+
+
+class CommandError(Exception):
+    """A command that could not do what was asked: a file it cannot read or
+    write, a tool it needs that is missing (exit status 1)."""
 
 
 def _options(argv, flags, valued):
@@ -251,7 +256,8 @@ def error_sentence(exc):
 
 
 # Errors that are the user's or the target's, said in one sentence.
-EXPECTED_ERRORS = (UsageError, target.TargetError, _probeheap.Error, objects.ObjError, ValueError)
+EXPECTED_ERRORS = (UsageError, CommandError, target.TargetError, _probeheap.Error, objects.ObjError,
+                   ValueError)
 
 
 class _Sub(gdb.Command):
@@ -290,7 +296,7 @@ or a gdb expression yielding a PyObject *.
 
 It works on a live process (gdb -p PID) or a core file (gdb PYTHON CORE)
 of CPython 3.8 to 3.13, with or without debug symbols; nothing runs in the
-target.  Add --json to partition or info for one JSON document."""
+target.  Add --json to any subcommand but more for one JSON document."""
 
     def __init__(self):
         super().__init__("probe-heap", gdb.COMMAND_DATA, prefix=True)

@@ -53,20 +53,20 @@ def load(path):
         with open(path) as f:
             doc = json.load(f)
     except OSError as e:
-        raise commands.UsageError("cannot read the snapshot %s: %s" % (path, e.strerror or e))
-    except ValueError:
-        raise commands.UsageError("%s is not a probe-heap snapshot (not JSON)" % path)
+        raise commands.CommandError("cannot read the snapshot %s: %s" % (path, e.strerror or e))
+    except (ValueError, UnicodeDecodeError):
+        raise commands.CommandError("%s is not a probe-heap snapshot (not JSON)" % path)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise commands.UsageError("%s is not a probe-heap snapshot" % path)
+        raise commands.CommandError("%s is not a probe-heap snapshot" % path)
     if doc.get("format_version") != FORMAT_VERSION:
-        raise commands.UsageError("%s is a snapshot of format %r; this probe-heap reads format %d"
+        raise commands.CommandError("%s is a snapshot of format %r; this probe-heap reads format %d"
                                   % (path, doc.get("format_version"), FORMAT_VERSION))
     try:
         for key in ("by_kind", "by_type"):
             doc[key] = [(str(k), int(c), int(s)) for k, c, s in doc[key]]
         doc["count"], doc["size"] = int(doc["count"]), int(doc["size"])
     except (KeyError, TypeError, ValueError):
-        raise commands.UsageError("%s is a damaged probe-heap snapshot" % path)
+        raise commands.CommandError("%s is a damaged probe-heap snapshot" % path)
     return doc
 
 
@@ -85,7 +85,7 @@ def cmd_snapshot(argv, as_json):
             f.write("\n")
         os.replace(tmp, path)
     except OSError as e:
-        raise commands.UsageError("cannot write the snapshot %s: %s" % (path, e.strerror or e))
+        raise commands.CommandError("cannot write the snapshot %s: %s" % (path, e.strerror or e))
     if as_json:
         return json.dumps({"file": path, "count": doc["count"], "size": doc["size"],
                            "rows": len(doc["by_kind"])})
