@@ -356,7 +356,8 @@ typedef struct ph_alloc {
     uint64_t objects_static, bytes_static;        /* outside the arenas: static data (builtin
                                                      types, 3.11/3.12 deep-frozen and immortal
                                                      objects) or small ones from another allocator */
-    uint64_t objects_stray, bytes_stray;          /* in an arena but not in an allocated block */
+    uint64_t objects_stray, bytes_stray;          /* in an arena but not in a block known to be
+                                                     allocated (free memory, or a corrupt pool) */
     uint64_t buffer_bytes;       /* estimate: storage of objects in blocks that is not in their
                                     block and too big for pymalloc (list items, dict tables...) */
     size_t nmalloc_types;

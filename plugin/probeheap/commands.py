@@ -219,7 +219,7 @@ def cmd_dominators(argv, as_json):
     return "\n".join(lines) + "\n" + _partial(h.info())
 
 
-from . import backrefs, leaks, snapshot  # noqa: E402  (they use this module's helpers)
+from . import alloc, backrefs, leaks, snapshot  # noqa: E402  (they use this module's helpers)
 
 SUBCOMMANDS = {
     "sizeof": cmd_sizeof,
@@ -232,6 +232,7 @@ SUBCOMMANDS = {
     "referents": backrefs.cmd_referents,
     "objects": backrefs.cmd_objects,
     "leaks": leaks.cmd_leaks,
+    "alloc": alloc.cmd_alloc,
     "snapshot": snapshot.cmd_snapshot,
     "diff": snapshot.cmd_diff,
 }
@@ -290,6 +291,7 @@ probe-heap referrers OBJ, referents OBJ         its references, labelled
 probe-heap objects KIND [--limit N] [--min-size B]    the objects of one kind or type
 probe-heap snapshot FILE, diff FILE             save the partition; what grew since
 probe-heap leaks [--all]                        allocated but unreachable: leaked, garbage
+probe-heap alloc                                pymalloc's arenas, pools and blocks; where RSS goes
 
 OBJ is a hex address, a Python path from a module (__main__:cache._store['k'][3])
 or a gdb expression yielding a PyObject *.
@@ -376,6 +378,16 @@ found is leaked (a refcount bug in a C extension, or held by a C global or
 an extension's state); what only leaked objects hold is kept by them; the
 rest is cyclic garbage awaiting collection.  Each row names sample
 addresses for backrefs and referrers.""")
+    _Sub("alloc", """pymalloc's footprint: arenas, pools and blocks by size class, and where the memory goes.
+
+Usage: probe-heap alloc [--json]
+
+Every arena, pool and block of pymalloc (256 KiB arenas and 4 KiB pools
+before 3.10, 1 MiB and 16 KiB since), allocated blocks told from free ones,
+by size class: the numbers of sys._debugmallocstats().  Then the objects
+too big for pymalloc (from malloc) by type, and how much of the writable
+memory of the core or process the Python heap explains.  On 3.8-3.11 without
+symbols the arenas are found by searching from known objects' pools.""")
     _Sub("snapshot", """Save the partition (by kind and by type) with its source to FILE.
 
 Usage: probe-heap snapshot FILE [--json]

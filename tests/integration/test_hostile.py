@@ -37,6 +37,10 @@ COMMANDS = [
     ['partition'],
     ['sizeof', '__main__:KEEP'],
     ['dominators', '--limit', '3'],
+    ['backrefs', '__main__:KEEP', '--all', '3'],
+    ['partition', '--by', 'via'],
+    ['leaks'],
+    ['--json', 'alloc'],
 ]
 
 PT_LOAD = 1
