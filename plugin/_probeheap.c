@@ -551,8 +551,9 @@ static PyMethodDef Heap_methods[] = {
      "threads() -> [dict]: each thread's id and its Python frames, innermost first"},
     {"alloc", (PyCFunction)Heap_alloc, METH_NOARGS,
      "alloc() -> dict: pymalloc's arenas, pools and blocks by size class"},
-    {"leaks", (PyCFunction)Heap_leaks, METH_NOARGS,
-     "leaks() -> dict: unreachable objects: leaked, kept by leaked ones, cyclic garbage"},
+    {"leaks", (PyCFunction)Heap_leaks, METH_VARARGS,
+     "leaks(addresses=False) -> dict: unreachable objects: leaked, kept by leaked ones, cyclic "
+     "garbage; with addresses, every object's address in its row"},
     {"backrefs", (PyCFunction)(void (*)(void))Heap_backrefs, METH_VARARGS | METH_KEYWORDS,
      "backrefs(address, all=1) -> dict: shortest chains from a root to the object"},
     {"referrers", (PyCFunction)Heap_referrers, METH_VARARGS,

@@ -37,7 +37,7 @@ PyObject *Heap_threads(HeapObject *self, PyObject *unused);
 PyObject *Heap_alloc(HeapObject *self, PyObject *unused);
 
 /* bridge_leaks.c */
-PyObject *Heap_leaks(HeapObject *self, PyObject *unused);
+PyObject *Heap_leaks(HeapObject *self, PyObject *args);
 
 /* bridge_graph.c */
 PyObject *Heap_backrefs(HeapObject *self, PyObject *args, PyObject *kw);

@@ -62,10 +62,11 @@ PyObject *Heap_backrefs(HeapObject *self, PyObject *args, PyObject *kw)
     }
     PyObject *target = chains ? link_dict(&b->target) : NULL;
     PyObject *refs = target ? link_list(&b->referrers) : NULL;
-    PyObject *d = refs ? Py_BuildValue("{s:N,s:O,s:O,s:O,s:N,s:N}", "target", target, "reachable",
-                                       b->reachable ? Py_True : Py_False, "garbage",
+    PyObject *d = refs ? Py_BuildValue("{s:N,s:O,s:O,s:O,s:O,s:N,s:N}", "target", target,
+                                       "reachable", b->reachable ? Py_True : Py_False, "garbage",
                                        b->garbage ? Py_True : Py_False, "held_weakly",
-                                       b->held_weakly ? Py_True : Py_False, "chains", chains,
+                                       b->held_weakly ? Py_True : Py_False, "unwalked",
+                                       b->unwalked ? Py_True : Py_False, "chains", chains,
                                        "referrers", refs)
                        : NULL;
     if (!d) {

@@ -1,6 +1,36 @@
 /* Heap.leaks(): what is allocated but unreachable. */
 #include "bridge.h"
 
+/* Adds "addresses" to each row of the group dict: every object's address. */
+static int add_addresses(PyObject *gd, const ph_leaks *l, uint8_t group)
+{
+    PyObject *rows = PyDict_GetItemString(gd, "rows"); /* borrowed */
+    if (!rows)
+        return -1;
+    Py_ssize_t n = PyList_GET_SIZE(rows);
+    for (Py_ssize_t r = 0; r < n; r++) {
+        PyObject *lst = PyList_New(0);
+        if (!lst || PyDict_SetItemString(PyList_GET_ITEM(rows, r), "addresses", lst) < 0) {
+            Py_XDECREF(lst);
+            return -1;
+        }
+        Py_DECREF(lst);
+    }
+    for (size_t i = 0; i < l->nobjects; i++) {
+        const ph_leak_object *o = &l->objects[i];
+        if (o->group != group || (Py_ssize_t)o->row >= n)
+            continue;
+        PyObject *lst = PyDict_GetItemString(PyList_GET_ITEM(rows, o->row), "addresses");
+        PyObject *a = PyLong_FromUnsignedLongLong(o->address);
+        if (!a || PyList_Append(lst, a) < 0) {
+            Py_XDECREF(a);
+            return -1;
+        }
+        Py_DECREF(a);
+    }
+    return 0;
+}
+
 static PyObject *group_dict(const ph_leak_group *g)
 {
     PyObject *rows = PyList_New((Py_ssize_t)g->nrows);
@@ -28,8 +58,11 @@ static PyObject *group_dict(const ph_leak_group *g)
                 : NULL;
 }
 
-PyObject *Heap_leaks(HeapObject *self, PyObject *unused)
+PyObject *Heap_leaks(HeapObject *self, PyObject *args)
 {
+    int addresses = 0;
+    if (!PyArg_ParseTuple(args, "|p", &addresses))
+        return NULL;
     ph_leaks *l;
     build_payload bp = {NULL};
     ph_heap_set_interrupt(self->h, build_interrupt, &bp);
@@ -43,6 +76,10 @@ PyObject *Heap_leaks(HeapObject *self, PyObject *unused)
                                 l->allocator_note, "blocks", (unsigned long long)l->blocks,
                                 "found_outside", (unsigned long long)l->found_outside,
                                 "leaked_outside", (unsigned long long)l->outside);
+    static const char *const names[] = {"garbage", "leaked", "kept"};
+    for (uint8_t g = 0; d && addresses && g < 3; g++)
+        if (add_addresses(PyDict_GetItemString(d, names[g]), l, g) < 0)
+            Py_CLEAR(d);
     ph_leaks_free(l);
     return d;
 }

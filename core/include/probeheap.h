@@ -399,6 +399,12 @@ typedef struct ph_leak_group {
     ph_leak_row *rows;           /* by falling size, then kind */
 } ph_leak_group;
 
+typedef struct ph_leak_object {
+    uint64_t address;
+    uint8_t group;               /* 1: leaked, 2: kept, 0: garbage */
+    uint32_t row;                /* its row in that group */
+} ph_leak_object;
+
 typedef struct ph_leaks {
     ph_leak_group leaked;        /* refcount above the references the heap explains: a refcount
                                     bug, or a C global or extension state holding it */
@@ -410,6 +416,8 @@ typedef struct ph_leaks {
     uint64_t blocks;             /* allocated blocks looked at */
     uint64_t found_outside;      /* objects found in blocks and not by the walk */
     uint64_t outside;            /* of those, leaked */
+    size_t nobjects;
+    ph_leak_object *objects;     /* every object of the three groups, by address */
 } ph_leaks;
 
 /* The objects that no root reaches, sorted into leaked, kept by leaked
@@ -448,6 +456,8 @@ typedef struct ph_backrefs {
     bool reachable;              /* from a root through strong references */
     bool garbage;                /* unreachable cyclic garbage, awaiting collection */
     bool held_weakly;            /* some weak reference points at it */
+    bool unwalked;               /* a valid object that no root or GC list leads to: only objects
+                                    the walk did not find either (see leaks) or C code hold it */
     size_t nchains;
     ph_links *chains;            /* each from a root (first link) to the target (last) */
     ph_links referrers;          /* when unreachable: what refers to it, weak references too */

@@ -138,12 +138,27 @@ typedef struct find_state {
 } find_state;
 
 static void fill_link(ph_heap *h, uint32_t id, ph_link *k);
+static void fill_link_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_link *k);
 static void set_edge(ph_heap *h, ph_link *k, const ph_label *l, bool conservative);
 
 static uint32_t find_edge(ph_heap *h, uint64_t addr, void *payload)
 {
     find_state *st = payload;
     uint32_t id = ph_index_find(&h->idx, addr);
+    uint32_t ti;
+    if (id == PH_NO_OBJ && st->want == PH_NO_OBJ && !h->conservative &&
+        (ti = ph_object_check(h, addr)) != UINT32_MAX) {
+        /* a referent the walk did not find (the object listed is one too) */
+        ph_label l = h->lab;
+        ph_link *k = links_push(st->all);
+        if (!k) {
+            st->nomem = true;
+            return id;
+        }
+        fill_link_at(h, addr, ti, k);
+        set_edge(h, k, &l, false);
+        return id;
+    }
     if (id == PH_NO_OBJ)
         return id;
     if (st->want == PH_NO_OBJ) {
@@ -208,6 +223,17 @@ static void fill_link(ph_heap *h, uint32_t id, ph_link *k)
         snprintf(k->kind, sizeof(k->kind), "%s", kind);
     ph_preview(h, k->address, k->preview, sizeof(k->preview));
     k->size = h->idx.size[id];
+}
+
+/* An object the walk did not find (a leak found in pymalloc's blocks). */
+static void fill_link_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_link *k)
+{
+    const ph_type *t = &h->types[ti];
+    k->address = addr;
+    k->type = t->name;
+    snprintf(k->kind, sizeof(k->kind), "%s", ph_type_is_exact_dict(t) ? "dict (no owner)" : t->name);
+    ph_preview(h, addr, k->preview, sizeof(k->preview));
+    k->size = ph_flat_size(h, addr, t);
 }
 
 static void set_edge(ph_heap *h, ph_link *k, const ph_label *l, bool conservative)
@@ -276,9 +302,14 @@ static ph_error *referrers_of(ph_heap *h, ph_graph *g, uint32_t id, link_list *o
     return weak_referrers(h, h->idx.addr[id], out);
 }
 
-static ph_error *find_object(ph_heap *h, uint64_t address, uint32_t *id)
+/* The object's id; PH_NO_OBJ with *outside its type index when a valid
+ * object the walk did not find is there (no root or GC list leads to it). */
+static ph_error *find_object(ph_heap *h, uint64_t address, uint32_t *id, uint32_t *outside)
 {
     *id = ph_index_find(&h->idx, address);
+    *outside = UINT32_MAX;
+    if (*id == PH_NO_OBJ && outside && (*outside = ph_object_check(h, address)) != UINT32_MAX)
+        return NULL;
     if (*id == PH_NO_OBJ)
         return ph_error_new(PH_ERR_ARGUMENT, address,
                             "there is no object at 0x%llx in the heap probe-heap walked "
@@ -371,9 +402,9 @@ static int by_depth(const void *a, const void *b)
 ph_error *ph_backrefs_get(ph_heap *h, uint64_t address, size_t max_chains, ph_backrefs **out)
 {
     *out = NULL;
-    uint32_t id;
+    uint32_t id, outside;
     ph_graph *g;
-    ph_error *err = find_object(h, address, &id);
+    ph_error *err = find_object(h, address, &id, &outside);
     if (!err)
         err = ph_graph_edges(h, &g);
     if (!err)
@@ -385,6 +416,21 @@ ph_error *ph_backrefs_get(ph_heap *h, uint64_t address, size_t max_chains, ph_ba
     ph_backrefs *b = calloc(1, sizeof(*b));
     if (!b)
         return PH_NOMEM;
+    if (id == PH_NO_OBJ) {
+        /* Nothing the walk found refers to it: only other such objects (see
+         * leaks) or C code can.  Weak references are still found. */
+        fill_link_at(h, address, outside, &b->target);
+        b->unwalked = true;
+        link_list weak = {0};
+        err = weak_referrers(h, address, &weak);
+        b->referrers = weak.l;
+        b->held_weakly = weak.l.n > 0;
+        if (err)
+            ph_backrefs_free(b);
+        else
+            *out = b;
+        return err;
+    }
     fill_link(h, id, &b->target);
     b->reachable = g->parent[id] != UINT32_MAX;
     b->garbage = !(h->idx.flags[id] & (OBJ_FROM_ROOTS | OBJ_ALIVE));
@@ -452,9 +498,9 @@ ph_error *ph_backrefs_get(ph_heap *h, uint64_t address, size_t max_chains, ph_ba
 ph_error *ph_referrers_get(ph_heap *h, uint64_t address, ph_links **out)
 {
     *out = NULL;
-    uint32_t id;
+    uint32_t id, outside;
     ph_graph *g;
-    ph_error *err = find_object(h, address, &id);
+    ph_error *err = find_object(h, address, &id, &outside);
     if (!err)
         err = ph_graph_edges(h, &g);
     if (!err)
@@ -462,7 +508,7 @@ ph_error *ph_referrers_get(ph_heap *h, uint64_t address, ph_links **out)
     if (err)
         return err;
     link_list ll = {0};
-    err = referrers_of(h, g, id, &ll);
+    err = id == PH_NO_OBJ ? weak_referrers(h, address, &ll) : referrers_of(h, g, id, &ll);
     ph_links *l = err ? NULL : malloc(sizeof(*l));
     if (!l) {
         free(ll.l.items);
@@ -476,13 +522,23 @@ ph_error *ph_referrers_get(ph_heap *h, uint64_t address, ph_links **out)
 ph_error *ph_referents_get(ph_heap *h, uint64_t address, ph_links **out)
 {
     *out = NULL;
-    uint32_t id;
-    ph_error *err = find_object(h, address, &id);
+    uint32_t id, outside;
+    ph_error *err = find_object(h, address, &id, &outside);
     if (err)
         return err;
     link_list ll = {0};
     find_state st = {.want = PH_NO_OBJ, .self = id, .all = &ll};
-    visit_labelled(h, id, &st);
+    if (id == PH_NO_OBJ) {
+        uint64_t skipped = h->skipped;
+        bool was = h->conservative;
+        h->labelling = true;
+        ph_referents_at(h, address, outside, find_edge, &st);
+        h->labelling = false;
+        h->conservative = was;
+        h->skipped = skipped;
+    } else {
+        visit_labelled(h, id, &st);
+    }
     ph_links *l = st.nomem ? NULL : malloc(sizeof(*l));
     if (!l) {
         free(ll.l.items);

@@ -147,7 +147,7 @@ static uint32_t count_ref(ph_heap *h, uint64_t addr, void *payload)
     visit_state *vs = payload;
     leak_state *st = vs->st;
     uint32_t k = find(st, addr);
-    if (k == UINT32_MAX || h->conservative)
+    if (k == UINT32_MAX)
         return PH_NO_OBJ; /* nothing is written to the index from here */
     if (!vs->closure) {
         st->c[k].known++;
@@ -172,65 +172,76 @@ static bool immortal(const ph_heap *h, int64_t rc)
     return h->L->minor >= 12 && (int32_t)(uint32_t)rc < 0;
 }
 
-static ph_error *group(ph_heap *h, const leak_state *st, uint8_t class, ph_leak_group *g)
+static const char *cand_kind(const ph_heap *h, const cand *c, char *buf, size_t cap)
+{
+    if (c->id != PH_NO_OBJ)
+        return ph_kind_of(h, c->id, buf, cap);
+    return ph_type_is_exact_dict(&h->types[c->ti]) ? "dict (no owner)" : h->types[c->ti].name;
+}
+
+typedef struct rank_ctx {
+    const ph_rows *rows;
+} rank_ctx;
+
+static int by_row_size(const void *x, const void *y, void *payload)
+{
+    const ph_rows *rows = ((const rank_ctx *)payload)->rows;
+    size_t a = *(const size_t *)x, b = *(const size_t *)y;
+    if (rows->size[a] != rows->size[b])
+        return rows->size[a] > rows->size[b] ? -1 : 1;
+    return strcmp(rows->buf + rows->off[a], rows->buf + rows->off[b]);
+}
+
+/* The rows of one class of candidates (by falling size, then kind), their
+ * first objects by address as samples, and each candidate's row in
+ * objects[] (the candidates are in address order). */
+static ph_error *group(ph_heap *h, const leak_state *st, uint8_t class, ph_leak_group *g,
+                       ph_leak_object *objects)
 {
     ph_rows rows = {0};
     char buf[600];
     ph_error *err = NULL;
+    size_t *row_of = malloc((st->n ? st->n : 1) * sizeof(size_t));
+    if (!row_of)
+        return PH_NOMEM;
     for (size_t i = 0; i < st->n && !err; i++) {
         const cand *c = &st->c[i];
-        if (c->class != class)
-            continue;
-        const char *kind;
-        if (c->id != PH_NO_OBJ)
-            kind = ph_kind_of(h, c->id, buf, sizeof(buf));
-        else
-            kind = ph_type_is_exact_dict(&h->types[c->ti]) ? "dict (no owner)" : h->types[c->ti].name;
-        err = ph_rows_add(&rows, kind, c->size, c->addr, NULL);
+        if (c->class == class)
+            err = ph_rows_add(&rows, cand_kind(h, c, buf, sizeof(buf)), c->size, c->addr, &row_of[i]);
     }
-    ph_partition *p = NULL;
-    if (!err)
-        err = ph_rows_partition(&rows, PH_BY_KIND, &p);
-    ph_rows_free(&rows);
-    if (err)
-        return err;
-    g->count = p->count;
-    g->size = p->size;
-    g->nrows = p->nrows;
-    g->rows = calloc(p->nrows ? p->nrows : 1, sizeof(ph_leak_row));
-    if (!g->rows) {
-        ph_partition_free(p);
-        return PH_NOMEM;
-    }
-    for (size_t r = 0; r < p->nrows; r++) {
-        ph_leak_row *lr = &g->rows[r];
-        lr->count = p->rows[r].count;
-        lr->size = p->rows[r].size;
-        lr->kind = strdup(p->rows[r].kind);
-        if (!lr->kind) {
-            err = PH_NOMEM;
-            break;
+    size_t *order = err ? NULL : malloc((rows.n ? rows.n : 1) * sizeof(size_t));
+    size_t *rank = order ? malloc((rows.n ? rows.n : 1) * sizeof(size_t)) : NULL;
+    g->rows = rank ? calloc(rows.n ? rows.n : 1, sizeof(ph_leak_row)) : NULL;
+    if (!err && !g->rows)
+        err = PH_NOMEM;
+    if (!err) {
+        for (size_t r = 0; r < rows.n; r++)
+            order[r] = r;
+        rank_ctx rc = {&rows};
+        qsort_r(order, rows.n, sizeof(size_t), by_row_size, &rc);
+        g->nrows = rows.n;
+        for (size_t k = 0; k < rows.n && !err; k++) {
+            size_t r = order[k];
+            rank[r] = k;
+            ph_leak_row *lr = &g->rows[k];
+            lr->count = rows.count[r];
+            lr->size = rows.size[r];
+            /* the samples rows.c kept are the first added: in address order */
+            for (int s = 0; s < PH_LEAK_SAMPLES && s < PH_ROW_SAMPLES; s++)
+                lr->samples[s] = rows.samples[r * PH_ROW_SAMPLES + (size_t)s];
+            if (!(lr->kind = strdup(rows.buf + rows.off[r])))
+                err = PH_NOMEM;
+            g->count += lr->count;
+            g->size += lr->size;
         }
+        for (size_t i = 0; !err && i < st->n; i++)
+            if (st->c[i].class == class)
+                objects[i] = (ph_leak_object){st->c[i].addr, class, (uint32_t)rank[row_of[i]]};
     }
-    ph_partition_free(p);
-    /* samples: the first objects of each row, in address order */
-    for (size_t i = 0; !err && i < st->n; i++) {
-        const cand *c = &st->c[i];
-        if (c->class != class)
-            continue;
-        const char *kind = c->id != PH_NO_OBJ ? ph_kind_of(h, c->id, buf, sizeof(buf))
-                           : ph_type_is_exact_dict(&h->types[c->ti]) ? "dict (no owner)"
-                                                                    : h->types[c->ti].name;
-        for (size_t r = 0; r < g->nrows; r++)
-            if (strcmp(g->rows[r].kind, kind) == 0) {
-                for (int s = 0; s < PH_LEAK_SAMPLES; s++)
-                    if (!g->rows[r].samples[s]) {
-                        g->rows[r].samples[s] = c->addr;
-                        break;
-                    }
-                break;
-            }
-    }
+    free(order);
+    free(rank);
+    free(row_of);
+    ph_rows_free(&rows);
     return err;
 }
 
@@ -254,6 +265,7 @@ void ph_leaks_free(ph_leaks *l)
     free_group(&l->leaked);
     free_group(&l->kept);
     free_group(&l->garbage);
+    free(l->objects);
     free(l);
 }
 
@@ -291,8 +303,11 @@ ph_error *ph_leaks_get(ph_heap *h, ph_leaks **out)
         }
     }
     ph_alloc_free(a);
-    /* references among the candidates (precise ones only: a guess must not
-     * make a leak look explained) */
+    /* references among the candidates, guessed ones too: a field of a C
+     * object that the scan found (an itemgetter's item, a Struct's format)
+     * keeps what it points to, which is then kept, not leaked.  (A stale
+     * pointer in a C object could hide a leak that way: the price of not
+     * calling every C-held object leaked.) */
     uint64_t skipped = h->skipped;
     bool was = h->conservative;
     visit_state count = {&st, false};
@@ -324,12 +339,15 @@ ph_error *ph_leaks_get(ph_heap *h, ph_leaks **out)
         l->found_outside += st.c[k].id == PH_NO_OBJ;
     if (!err && st.n)
         qsort(st.c, st.n, sizeof(cand), by_addr); /* samples in address order */
+    if (!err && !(l->objects = calloc(st.n ? st.n : 1, sizeof(ph_leak_object))))
+        err = PH_NOMEM;
+    l->nobjects = st.n;
     if (!err)
-        err = group(h, &st, C_LEAKED, &l->leaked);
+        err = group(h, &st, C_LEAKED, &l->leaked, l->objects);
     if (!err)
-        err = group(h, &st, C_KEPT, &l->kept);
+        err = group(h, &st, C_KEPT, &l->kept, l->objects);
     if (!err)
-        err = group(h, &st, C_GARBAGE, &l->garbage);
+        err = group(h, &st, C_GARBAGE, &l->garbage, l->objects);
     free(st.c);
     free(st.slot);
     free(st.queue);

@@ -86,7 +86,10 @@ def _chain_text(chain):
 
 def _unreachable_text(b):
     t = b["target"]
-    if b["garbage"]:
+    if b.get("unwalked"):
+        why = ("no root and no GC list leads to it: only objects the walk does not see either "
+               "or C code hold it; 'probe-heap leaks' sorts such objects")
+    elif b["garbage"]:
         why = "it is cyclic garbage awaiting collection (the next gc.collect() frees it)"
     else:
         why = "nothing reaches it through strong references"
@@ -96,7 +99,7 @@ def _unreachable_text(b):
     if b["referrers"]:
         lines.append("Its referrers:")
         lines += [_link_row(r) for r in b["referrers"]]
-    else:
+    elif not b.get("unwalked"):
         lines.append("Nothing in the heap refers to it.")
     return lines
 
@@ -232,8 +235,12 @@ def _edges_cmd(argv, as_json, what):
     addr = objects.address_of(h, commands._one_obj(rest, what))
     links = h.referrers(addr) if what == "referrers" else h.referents(addr)
     obj = h.object(addr)
-    target = {"address": addr, "type": obj["type"], "kind": obj["kind"], "size": obj["flat"],
-              "preview": obj["preview"]} if obj else {"address": addr}
+    if obj:
+        target = {"address": addr, "type": obj["type"], "kind": obj["kind"], "size": obj["flat"],
+                  "preview": obj["preview"]}
+    else:  # an object the walk did not find (see leaks)
+        t = h.backrefs(addr)["target"]
+        target = {k: t[k] for k in ("address", "type", "kind", "size", "preview")}
     info = h.info()
     if as_json:
         return json.dumps(commands._with_partial({"python": commands._python(info), "target": target,

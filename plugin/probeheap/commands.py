@@ -368,7 +368,7 @@ __main__.Session', str) or a type name.  --limit N shows N (default 20,
 0 for all); --min-size B only objects of at least B bytes.""")
     _Sub("leaks", """The objects no root reaches: leaked ones, what they keep alive, cyclic garbage.
 
-Usage: probe-heap leaks [--all] [--json]
+Usage: probe-heap leaks [--all] [--json [--addresses]]
 
 Candidates are the objects on the GC lists that no root reaches and the
 objects in pymalloc's allocated blocks that the walk did not find (non-GC
@@ -377,7 +377,7 @@ collector does: an object whose refcount is higher than the references
 found is leaked (a refcount bug in a C extension, or held by a C global or
 an extension's state); what only leaked objects hold is kept by them; the
 rest is cyclic garbage awaiting collection.  Each row names sample
-addresses for backrefs and referrers.""")
+addresses for backrefs and referrers; --json --addresses lists them all.""")
     _Sub("alloc", """pymalloc's footprint: arenas, pools and blocks by size class, and where the memory goes.
 
 Usage: probe-heap alloc [--json]

@@ -34,12 +34,14 @@ def table(group, limit):
 
 
 def cmd_leaks(argv, as_json):
-    opts, rest = commands._options(argv, {"--json", "--all"}, set())
+    opts, rest = commands._options(argv, {"--json", "--all", "--addresses"}, set())
     as_json = as_json or opts.get("--json", False)
     if rest:
-        raise commands.UsageError("leaks takes no arguments, only --all and --json")
+        raise commands.UsageError("leaks takes no arguments, only --all, --addresses and --json")
+    if opts.get("--addresses") and not as_json:
+        raise commands.UsageError("--addresses lists every object's address in the JSON: add --json")
     h = state.heap(quiet=as_json)
-    l = h.leaks()
+    l = h.leaks(bool(opts.get("--addresses")))
     info = h.info()
     if as_json:
         l["python"] = commands._python(info)
