@@ -162,8 +162,8 @@ static uint32_t find_edge(ph_heap *h, uint64_t addr, void *payload)
     if (id == PH_NO_OBJ)
         return id;
     if (st->want == PH_NO_OBJ) {
-        if (id == st->self)
-            return id; /* a pointer to itself (a scan found it): not a reference worth listing */
+        if (id == st->self && h->conservative)
+            return id; /* a guessed pointer to itself: a C object's own links, not a reference */
         ph_label l = h->lab;
         bool cons = h->conservative;
         ph_link *k = links_push(st->all);
@@ -298,6 +298,18 @@ static ph_error *referrers_of(ph_heap *h, ph_graph *g, uint32_t id, link_list *o
             fill_link(h, p, k);
             set_edge(h, k, &st.labels[i], st.conservative[i]);
         }
+    }
+    /* itself (w.me = w): the graph has no edge from an object to itself */
+    find_state self = {.want = id};
+    visit_labelled(h, id, &self);
+    for (size_t i = 0; i < self.n; i++) {
+        if (self.conservative[i] || self.labels[i].kind == EDGE_WEAK)
+            continue;
+        ph_link *k = links_push(out);
+        if (!k)
+            return PH_NOMEM;
+        fill_link(h, id, k);
+        set_edge(h, k, &self.labels[i], false);
     }
     return weak_referrers(h, h->idx.addr[id], out);
 }

@@ -98,6 +98,13 @@ static void dict_refs(ph_heap *h, const ctx *c, uint64_t addr)
         h->skipped++;
         return;
     }
+    /* 3.13: a dict made over an instance's inline values shares them while
+     * they are valid ({capacity, size, embedded, valid}): the instance holds
+     * them, the dict refers to nothing (like its tp_traverse). */
+    uint8_t hdr[4];
+    if (it.split && h->L->dictvalues_values > 0 && ph_read(h->r, it.values, hdr, 4) && hdr[2] &&
+        hdr[3])
+        return;
     uint64_t k, v;
     while (ph_dict_iter_next(h, &it, &k, &v)) {
         PH_LABEL(h, EDGE_DICT_KEY, NULL, 0, k);
@@ -292,8 +299,11 @@ static void instance_refs(ph_heap *h, const ctx *c, uint32_t ti, uint64_t addr, 
             else
                 dict = slot;
         } else { /* 3.13 */
+            /* The inline values are the instance's while they are valid,
+             * even when a __dict__ was made over them (it then shares them:
+             * see dict_refs). */
             dict = slot;
-            if (!dict && (t->flags & TPFLAGS_INLINE_VALUES))
+            if (t->flags & TPFLAGS_INLINE_VALUES)
                 values = addr + (uint64_t)t->basicsize; /* _PyObject_InlineValues */
         }
     } else if (t->dictoffset > 0) {
@@ -311,9 +321,9 @@ static void instance_refs(ph_heap *h, const ctx *c, uint32_t ti, uint64_t addr, 
             if (ph_type_is_exact_dict(&h->types[h->idx.type[did]]))
                 h->idx.owner[did] = ti + 1;
         }
-    } else if (ph_ptr_ok(values)) {
-        values_refs(h, c, values, t);
     }
+    if ((!dict || L->dictvalues_values > 0) && ph_ptr_ok(values))
+        values_refs(h, c, values, t); /* 3.13: only while valid */
     for (uint32_t i = 0; i < t->nslots; i++) {
         uint64_t p;
         if (!ph_read_u64(h->r, addr + t->slots[i], &p))

@@ -154,8 +154,11 @@ static uint32_t subtract_ref(ph_heap *h, uint64_t addr, void *payload)
 {
     subtract_state *ss = payload;
     uint32_t id = ph_index_find(&h->idx, addr);
-    /* Only real references: a guessed one must not make a live object garbage. */
-    if (id != PH_NO_OBJ && !h->conservative && !(h->idx.flags[id] & OBJ_FROM_ROOTS))
+    /* Guessed references count too: a C object's field that the scan
+     * found (an itemgetter's item, a Struct's format) holds what it points
+     * to, which is then reached from that object, not held from outside on
+     * its own.  (The leak report counts the same way.) */
+    if (id != PH_NO_OBJ && !(h->idx.flags[id] & OBJ_FROM_ROOTS))
         ss->refs[id]--;
     return id;
 }

@@ -109,6 +109,7 @@ except Exception:  # pragma: no cover - every target has ctypes
     ctypes = None
 
 V = sys.version_info[:2]
+READY = 1 << 12
 HEAPTYPE = 1 << 9
 MANAGED_DICT = 1 << 4       # 3.11+
 STATIC_BUILTIN = 1 << 1     # 3.12+ _Py_TPFLAGS_STATIC_BUILTIN
@@ -513,8 +514,10 @@ def _type_edges(objs, out, lay):
                 o = _obj_at_slot(id(t) + lay.heaptype_slots)
                 if o is not None:
                     app(o)
-        else:
-            # static types are not GC objects: nothing is traversed
+        elif _t_flags(t) & READY:
+            # static types are not GC objects: nothing is traversed.  (One
+            # never made ready, like 3.8's functools._lru_list_elem, has no
+            # dict: reading it would crash.)
             proxy = _t_dict(t)
             out.extend(gc.get_referents(proxy))
             proxy = None
