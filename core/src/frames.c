@@ -9,10 +9,11 @@
 #include <string.h>
 
 #define MAX_INTERPRETERS 4096
-#define MAX_THREADS 100000
+#define MAX_THREADS 100000              /* of all the interpreters together */
 #define MAX_THREAD_FRAMES 100000        /* one thread's stack, followed at most */
 #define MAX_ALL_FRAMES (UINT64_C(1) << 20) /* every thread's together */
-#define MAX_LINE_TABLE (8u << 20)       /* bytes of one line table read at most */
+#define MAX_LINE_TABLE (8u << 20)       /* one line table's bytes: longer ones are not read */
+#define MAX_LINE_TABLES (64u << 20)     /* all the line tables of a thread listing */
 #define MAX_CODE_UNITS (UINT64_C(1) << 31)
 
 /* _PyInterpreterFrame.owner (3.12+): FRAME_OWNED_BY_CSTACK, the entry frame
@@ -166,13 +167,15 @@ static bool has_shape(ph_heap *h, uint64_t addr, ph_shape shape)
     return t != UINT32_MAX && h->types[t].shape == shape;
 }
 
-/* A bytes object's contents, at most cap bytes (malloc'd). */
+/* A bytes object's contents (malloc'd), NULL when unreadable or longer
+ * than cap: a line table cut short could give a wrong line. */
 static uint8_t *bytes_contents(ph_heap *h, uint64_t b, size_t cap, size_t *len)
 {
     int64_t n;
-    if (!has_shape(h, b, SHAPE_BYTES) || !ph_read_i64(h->r, b + 16, &n) || n < 0)
+    if (!has_shape(h, b, SHAPE_BYTES) || !ph_read_i64(h->r, b + 16, &n) || n < 0 ||
+        (uint64_t)n > cap)
         return NULL;
-    *len = (uint64_t)n > cap ? cap : (size_t)n;
+    *len = (size_t)n;
     uint8_t *buf = malloc(*len ? *len : 1);
     if (buf && !ph_read(h->r, b + (uint64_t)h->L->bytes_sval, buf, *len)) {
         free(buf);
@@ -215,8 +218,27 @@ static bool frame_offset(ph_heap *h, uint64_t frame, bool iframe, uint64_t code,
     return true;
 }
 
-/* The line a frame executes, as frame.f_lineno would say; -1 when unknown. */
-static int frame_line(ph_heap *h, uint64_t frame, bool iframe, uint64_t code, int first)
+/* A code object's line table, read once (bytes NULL: unreadable, or too long). */
+typedef struct line_table {
+    uint8_t *bytes;
+    size_t len;
+} line_table;
+
+static line_table read_line_table(ph_heap *h, uint64_t code, size_t cap)
+{
+    const ph_layout *L = h->L;
+    line_table lt = {0};
+    uint64_t table = 0;
+    int32_t off = L->code_lnotab != PH_NONE ? L->code_lnotab : L->code_linetable;
+    if (ph_read_u64(h->r, code + (uint64_t)off, &table))
+        lt.bytes = bytes_contents(h, table, cap, &lt.len);
+    return lt;
+}
+
+/* The line a frame executes, as frame.f_lineno would say; -1 when unknown.
+ * lt: the code's line table when already read, else NULL. */
+static int frame_line(ph_heap *h, uint64_t frame, bool iframe, uint64_t code, int first,
+                      const line_table *lt)
 {
     const ph_layout *L = h->L;
     int32_t lineno = 0;
@@ -240,16 +262,13 @@ static int frame_line(ph_heap *h, uint64_t frame, bool iframe, uint64_t code, in
         return -1;
     if (offset < 0)
         return first;
-    uint64_t table = 0;
-    int32_t off = L->code_lnotab != PH_NONE ? L->code_lnotab : L->code_linetable;
-    size_t len = 0;
-    uint8_t *t = ph_read_u64(h->r, code + (uint64_t)off, &table)
-                     ? bytes_contents(h, table, MAX_LINE_TABLE, &len)
-                     : NULL;
-    if (!t)
-        return -1;
-    int line = ph_line_for_offset(L->minor, t, len, first, offset);
-    free(t);
+    line_table own = {0};
+    if (!lt) {
+        own = read_line_table(h, code, MAX_LINE_TABLE);
+        lt = &own;
+    }
+    int line = lt->bytes ? ph_line_for_offset(L->minor, lt->bytes, lt->len, first, offset) : -1;
+    free(own.bytes);
     return line;
 }
 
@@ -294,7 +313,7 @@ void ph_frame_where(ph_heap *h, uint64_t frame, bool iframe, char *buf, size_t c
     code_text(h, code, code_name_field(L), func, sizeof(func));
     code_text(h, code, L->code_filename, file, sizeof(file));
     int first = code_first_line(h, code);
-    int line = code ? frame_line(h, frame, iframe, code, first) : -1;
+    int line = code ? frame_line(h, frame, iframe, code, first, NULL) : -1;
     snprintf(buf, cap, "%s (%s:%d)", func, file, line >= 0 ? line : first);
 }
 
@@ -308,10 +327,11 @@ uint64_t ph_thread_ident(ph_heap *h, uint64_t tstate)
 
 /* ---- the threads ----------------------------------------------------------------- */
 
-/* A code object's names, kept once however many frames run it. */
+/* A code object's names and line table, kept once however many frames run it. */
 typedef struct code_names {
     uint64_t code;
     size_t function, file;  /* offsets in the string pool */
+    line_table lines;
 } code_names;
 
 typedef struct builder {
@@ -319,6 +339,7 @@ typedef struct builder {
     ph_threads *t;
     size_t cap_threads, cap_frames; /* of t->items, of the thread being built */
     uint64_t total_frames;
+    size_t table_bytes;     /* of the line tables read, against MAX_LINE_TABLES */
     char *pool;
     size_t pool_len, pool_cap;
     code_names *codes;
@@ -369,14 +390,9 @@ static ph_error *codes_grow(builder *b)
     return NULL;
 }
 
-/* The names of a code object (0: unknown), added to the pool once. */
-static ph_error *code_names_get(builder *b, uint64_t code, const code_names **out)
+/* The names and line table of a code object (not 0), read once. */
+static ph_error *code_names_get(builder *b, uint64_t code, code_names **out)
 {
-    if (!code) {
-        static const code_names unknown = {0, 0, 0}; /* the pool starts with "?" */
-        *out = &unknown;
-        return NULL;
-    }
     ph_error *err;
     size_t s = 0;
     for (s = b->nslots ? slot_of(b, code) : 0; b->nslots && b->slots[s]; s = (s + 1) & (b->nslots - 1))
@@ -407,6 +423,9 @@ static ph_error *code_names_get(builder *b, uint64_t code, const code_names **ou
     code_text(b->h, code, b->h->L->code_filename, text, sizeof(text));
     if ((err = pool_add(b, text, &c->file)))
         return err;
+    size_t budget = MAX_LINE_TABLES - b->table_bytes;
+    c->lines = read_line_table(b->h, code, budget < MAX_LINE_TABLE ? budget : MAX_LINE_TABLE);
+    b->table_bytes += c->lines.len;
     b->slots[s] = (uint32_t)++b->ncodes;
     *out = c;
     return NULL;
@@ -429,11 +448,14 @@ static ph_error *add_frame(builder *b, ph_thread_info *ti, uint64_t frame, bool 
     f->address = frame;
     f->code = frame_code(b->h, frame, iframe);
     f->first_line = code_first_line(b->h, f->code);
-    f->line = f->code ? frame_line(b->h, frame, iframe, f->code, f->first_line) : -1;
-    const code_names *names;
-    ph_error *err = code_names_get(b, f->code, &names);
-    if (err)
-        return err;
+    f->line = -1;
+    if (f->code) {
+        code_names *c;
+        ph_error *err = code_names_get(b, f->code, &c);
+        if (err)
+            return err;
+        f->line = frame_line(b->h, frame, iframe, f->code, f->first_line, &c->lines);
+    }
     ti->nframes++;
     b->total_frames++;
     return NULL;
@@ -515,10 +537,11 @@ static void resolve_names(builder *b)
     for (size_t i = 0; i < t->n; i++)
         for (size_t j = 0; j < t->items[i].nframes; j++) {
             ph_frame_info *f = &t->items[i].frames[j];
-            const code_names *c = NULL;
-            code_names_get(b, f->code, &c); /* already there: only looked up */
-            f->function = b->pool + c->function;
-            f->file = b->pool + c->file;
+            code_names *c = NULL;
+            if (f->code)
+                code_names_get(b, f->code, &c); /* already there: only looked up */
+            f->function = b->pool + (c ? c->function : 0); /* the pool starts with "?" */
+            f->file = b->pool + (c ? c->file : 0);
         }
 }
 
@@ -541,7 +564,7 @@ static ph_error *walk_threads(builder *b)
         uint64_t ts = 0;
         ph_read_u64(h->r, interp + (uint64_t)L->interp_threads_head, &ts);
         ph_cycle tcyc = {0};
-        for (int k = 0; k < MAX_THREADS && ph_ptr_ok(ts) && !ph_cycle_seen(&tcyc, ts); k++) {
+        while (b->t->n < MAX_THREADS && ph_ptr_ok(ts) && !ph_cycle_seen(&tcyc, ts)) {
             if ((err = add_thread(b, interp, ts)))
                 return err;
             if (!ph_read_u64(h->r, ts + (uint64_t)L->tstate_next, &ts))
@@ -569,6 +592,8 @@ ph_error *ph_threads_get(ph_heap *h, ph_threads **out)
         free(b.pool);
         ph_threads_free(b.t);
     }
+    for (size_t i = 0; i < b.ncodes; i++)
+        free(b.codes[i].lines.bytes);
     free(b.codes);
     free(b.slots);
     return err;

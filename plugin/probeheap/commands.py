@@ -219,7 +219,7 @@ def cmd_dominators(argv, as_json):
     return "\n".join(lines) + "\n" + _partial(h.info())
 
 
-from . import alloc, backrefs, leaks, snapshot  # noqa: E402  (they use this module's helpers)
+from . import alloc, backrefs, leaks, snapshot, threads  # noqa: E402  (they use this module's helpers)
 
 SUBCOMMANDS = {
     "sizeof": cmd_sizeof,
@@ -227,6 +227,7 @@ SUBCOMMANDS = {
     "partition": cmd_partition,
     "more": cmd_more,
     "info": cmd_info,
+    "threads": threads.cmd_threads,
     "backrefs": backrefs.cmd_backrefs,
     "referrers": backrefs.cmd_referrers,
     "referents": backrefs.cmd_referents,
@@ -284,6 +285,7 @@ class ProbeHeap(gdb.Command):
 probe-heap partition [--by kind|type|size|module|rcs|via] [--all]   heapy's table
 probe-heap more                                 the next rows of the last table
 probe-heap info                                 version, layout, threads, objects, walk time
+probe-heap threads                              every Python thread and its stack (like py-bt)
 probe-heap sizeof OBJ                           flat, deep and retained size of one object
 probe-heap dominators [OBJ] [--depth N] [--limit N]   what keeps the most memory alive
 probe-heap backrefs OBJ [--all N] [--dot|--svg|--png FILE]   why it is alive: chains from a root
@@ -388,6 +390,12 @@ by size class: the numbers of sys._debugmallocstats().  Then the objects
 too big for pymalloc (from malloc) by type, and how much of the writable
 memory of the core or process the Python heap explains.  On 3.8-3.11 without
 symbols the arenas are found by searching from known objects' pools.""")
+    _Sub("threads", """Every Python thread and its stack, innermost frame first, with the line each frame executes.
+
+Usage: probe-heap threads [--json]
+
+Like py-bt for every thread: thread id (threading.get_ident()), native id,
+and each frame's file, line and function, read from the thread states.""")
     _Sub("snapshot", """Save the partition (by kind and by type) with its source to FILE.
 
 Usage: probe-heap snapshot FILE [--json]

@@ -1,0 +1,192 @@
+"""Threads and their frames, against what the process itself said.
+
+workloads/threads.py blocks a dozen threads at known places (Event.wait,
+Lock.acquire, sleep, a generator, a coroutine, a closure, a method, a
+comprehension, a recursion, an asyncio loop, a traced thread, a _thread
+thread, the main thread) and records, in process, every thread's
+threading.get_ident(), threading.get_native_id() and stack (function,
+file, f_lineno per frame, innermost first, from sys._current_frames()).  probe-heap must list the
+same threads with the same stacks, on every target, live and from a core.
+
+The line tables themselves are checked against CPython's own
+PyCode_Addr2Line (through ctypes) for every code unit of every code object
+of some 300 files of each target's standard library."""
+
+import os
+import subprocess
+import textwrap
+
+import pytest
+
+import harness
+
+# Run inside gdb (-x) by harness.ask_in_gdb: the threads through the
+# scripting API, written to PH_OUT.
+ASK = textwrap.dedent("""
+    import json, os
+    from probeheap import state, threads
+    out = threads.threads(state.heap(quiet=True))
+    with open(os.environ["PH_OUT"], "w") as f:
+        json.dump(out, f)
+""")
+
+
+def ask(target, mode, tmp_path):
+    script = tmp_path / "ask_threads.py"
+    script.write_text(ASK)
+    return harness.ask_in_gdb(target, mode, "threads.py", str(script), str(tmp_path))
+
+
+def differences(expected, got):
+    """What probe-heap's threads (the bridge's dicts) get wrong, one line each."""
+    wrong = []
+    by_id = {t["thread_id"]: t for t in got}
+    want_ids = {int(i) for i in expected["threads"]}
+    if set(by_id) != want_ids:
+        wrong.append("threads: in process %s, probe-heap %s"
+                     % (sorted(map(hex, want_ids)), sorted(map(hex, by_id))))
+    for ident, want in sorted(expected["threads"].items()):
+        t = by_id.get(int(ident))
+        if t is None:
+            continue
+        label = "%-13s" % want["name"]
+        if t["native_id"] != want["native_id"]:
+            wrong.append("%s native id %d, probe-heap %d" % (label, want["native_id"], t["native_id"]))
+        if t["truncated"]:
+            wrong.append("%s stack marked truncated" % label)
+        have = [[f["function"], f["file"], f["line"]] for f in t["frames"]]
+        if have != want["frames"]:
+            wrong.append("%s stack differs:\n    in process %s\n    probe-heap %s"
+                         % (label, want["frames"], have))
+    return wrong
+
+
+@pytest.mark.parametrize("mode", ["live", "core"])
+@pytest.mark.parametrize("target", harness.all_targets(), ids=lambda t: t.label)
+def test_threads_match_in_process(target, mode, tmp_path):
+    harness.require(target)
+    expected, got = ask(target, mode, tmp_path)
+    assert len(expected["threads"]) == 14  # the workload's own count: 12 blocked, main, stopper
+    wrong = differences(expected, got)
+    assert not wrong, "\n".join(wrong)
+
+
+def traceback_lines(frames):
+    """A traceback's lines for frames ([function, file, line], innermost
+    first), with CPython's rule for repeats (traceback.StackSummary.format):
+    a line repeated more than 3 times in a row is shown 3 times, then
+    "[Previous line repeated N more times]"."""
+    out, run = [], []
+    for f in frames + [None]:
+        text = None if f is None else '  File "%s", line %d, in %s' % (f[1], f[2], f[0])
+        if run and text != run[0]:
+            out += run[:3]
+            if len(run) > 3:
+                n = len(run) - 3
+                out.append("  [Previous line repeated %d more time%s]" % (n, "s" if n > 1 else ""))
+            run = []
+        if text is not None:
+            run.append(text)
+    return out
+
+
+def test_threads_command(tmp_path):
+    """`probe-heap threads`: the JSON says what the API says; the text is
+    py-bt's, a header per thread and one line per frame."""
+    target = harness.target_by_label("pyenv-3.12.1")
+    harness.require(target)
+    w = harness.start_workload(target, str(tmp_path), "threads.py")
+    try:
+        core = w.gcore()
+        args = ["--core", core, "--exe", target.python]
+        r = harness.run_probe(args + ["--json", "threads"])
+        if "unknown subcommand" in r.stdout + r.stderr:
+            pytest.skip("the threads subcommand is not registered in commands.py yet")
+        doc = r.json()
+        expected = w.census()
+        got = [dict(t, frames=[dict(f, line=-1 if f["line"] is None else f["line"]) for f in t["frames"]])
+               for t in doc]
+        assert not differences(expected, got)
+        for t in doc:
+            assert t["tstate"].startswith("0x") and t["interp"].startswith("0x")
+            for f in t["frames"]:
+                assert f["address"].startswith("0x") and f["code"].startswith("0x")
+        text = harness.run_probe(args + ["threads"]).expect_ok().stdout
+        assert "  [Previous line repeated 22 more times]" in text  # recurse(25): 25 calls from one line
+        for ident, want in expected["threads"].items():
+            head = "Thread 0x%x (native %d) (most recent call first):" % (int(ident), want["native_id"])
+            assert head in text, text
+            block = text.split(head, 1)[1].split("\nThread ", 1)[0].strip("\n").splitlines()
+            assert block == traceback_lines(want["frames"]), text
+        r = harness.run_probe(args + ["threads", "extra"])
+        assert r.returncode != 0 and "threads takes no arguments" in r.stderr + r.stdout
+    finally:
+        w.discard_core()
+        w.kill()
+
+
+# ---- the line tables -----------------------------------------------------------------
+
+LINES_CHECK = textwrap.dedent("""
+    import ctypes, glob, os, sys, types, warnings
+    warnings.simplefilter("ignore")
+    lib = ctypes.CDLL(sys.argv[1])
+    mine = lib.ph_line_for_offset
+    mine.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int64]
+    mine.restype = ctypes.c_int
+    theirs = ctypes.pythonapi.PyCode_Addr2Line
+    theirs.argtypes = [ctypes.py_object, ctypes.c_int]
+    theirs.restype = ctypes.c_int
+    minor = sys.version_info[1]
+
+    def codes(co):
+        yield co
+        for c in co.co_consts:
+            if isinstance(c, types.CodeType):
+                yield from codes(c)
+
+    files = sorted(glob.glob(os.path.dirname(os.__file__) + "/**/*.py", recursive=True))
+    files = files[::max(1, len(files) // int(sys.argv[2]))]
+    n, bad = 0, []
+    for path in files:
+        try:
+            top = compile(open(path, "rb").read(), path, "exec")
+        except Exception:
+            continue
+        for co in codes(top):
+            table = co.co_lnotab if minor <= 9 else co.co_linetable
+            for off in range(-2, len(co.co_code), 2):
+                n += 1
+                a, b = theirs(co, off), mine(minor, table, len(table), co.co_firstlineno, off)
+                if a != b and len(bad) < 10:
+                    bad.append("%s %s offset %d: CPython %d, probe-heap %d" % (path, co.co_name, off, a, b))
+    print(n)
+    print("\\n".join(bad))
+""")
+
+
+@pytest.fixture(scope="module")
+def core_so(tmp_path_factory):
+    """The core library as a shared object, to call ph_line_for_offset through ctypes."""
+    lib = os.path.join(harness.REPO, "build", "libprobeheap.a")
+    if not os.path.exists(lib):
+        pytest.fail("build/libprobeheap.a is missing: run make")
+    so = str(tmp_path_factory.mktemp("so") / "libprobeheap.so")
+    subprocess.run(["cc", "-shared", "-o", so, "-Wl,--whole-archive", lib, "-Wl,--no-whole-archive"],
+                   check=True)
+    return so
+
+
+@pytest.mark.parametrize("target", [t for t in harness.all_targets() if t.label != "debian-3.11-nosym"],
+                         ids=lambda t: t.label)
+def test_line_tables_match_cpython(target, core_so, tmp_path):
+    harness.require(target)
+    script = tmp_path / "lines.py"
+    script.write_text(LINES_CHECK)
+    # some 300 files of the standard library, evenly spaced: 0.4 to 1.4 million code units
+    r = subprocess.run([target.python, str(script), core_so, "300"], capture_output=True, text=True,
+                       timeout=600, env=harness.clean_env())
+    assert r.returncode == 0, r.stderr
+    count, _, bad = r.stdout.partition("\n")
+    assert int(count) > 100000
+    assert not bad.strip(), bad
