@@ -330,6 +330,21 @@ static ph_error *find_object(ph_heap *h, uint64_t address, uint32_t *id, uint32_
     return NULL;
 }
 
+/* The object at address (see find_object), the graph's edges and the roots'
+ * labels; with bfs, the breadth-first tree too. */
+static ph_error *prepare(ph_heap *h, uint64_t address, bool bfs, uint32_t *id, uint32_t *outside,
+                         ph_graph **g)
+{
+    ph_error *err = find_object(h, address, id, outside);
+    if (!err)
+        err = ph_graph_edges(h, g);
+    if (!err)
+        err = root_labels(h, *g);
+    if (!err && bfs)
+        err = ph_graph_bfs(h, *g, frame_root);
+    return err;
+}
+
 /* ---- chains ----------------------------------------------------------------- */
 
 static uint32_t depth_of(const ph_graph *g, uint32_t v)
@@ -416,13 +431,7 @@ ph_error *ph_backrefs_get(ph_heap *h, uint64_t address, size_t max_chains, ph_ba
     *out = NULL;
     uint32_t id, outside;
     ph_graph *g;
-    ph_error *err = find_object(h, address, &id, &outside);
-    if (!err)
-        err = ph_graph_edges(h, &g);
-    if (!err)
-        err = root_labels(h, g);
-    if (!err)
-        err = ph_graph_bfs(h, g, frame_root);
+    ph_error *err = prepare(h, address, true, &id, &outside, &g);
     if (err)
         return err;
     ph_backrefs *b = calloc(1, sizeof(*b));
@@ -512,11 +521,7 @@ ph_error *ph_referrers_get(ph_heap *h, uint64_t address, ph_links **out)
     *out = NULL;
     uint32_t id, outside;
     ph_graph *g;
-    ph_error *err = find_object(h, address, &id, &outside);
-    if (!err)
-        err = ph_graph_edges(h, &g);
-    if (!err)
-        err = root_labels(h, g);
+    ph_error *err = prepare(h, address, false, &id, &outside, &g);
     if (err)
         return err;
     link_list ll = {0};

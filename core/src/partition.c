@@ -2,6 +2,7 @@
  * sizes, rows by falling size then kind. */
 #include "error.h"
 #include "heap.h"
+#include "rows.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,22 +13,6 @@ typedef struct rowmap {
     size_t cap;
     uint32_t *slot; /* row + 1 */
 } rowmap;
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t x = 1469598103934665603ULL;
-    while (*s)
-        x = (x ^ (unsigned char)*s++) * 1099511628211ULL;
-    return x;
-}
-
-static int cmp_rows(const void *a, const void *b)
-{
-    const ph_row *x = a, *y = b;
-    if (x->size != y->size)
-        return x->size > y->size ? -1 : 1;
-    return strcmp(x->kind, y->kind);
-}
 
 ph_error *ph_partition_new(ph_heap *h, ph_partition_by by, ph_partition **out)
 {
@@ -99,7 +84,7 @@ ph_error *ph_partition_new(ph_heap *h, ph_partition_by by, ph_partition **out)
         } else {
             type = kind = h->types[i].name;
         }
-        size_t s = hash_str(kind) & (m.cap - 1);
+        size_t s = ph_rows_hash(kind) & (m.cap - 1);
         while (m.slot[s] && strcmp(p->rows[m.slot[s] - 1].kind, kind) != 0)
             s = (s + 1) & (m.cap - 1);
         if (!m.slot[s]) {
@@ -120,7 +105,7 @@ ph_error *ph_partition_new(ph_heap *h, ph_partition_by by, ph_partition **out)
         return err;
     }
     p->nrows = n;
-    qsort(p->rows, n, sizeof(ph_row), cmp_rows);
+    qsort(p->rows, n, sizeof(ph_row), ph_row_cmp);
     *out = p;
     return NULL;
 }

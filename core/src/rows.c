@@ -98,7 +98,7 @@ ph_error *ph_rows_add(ph_rows *a, const char *text, uint64_t size, uint64_t samp
     return NULL;
 }
 
-static int cmp_rows(const void *x, const void *y)
+int ph_row_cmp(const void *x, const void *y)
 {
     const ph_row *a = x, *b = y;
     if (a->size != b->size)
@@ -121,7 +121,7 @@ ph_error *ph_rows_partition(ph_rows *a, ph_partition_by by, ph_partition **out)
         p->count += a->count[r];
         p->size += a->size[r];
     }
-    qsort(rows, a->n, sizeof(ph_row), cmp_rows);
+    qsort(rows, a->n, sizeof(ph_row), ph_row_cmp);
     p->by = by;
     p->rows = rows;
     p->nrows = a->n;

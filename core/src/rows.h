@@ -22,6 +22,8 @@ typedef struct ph_rows {
 } ph_rows;
 
 uint64_t ph_rows_hash(const char *s);
+/* Partition rows by falling size, then kind (qsort). */
+int ph_row_cmp(const void *x, const void *y);
 /* Counts an object of size bytes (at sample) in the row of text; *row (if
  * not NULL) is that row's number. */
 ph_error *ph_rows_add(ph_rows *a, const char *text, uint64_t size, uint64_t sample, size_t *row);
