@@ -70,12 +70,13 @@ PyObject *Heap_leaks(HeapObject *self, PyObject *args)
     ph_heap_set_interrupt(self->h, NULL, NULL);
     if (err)
         return raise_error(err);
-    PyObject *d = Py_BuildValue("{s:N,s:N,s:N,s:O,s:s,s:K,s:K,s:K}", "leaked", group_dict(&l->leaked),
+    PyObject *d = Py_BuildValue("{s:N,s:N,s:N,s:O,s:s,s:K,s:K,s:K,s:K}", "leaked", group_dict(&l->leaked),
                                 "kept", group_dict(&l->kept), "garbage", group_dict(&l->garbage),
                                 "allocator", l->allocator ? Py_True : Py_False, "allocator_note",
                                 l->allocator_note, "blocks", (unsigned long long)l->blocks,
                                 "found_outside", (unsigned long long)l->found_outside,
-                                "leaked_outside", (unsigned long long)l->outside);
+                                "leaked_outside", (unsigned long long)l->outside,
+                                "static_objects", (unsigned long long)l->static_objects);
     static const char *const names[] = {"garbage", "leaked", "kept"};
     for (uint8_t g = 0; d && addresses && g < 3; g++)
         if (add_addresses(PyDict_GetItemString(d, names[g]), l, g) < 0)

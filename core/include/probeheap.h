@@ -373,6 +373,11 @@ typedef struct ph_alloc {
 ph_error *ph_alloc_get(ph_heap *h, ph_alloc **out);
 void ph_alloc_free(ph_alloc *a);
 
+/* Statically allocated, never freed: a builtin type, an immortal (3.12+) or
+ * deep-frozen (3.11) object, or a small object outside the arenas (small
+ * ints, one-character bytes and strs in the executable's data). */
+bool ph_alloc_static(ph_heap *h, const ph_alloc *a, uint64_t addr, uint32_t ti, uint64_t size);
+
 /* Calls fn for every allocated block of every pool in use (a pool that no
  * longer adds up is skipped), by address; fn returns true to stop. */
 typedef bool ph_block_fn(uint64_t block, uint32_t size, void *payload);
@@ -416,6 +421,7 @@ typedef struct ph_leaks {
     uint64_t blocks;             /* allocated blocks looked at */
     uint64_t found_outside;      /* objects found in blocks and not by the walk */
     uint64_t outside;            /* of those, leaked */
+    uint64_t static_objects;     /* unreachable but static (never freed): left out */
     size_t nobjects;
     ph_leak_object *objects;     /* every object of the three groups, by address */
 } ph_leaks;

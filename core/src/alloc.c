@@ -567,6 +567,17 @@ static bool static_type(ph_heap *h, const ph_type *t, uint64_t addr)
            !(flags & TPFLAGS_HEAPTYPE);
 }
 
+bool ph_alloc_static(ph_heap *h, const ph_alloc *a, uint64_t addr, uint32_t ti, uint64_t size)
+{
+    const ph_type *t = ti < h->ntypes ? &h->types[ti] : NULL;
+    if (static_marker(h, addr) || (t && static_type(h, t, addr)))
+        return true;
+    geometry g;
+    if (!a || !a->priv || !a->priv->n || !geometry_get(h->L, &g))
+        return false; /* no arenas: nothing tells a small static object from malloc's */
+    return !arena_of(a->priv, &g, addr) && size <= (uint64_t)h->L->small_request_threshold;
+}
+
 typedef struct type_total {
     uint64_t count, size;
 } type_total;

@@ -117,7 +117,8 @@ static bool on_block(uint64_t block, uint32_t size, void *payload)
         return bs->st->err != NULL;
     int64_t rc;
     uint32_t ti = ph_object_check(h, obj);
-    if (ti == UINT32_MAX || !ph_read_i64(h->r, obj, &rc) || rc < 1 || (uint64_t)rc > MAX_REFCOUNT)
+    if (ti == UINT32_MAX || !ph_read_i64(h->r, obj, &rc) || rc < 1 || (uint64_t)rc > MAX_REFCOUNT ||
+        ph_alloc_static(h, NULL, obj, ti, 0))
         return bs->st->err != NULL;
     /* What the object keeps in its block (header, items, a str's text)
      * must fit in it: stale or foreign data that only looks like an object
@@ -276,22 +277,33 @@ ph_error *ph_leaks_get(ph_heap *h, ph_leaks **out)
     if (!l)
         return PH_NOMEM;
     leak_state st = {0};
-    for (size_t i = 0; i < h->idx.n && !st.err; i++)
-        if (!(h->idx.flags[i] & OBJ_FROM_ROOTS))
-            add(&st, h, h->idx.addr[i], h->idx.type[i], (uint32_t)i);
-    /* non-GC objects nobody found: in pymalloc's allocated blocks */
     ph_alloc *a = NULL;
-    ph_error *err = st.err;
+    ph_error *err = NULL, *ae = ph_alloc_get(h, &a);
+    if (ae && ae->code == PH_ERR_INTERRUPTED) {
+        ph_leaks_free(l);
+        return ae;
+    }
+    bool arenas = !ae && a && a->arenas;
+    if (!arenas)
+        snprintf(l->allocator_note, sizeof(l->allocator_note), "%s",
+                 ae ? ae->message : "pymalloc's arenas were not found (PYTHONMALLOC=malloc?)");
+    if (ae)
+        ph_error_free(ae);
+    /* Static objects (small ints, builtin types, immortal ones) are never
+     * freed: not leaks, whatever their refcount. */
+    for (size_t i = 0; i < h->idx.n && !st.err; i++) {
+        if (h->idx.flags[i] & OBJ_FROM_ROOTS)
+            continue;
+        if (ph_alloc_static(h, a, h->idx.addr[i], h->idx.type[i], h->idx.size[i])) {
+            l->static_objects++;
+            continue;
+        }
+        add(&st, h, h->idx.addr[i], h->idx.type[i], (uint32_t)i);
+    }
+    err = st.err;
+    /* non-GC objects nobody found: in pymalloc's allocated blocks */
     if (!err) {
-        ph_error *ae = ph_alloc_get(h, &a);
-        if (ae && ae->code == PH_ERR_INTERRUPTED) {
-            err = ae;
-        } else if (ae || !a || !a->arenas) {
-            snprintf(l->allocator_note, sizeof(l->allocator_note), "%s",
-                     ae ? ae->message : "pymalloc's arenas were not found (PYTHONMALLOC=malloc?)");
-            if (ae)
-                ph_error_free(ae);
-        } else {
+        if (arenas) {
             block_state bs = {&st, h};
             err = ph_alloc_blocks(h, a, on_block, &bs);
             if (!err)

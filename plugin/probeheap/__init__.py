@@ -100,6 +100,21 @@ class Heap:
         size and objects (at most limit; 0: all)."""
         return self._heap.objects(kind, limit=limit, min_size=min_size)
 
+    def leaks(self, addresses=False):
+        """The objects no root reaches: a dict with leaked, kept and garbage
+        (each count, size, rows of kind, count, size, samples; with
+        addresses, every object's address too), as 'probe-heap leaks --json'."""
+        return self._heap.leaks(addresses)
+
+    def alloc(self):
+        """pymalloc's arenas, pools and blocks by size class, as a dict."""
+        return self._heap.alloc()
+
+    def threads(self):
+        """Every Python thread with its frames, innermost first, as dicts."""
+        from . import threads
+        return threads.threads(self._heap)
+
     def object(self, address):
         """The object at address as the walk found it: a dict with address,
         type, kind, flat (sys.getsizeof), estimate and reachable; or None."""

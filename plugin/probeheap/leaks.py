@@ -63,5 +63,9 @@ def cmd_leaks(argv, as_json):
                      % (l["blocks"], l["found_outside"], l["leaked_outside"]))
     else:
         lines.append("Only GC-tracked objects were searched: %s." % l["allocator_note"].rstrip("."))
-    lines.append("'probe-heap backrefs ADDR' says what refers to one of them; 'referrers ADDR' lists it.")
+    if l["static_objects"]:
+        lines.append("Left out: %d static objects no root reaches (small ints, builtin types, immortal "
+                     "objects): never freed, so never leaks." % l["static_objects"])
+    lines.append("'probe-heap backrefs ADDR' and 'referrers ADDR' say what refers to one of them, "
+                 "when the walk found it.")
     return "\n".join(lines) + "\n" + commands._partial(info)

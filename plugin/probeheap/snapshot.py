@@ -108,18 +108,25 @@ def _diff_rows(before, now):
     return rows
 
 
-def _table(rows, header, total_size):
-    """heapy's table, of differences: signed counts and sizes, percentages of
-    the size growth, cumulative."""
+def _pct(x, total):
+    """A percentage rounded like '%.0f', without a '-0'."""
+    v = int(round(100.0 * x / total)) if total else 0
+    return v if v else 0
+
+
+def _table(rows, shown, header):
+    """heapy's table, of differences: signed counts and sizes; the
+    percentages are of all the rows' changes (counted by size), not only of
+    the rows shown."""
     lines = [" Index  Count   %      Size   % Cumulative  % " + header]
-    grown = sum(max(r[2] - r[4], 0) for r in rows) or 1
+    all_count = sum(abs(r[1] - r[3]) for r in rows)
+    all_size = sum(abs(r[2] - r[4]) for r in rows)
     cum = 0
-    for i, (k, c2, s2, c1, s1) in enumerate(rows):
+    for i, (k, c2, s2, c1, s1) in enumerate(shown):
         dc, ds = c2 - c1, s2 - s1
         cum += ds
-        lines.append("%6d %+7d %3.0f %+9d %3.0f %+10d %3.0f %s" % (
-            i, dc, 100.0 * abs(dc) / max(sum(abs(r[1] - r[3]) for r in rows), 1), ds,
-            100.0 * ds / grown, cum, 100.0 * cum / grown, k))
+        lines.append("%6d %+7d %3d %+9d %3d %+10d %3d %s" % (
+            i, dc, _pct(abs(dc), all_count), ds, _pct(ds, all_size), cum, _pct(cum, all_size), k))
     return lines
 
 
@@ -144,13 +151,15 @@ def cmd_diff(argv, as_json):
         limit = int(opts.get("--limit", commands.PAGE))
     except ValueError:
         raise commands.UsageError("--limit takes a number")
+    if limit < 1:
+        raise commands.UsageError("--limit must be at least 1 (--all shows every row)")
     old = load(rest[0])
     h = state.heap(quiet=as_json)
     now = make(h)
     now_kind = [tuple(r) for r in now["by_kind"]]
     now_type = [tuple(r) for r in now["by_type"]]
     rows = _diff_rows(old["by_kind"], now_kind)
-    growth = _growth(old["by_type"], now_type, 0 if opts.get("--all") else limit)
+    growth = _growth(old["by_type"], now_type, 0)
     v_old, v_new = old.get("python", {}).get("version"), now["python"]["version"]
     notes = []
     if v_old != v_new:
@@ -179,13 +188,14 @@ def cmd_diff(argv, as_json):
         lines.append("No kind changed.")
     else:
         shown = rows if opts.get("--all") else rows[:limit]
-        lines += _table(shown, "Kind (class / dict of class)", now["size"])
+        lines += _table(rows, shown, "Kind (class / dict of class)")
         if len(shown) < len(rows):
             lines.append("<%d more kinds changed; --all shows them, --json lists them all>"
                          % (len(rows) - len(shown)))
-    if growth:
+    shown_growth = growth if opts.get("--all") else growth[:limit]
+    if shown_growth:
         lines.append("")
         lines.append("Growth by type (objgraph.show_growth):")
-        width = max(len(k) for k, c, d in growth)
-        lines += ["%-*s%9d %+9d" % (width, k, c, d) for k, c, d in growth]
+        width = max(len(k) for k, c, d in shown_growth)
+        lines += ["%-*s%9d %+9d" % (width, k, c, d) for k, c, d in shown_growth]
     return "\n".join(lines) + "\n" + commands._partial(h.info())

@@ -44,12 +44,12 @@ def threads(heap):
 def _frame_json(f):
     return {"function": f["function"], "file": f["file"],
             "line": f["line"] if f["line"] >= 0 else None, "first_line": f["first_line"],
-            "address": "0x%x" % f["address"], "code": "0x%x" % f["code"]}
+            "address": f["address"], "code": f["code"]}
 
 
 def _thread_json(t):
     return {"thread_id": t["thread_id"], "native_id": t["native_id"] or None,
-            "tstate": "0x%x" % t["tstate"], "interp": "0x%x" % t["interp"],
+            "tstate": t["tstate"], "interp": t["interp"],
             "truncated": t["truncated"], "frames": [_frame_json(f) for f in t["frames"]]}
 
 
@@ -103,9 +103,13 @@ def cmd_threads(argv, as_json):
     if rest:
         raise UsageError("threads takes no arguments, only --json")
     as_json = as_json or opts.get("--json", False)
-    ts = threads(state.heap(quiet=as_json))
+    h = state.heap(quiet=as_json)
+    ts = threads(h)
     if as_json:
-        return json.dumps([_thread_json(t) for t in ts])
+        from .commands import _python, _with_partial
+        info = h.info()
+        return json.dumps(_with_partial({"python": _python(info),
+                                         "threads": [_thread_json(t) for t in ts]}, info))
     if not ts:
         return "No Python threads.\n"
     show_interp = len({t["interp"] for t in ts}) > 1
