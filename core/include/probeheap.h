@@ -406,7 +406,7 @@ typedef struct ph_leak_group {
 
 typedef struct ph_leak_object {
     uint64_t address;
-    uint8_t group;               /* 1: leaked, 2: kept, 0: garbage */
+    uint8_t group;               /* 1: leaked, 2: kept, 0: garbage, 255: static (left out) */
     uint32_t row;                /* its row in that group */
 } ph_leak_object;
 
@@ -421,7 +421,8 @@ typedef struct ph_leaks {
     uint64_t blocks;             /* allocated blocks looked at */
     uint64_t found_outside;      /* objects found in blocks and not by the walk */
     uint64_t outside;            /* of those, leaked */
-    uint64_t static_objects;     /* unreachable but static (never freed): left out */
+    uint64_t static_objects;     /* unreachable but static (never freed), or held by static
+                                    ones: left out */
     size_t nobjects;
     ph_leak_object *objects;     /* every object of the three groups, by address */
 } ph_leaks;

@@ -18,7 +18,7 @@
 
 #define MAX_REFCOUNT (UINT64_C(1) << 40)  /* above: not a refcount, not an object */
 
-enum { C_GARBAGE = 0, C_LEAKED, C_KEPT };
+enum { C_GARBAGE = 0, C_LEAKED, C_KEPT, C_STATIC };
 
 typedef struct cand {
     uint64_t addr, size;
@@ -140,7 +140,8 @@ static bool on_block(uint64_t block, uint32_t size, void *payload)
 
 typedef struct visit_state {
     leak_state *st;
-    bool closure;              /* marking what the leaked keep, rather than counting */
+    bool closure;              /* marking what the leaked (or static) ones keep, not counting */
+    uint8_t mark;              /* the class given to what they keep */
 } visit_state;
 
 static uint32_t count_ref(ph_heap *h, uint64_t addr, void *payload)
@@ -153,7 +154,7 @@ static uint32_t count_ref(ph_heap *h, uint64_t addr, void *payload)
     if (!vs->closure) {
         st->c[k].known++;
     } else if (st->c[k].class == C_GARBAGE) {
-        st->c[k].class = C_KEPT;
+        st->c[k].class = vs->mark;
         st->queue[st->qt++] = k;
     }
     return PH_NO_OBJ;
@@ -294,11 +295,10 @@ ph_error *ph_leaks_get(ph_heap *h, ph_leaks **out)
     for (size_t i = 0; i < h->idx.n && !st.err; i++) {
         if (h->idx.flags[i] & OBJ_FROM_ROOTS)
             continue;
-        if (ph_alloc_static(h, a, h->idx.addr[i], h->idx.type[i], h->idx.size[i])) {
-            l->static_objects++;
-            continue;
-        }
+        size_t before = st.n;
         add(&st, h, h->idx.addr[i], h->idx.type[i], (uint32_t)i);
+        if (st.n > before && ph_alloc_static(h, a, h->idx.addr[i], h->idx.type[i], h->idx.size[i]))
+            st.c[before].class = C_STATIC;
     }
     err = st.err;
     /* non-GC objects nobody found: in pymalloc's allocated blocks */
@@ -322,22 +322,30 @@ ph_error *ph_leaks_get(ph_heap *h, ph_leaks **out)
      * calling every C-held object leaked.) */
     uint64_t skipped = h->skipped;
     bool was = h->conservative;
-    visit_state count = {&st, false};
+    visit_state count = {&st, false, 0};
     for (size_t k = 0; !err && k < st.n; k++)
         visit_cand(h, &st, (uint32_t)k, &count);
     if (!err && st.n)
         st.queue = malloc(st.n * sizeof(uint32_t));
     if (!err && st.n && !st.queue)
         err = PH_NOMEM;
+    /* what static objects hold is theirs: left out too */
+    visit_state by_static = {&st, true, C_STATIC};
+    for (size_t k = 0; !err && k < st.n; k++)
+        if (st.c[k].class == C_STATIC && (st.qt = 0, true)) {
+            visit_cand(h, &st, (uint32_t)k, &by_static);
+            for (size_t q = 0; q < st.qt; q++)
+                visit_cand(h, &st, st.queue[q], &by_static);
+        }
     for (size_t k = 0; !err && k < st.n; k++) {
         cand *c = &st.c[k];
-        if (!immortal(h, c->refcnt) && c->refcnt > c->known) {
+        if (c->class == C_GARBAGE && !immortal(h, c->refcnt) && c->refcnt > c->known) {
             c->class = C_LEAKED;
             l->outside += c->id == PH_NO_OBJ;
         }
     }
     /* what the leaked ones keep alive */
-    visit_state closure = {&st, true};
+    visit_state closure = {&st, true, C_KEPT};
     for (size_t k = 0; !err && k < st.n; k++)
         if (st.c[k].class == C_LEAKED) {
             st.qt = 0;
@@ -347,13 +355,18 @@ ph_error *ph_leaks_get(ph_heap *h, ph_leaks **out)
         }
     h->skipped = skipped;
     h->conservative = was;
-    for (size_t k = 0; k < st.n; k++)
+    for (size_t k = 0; k < st.n; k++) {
         l->found_outside += st.c[k].id == PH_NO_OBJ;
+        l->static_objects += st.c[k].class == C_STATIC;
+    }
     if (!err && st.n)
         qsort(st.c, st.n, sizeof(cand), by_addr); /* samples in address order */
     if (!err && !(l->objects = calloc(st.n ? st.n : 1, sizeof(ph_leak_object))))
         err = PH_NOMEM;
     l->nobjects = st.n;
+    for (size_t k = 0; !err && k < st.n; k++)
+        if (st.c[k].class == C_STATIC)
+            l->objects[k] = (ph_leak_object){st.c[k].addr, 255, 0};
     if (!err)
         err = group(h, &st, C_LEAKED, &l->leaked, l->objects);
     if (!err)

@@ -98,13 +98,7 @@ static void dict_refs(ph_heap *h, const ctx *c, uint64_t addr)
         h->skipped++;
         return;
     }
-    /* 3.13: a dict made over an instance's inline values shares them while
-     * they are valid ({capacity, size, embedded, valid}): the instance holds
-     * them, the dict refers to nothing (like its tp_traverse). */
-    uint8_t hdr[4];
-    if (it.split && h->L->dictvalues_values > 0 && ph_read(h->r, it.values, hdr, 4) && hdr[2] &&
-        hdr[3])
-        return;
+
     uint64_t k, v;
     while (ph_dict_iter_next(h, &it, &k, &v)) {
         PH_LABEL(h, EDGE_DICT_KEY, NULL, 0, k);
@@ -314,6 +308,8 @@ static void instance_refs(ph_heap *h, const ctx *c, uint32_t ti, uint64_t addr, 
         size = (size + 7) & ~(uint64_t)7;
         ph_read_u64(h->r, addr + size + (uint64_t)t->dictoffset, &dict);
     }
+    if (t->shape == SHAPE_TYPE)
+        dict = 0; /* a type's dict (its dictoffset is tp_dict): visited by type_refs */
     if (dict) {
         PH_LABEL(h, EDGE_FIELD, ".__dict__", 0, 0);
         uint32_t did = ref(h, c, dict);
@@ -322,7 +318,13 @@ static void instance_refs(ph_heap *h, const ctx *c, uint32_t ti, uint64_t addr, 
                 h->idx.owner[did] = ti + 1;
         }
     }
-    if ((!dict || L->dictvalues_values > 0) && ph_ptr_ok(values))
+    /* 3.13: values a __dict__ was made over are still the instance's while
+     * the dict shares them (its ma_values points at them); once the dict
+     * has its own storage, what is left inline is stale. */
+    uint64_t shared = 0;
+    if (dict && L->dictvalues_values > 0)
+        ph_read_u64(h->r, dict + (uint64_t)L->dict_ma_values, &shared);
+    if ((!dict || (shared && shared == values)) && ph_ptr_ok(values))
         values_refs(h, c, values, t); /* 3.13: only while valid */
     for (uint32_t i = 0; i < t->nslots; i++) {
         uint64_t p;

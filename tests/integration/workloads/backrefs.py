@@ -341,6 +341,11 @@ class Ctx(object):
     def refs(self, a):
         out = gc.get_referents(a)
         census._extra_edges([a], out, census._LAYOUT, self.handlers, self.live)
+        if type(a) is dict and sys.version_info >= (3, 13):
+            # A __dict__ made over an instance's inline values shares them:
+            # its traverse leaves them to the instance, but it points at them
+            # (ma_values), as the tool says.
+            out.extend(a.values())
         return out
 
 
