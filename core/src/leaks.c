@@ -153,7 +153,10 @@ static uint32_t count_ref(ph_heap *h, uint64_t addr, void *payload)
         return PH_NO_OBJ; /* nothing is written to the index from here */
     if (!vs->closure) {
         st->c[k].known++;
-    } else if (st->c[k].class == C_GARBAGE) {
+    } else if (st->c[k].class == C_GARBAGE &&
+               !(vs->mark == C_STATIC && st->c[k].refcnt > st->c[k].known)) {
+        /* (what a static object points to but that has references nobody
+         * explains stays a leak candidate) */
         st->c[k].class = vs->mark;
         st->queue[st->qt++] = k;
     }
