@@ -18,9 +18,18 @@
 #define MAX_LABELS 8        /* references from one object to another, reported at most */
 
 struct ph_root_label {
-    uint32_t id;
+    uint32_t id, seq;        /* seq: the order the roots were visited in */
     ph_label label;
 };
+
+/* By id, then in visiting order: a root met twice keeps its first label. */
+static int by_id(const void *x, const void *y)
+{
+    const struct ph_root_label *a = x, *b = y;
+    if (a->id != b->id)
+        return a->id < b->id ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
 
 /* ---- growable link lists -------------------------------------------------- */
 
@@ -76,7 +85,8 @@ static uint32_t note_root_label(ph_heap *h, uint64_t addr, void *payload)
         st->items = items;
         st->cap = cap;
     }
-    st->items[st->n++] = (struct ph_root_label){id, h->lab};
+    st->items[st->n] = (struct ph_root_label){id, (uint32_t)st->n, h->lab};
+    st->n++;
     return id;
 }
 
@@ -99,6 +109,7 @@ static ph_error *root_labels(ph_heap *h, ph_graph *g)
         free(st.items);
         return err;
     }
+    qsort(st.items, st.n, sizeof(*st.items), by_id);
     g->root_labels = st.items;
     g->nroot_labels = st.n;
     return NULL;
@@ -106,9 +117,17 @@ static ph_error *root_labels(ph_heap *h, ph_graph *g)
 
 static ph_label root_label_of(const ph_heap *h, const ph_graph *g, uint32_t id)
 {
-    for (size_t i = 0; i < g->nroot_labels; i++)
-        if (g->root_labels[i].id == id)
-            return g->root_labels[i].label;
+    /* the first label of id: a lower bound in the sorted labels */
+    size_t lo = 0, hi = g->nroot_labels;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (g->root_labels[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < g->nroot_labels && g->root_labels[lo].id == id)
+        return g->root_labels[lo].label;
     ph_label l = {.kind = EDGE_ROOT, .root = ROOT_HELD};
     if (h->idx.flags[id] & OBJ_PERMANENT)
         l.root = ROOT_PERMANENT;
@@ -245,29 +264,53 @@ static void set_edge(ph_heap *h, ph_link *k, const ph_label *l, bool conservativ
     k->weak = l->kind == EDGE_WEAK;
 }
 
-static bool is_weakref(const ph_heap *h, uint32_t id)
+/* The heap's weak references and their referents, found once per graph:
+ * a weakref's referent is not one of its edges, and scanning the whole
+ * index on every query would cost more than the query. */
+static ph_error *weakrefs_of(ph_heap *h, ph_graph *g)
 {
-    return h->types[h->idx.type[id]].shape == SHAPE_WEAKREF;
+    if (g->weakrefs)
+        return NULL;
+    size_t n = 0, cap = 16;
+    struct ph_weakref *w = malloc(cap * sizeof(*w));
+    for (size_t i = 0; w && i < h->idx.n; i++) {
+        uint64_t referent;
+        if (h->types[h->idx.type[i]].shape != SHAPE_WEAKREF ||
+            !ph_read_u64(h->r, h->idx.addr[i] + (uint64_t)h->L->weakref_object, &referent))
+            continue;
+        if (n == cap) {
+            struct ph_weakref *more = realloc(w, (cap *= 2) * sizeof(*w));
+            if (!more) {
+                free(w);
+                w = NULL;
+                break;
+            }
+            w = more;
+        }
+        w[n++] = (struct ph_weakref){(uint32_t)i, referent};
+    }
+    if (!w)
+        return PH_NOMEM;
+    g->weakrefs = w;
+    g->nweakrefs = n;
+    return NULL;
 }
 
-/* The weak references to the object at addr (a weakref's referent is not
- * one of its graph edges). */
-static ph_error *weak_referrers(ph_heap *h, uint64_t addr, link_list *out)
+/* The weak references to the object at addr. */
+static ph_error *weak_referrers(ph_heap *h, ph_graph *g, uint64_t addr, link_list *out)
 {
-    for (size_t i = 0; i < h->idx.n; i++) {
-        uint64_t referent;
-        if (!is_weakref(h, (uint32_t)i) ||
-            !ph_read_u64(h->r, h->idx.addr[i] + (uint64_t)h->L->weakref_object, &referent) ||
-            referent != addr)
+    ph_error *err = weakrefs_of(h, g);
+    for (size_t i = 0; !err && i < g->nweakrefs; i++) {
+        if (g->weakrefs[i].referent != addr)
             continue;
         ph_link *k = links_push(out);
         if (!k)
             return PH_NOMEM;
-        fill_link(h, (uint32_t)i, k);
+        fill_link(h, g->weakrefs[i].id, k);
         ph_label l = {.kind = EDGE_WEAK, .name = "()"};
         set_edge(h, k, &l, false);
     }
-    return NULL;
+    return err;
 }
 
 /* Every reference to id: the roots it is, then the objects referring to it,
@@ -311,7 +354,7 @@ static ph_error *referrers_of(ph_heap *h, ph_graph *g, uint32_t id, link_list *o
         fill_link(h, id, k);
         set_edge(h, k, &self.labels[i], false);
     }
-    return weak_referrers(h, h->idx.addr[id], out);
+    return weak_referrers(h, g, h->idx.addr[id], out);
 }
 
 /* The object's id; PH_NO_OBJ with *outside its type index when a valid
@@ -443,7 +486,7 @@ ph_error *ph_backrefs_get(ph_heap *h, uint64_t address, size_t max_chains, ph_ba
         fill_link_at(h, address, outside, &b->target);
         b->unwalked = true;
         link_list weak = {0};
-        err = weak_referrers(h, address, &weak);
+        err = weak_referrers(h, g, address, &weak);
         b->referrers = weak.l;
         b->held_weakly = weak.l.n > 0;
         if (err)
@@ -456,7 +499,7 @@ ph_error *ph_backrefs_get(ph_heap *h, uint64_t address, size_t max_chains, ph_ba
     b->reachable = g->parent[id] != UINT32_MAX;
     b->garbage = !(h->idx.flags[id] & (OBJ_FROM_ROOTS | OBJ_ALIVE));
     link_list weak = {0};
-    if ((err = weak_referrers(h, address, &weak))) {
+    if ((err = weak_referrers(h, g, address, &weak))) {
         ph_backrefs_free(b);
         return err;
     }
@@ -525,7 +568,7 @@ ph_error *ph_referrers_get(ph_heap *h, uint64_t address, ph_links **out)
     if (err)
         return err;
     link_list ll = {0};
-    err = id == PH_NO_OBJ ? weak_referrers(h, address, &ll) : referrers_of(h, g, id, &ll);
+    err = id == PH_NO_OBJ ? weak_referrers(h, g, address, &ll) : referrers_of(h, g, id, &ll);
     ph_links *l = err ? NULL : malloc(sizeof(*l));
     if (!l) {
         free(ll.l.items);

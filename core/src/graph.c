@@ -34,6 +34,7 @@ void ph_graph_free(ph_graph *g)
     free(g->mark);
     free(g->parent);
     free(g->root_labels);
+    free(g->weakrefs);
     free(g);
 }
 

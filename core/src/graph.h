@@ -19,6 +19,11 @@ typedef struct ph_graph {
     uint32_t *parent;           /* breadth-first tree from the roots; UINT32_MAX: not reachable */
     struct ph_root_label *root_labels; /* what each root is, by object id (backrefs.c) */
     size_t nroot_labels;
+    struct ph_weakref {
+        uint32_t id;            /* a weak reference */
+        uint64_t referent;      /* what it points to */
+    } *weakrefs;                /* every weak reference in the heap (backrefs.c) */
+    size_t nweakrefs;
     double seconds;             /* time to build it */
 } ph_graph;
 
