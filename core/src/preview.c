@@ -218,8 +218,12 @@ void ph_preview(ph_heap *h, uint64_t addr, char *buf, size_t cap)
             name_field(h, code, L->code_filename, file, sizeof(file));
             ph_read(h->r, code + (uint64_t)L->code_firstlineno, &line, 4);
         }
-        if (file[0])
-            snprintf(buf, cap, "%.60s %.60s:%d", text, file, (int)line);
+        if (file[0]) {
+            /* A long path keeps its end: the file's name and the line are what tell. */
+            size_t flen = strlen(file);
+            const char *tail = flen > PREVIEW_TEXT ? file + flen - (PREVIEW_TEXT - 3) : file;
+            snprintf(buf, cap, "%.60s %s%s:%d", text, tail == file ? "" : "...", tail, (int)line);
+        }
         else
             snprintf(buf, cap, "%s", text);
         break;
