@@ -74,8 +74,12 @@ deps:
 demo: deps all
 	@tools/demo
 
-bench: all
+bench: all $(B)/ph-walk
 	@tools/bench
+
+# The walk alone, without gdb: for perf and callgrind (tools/ph-walk.c says how).
+$(B)/ph-walk: tools/ph-walk.c $(B)/libprobeheap.a $(CORE_HDR)
+	$(CC) $(ALL_CFLAGS) $< $(B)/libprobeheap.a -o $@
 
 clean:
 	rm -rf $(B)

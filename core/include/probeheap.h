@@ -62,8 +62,8 @@ ph_error *ph_reader_add_callback(ph_reader *r, uint64_t addr, uint64_t size,
 /* Where no segment covers an address, ask this (gdb's memory, say). */
 void ph_reader_set_fallback(ph_reader *r, ph_read_fn *fn, void *payload);
 
-/* Adds a segment for every PT_LOAD of an ELF core file (the file stays open
- * until ph_reader_free). */
+/* Adds a segment for every PT_LOAD of an ELF core file (the file stays open,
+ * and mapped read-only where it can be, until ph_reader_free). */
 ph_error *ph_reader_open_core(ph_reader *r, const char *path);
 /* Adds one segment over /proc/PID/mem (the caller must have ptrace rights). */
 ph_error *ph_reader_open_pid(ph_reader *r, int pid);
@@ -79,7 +79,8 @@ typedef ph_error *ph_mapped_file_fn(uint64_t start, uint64_t end, uint64_t file_
 ph_error *ph_core_mapped_files(const char *core_path, ph_mapped_file_fn *fn, void *payload);
 
 typedef struct ph_reader_stats {
-    uint64_t bytes_read;  /* bytes brought in from the backing store */
+    uint64_t bytes_read;  /* bytes brought in from the backing store (a mapped core:
+                           * bytes read out of the mapping) */
     uint64_t page_hits, page_misses;
 } ph_reader_stats;
 void ph_reader_stats_get(const ph_reader *r, ph_reader_stats *out);

@@ -58,9 +58,7 @@ struct ph_alloc_private {
     size_t npools, cappools;
 };
 
-typedef struct geometry {
-    uint64_t arena_size, pool_size, overhead, align, nclasses, pools_per_arena;
-} geometry;
+typedef ph_pool_geometry geometry;
 
 typedef struct pool_info {
     uint32_t count, szidx, size, nextoffset, arenaindex;
@@ -82,7 +80,7 @@ static inline uint64_t get_u64(const unsigned char *buf, int32_t off)
     return v;
 }
 
-static bool geometry_get(const ph_layout *L, geometry *g)
+bool ph_pool_geometry_get(const ph_layout *L, ph_pool_geometry *g)
 {
     if (L->arena_size <= 0 || L->pool_size <= 0 || L->pymalloc_alignment <= 0 ||
         L->pool_size > MAX_POOL_SIZE || L->arena_size % L->pool_size ||
@@ -573,7 +571,7 @@ bool ph_alloc_static(ph_heap *h, const ph_alloc *a, uint64_t addr, uint32_t ti, 
     if (static_marker(h, addr) || (t && static_type(h, t, addr)))
         return true;
     geometry g;
-    if (!a || !a->priv || !a->priv->n || !geometry_get(h->L, &g))
+    if (!a || !a->priv || !a->priv->n || !ph_pool_geometry_get(h->L, &g))
         return false; /* no arenas: nothing tells a small static object from malloc's */
     return !arena_of(a->priv, &g, addr) && size <= (uint64_t)h->L->small_request_threshold;
 }
@@ -667,7 +665,7 @@ ph_error *ph_alloc_get(ph_heap *h, ph_alloc **out)
     const ph_layout *L = h->L;
     geometry g;
     *out = NULL;
-    if (!L || !geometry_get(L, &g))
+    if (!L || !ph_pool_geometry_get(L, &g))
         return ph_error_new(PH_ERR_VERSION, 0, "pymalloc's layout is not known for this version");
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -770,7 +768,7 @@ ph_error *ph_alloc_blocks(ph_heap *h, const ph_alloc *a, ph_block_fn *fn, void *
 {
     const ph_layout *L = h->L;
     geometry g;
-    if (!geometry_get(L, &g) || !a || !a->priv)
+    if (!ph_pool_geometry_get(L, &g) || !a || !a->priv)
         return ph_error_new(PH_ERR_ARGUMENT, 0, "no allocator walk to take the blocks from");
     const struct ph_alloc_private *p = a->priv;
     unsigned char *buf = malloc(g.pool_size);

@@ -97,10 +97,16 @@ ph_error *ph_reader_open_core(ph_reader *r, const char *path)
         close(cf.fd);
         return err;
     }
+    /* Mapped, the core is read straight from the kernel's page cache: no
+     * copy into ours, no system call per page.  (It was checked above not to
+     * be truncated; where it cannot be mapped, it is read.) */
+    const unsigned char *map = ph_reader_map_file(r, cf.fd, cf.size);
     for (unsigned i = 0; i < cf.eh.e_phnum && !err; i++) {
         const Elf64_Phdr *p = &cf.ph[i];
-        if (p->p_type == PT_LOAD && p->p_filesz)
-            err = ph_reader_add_file(r, p->p_vaddr, p->p_filesz, cf.fd, p->p_offset);
+        if (p->p_type != PT_LOAD || !p->p_filesz)
+            continue;
+        err = map ? ph_reader_add_mapped(r, p->p_vaddr, p->p_filesz, map + p->p_offset)
+                  : ph_reader_add_file(r, p->p_vaddr, p->p_filesz, cf.fd, p->p_offset);
     }
     free(cf.ph);
     return err;

@@ -125,7 +125,27 @@ typedef struct ph_index {
     uint32_t *type;         /* index into heap->types */
     uint32_t *owner;        /* dicts: owner's type index + 1 (0: none) */
     uint8_t *flags;
-    size_t hcap;            /* power of two */
+    /* Where an address is: objects in a pymalloc pool by their block's
+     * number in the pool (one probe in a small table of pools, then a dense
+     * array: neighbours in memory are neighbours here); the rest (malloc'd,
+     * static, off the blocks' grid) in an open-addressing hash table. */
+    struct ph_pool_rec *pools;  /* by pool address, open addressing; base 0 = empty */
+    size_t pcap, npools;        /* power of two */
+    struct ph_block {           /* each pool's blocks, in order, in chunks */
+        uint32_t id;            /* the object's id + 1; 0: none */
+        uint32_t lo;            /* the low half of its address (after a GC header, say) */
+    } **chunks;
+    size_t nchunks, chunk_used; /* blocks used in the last chunk */
+    size_t nblocks;             /* in all pools */
+    uint64_t pool_mask;         /* ~(POOL_SIZE - 1); 0: no pools (hash table only) */
+    uint32_t pool_shift, pool_overhead, pool_align, pool_nclasses;
+    int32_t off_szidx, off_maxnext, hdr_size;
+    struct ph_pool_class {
+        uint32_t size, nblocks; /* block size, blocks per pool */
+        uint64_t mul;           /* ceil(2^40 / size): a block's number by multiplying */
+    } pool_classes[64];
+    ph_reader *r;
+    size_t hcap, hn;        /* power of two; entries */
     uint32_t *slots;        /* object id + 1, 0 = empty */
 } ph_index;
 
@@ -178,8 +198,17 @@ struct ph_heap {
     const struct numpy_layout *numpy;
 };
 
-/* index.c */
-ph_error *ph_index_init(ph_index *ix);
+/* pymalloc's geometry for a version (alloc.c): false when the layout lacks it. */
+typedef struct ph_pool_geometry {
+    uint64_t arena_size, pool_size, overhead, align, nclasses, pools_per_arena;
+} ph_pool_geometry;
+bool ph_pool_geometry_get(const ph_layout *L, ph_pool_geometry *g);
+
+/* index.c.  With a layout (and its reader), objects in pymalloc pools are
+ * found through their pool; with NULL, through the hash table alone. */
+ph_error *ph_index_init(ph_index *ix, ph_reader *r, const ph_layout *L);
+/* The index's own memory in bytes. */
+size_t ph_index_bytes(const ph_index *ix);
 void ph_index_deinit(ph_index *ix);
 uint32_t ph_index_find(const ph_index *ix, uint64_t addr);
 /* Adds addr; *id is its id; returns true if it is new. */

@@ -5,6 +5,7 @@
  * (unit tests) or a callback (gdb).  File-backed reads go through a
  * direct-mapped cache of PH_PAGE-sized pages so that a heap walk costs one
  * pread per page, not per object. */
+#define PH_READER_IMPL
 #include "reader.h"
 
 #include "error.h"
@@ -12,9 +13,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
-enum seg_kind { SEG_FILE, SEG_BUFFER, SEG_CALLBACK };
+enum seg_kind { SEG_FILE, SEG_BUFFER, SEG_MAPPED, SEG_CALLBACK };
 
 typedef struct segment {
     uint64_t start, end;
@@ -33,6 +35,7 @@ typedef struct page {
 } page;
 
 struct ph_reader {
+    ph_read_window win; /* first: reader.h's ph_read_fast looks here */
     segment *segs;
     size_t nsegs, capsegs;
     bool sorted;
@@ -43,6 +46,8 @@ struct ph_reader {
     unsigned char *page_data;
     int *fds; /* files this reader owns */
     size_t nfds;
+    void *map; /* a file it mapped */
+    size_t map_len;
     ph_reader_stats stats;
 };
 
@@ -63,6 +68,8 @@ void ph_reader_free(ph_reader *r)
     for (size_t i = 0; i < r->nfds; i++)
         close(r->fds[i]);
     free(r->fds);
+    if (r->map)
+        munmap(r->map, r->map_len);
     free(r->segs);
     free(r->pages);
     free(r->page_data);
@@ -77,6 +84,18 @@ ph_error *ph_reader_own_fd(ph_reader *r, int fd)
     r->fds = fds;
     r->fds[r->nfds++] = fd;
     return NULL;
+}
+
+const unsigned char *ph_reader_map_file(ph_reader *r, int fd, uint64_t size)
+{
+    if (r->map || !size || size > SIZE_MAX)
+        return NULL;
+    void *m = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    r->map = m;
+    r->map_len = (size_t)size;
+    return m;
 }
 
 /* The page cache, made when a file segment first needs it. */
@@ -115,6 +134,7 @@ static ph_error *add_segment(ph_reader *r, const segment *s)
     if (r->nsegs && s->start < r->segs[r->nsegs - 1].start)
         r->sorted = false;
     r->segs[r->nsegs++] = *s;
+    r->win.len = 0;
     /* Pages cached before this segment existed may now be stale. */
     for (size_t i = 0; r->pages && i < PH_NPAGES; i++)
         r->pages[i].addr = UINT64_MAX;
@@ -137,6 +157,15 @@ ph_error *ph_reader_add_buffer(ph_reader *r, uint64_t addr, uint64_t size, const
         return ph_error_new(PH_ERR_ARGUMENT, addr, "segment at 0x%llx wraps around",
                             (unsigned long long)addr);
     segment s = {.start = addr, .end = addr + size, .kind = SEG_BUFFER, .buf = buf};
+    return add_segment(r, &s);
+}
+
+ph_error *ph_reader_add_mapped(ph_reader *r, uint64_t addr, uint64_t size, const void *buf)
+{
+    if (addr + size < addr)
+        return ph_error_new(PH_ERR_ARGUMENT, addr, "segment at 0x%llx wraps around",
+                            (unsigned long long)addr);
+    segment s = {.start = addr, .end = addr + size, .kind = SEG_MAPPED, .buf = buf};
     return add_segment(r, &s);
 }
 
@@ -291,9 +320,22 @@ bool ph_read(ph_reader *r, uint64_t addr, void *out, size_t len)
             ok = read_file_seg(r, s, addr, buf, n);
             break;
         case SEG_BUFFER:
+        case SEG_MAPPED: {
             memcpy(buf, s->buf + (addr - s->start), n);
+            /* The next reads here go straight to memory: the window ends
+             * where a later segment starts, as this lookup does. */
+            uint64_t end = s->end;
+            if (i + 1 < r->nsegs && r->segs[i + 1].start < end)
+                end = r->segs[i + 1].start;
+            r->win.start = s->start;
+            r->win.len = end - s->start;
+            r->win.base = s->buf;
+            r->win.counter = s->kind == SEG_MAPPED ? &r->stats.bytes_read : NULL;
+            if (r->win.counter)
+                *r->win.counter += n;
             ok = true;
             break;
+        }
         default:
             ok = s->fn(addr, buf, n, s->payload);
             if (ok)

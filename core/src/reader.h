@@ -13,6 +13,40 @@
 
 /* The reader closes fd when it is freed. */
 ph_error *ph_reader_own_fd(ph_reader *r, int fd);
+/* Maps size bytes of fd read-only for as long as the reader lives; NULL
+ * when it cannot (the caller reads the file instead). */
+const unsigned char *ph_reader_map_file(ph_reader *r, int fd, uint64_t size);
+/* A segment over part of that mapping: like a buffer, but its reads count
+ * as bytes read. */
+ph_error *ph_reader_add_mapped(ph_reader *r, uint64_t addr, uint64_t size, const void *buf);
+
+/* The part of a segment the last read came from, when the reader copies
+ * straight out of memory there (a mapped core, a buffer): reads inside it
+ * skip the segment lookup.  The first member of every ph_reader. */
+typedef struct ph_read_window {
+    uint64_t start, len;        /* len 0: none */
+    const unsigned char *base;
+    uint64_t *counter;          /* where its bytes are counted, or NULL */
+} ph_read_window;
+
+static inline bool ph_read_fast(ph_reader *r, uint64_t addr, void *buf, size_t len)
+{
+    const ph_read_window *w = (const ph_read_window *)r;
+    uint64_t off = addr - w->start;
+    if (off < w->len && len <= w->len - off) {
+        memcpy(buf, w->base + off, len);
+        if (w->counter)
+            *w->counter += len;
+        return true;
+    }
+    return ph_read(r, addr, buf, len);
+}
+
+/* Inside the core every read takes the fast path first (reader.c defines
+ * the function itself). */
+#ifndef PH_READER_IMPL
+#define ph_read(r, addr, buf, len) ph_read_fast(r, addr, buf, len)
+#endif
 
 static inline bool ph_read_u64(ph_reader *r, uint64_t addr, uint64_t *v)
 {

@@ -238,7 +238,7 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
         err = ph_debug_offsets_check(r, syms->py_runtime, &h->version, h->L,
                                      &h->debug_offsets_checked);
     if (!err)
-        err = ph_index_init(&h->idx);
+        err = ph_index_init(&h->idx, h->r, h->L);
     walk_state ws = {.flag = OBJ_FROM_ROOTS};
     if (!err)
         err = ph_runtime_walk_roots(h, add_root, &ws);
@@ -314,10 +314,7 @@ void ph_heap_info_get(const ph_heap *h, ph_heap_info *out)
     ph_reader_stats st;
     ph_reader_stats_get(h->r, &st);
     out->bytes_read = st.bytes_read;
-    const ph_index *ix = &h->idx;
-    out->index_bytes = ix->cap * (sizeof(*ix->addr) + sizeof(*ix->size) + sizeof(*ix->type) +
-                                  sizeof(*ix->owner) + sizeof(*ix->flags)) +
-                       ix->hcap * sizeof(*ix->slots) + h->captypes * sizeof(ph_type);
+    out->index_bytes = ph_index_bytes(&h->idx) + h->captypes * sizeof(ph_type);
     if (h->graph) {
         const ph_graph *g = h->graph;
         uint64_t N = (uint64_t)g->n + 1;

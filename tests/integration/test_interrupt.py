@@ -12,7 +12,7 @@ import pytest
 
 import harness
 
-SIZE = "3000000"   # a walk of well over a second on this machine
+SIZE = "12000000"  # a walk of well over a second on this machine (about 6 M objects/s)
 
 
 def read_until(fd, pattern, timeout):

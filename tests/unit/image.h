@@ -525,7 +525,7 @@ static inline ph_heap *img_heap(img *im)
     h->L = im->L;
     h->syms.type_type = im->type_type;
     h->layout_source = "table";
-    if (ph_index_init(&h->idx))
+    if (ph_index_init(&h->idx, h->r, h->L))
         img_die("ph_index_init failed", 0);
     img_heap_track(h);
     return h;
