@@ -108,6 +108,7 @@ typedef struct ph_type {
     bool is_type_type;      /* a metatype (type or a subclass of it) */
     bool static_subclass;   /* a static subclass of a builtin (OrderedDict): shape from tp_flags */
     bool odict;             /* collections.OrderedDict or a subclass: odict_sizeof */
+    bool plain_generator;   /* 3.11+ "generator": its gi_origin_or_finalizer is never set */
     bool ndarray;           /* numpy.ndarray or a subclass: numpy.c */
     uint32_t nslots;        /* object-typed __slots__ member offsets, whole MRO */
     uint32_t *slots;

@@ -287,6 +287,9 @@ typedef struct ph_layout {
     int32_t pool_size;                  /* POOL_SIZE (a macro) */
     int32_t pymalloc_alignment;         /* ALIGNMENT: the size-class step (a macro) */
     int32_t small_request_threshold;    /* SMALL_REQUEST_THRESHOLD: larger requests go to malloc */
+
+    /* Appended */
+    int32_t gen_origin_or_finalizer;    /* 3.11+: PyGenObject.gi_origin_or_finalizer (unset in a plain generator) */
 } ph_layout;
 
 /* The table for (major, minor), or NULL when that version is unsupported. */

@@ -228,6 +228,7 @@
     X(arena_size) \
     X(pool_size) \
     X(pymalloc_alignment) \
-    X(small_request_threshold)
+    X(small_request_threshold) \
+    X(gen_origin_or_finalizer)
 
 #endif

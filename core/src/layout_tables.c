@@ -237,6 +237,7 @@ static const ph_layout layout_3_8 = {
     .pool_size = 4096,                               /* not DWARF: see the note below */
     .pymalloc_alignment = 16,                        /* not DWARF: see the note below */
     .small_request_threshold = 512,                  /* not DWARF: see the note below */
+    .gen_origin_or_finalizer = PH_NONE,
 };
 /* 3.8 constants that DWARF cannot show:
  *   dictvalues_values = 0: 3.8-3.10: PyDictObject.ma_values is PyObject ** pointing at
@@ -482,6 +483,7 @@ static const ph_layout layout_3_9 = {
     .pool_size = 4096,                               /* not DWARF: see the note below */
     .pymalloc_alignment = 16,                        /* not DWARF: see the note below */
     .small_request_threshold = 512,                  /* not DWARF: see the note below */
+    .gen_origin_or_finalizer = PH_NONE,
 };
 /* 3.9 constants that DWARF cannot show:
  *   dictvalues_values = 0: 3.8-3.10: PyDictObject.ma_values is PyObject ** pointing at
@@ -727,6 +729,7 @@ static const ph_layout layout_3_10 = {
     .pool_size = 16384,                              /* not DWARF: see the note below */
     .pymalloc_alignment = 16,                        /* not DWARF: see the note below */
     .small_request_threshold = 512,                  /* not DWARF: see the note below */
+    .gen_origin_or_finalizer = PH_NONE,
 };
 /* 3.10 constants that DWARF cannot show:
  *   dictvalues_values = 0: 3.8-3.10: PyDictObject.ma_values is PyObject ** pointing at
@@ -974,6 +977,7 @@ static const ph_layout layout_3_11 = {
     .pool_size = 16384,                              /* not DWARF: see the note below */
     .pymalloc_alignment = 16,                        /* not DWARF: see the note below */
     .small_request_threshold = 512,                  /* not DWARF: see the note below */
+    .gen_origin_or_finalizer = 64,                   /* offsetof(PyGenObject, gi_origin_or_finalizer) */
 };
 /* 3.11 constants that DWARF cannot show:
  *   preheader_size = 16: 3.11 Include/internal/pycore_object.h: _PyType_PreHeaderSize =
@@ -1223,6 +1227,7 @@ static const ph_layout layout_3_12 = {
     .pool_size = 16384,                              /* not DWARF: see the note below */
     .pymalloc_alignment = 16,                        /* not DWARF: see the note below */
     .small_request_threshold = 512,                  /* not DWARF: see the note below */
+    .gen_origin_or_finalizer = 56,                   /* offsetof(PyGenObject, gi_origin_or_finalizer) */
 };
 /* 3.12 constants that DWARF cannot show:
  *   preheader_size = 16: 3.12/3.13 Include/internal/pycore_object.h:
@@ -1473,6 +1478,7 @@ static const ph_layout layout_3_13 = {
     .pool_size = 16384,                              /* not DWARF: see the note below */
     .pymalloc_alignment = 16,                        /* not DWARF: see the note below */
     .small_request_threshold = 512,                  /* not DWARF: see the note below */
+    .gen_origin_or_finalizer = 56,                   /* offsetof(PyGenObject, gi_origin_or_finalizer) */
 };
 /* 3.13 constants that DWARF cannot show:
  *   preheader_size = 16: 3.12/3.13 Include/internal/pycore_object.h:

@@ -28,6 +28,18 @@ typedef struct segment {
     void *payload;
 } segment;
 
+/* What the fallback read (gdb's memory: the read-only parts of files that
+ * cores leave out, such as type names), kept by 4 KiB page: one call per
+ * page, not one per string. */
+#define FB_PAGE 4096
+#define FB_NPAGES 256
+
+struct fb_page {
+    uint64_t addr; /* UINT64_MAX: empty */
+    bool ok;       /* false: the whole page is not readable; ask for each read */
+    unsigned char data[FB_PAGE];
+};
+
 typedef struct page {
     uint64_t addr;        /* page-aligned target address; UINT64_MAX when empty */
     uint32_t lo, hi;      /* bytes [lo, hi) of the page are valid */
@@ -42,6 +54,7 @@ struct ph_reader {
     size_t last_seg;
     ph_read_fn *fallback;
     void *fallback_payload;
+    struct fb_page *fb; /* the fallback's pages, made on its first use */
     page *pages;
     unsigned char *page_data;
     int *fds; /* files this reader owns */
@@ -68,6 +81,7 @@ void ph_reader_free(ph_reader *r)
     for (size_t i = 0; i < r->nfds; i++)
         close(r->fds[i]);
     free(r->fds);
+    free(r->fb);
     if (r->map)
         munmap(r->map, r->map_len);
     free(r->segs);
@@ -184,6 +198,8 @@ void ph_reader_set_fallback(ph_reader *r, ph_read_fn *fn, void *payload)
 {
     r->fallback = fn;
     r->fallback_payload = payload;
+    for (size_t i = 0; r->fb && i < FB_NPAGES; i++)
+        r->fb[i].addr = UINT64_MAX;
 }
 
 static int cmp_seg(const void *a, const void *b)
@@ -290,6 +306,37 @@ static bool read_file_seg(ph_reader *r, const segment *s, uint64_t addr, unsigne
     return true;
 }
 
+static bool read_fallback(ph_reader *r, uint64_t addr, unsigned char *buf, size_t len)
+{
+    if (!r->fb && (r->fb = malloc(FB_NPAGES * sizeof(*r->fb))))
+        for (size_t i = 0; i < FB_NPAGES; i++)
+            r->fb[i].addr = UINT64_MAX;
+    while (len) {
+        uint64_t base = addr & ~(uint64_t)(FB_PAGE - 1);
+        size_t in = (size_t)(addr - base), n = FB_PAGE - in < len ? FB_PAGE - in : len;
+        struct fb_page *pg = r->fb ? &r->fb[(base / FB_PAGE) % FB_NPAGES] : NULL;
+        if (pg && pg->addr != base) {
+            pg->addr = base;
+            pg->ok = r->fallback(base, pg->data, FB_PAGE, r->fallback_payload);
+            if (pg->ok)
+                r->stats.bytes_read += FB_PAGE;
+        }
+        if (pg && pg->ok) {
+            memcpy(buf, pg->data + in, n);
+        } else {
+            /* Part of the page is unreadable: just what was asked. */
+            if (!r->fallback(addr, buf, len, r->fallback_payload))
+                return false;
+            r->stats.bytes_read += len;
+            return true;
+        }
+        buf += n;
+        addr += n;
+        len -= n;
+    }
+    return true;
+}
+
 bool ph_reader_covers(ph_reader *r, uint64_t addr)
 {
     return find_segment(r, addr) != NULL;
@@ -303,11 +350,7 @@ bool ph_read(ph_reader *r, uint64_t addr, void *out, size_t len)
     while (len) {
         const segment *s = find_segment(r, addr);
         if (!s) {
-            if (r->fallback && r->fallback(addr, buf, len, r->fallback_payload)) {
-                r->stats.bytes_read += len;
-                return true;
-            }
-            return false;
+            return r->fallback && read_fallback(r, addr, buf, len);
         }
         size_t n = s->end - addr < len ? (size_t)(s->end - addr) : len;
         /* Where a later segment starts inside this one, it takes over. */

@@ -400,11 +400,17 @@ void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit,
         break;
     case SHAPE_GEN: {
         /* The header's fields (name, qualname, exception state...) by scan,
-         * the embedded frame precisely. */
+         * the embedded frame precisely.  gi_origin_or_finalizer holds a
+         * coroutine's origin or an async generator's finalizer; a plain
+         * generator never sets it (it keeps whatever the allocator's block
+         * held: a stale pointer, now and then to a freed object). */
         uint64_t f = ph_gen_iframe(L, addr, t);
         int8_t state = 0;
         ph_read(h->r, addr + (uint64_t)L->gen_frame_state, &state, 1);
-        scan(h, &c, addr, addr + 16, f);
+        uint64_t origin = addr + (uint64_t)L->gen_origin_or_finalizer;
+        scan(h, &c, addr, addr + 16, t->plain_generator ? origin : origin + 8);
+        /* after it, up to the frame: flags (hooks_inited, closed,
+         * running_async, frame_state), no pointers */
         if (state >= 1) /* FRAME_COMPLETED or FRAME_CLEARED: only the code is kept */
             field(h, &c, f, L->iframe_code, ".gi_code");
         else

@@ -391,6 +391,7 @@ uint32_t ph_type_get(ph_heap *h, uint64_t addr)
     }
     pt.odict = strcmp(name, "collections.OrderedDict") == 0 ||
                (pt.base_idx != id && h->types[pt.base_idx].odict);
+    pt.plain_generator = pt.shape == SHAPE_GEN && !pt.heap && strcmp(name, "generator") == 0;
     pt.ndarray = strcmp(name, "numpy.ndarray") == 0 ||
                  (pt.base_idx != id && h->types[pt.base_idx].ndarray);
     pt.estimate = !pt.odict && sizeof_unknown(h, &t, pt.shape);

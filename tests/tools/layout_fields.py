@@ -451,6 +451,12 @@ FIELDS = [
                    "3.10+": Const(16 << 10, _WHY_POOL_NEW)}),
     ("pymalloc_alignment", {"*": Const(16, _WHY_ALIGNMENT)}),
     ("small_request_threshold", {"*": Const(512, _WHY_THRESHOLD)}),
+
+    # Appended: a generator's origin (coroutines) or finalizer (async
+    # generators); a plain generator never sets it (make_gen leaves it as
+    # the allocator gave it), so it is no reference there.
+    ("gen_origin_or_finalizer", {"3.8-3.10": NONE,
+                                 "3.11+": "offsetof(PyGenObject, gi_origin_or_finalizer)"}),
 ]
 
 FIELD_NAMES = [name for name, _ in FIELDS]

@@ -281,22 +281,46 @@ static void test_fallback(void **state)
     assert_true(ph_read(r, 0x10100, buf, 64));
     assert_pattern(buf, 64, 0x10100);
     assert_int_equal(c.n, 0);
-    /* uncovered reads do */
-    assert_true(ph_read(r, 0x50000, buf, 8));
-    assert_pattern(buf, 8, 0x50000);
+    /* uncovered reads do, a 4 KiB page at a time: the next read there
+     * comes from the page kept */
+    assert_true(ph_read(r, 0x50010, buf, 8));
+    assert_pattern(buf, 8, 0x50010);
     assert_int_equal(c.n, 1);
     assert_int_equal(c.addr[0], 0x50000);
-    assert_int_equal(c.len[0], 8);
+    assert_int_equal(c.len[0], 4096);
+    assert_true(ph_read(r, 0x50ff0, buf, 16));
+    assert_pattern(buf, 16, 0x50ff0);
+    assert_int_equal(c.n, 1);
     /* a read running off the segment: the segment's part from the buffer, the rest asked */
     assert_true(ph_read(r, 0x10ff8, buf, 16));
     assert_pattern(buf, 16, 0x10ff8);
     assert_int_equal(c.n, 2);
     assert_int_equal(c.addr[1], 0x11000);
-    assert_int_equal(c.len[1], 8);
-    /* the fallback saying no */
+    assert_int_equal(c.len[1], 4096);
+    /* across two fallback pages: the second one asked */
+    assert_true(ph_read(r, 0x50ffc, buf, 8));
+    assert_pattern(buf, 8, 0x50ffc);
+    assert_int_equal(c.n, 3);
+    assert_int_equal(c.addr[2], 0x51000);
+    /* the fallback saying no: the page, then just what was asked; a page
+     * known unreadable is not asked again, each read is */
     c.answer = false;
     assert_false(ph_read(r, 0x60000, buf, 8));
-    assert_int_equal(c.n, 3);
+    assert_int_equal(c.n, 5);
+    assert_int_equal(c.addr[3], 0x60000);
+    assert_int_equal(c.len[3], 4096);
+    assert_int_equal(c.addr[4], 0x60000);
+    assert_int_equal(c.len[4], 8);
+    c.answer = true; /* now readable piecewise (as a page partly mapped would be) */
+    assert_true(ph_read(r, 0x60100, buf, 8));
+    assert_pattern(buf, 8, 0x60100);
+    assert_int_equal(c.n, 6);
+    assert_int_equal(c.len[5], 8);
+    /* a new fallback forgets the pages of the old one */
+    calls c2 = {.answer = true};
+    ph_reader_set_fallback(r, record_read, &c2);
+    assert_true(ph_read(r, 0x50010, buf, 8));
+    assert_int_equal(c2.n, 1);
     free_reader(r);
 }
 
