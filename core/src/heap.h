@@ -208,6 +208,9 @@ bool ph_pool_geometry_get(const ph_layout *L, ph_pool_geometry *g);
 /* index.c.  With a layout (and its reader), objects in pymalloc pools are
  * found through their pool; with NULL, through the hash table alone. */
 ph_error *ph_index_init(ph_index *ix, ph_reader *r, const ph_layout *L);
+/* Gives back the arrays' room beyond the objects (after a walk: doubling
+ * leaves up to half of it unused). */
+void ph_index_trim(ph_index *ix);
 /* The index's own memory in bytes. */
 size_t ph_index_bytes(const ph_index *ix);
 void ph_index_deinit(ph_index *ix);

@@ -266,6 +266,26 @@ static ph_error *grow_arrays(ph_index *ix)
     return NULL;
 }
 
+void ph_index_trim(ph_index *ix)
+{
+    if (!ix->n || ix->n == ix->cap)
+        return;
+    /* A failed shrink keeps the bigger array: every one stays at least n long. */
+#define TRIM(field)                                                        \
+    do {                                                                   \
+        void *p_ = realloc(ix->field, ix->n * sizeof(*ix->field));         \
+        if (p_)                                                            \
+            ix->field = p_;                                                \
+    } while (0)
+    TRIM(addr);
+    TRIM(size);
+    TRIM(type);
+    TRIM(owner);
+    TRIM(flags);
+#undef TRIM
+    ix->cap = ix->n;
+}
+
 ph_error *ph_index_add(ph_index *ix, uint64_t addr, uint32_t type, uint32_t *id, bool *added)
 {
     ph_error *err;

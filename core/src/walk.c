@@ -267,6 +267,7 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
     free(h->queue);
     h->queue = NULL;
     h->qcap = h->qhead = h->qtail = 0;
+    ph_index_trim(&h->idx);
     ph_heap_set_interrupt(h, NULL, NULL); /* the caller's payload need not outlive the build */
     h->walk_seconds = now() - t0;
     *out = h;

@@ -210,6 +210,18 @@ static void test_hash_only(void **state)
         assert_int_equal(ph_index_find(&ix, i * 48), i - 1);
     assert_int_equal(ph_index_find(&ix, 8), PH_NO_OBJ);
     assert_int_equal(ix.hn, 50000);
+    /* trimmed to its objects, it grows again as before */
+    ph_index_trim(&ix);
+    assert_int_equal(ix.cap, 50000);
+    for (uint64_t i = 50001; i <= 50100; i++) {
+        uint32_t id;
+        bool added;
+        assert_null(ph_index_add(&ix, i * 48, 2, &id, &added));
+        assert_true(added);
+        assert_int_equal(ix.type[id], 2);
+    }
+    for (uint64_t i = 1; i <= 50100; i++)
+        assert_int_equal(ph_index_find(&ix, i * 48), i - 1);
     ph_index_deinit(&ix);
 }
 
