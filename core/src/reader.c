@@ -135,7 +135,10 @@ static ph_error *make_cache(ph_reader *r)
 
 static ph_error *add_segment(ph_reader *r, const segment *s)
 {
-    if (s->end <= s->start)
+    if (s->end < s->start) /* addr + size wrapped around */
+        return ph_error_new(PH_ERR_ARGUMENT, s->start, "segment at 0x%llx wraps around",
+                            (unsigned long long)s->start);
+    if (s->end == s->start)
         return NULL;
     if (r->nsegs == r->capsegs) {
         size_t cap = r->capsegs ? r->capsegs * 2 : 16;
@@ -158,27 +161,18 @@ static ph_error *add_segment(ph_reader *r, const segment *s)
 ph_error *ph_reader_add_file(ph_reader *r, uint64_t addr, uint64_t size, int fd,
                              uint64_t offset)
 {
-    if (addr + size < addr)
-        return ph_error_new(PH_ERR_ARGUMENT, addr, "segment at 0x%llx wraps around",
-                            (unsigned long long)addr);
     segment s = {.start = addr, .end = addr + size, .kind = SEG_FILE, .fd = fd, .offset = offset};
     return add_segment(r, &s);
 }
 
 ph_error *ph_reader_add_buffer(ph_reader *r, uint64_t addr, uint64_t size, const void *buf)
 {
-    if (addr + size < addr)
-        return ph_error_new(PH_ERR_ARGUMENT, addr, "segment at 0x%llx wraps around",
-                            (unsigned long long)addr);
     segment s = {.start = addr, .end = addr + size, .kind = SEG_BUFFER, .buf = buf};
     return add_segment(r, &s);
 }
 
 ph_error *ph_reader_add_mapped(ph_reader *r, uint64_t addr, uint64_t size, const void *buf)
 {
-    if (addr + size < addr)
-        return ph_error_new(PH_ERR_ARGUMENT, addr, "segment at 0x%llx wraps around",
-                            (unsigned long long)addr);
     segment s = {.start = addr, .end = addr + size, .kind = SEG_MAPPED, .buf = buf};
     return add_segment(r, &s);
 }
@@ -186,9 +180,6 @@ ph_error *ph_reader_add_mapped(ph_reader *r, uint64_t addr, uint64_t size, const
 ph_error *ph_reader_add_callback(ph_reader *r, uint64_t addr, uint64_t size, ph_read_fn *fn,
                                  void *payload)
 {
-    if (addr + size < addr)
-        return ph_error_new(PH_ERR_ARGUMENT, addr, "segment at 0x%llx wraps around",
-                            (unsigned long long)addr);
     segment s = {.start = addr, .end = addr + size, .kind = SEG_CALLBACK, .fn = fn,
                  .payload = payload};
     return add_segment(r, &s);
