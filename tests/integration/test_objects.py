@@ -227,7 +227,7 @@ def test_previews(bx, mode):
     """Previews of known objects (the referents of backrefs_heap.previews):
     str quoted (cut to 60 with "..."), int and float values, bytes prefix and
     length, "len N" for containers, a function's qualname and file:line, a
-    class's and a module's name."""
+    class's and a module's name, an instance's first attributes."""
     key = 'referents:previews'
     doc = bx.result(mode, key)
     links = dict((l.get('address'), l) for l in doc.get('referents', []) if isinstance(l, dict))
@@ -262,6 +262,10 @@ def test_previews(bx, mode):
         elif 'name' in p:
             if p['name'] not in pv:
                 probs.append('%s preview %r: expected the name %r' % (t, pv, p['name']))
+        elif 'attrs' in p:
+            want = ' '.join(p['attrs']) + (' ...' if p['more'] else '')
+            if pv != want:
+                probs.append('instance preview %r, expected %r' % (pv, want))
     common.report(bx, mode, 'previews (`%s`)' % bx.command(mode, key), probs)
 
 

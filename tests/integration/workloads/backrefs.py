@@ -251,6 +251,10 @@ def record_oracle(path, private_id, thread_ident, thread_native_id):
             p['name'] = o.__name__
         elif isinstance(o, types.ModuleType):
             p['name'] = o.__name__
+        elif type(o) is H.PreviewInstance:
+            # getattr, not vars(): that would make the instance a __dict__ on 3.11+
+            p['attrs'] = ['%s=%r' % (k, getattr(o, k)) for k in H.PREVIEW_ATTRS[:3]]
+            p['more'] = len(H.PREVIEW_ATTRS) > 3
         previews.append(p)
     o = None
 

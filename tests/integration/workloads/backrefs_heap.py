@@ -144,6 +144,19 @@ class PreviewClass(object):
     pass
 
 
+PREVIEW_ATTRS = ('label', 'count', 'flag', 'extra')
+
+
+class PreviewInstance(object):
+    """An instance whose preview shows its first three attributes, then ..."""
+
+    def __init__(self):
+        self.label = 'widget'
+        self.count = 3
+        self.flag = None
+        self.extra = [1, 2]
+
+
 def make_closure(secret):
     def reveal():
         return secret
@@ -252,7 +265,7 @@ def build():
     previews = ['short-preview', long_str, 12345678901, 3.25,
                 b'PREVIEWBYTES' + bytes(5000), [1, 2, 3, 4, 5, 6, 7],
                 {'a': 1, 'b': 2, 'c': 3}, (1, 'two'), preview_fn, PreviewClass, json,
-                {10, 20, 30, 40}]
+                {10, 20, 30, 40}, PreviewInstance()]
     n = 300000
     big = {'str': 'BIGSTR-' + 'z' * n,
            'bytes1': b'BIGBYTES-1-' + bytes(n - 50000),
