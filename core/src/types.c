@@ -119,8 +119,21 @@ static const struct {
     {"weakcallableproxy", SHAPE_WEAKREF}, {"weakref.CallableProxyType", SHAPE_WEAKREF},
 };
 
+/* C types whose instances hold no strong reference, whose words a
+ * conservative scan would read anyway: a lock's struct ends in a char
+ * (`locked`) whose padding keeps whatever the allocator's block held, now
+ * and then a stale pointer to an object (which would then seem referred to
+ * by the lock: partition --by rcs, backrefs).  They are everywhere (every
+ * Thread, Event, Condition has some). */
+static bool holds_no_references(const char *name)
+{
+    return strcmp(name, "_thread.lock") == 0 || strcmp(name, "_thread.RLock") == 0;
+}
+
 static ph_shape shape_of_static(const ph_heap *h, const char *name)
 {
+    if (holds_no_references(name))
+        return SHAPE_LEAF;
     for (size_t i = 0; i < sizeof(builtin_shapes) / sizeof(builtin_shapes[0]); i++)
         if (strcmp(builtin_shapes[i].name, name) == 0)
             return builtin_shapes[i].shape;
@@ -387,7 +400,8 @@ uint32_t ph_type_get(ph_heap *h, uint64_t addr)
             b = bt.base;
         }
         collect_slots(h, &pt, &t);
-        c_fields(h, &pt);
+        if (!holds_no_references(name)) /* 3.12+: the _thread types are heap types */
+            c_fields(h, &pt);
     }
     pt.odict = strcmp(name, "collections.OrderedDict") == 0 ||
                (pt.base_idx != id && h->types[pt.base_idx].odict);

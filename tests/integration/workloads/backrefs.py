@@ -252,8 +252,13 @@ def record_oracle(path, private_id, thread_ident, thread_native_id):
         elif isinstance(o, types.ModuleType):
             p['name'] = o.__name__
         elif type(o) is H.PreviewInstance:
-            # getattr, not vars(): that would make the instance a __dict__ on 3.11+
-            p['attrs'] = ['%s=%r' % (k, getattr(o, k)) for k in H.PREVIEW_ATTRS[:3]]
+            # getattr, not vars(): that would make the instance a __dict__ on
+            # 3.11+; and a loop, not a comprehension: before 3.12 that would
+            # make `o` a closure cell of this function, a referrer of every
+            # object it ever names (the referrers tests would see it)
+            p['attrs'] = []
+            for k in H.PREVIEW_ATTRS[:3]:
+                p['attrs'].append('%s=%r' % (k, getattr(o, k)))
             p['more'] = len(H.PREVIEW_ATTRS) > 3
         previews.append(p)
     o = None
