@@ -139,7 +139,7 @@ typedef struct ph_index {
     size_t nchunks, chunk_used; /* blocks used in the last chunk */
     size_t nblocks;             /* in all pools */
     uint64_t pool_mask;         /* ~(POOL_SIZE - 1); 0: no pools (hash table only) */
-    uint32_t pool_shift, pool_overhead, pool_align, pool_nclasses;
+    uint32_t pool_shift, pool_overhead, pool_nclasses;
     int32_t off_szidx, off_maxnext, hdr_size;
     struct ph_pool_class {
         uint32_t size, nblocks; /* block size, blocks per pool */

@@ -60,11 +60,10 @@ ph_error *ph_index_init(ph_index *ix, ph_reader *r, const ph_layout *L)
     for (ix->pool_shift = 0; (UINT64_C(1) << ix->pool_shift) < g.pool_size; ix->pool_shift++)
         ;
     ix->pool_overhead = (uint32_t)g.overhead;
-    ix->pool_align = (uint32_t)g.align;
     ix->pool_nclasses = (uint32_t)g.nclasses;
     for (uint32_t k = 0; k < ix->pool_nclasses; k++) {
         struct ph_pool_class *c = &ix->pool_classes[k];
-        c->size = (k + 1) * ix->pool_align;
+        c->size = (k + 1) * (uint32_t)g.align;
         c->nblocks = (uint32_t)((g.pool_size - g.overhead) / c->size);
         c->mul = ((UINT64_C(1) << MUL_SHIFT) + c->size - 1) / c->size;
     }
@@ -194,16 +193,13 @@ static ph_error *pool_get(ph_index *ix, uint64_t base, const struct ph_pool_rec 
 
 /* ---- the hash table of addresses ---------------------------------------- */
 
-static uint32_t hash_find(const ph_index *ix, uint64_t addr)
+/* The slot holding addr, or the empty one where it would go. */
+static size_t hash_probe(const ph_index *ix, uint64_t addr)
 {
-    size_t mask = ix->hcap - 1;
-    for (size_t i = hash_slot(addr >> 3, ix->hcap);; i = (i + 1) & mask) {
-        uint32_t v = ix->slots[i];
-        if (!v)
-            return PH_NO_OBJ;
-        if (ix->addr[v - 1] == addr)
-            return v - 1;
-    }
+    size_t mask = ix->hcap - 1, i = hash_slot(addr >> 3, ix->hcap);
+    while (ix->slots[i] && ix->addr[ix->slots[i] - 1] != addr)
+        i = (i + 1) & mask;
+    return i;
 }
 
 static ph_error *grow_table(ph_index *ix)
@@ -241,7 +237,8 @@ uint32_t ph_index_find(const ph_index *ix, uint64_t addr)
         if (b && (!b->id || b->lo == (uint32_t)addr))
             return b->id ? b->id - 1 : PH_NO_OBJ;
     }
-    return hash_find(ix, addr);
+    uint32_t v = ix->slots[hash_probe(ix, addr)];
+    return v ? v - 1 : PH_NO_OBJ;
 }
 
 #define GROW(field, cap)                                                   \
@@ -308,16 +305,11 @@ ph_error *ph_index_add(ph_index *ix, uint64_t addr, uint32_t type, uint32_t *id,
             return NULL;
         }
     } else {
-        size_t mask = ix->hcap - 1;
-        for (i = hash_slot(addr >> 3, ix->hcap);; i = (i + 1) & mask) {
-            uint32_t v = ix->slots[i];
-            if (!v)
-                break;
-            if (ix->addr[v - 1] == addr) {
-                *id = v - 1;
-                *added = false;
-                return NULL;
-            }
+        i = hash_probe(ix, addr);
+        if (ix->slots[i]) {
+            *id = ix->slots[i] - 1;
+            *added = false;
+            return NULL;
         }
     }
     if (ix->n == ix->cap && (err = grow_arrays(ix)))

@@ -172,6 +172,16 @@ static void visit_cand(ph_heap *h, leak_state *st, uint32_t k, visit_state *vs)
         ph_referents_at(h, c->addr, c->ti, count_ref, vs);
 }
 
+/* Marks, with vs's class, what candidate k keeps (every candidate it
+ * reaches through candidates still unclassed). */
+static void mark_closure(ph_heap *h, leak_state *st, uint32_t k, visit_state *vs)
+{
+    st->qt = 0;
+    visit_cand(h, st, k, vs);
+    for (size_t q = 0; q < st->qt; q++)
+        visit_cand(h, st, st->queue[q], vs);
+}
+
 static bool immortal(const ph_heap *h, int64_t rc)
 {
     return h->L->minor >= 12 && (int32_t)(uint32_t)rc < 0;
@@ -335,11 +345,8 @@ ph_error *ph_leaks_get(ph_heap *h, ph_leaks **out)
     /* what static objects hold is theirs: left out too */
     visit_state by_static = {&st, true, C_STATIC};
     for (size_t k = 0; !err && k < st.n; k++)
-        if (st.c[k].class == C_STATIC && (st.qt = 0, true)) {
-            visit_cand(h, &st, (uint32_t)k, &by_static);
-            for (size_t q = 0; q < st.qt; q++)
-                visit_cand(h, &st, st.queue[q], &by_static);
-        }
+        if (st.c[k].class == C_STATIC)
+            mark_closure(h, &st, (uint32_t)k, &by_static);
     for (size_t k = 0; !err && k < st.n; k++) {
         cand *c = &st.c[k];
         if (c->class == C_GARBAGE && !immortal(h, c->refcnt) && c->refcnt > c->known) {
@@ -350,12 +357,8 @@ ph_error *ph_leaks_get(ph_heap *h, ph_leaks **out)
     /* what the leaked ones keep alive */
     visit_state closure = {&st, true, C_KEPT};
     for (size_t k = 0; !err && k < st.n; k++)
-        if (st.c[k].class == C_LEAKED) {
-            st.qt = 0;
-            visit_cand(h, &st, (uint32_t)k, &closure);
-            for (size_t q = 0; q < st.qt; q++)
-                visit_cand(h, &st, st.queue[q], &closure);
-        }
+        if (st.c[k].class == C_LEAKED)
+            mark_closure(h, &st, (uint32_t)k, &closure);
     h->skipped = skipped;
     h->conservative = was;
     for (size_t k = 0; k < st.n; k++) {

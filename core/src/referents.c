@@ -98,7 +98,6 @@ static void dict_refs(ph_heap *h, const ctx *c, uint64_t addr)
         h->skipped++;
         return;
     }
-
     uint64_t k, v;
     while (ph_dict_iter_next(h, &it, &k, &v)) {
         PH_LABEL(h, EDGE_DICT_KEY, NULL, 0, k);
