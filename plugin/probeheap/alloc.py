@@ -188,10 +188,9 @@ def _text(a, mem, info):
 
 
 def cmd_alloc(argv, as_json):
-    opts, rest = commands._options(argv, {"--json"}, set())
+    opts, rest, as_json = commands._options(argv, set(), set(), as_json)
     if rest:
         raise commands.UsageError("alloc takes no arguments")
-    as_json = as_json or opts.get("--json", False)
     h = state.heap(quiet=as_json)
     a = h.alloc()
     info = h.info()

@@ -189,14 +189,8 @@ def _write_graph(b, opts):
 
 
 def cmd_backrefs(argv, as_json):
-    opts, rest = commands._options(argv, {"--json"}, {"--all", "--dot", "--svg", "--png"})
-    as_json = as_json or opts.get("--json", False)
-    try:
-        n = int(opts.get("--all", 1))
-    except ValueError:
-        raise commands.UsageError("--all takes a number of chains")
-    if n < 1:
-        raise commands.UsageError("--all must be at least 1")
+    opts, rest, as_json = commands._options(argv, set(), {"--all", "--dot", "--svg", "--png"}, as_json)
+    n = commands._number(opts, "--all", 1, 1, "a number of chains")
     h = state.heap(quiet=as_json)
     addr = objects.address_of(h, commands._one_obj(rest, "backrefs"))
     b = h.backrefs(addr, all=n)
@@ -225,12 +219,8 @@ def cmd_backrefs(argv, as_json):
 
 
 def _edges_cmd(argv, as_json, what):
-    opts, rest = commands._options(argv, {"--json"}, {"--limit"})
-    as_json = as_json or opts.get("--json", False)
-    try:
-        limit = int(opts.get("--limit", LIST_LIMIT))
-    except ValueError:
-        raise commands.UsageError("--limit takes a number")
+    opts, rest, as_json = commands._options(argv, set(), {"--limit"}, as_json)
+    limit = commands._number(opts, "--limit", LIST_LIMIT, 0)
     h = state.heap(quiet=as_json)
     addr = objects.address_of(h, commands._one_obj(rest, what))
     links = h.referrers(addr) if what == "referrers" else h.referents(addr)
@@ -267,18 +257,12 @@ def cmd_referents(argv, as_json):
 
 
 def cmd_objects(argv, as_json):
-    opts, rest = commands._options(argv, {"--json"}, {"--limit", "--min-size"})
-    as_json = as_json or opts.get("--json", False)
+    opts, rest, as_json = commands._options(argv, set(), {"--limit", "--min-size"}, as_json)
     if len(rest) != 1:
         raise commands.UsageError("objects takes one kind or type, like __main__.Session, "
                                   "'dict of __main__.Session' or str")
-    try:
-        limit = int(opts.get("--limit", commands.PAGE * 2))
-        min_size = int(opts.get("--min-size", 0))
-    except ValueError:
-        raise commands.UsageError("--limit and --min-size take numbers")
-    if limit < 0 or min_size < 0:
-        raise commands.UsageError("--limit and --min-size must not be negative")
+    limit = commands._number(opts, "--limit", commands.PAGE * 2, 0)
+    min_size = commands._number(opts, "--min-size", 0, 0)
     h = state.heap(quiet=as_json)
     kind = rest[0]
     o = h.objects(kind, limit=limit, min_size=min_size)

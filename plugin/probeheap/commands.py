@@ -32,12 +32,16 @@ class CommandError(Exception):
     write, a tool it needs that is missing (exit status 1)."""
 
 
-def _options(argv, flags, valued):
-    """Tiny option parser: returns (options dict, positional args)."""
+def _options(argv, flags, valued, as_json):
+    """Tiny option parser for a subcommand: returns (options dict,
+    positional args, JSON wanted). Every subcommand takes --json, here or
+    before the subcommand (as_json)."""
     opts, rest = {}, []
     it = iter(argv)
     for a in it:
-        if a in flags:
+        if a == "--json":
+            as_json = True
+        elif a in flags:
             opts[a] = True
         elif a in valued:
             try:
@@ -51,7 +55,18 @@ def _options(argv, flags, valued):
             raise UsageError("unknown option %s" % a)
         else:
             rest.append(a)
-    return opts, rest
+    return opts, rest, as_json
+
+
+def _number(opts, name, default, minimum, what="a number"):
+    """The integer value of option name (default when absent), at least minimum."""
+    try:
+        v = int(opts.get(name, default))
+    except ValueError:
+        raise UsageError("%s takes %s" % (name, what))
+    if v < minimum:
+        raise UsageError("%s must be at least %d" % (name, minimum))
+    return v
 
 
 def _python(info):
@@ -89,13 +104,12 @@ class Table:
 
 
 def cmd_partition(argv, as_json):
-    opts, rest = _options(argv, {"--all", "--json"}, {"--by"})
+    opts, rest, as_json = _options(argv, {"--all"}, {"--by"}, as_json)
     if rest:
         raise UsageError("partition takes no arguments, only --by and --all")
     by = opts.get("--by", "kind")
     if by not in HEADERS:
         raise UsageError("cannot partition by %s: choose one of %s" % (by, ", ".join(HEADERS)))
-    as_json = as_json or opts.get("--json", False)
     h = state.heap(quiet=as_json)
     part = h.partition(by)
     if as_json:
@@ -121,10 +135,9 @@ def cmd_more(argv, as_json):
 
 
 def cmd_info(argv, as_json):
-    opts, rest = _options(argv, {"--json"}, set())
+    opts, rest, as_json = _options(argv, set(), set(), as_json)
     if rest:
         raise UsageError("info takes no arguments")
-    as_json = as_json or opts.get("--json", False)
     h = state.heap(quiet=as_json)
     i = h.info()
     if as_json:
@@ -160,8 +173,7 @@ def _one_obj(rest, what):
 
 
 def cmd_sizeof(argv, as_json):
-    opts, rest = _options(argv, {"--json"}, set())
-    as_json = as_json or opts.get("--json", False)
+    opts, rest, as_json = _options(argv, set(), set(), as_json)
     h = state.heap(quiet=as_json)
     addr = objects.address_of(h, _one_obj(rest, "sizeof"))
     s = h.sizes(addr)
@@ -188,15 +200,9 @@ def cmd_sizeof(argv, as_json):
 
 
 def cmd_dominators(argv, as_json):
-    opts, rest = _options(argv, {"--json"}, {"--depth", "--limit"})
-    as_json = as_json or opts.get("--json", False)
-    try:
-        depth = int(opts.get("--depth", 1))
-        limit = int(opts.get("--limit", PAGE))
-    except ValueError:
-        raise UsageError("--depth and --limit take numbers")
-    if depth < 1 or limit < 1:
-        raise UsageError("--depth and --limit must be at least 1")
+    opts, rest, as_json = _options(argv, set(), {"--depth", "--limit"}, as_json)
+    depth = _number(opts, "--depth", 1, 1)
+    limit = _number(opts, "--limit", PAGE, 1)
     h = state.heap(quiet=as_json)
     addr = objects.address_of(h, " ".join(rest)) if rest else 0
     d = h.dominators(addr, depth, limit)

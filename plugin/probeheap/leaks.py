@@ -34,8 +34,7 @@ def table(group, limit):
 
 
 def cmd_leaks(argv, as_json):
-    opts, rest = commands._options(argv, {"--json", "--all", "--addresses"}, set())
-    as_json = as_json or opts.get("--json", False)
+    opts, rest, as_json = commands._options(argv, {"--all", "--addresses"}, set(), as_json)
     if rest:
         raise commands.UsageError("leaks takes no arguments, only --all, --addresses and --json")
     if opts.get("--addresses") and not as_json:

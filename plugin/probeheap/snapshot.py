@@ -71,8 +71,7 @@ def load(path):
 
 
 def cmd_snapshot(argv, as_json):
-    opts, rest = commands._options(argv, {"--json"}, set())
-    as_json = as_json or opts.get("--json", False)
+    opts, rest, as_json = commands._options(argv, set(), set(), as_json)
     if len(rest) != 1:
         raise commands.UsageError("snapshot takes the file to write, e.g. snapshot /tmp/monday.phsnap")
     h = state.heap(quiet=as_json)
@@ -109,9 +108,8 @@ def _diff_rows(before, now):
 
 
 def _pct(x, total):
-    """A percentage rounded like '%.0f', without a '-0'."""
-    v = int(round(100.0 * x / total)) if total else 0
-    return v if v else 0
+    """A percentage rounded like '%.0f' (an int: never a '-0')."""
+    return int(round(100.0 * x / total)) if total else 0
 
 
 def _table(rows, shown, header):
@@ -143,16 +141,10 @@ def _growth(before, now, limit):
 
 
 def cmd_diff(argv, as_json):
-    opts, rest = commands._options(argv, {"--json", "--all"}, {"--limit"})
-    as_json = as_json or opts.get("--json", False)
+    opts, rest, as_json = commands._options(argv, {"--all"}, {"--limit"}, as_json)
     if len(rest) != 1:
         raise commands.UsageError("diff takes a snapshot file written by 'probe-heap snapshot FILE'")
-    try:
-        limit = int(opts.get("--limit", commands.PAGE))
-    except ValueError:
-        raise commands.UsageError("--limit takes a number")
-    if limit < 1:
-        raise commands.UsageError("--limit must be at least 1 (--all shows every row)")
+    limit = commands._number(opts, "--limit", commands.PAGE, 1)
     old = load(rest[0])
     h = state.heap(quiet=as_json)
     now = make(h)

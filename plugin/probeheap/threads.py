@@ -99,10 +99,9 @@ def _thread_text(t, show_interp):
 
 def cmd_threads(argv, as_json):
     from .commands import UsageError, _options
-    opts, rest = _options(argv, {"--json"}, set())
+    opts, rest, as_json = _options(argv, set(), set(), as_json)
     if rest:
         raise UsageError("threads takes no arguments, only --json")
-    as_json = as_json or opts.get("--json", False)
     h = state.heap(quiet=as_json)
     ts = threads(h)
     if as_json:

@@ -219,3 +219,29 @@ def test_live_process_that_is_not_python(sleeper):
     message = assert_clean_error(probe(['--pid', str(sleeper.pid)]))
     assert 'python' in message.lower(), message
     assert sleeper.poll() is None, 'probe-heap killed the process it looked at'
+
+
+# --------------------------------------------------------------------------
+# bad numbers for the options that take one: usage errors (exit 2), one
+# sentence naming the option, before any walk
+
+BAD_NUMBERS = [
+    (['objects', 'str', '--limit', 'many'], '--limit takes a number'),
+    (['objects', 'str', '--min-size', '-1'], '--min-size must be at least 0'),
+    (['dominators', '--depth', '0'], '--depth must be at least 1'),
+    (['dominators', '--limit', 'x'], '--limit takes a number'),
+    (['backrefs', '0x1000', '--all', 'two'], '--all takes a number of chains'),
+    (['backrefs', '0x1000', '--all', '0'], '--all must be at least 1'),
+    (['referrers', '0x1000', '--limit', '-3'], '--limit must be at least 0'),
+    (['referents', '0x1000', '--limit', '1.5'], '--limit takes a number'),
+    (['diff', '/nonexistent.phsnap', '--limit', '0'], '--limit must be at least 1'),
+]
+
+
+@pytest.mark.parametrize('args,says', BAD_NUMBERS, ids=lambda v: ' '.join(v) if isinstance(v, list) else None)
+def test_bad_number_option(python_core, args, says):
+    python, core = python_core
+    res = harness.run_probe(['--core', core, '--exe', python] + args, timeout=TIME_LIMIT)
+    message = assert_clean_error(res)
+    assert res.returncode == 2, res.describe()
+    assert says in message, res.describe()
