@@ -471,3 +471,48 @@ def ask_in_gdb(target, mode, workload, script, workdir, timeout=180):
         w.kill()
     with open(out_path) as f:
         return samples, json.load(f)
+
+
+class Runs(object):
+    """A per-target job (make(target, workdir): an object with run(),
+    setting .error on failure) run once per target, in the background,
+    `workers` at a time: the first test asking for one target starts every
+    target the selected tests will want."""
+
+    def __init__(self, make, name, workers=2):
+        import concurrent.futures
+        import threading
+        self._executor = concurrent.futures.ThreadPoolExecutor
+        self.make, self.name, self.workers = make, name, workers
+        self.lock = threading.Lock()
+        self.pool = None
+        self.futures = {}
+
+    def _run(self, target, workdir):
+        job = self.make(target, workdir)
+        try:
+            job.run()
+        except Exception as e:
+            job.error = '%s: %s' % (type(e).__name__, e)
+        return job
+
+    def get(self, target, others, tmp_path_factory):
+        """target's job, started now with each of others not started yet."""
+        import pytest
+        require(target)
+        with self.lock:
+            if self.pool is None:
+                self.pool = self._executor(self.workers)
+            for t in [target] + list(others):
+                if t.label not in self.futures:
+                    d = str(tmp_path_factory.mktemp('%s-%s' % (self.name, t.label)))
+                    self.futures[t.label] = self.pool.submit(self._run, t, d)
+        job = self.futures[target.label].result()
+        if job.error:
+            pytest.fail('%s: the %s workload could not be probed: %s'
+                        % (target.label, self.name, job.error), pytrace=False)
+        return job
+
+    def jobs(self):
+        """Every job started so far (waiting for each)."""
+        return [f.result() for f in list(self.futures.values())]

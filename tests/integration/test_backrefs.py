@@ -426,25 +426,29 @@ EXPECTED_REFERRER_EDGES = {
 }
 
 
-@pytest.mark.parametrize('mode', MODES)
-@pytest.mark.parametrize('label', common.REFERRERS)
-def test_referrers_are_real_and_complete(bx, mode, label):
-    """Every reported referrer (other than a root) refers to the target in
-    process; every referrer gc.get_referrers() knows (without the oracle's
-    own temporaries) is reported."""
-    key = 'referrers:' + label
+def links_answer(bx, mode, what, label):
+    """The answer of `what` ('referrers' or 'referents') about label's
+    object: (its key, the object's in-process facts, its links, the
+    problems with the document so far: keys missing stop the test)."""
+    key = '%s:%s' % (what, label)
     doc = bx.result(mode, key)
-    probs = []
-    for k in ('python', 'target', 'referrers'):
-        if k not in doc:
-            probs.append('no %r in the JSON' % k)
+    probs = ['no %r in the JSON' % k for k in ('python', 'target', what) if k not in doc]
     if probs:
         common.report(bx, mode, '`%s`' % bx.command(mode, key), probs)
     t = bx.target_info(label)
     if (doc['target'] or {}).get('address') != t['address']:
         probs.append('target address %r, asked 0x%x' % ((doc['target'] or {}).get('address'),
                                                         t['address']))
-    refs = doc['referrers']
+    return key, t, doc[what], probs
+
+
+@pytest.mark.parametrize('mode', MODES)
+@pytest.mark.parametrize('label', common.REFERRERS)
+def test_referrers_are_real_and_complete(bx, mode, label):
+    """Every reported referrer (other than a root) refers to the target in
+    process; every referrer gc.get_referrers() knows (without the oracle's
+    own temporaries) is reported."""
+    key, t, refs, probs = links_answer(bx, mode, 'referrers', label)
     for i, link in enumerate(refs):
         probs += common.link_problems(link, 'referrer %d' % i, root_ok=True)
     probs += referrers_cover_oracle(bx, label, refs,
@@ -511,19 +515,7 @@ EXPECTED_REFERENT_EDGES = {
 def test_referents_include_gc_referents(bx, mode, label):
     """referents ⊇ gc.get_referents() of the object in process; every
     referent is real; labels as the contract names them."""
-    key = 'referents:' + label
-    doc = bx.result(mode, key)
-    probs = []
-    for k in ('python', 'target', 'referents'):
-        if k not in doc:
-            probs.append('no %r in the JSON' % k)
-    if probs:
-        common.report(bx, mode, '`%s`' % bx.command(mode, key), probs)
-    t = bx.target_info(label)
-    if (doc['target'] or {}).get('address') != t['address']:
-        probs.append('target address %r, asked 0x%x' % ((doc['target'] or {}).get('address'),
-                                                        t['address']))
-    refs = doc['referents']
+    key, t, refs, probs = links_answer(bx, mode, 'referents', label)
     for i, link in enumerate(refs):
         probs += common.link_problems(link, 'referent %d' % i)
     got = set(l.get('address') for l in refs if isinstance(l, dict))

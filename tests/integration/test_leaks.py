@@ -33,7 +33,6 @@ targets are probed in the background, two at a time, as soon as the first
 test asks for one.
 """
 
-import concurrent.futures
 import json
 import os
 import re
@@ -185,19 +184,7 @@ class Probed(object):
         return doc
 
 
-_cache = {}
-_lock = threading.Lock()
-_pool = None
-
-
-def _probe(target, workdir):
-    p = Probed(target, workdir)
-    try:
-        p.run()
-    except Exception as e:
-        p.error = '%s: %s' % (type(e).__name__, e)
-    return p
-
+_runs = harness.Runs(lambda target, workdir: Probed(target, workdir), 'leaks', WORKERS)
 
 def selected_targets(request, fixture):
     """The targets of the tests pytest is about to run that use fixture."""
@@ -212,21 +199,7 @@ def selected_targets(request, fixture):
 def probed(request, tmp_path_factory):
     """The Probed of a target; the first call starts every target the
     selected tests need in the background, WORKERS at a time."""
-    global _pool
-    target = request.param
-    harness.require(target)
-    with _lock:
-        if _pool is None:
-            _pool = concurrent.futures.ThreadPoolExecutor(WORKERS)
-        for t in [target] + selected_targets(request, 'px'):
-            if t.label not in _cache:
-                d = str(tmp_path_factory.mktemp('leaks-' + t.label))
-                _cache[t.label] = _pool.submit(_probe, t, d)
-    p = _cache[target.label].result()
-    if p.error:
-        pytest.fail('%s: the leaks workload could not be probed: %s' % (target.label, p.error),
-                    pytrace=False)
-    return p
+    return _runs.get(request.param, selected_targets(request, 'px'), tmp_path_factory)
 
 
 @pytest.fixture(scope='module', params=TARGETS, ids=lambda t: t.label)

@@ -61,17 +61,24 @@ def row(doc, kind):
     return None
 
 
+def listing_problems(doc, want, what):
+    """objects' count, size and addresses against the oracle's."""
+    probs = []
+    if (doc['count'], doc['size']) != (want['count'], want['size']):
+        probs.append('count %d, size %d; in process %d, %d'
+                     % (doc['count'], doc['size'], want['count'], want['size']))
+    if sorted(o.get('address') for o in doc['objects']) != want['addresses']:
+        probs.append('the listed addresses are not those of the %s' % what)
+    return probs
+
+
 @pytest.mark.parametrize('mode', MODES)
 def test_objects_of_a_class(bx, mode):
     key = 'objects:node_all'
     doc, probs = objects_doc(bx, mode, key)
     want = bx.oracle['objects'][MODULE + '.Node']
-    if (doc['count'], doc['size']) != (want['count'], want['size']):
-        probs.append('count %d, size %d; in process %d, %d'
-                     % (doc['count'], doc['size'], want['count'], want['size']))
+    probs += listing_problems(doc, want, '%d instances' % want['count'])
     objs = doc['objects']
-    if sorted(o.get('address') for o in objs) != want['addresses']:
-        probs.append('the listed addresses are not those of the %d instances' % want['count'])
     for o in objs:
         if (o.get('type'), o.get('kind'), o.get('size')) != (MODULE + '.Node', MODULE + '.Node',
                                                             want['each']):
@@ -135,11 +142,7 @@ def test_objects_of_a_dict_kind(bx, mode):
     kind = 'dict of %s.Plain' % MODULE
     doc, probs = objects_doc(bx, mode, key)
     want = bx.oracle['objects'][kind]
-    if (doc['count'], doc['size']) != (want['count'], want['size']):
-        probs.append('count %d, size %d; in process %d, %d'
-                     % (doc['count'], doc['size'], want['count'], want['size']))
-    if sorted(o.get('address') for o in doc['objects']) != want['addresses']:
-        probs.append('the listed addresses are not those of the instance dicts')
+    probs += listing_problems(doc, want, 'instance dicts')
     for o in doc['objects']:
         if (o.get('type'), o.get('kind')) != ('dict', kind):
             probs.append('object 0x%x: type %r kind %r' % (o.get('address') or 0, o.get('type'),
@@ -158,11 +161,7 @@ def test_objects_of_a_class_with_dicts(bx, mode):
     key = 'objects:plain'
     doc, probs = objects_doc(bx, mode, key)
     want = bx.oracle['objects'][MODULE + '.Plain']
-    if (doc['count'], doc['size']) != (want['count'], want['size']):
-        probs.append('count %d, size %d; in process %d, %d'
-                     % (doc['count'], doc['size'], want['count'], want['size']))
-    if sorted(o.get('address') for o in doc['objects']) != want['addresses']:
-        probs.append('the listed addresses are not those of the instances')
+    probs += listing_problems(doc, want, 'instances')
     common.report(bx, mode, '`%s`' % bx.command(mode, key), probs)
 
 

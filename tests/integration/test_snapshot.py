@@ -22,7 +22,6 @@ against the snapshot of core 1.  What must hold:
     status 2, no traceback.
 """
 
-import concurrent.futures
 import json
 import os
 import re
@@ -142,19 +141,7 @@ class Grown(object):
         return self.result(key).json()
 
 
-_cache = {}
-_lock = threading.Lock()
-_pool = None
-
-
-def _grown(target, workdir):
-    g = Grown(target, workdir)
-    try:
-        g.run()
-    except Exception as e:
-        g.error = '%s: %s' % (type(e).__name__, e)
-    return g
-
+_runs = harness.Runs(lambda target, workdir: Grown(target, workdir), 'growth', WORKERS)
 
 def selected_labels(request):
     labels = set()
@@ -172,29 +159,17 @@ def selected_labels(request):
 def grown(target, request, tmp_path_factory):
     """The Grown of a target; the first call starts every target the selected
     tests need in the background, WORKERS at a time."""
-    global _pool
-    harness.require(target)
-    with _lock:
-        if _pool is None:
-            _pool = concurrent.futures.ThreadPoolExecutor(WORKERS)
-        labels = selected_labels(request)
-        for t in [target] + [t for t in TARGETS if t.label in labels and t.available]:
-            if t.label not in _cache:
-                d = str(tmp_path_factory.mktemp('growth-' + t.label))
-                _cache[t.label] = _pool.submit(_grown, t, d)
-    g = _cache[target.label].result()
-    if g.error:
-        pytest.fail('%s: the growth workload could not be probed: %s' % (target.label, g.error),
-                    pytrace=False)
-    return g
+    labels = selected_labels(request)
+    return _runs.get(target, [t for t in TARGETS if t.label in labels and t.available],
+                     tmp_path_factory)
 
 
 @pytest.fixture(scope='module', autouse=True)
 def _cleanup():
     """The cores kept for the tests across targets go at the module's end."""
     yield
-    for f in list(_cache.values()):
-        f.result().discard()
+    for g in _runs.jobs():
+        g.discard()
 
 
 @pytest.fixture(scope='module', params=TARGETS, ids=lambda t: t.label)
