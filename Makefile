@@ -14,9 +14,9 @@ GDB     ?= gdb
 PYTEST  ?= /usr/bin/python3 -m pytest
 
 B = build
-CORE_SRC := $(wildcard core/src/*.c)
+CORE_SRC := $(wildcard core/src/*/*.c)
 CORE_OBJ := $(CORE_SRC:core/src/%.c=$(B)/core/%.o)
-CORE_HDR := core/include/probeheap.h $(wildcard core/src/*.h)
+CORE_HDR := core/include/probeheap.h $(wildcard core/src/*/*.h)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 UNIT_SAN := $(UNIT_SRC:tests/unit/%.c=$(B)/unit-san/%)
@@ -45,9 +45,9 @@ $(B)/bridge.stamp: $(BRIDGE_SRC) plugin/bridge.h $(B)/libprobeheap.a $(CORE_HDR)
 	$(CC) $(ALL_CFLAGS) -I"$$inc" -Iplugin -shared $(BRIDGE_SRC) $(B)/libprobeheap.a -o $(B)/_probeheap$$sfx
 	@touch $@
 
-$(B)/ph-dump-layout: core/src/layout_tables.c tests/tools/dump_layout.c core/src/layout.h core/src/layout_fields.h
+$(B)/ph-dump-layout: core/src/cpython/layout_tables.c tests/tools/dump_layout.c core/src/cpython/layout.h core/src/cpython/layout_fields.h
 	@mkdir -p $(B)
-	$(CC) -std=c11 -Wall -Wextra -Werror -Icore/src core/src/layout_tables.c tests/tools/dump_layout.c -o $@
+	$(CC) -std=c11 -Wall -Wextra -Werror -Icore/src core/src/cpython/layout_tables.c tests/tools/dump_layout.c -o $@
 
 $(B)/ph-dump-debug-offsets: tests/tools/dump_debug_offsets.c $(B)/libprobeheap.a
 	$(CC) $(ALL_CFLAGS) $< $(B)/libprobeheap.a -o $@

@@ -1,5 +1,5 @@
 """The positions in _Py_DebugOffsets that the core checks its 3.13 table
-against (core/src/debug_offsets.c) are those of the DWARF of CPython 3.13,
+against (core/src/cpython/debug_offsets.c) are those of the DWARF of CPython 3.13,
 and name the members that mean the same field."""
 
 import os

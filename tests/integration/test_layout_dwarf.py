@@ -1,4 +1,4 @@
-"""Compare the layout tables (core/src/layout_tables.c) with CPython's DWARF.
+"""Compare the layout tables (core/src/cpython/layout_tables.c) with CPython's DWARF.
 
 For each CPython 3.8-3.13 under $PYENV_ROOT/versions (default /root/.pyenv)
 and for Debian's /usr/bin/python3.11 when its debug info is installed
@@ -30,7 +30,7 @@ DEBIAN_PY311 = Path("/usr/bin/python3.11")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DUMP = REPO / "build" / "ph-dump-layout"
 CC_LINE = ["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-Icore/src",
-           "core/src/layout_tables.c", "tests/tools/dump_layout.c",
+           "core/src/cpython/layout_tables.c", "tests/tools/dump_layout.c",
            "-o", "build/ph-dump-layout"]
 
 
@@ -154,12 +154,12 @@ def pyenv_binary(build, version):
 
 def test_field_lists_agree(dump_tool):
     """layout.h, layout_fields.h, layout_fields.py and the dump agree."""
-    h_fields = L.layout_h_fields(REPO / "core" / "src" / "layout.h")
+    h_fields = L.layout_h_fields(REPO / "core" / "src" / "cpython" / "layout.h")
     assert h_fields == L.FIELD_NAMES, "layout.h and tests/tools/layout_fields.py list different fields"
-    x_text = (REPO / "core" / "src" / "layout_fields.h").read_text()
+    x_text = (REPO / "core" / "src" / "cpython" / "layout_fields.h").read_text()
     x_text = x_text[x_text.index("#define PH_LAYOUT_FIELDS(X)"):]
     x_fields = re.findall(r"\bX\((\w+)\)", x_text.split("(X)", 1)[1])
-    assert x_fields == L.FIELD_NAMES, "core/src/layout_fields.h differs from layout.h"
+    assert x_fields == L.FIELD_NAMES, "core/src/cpython/layout_fields.h differs from layout.h"
     for version in L.VERSIONS:
         keys = list(table(dump_tool, version))
         assert keys == ["major", "minor"] + L.FIELD_NAMES

@@ -2,7 +2,7 @@
  * per line, for tests/integration/test_debug_offsets.py. */
 #include <stdio.h>
 
-#include "debug_offsets.h"
+#include "cpython/debug_offsets.h"
 
 int main(void)
 {

@@ -2,8 +2,8 @@
  * version as one JSON object {"major": 3, "minor": 11, "field": number, ...}
  * (PH_NONE prints as -1).  Exit 2 for an unsupported version or bad usage.
  * Used by tests/integration/test_layout_dwarf.py. */
-#include "layout.h"
-#include "layout_fields.h"
+#include "cpython/layout.h"
+#include "cpython/layout_fields.h"
 
 #include <errno.h>
 #include <stddef.h>

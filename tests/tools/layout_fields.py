@@ -1,11 +1,11 @@
 """The one place that says where each field of `struct ph_layout` comes from.
 
-For every field of core/src/layout.h (in struct order) and every supported
+For every field of core/src/cpython/layout.h (in struct order) and every supported
 CPython version, FIELDS names either a C-like expression evaluated against the
 DWARF of that CPython build, or a constant that DWARF cannot show (with the
 reason).  Used by:
 
-  * tests/tools/gen_layout.py             writes core/src/layout_tables.c
+  * tests/tools/gen_layout.py             writes core/src/cpython/layout_tables.c
   * tests/integration/test_layout_dwarf.py compares the built tables with DWARF
 
 Expression forms (TYPE is a typedef or "struct tag"; PATH is a member path
@@ -512,7 +512,7 @@ def parse_expr(expr):
 
 
 def layout_h_fields(path):
-    """Field names of struct ph_layout in core/src/layout.h, in order, without
+    """Field names of struct ph_layout in core/src/cpython/layout.h, in order, without
     major/minor."""
     text = open(path).read()
     body = text[text.index("typedef struct ph_layout {"):]

@@ -15,10 +15,11 @@
 #ifndef PH_TEST_IMAGE_H
 #define PH_TEST_IMAGE_H
 
-#include "heap.h"
-#include "layout.h"
+#include "heap/heap.h"
+#include "analyses/classify.h"
+#include "cpython/layout.h"
 #include "probeheap.h"
-#include "reader.h"
+#include "memory/reader.h"
 
 #include <stdint.h>
 #include <stdio.h>

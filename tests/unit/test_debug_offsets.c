@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "debug_offsets.h"
+#include "cpython/debug_offsets.h"
 
 #define BASE UINT64_C(0x200000000)
 

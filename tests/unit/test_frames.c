@@ -34,7 +34,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "frames.h"
+#include "cpython/frames.h"
 #include "versions.h"
 
 /* 3.8.18: sample.__code__ */
