@@ -13,6 +13,7 @@
  * Nothing is allocated: the only buffers are a parsed key (text up to the
  * path's length, an integer of up to as many decimal digits) on the stack. */
 #include "base/error.h"
+#include "base/utf8.h"
 #include "heap/heap.h"
 
 #include <locale.h>
@@ -85,64 +86,25 @@ static needle name_needle(const char *s, size_t len)
 
 /* ---- UTF-8 ------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s[i], or 0 (overlong forms,
- * surrogates and code points beyond U+10FFFF are not valid). */
+/* Length of the valid UTF-8 sequence at s[i], or 0. */
 static size_t utf8_valid_at(const unsigned char *s, size_t len, size_t i)
 {
-    unsigned char c = s[i];
-    if (c < 0x80)
-        return 1;
-    size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-    if (!n || len - i < n)
-        return 0;
-    for (size_t k = 1; k < n; k++)
-        if ((s[i + k] & 0xC0) != 0x80)
-            return 0;
-    if ((c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] >= 0xA0) ||
-        (c == 0xF0 && s[i + 1] < 0x90) || (c == 0xF4 && s[i + 1] >= 0x90))
-        return 0;
-    return n;
+    uint32_t cp;
+    return ph_utf8_decode(s + i, len - i, &cp);
 }
 
 /* The code point at s[*i] of valid UTF-8, advancing *i. */
 static uint32_t utf8_next(const char *str, size_t *i)
 {
-    const unsigned char *s = (const unsigned char *)str;
-    uint32_t c = s[*i];
-    if (c < 0x80) {
-        *i += 1;
-        return c;
-    }
-    size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-    c &= n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07;
-    for (size_t k = 1; k < n; k++)
-        c = c << 6 | (s[*i + k] & 0x3F);
-    *i += n;
-    return c;
+    uint32_t cp = 0;
+    size_t n = ph_utf8_decode((const unsigned char *)str + *i, 4, &cp);
+    *i += n ? n : 1;
+    return cp;
 }
 
 static size_t utf8_put(char *out, uint32_t c)
 {
-    if (c < 0x80) {
-        out[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        out[0] = (char)(0xC0 | (c >> 6));
-        out[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        out[0] = (char)(0xE0 | (c >> 12));
-        out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (c >> 18));
-    out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
+    return ph_utf8_encode(c, out);
 }
 
 /* Copies s[0, len) into out (cap >= 8), cut at a character boundary with

@@ -2,6 +2,7 @@
  * the names in a function's or code's fields, and a dict key as a label
  * shows it (str, int, bytes, float, None, True, False). */
 #include "analyses/repr.h"
+#include "base/utf8.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -76,21 +77,8 @@ void ph_str_repr(ph_heap *h, uint64_t addr, char *buf, size_t cap, size_t limit)
             o += (size_t)snprintf(buf + o, cap - o, "\\r");
         else if (cp < 32 || cp == 127)
             o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", cp);
-        else if (cp < 0x80)
-            buf[o++] = (char)cp;
-        else if (cp < 0x800) {
-            buf[o++] = (char)(0xC0 | (cp >> 6));
-            buf[o++] = (char)(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            buf[o++] = (char)(0xE0 | (cp >> 12));
-            buf[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            buf[o++] = (char)(0x80 | (cp & 0x3F));
-        } else if (cp < 0x110000) {
-            buf[o++] = (char)(0xF0 | (cp >> 18));
-            buf[o++] = (char)(0x80 | ((cp >> 12) & 0x3F));
-            buf[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            buf[o++] = (char)(0x80 | (cp & 0x3F));
-        }
+        else
+            o += ph_utf8_encode(cp, buf + o);
     }
     if (o + 1 < cap)
         buf[o++] = q;

@@ -1,6 +1,7 @@
 /* Reading target objects: the checks every object pointer goes through, str
  * text, and dict iteration for each version's dict layout. */
 #include "heap/heap.h"
+#include "base/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,28 +26,9 @@ uint32_t ph_object_check(ph_heap *h, uint64_t addr)
 static void put_utf8(char *buf, size_t cap, size_t *n, uint32_t c)
 {
     char tmp[4];
-    size_t k;
     if ((c >= 0xD800 && c < 0xE000) || c > 0x10FFFF)
         c = 0xFFFD; /* lone surrogates and beyond Unicode: not UTF-8 */
-    if (c < 0x80) {
-        tmp[0] = (char)c;
-        k = 1;
-    } else if (c < 0x800) {
-        tmp[0] = (char)(0xC0 | (c >> 6));
-        tmp[1] = (char)(0x80 | (c & 0x3F));
-        k = 2;
-    } else if (c < 0x10000) {
-        tmp[0] = (char)(0xE0 | (c >> 12));
-        tmp[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        tmp[2] = (char)(0x80 | (c & 0x3F));
-        k = 3;
-    } else {
-        tmp[0] = (char)(0xF0 | ((c >> 18) & 0x07));
-        tmp[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-        tmp[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-        tmp[3] = (char)(0x80 | (c & 0x3F));
-        k = 4;
-    }
+    size_t k = ph_utf8_encode(c, tmp);
     if (*n + k < cap) {
         memcpy(buf + *n, tmp, k);
         *n += k;

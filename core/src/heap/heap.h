@@ -8,6 +8,7 @@
 #define PH_HEAP_H
 
 #include "base/check.h"
+#include "base/table.h"
 #include "cpython/layout.h"
 #include "cpython/object.h"
 #include "cpython/pymalloc.h"
@@ -30,13 +31,11 @@ struct ph_heap {
     ph_index idx;
     ph_type *types;
     size_t ntypes, captypes;
-    size_t thcap, thused;   /* type hash: type address -> type index + 1 (0 empty) */
-    uint64_t *thkeys;
-    uint32_t *thvals;       /* UINT32_MAX: known not to be a type */
+    ph_map64 type_map;      /* type address -> type index; UINT32_MAX: known not to be a type */
     char *strpool;          /* names, appended */
     size_t strpool_len, strpool_cap;
     char **strblocks;
-    size_t nstrblocks;
+    size_t nstrblocks, capstrblocks;
     uint64_t interpreters, threads, skipped;
     uint64_t garbage_objects, garbage_bytes;
     bool gc_collecting;

@@ -5,6 +5,7 @@
  * held from outside (C code, a C global) and is alive; what is left is
  * cyclic garbage awaiting collection. */
 #include "cpython/debug_offsets.h"
+#include "base/vec.h"
 #include "base/error.h"
 #include "analyses/graph.h"
 #include "heap/heap.h"
@@ -31,12 +32,8 @@ static bool push(ph_heap *h, uint32_t id)
             h->qtail -= h->qhead;
             h->qhead = 0;
         } else {
-            size_t cap = h->qcap ? h->qcap * 2 : 1u << 16;
-            uint32_t *q = realloc(h->queue, cap * sizeof(uint32_t));
-            if (!q)
+            if (!PH_VEC_RESERVE(h->queue, h->qcap, h->qcap + 1, 1u << 16))
                 return false;
-            h->queue = q;
-            h->qcap = cap;
         }
     }
     h->queue[h->qtail++] = id;
@@ -86,15 +83,9 @@ static void note_root(ph_heap *h, uint32_t id, walk_state *ws)
 {
     if (id == PH_NO_OBJ || (h->idx.flags[id] & OBJ_ROOT))
         return;
-    if (h->nroots == h->caproots) {
-        size_t cap = h->caproots ? h->caproots * 2 : 1024;
-        uint32_t *r = realloc(h->roots, cap * sizeof(uint32_t));
-        if (!r) {
-            ws->err = PH_NOMEM;
-            return;
-        }
-        h->roots = r;
-        h->caproots = cap;
+    if (!PH_VEC_RESERVE(h->roots, h->caproots, h->nroots + 1, 1024)) {
+        ws->err = PH_NOMEM;
+        return;
     }
     h->roots[h->nroots++] = id;
     h->idx.flags[id] |= OBJ_ROOT;
