@@ -56,9 +56,19 @@ $(B)/unit/%: tests/unit/%.c $(B)/libprobeheap.a tests/unit/*.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $< $(B)/libprobeheap.a -lcmocka -o $@
 
-$(B)/unit-san/%: tests/unit/%.c $(CORE_SRC) $(CORE_HDR) tests/unit/*.h
+# The sanitized unit tests link one sanitized build of the core, compiled once.
+CORE_SAN_OBJ := $(CORE_SRC:core/src/%.c=$(B)/core-san/%.o)
+
+$(B)/core-san/%.o: core/src/%.c $(CORE_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -O1 $(SAN) $< $(CORE_SRC) -lcmocka -o $@
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -c $< -o $@
+
+$(B)/libprobeheap-san.a: $(CORE_SAN_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/unit-san/%: tests/unit/%.c $(B)/libprobeheap-san.a tests/unit/*.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN) $< $(B)/libprobeheap-san.a -lcmocka -o $@
 
 unit: $(UNIT_BIN) $(UNIT_SAN)
 	@set -e; for t in $(UNIT_BIN) $(UNIT_SAN); do echo "== $$t"; $$t; done

@@ -7,33 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-bool ph_int_value(ph_heap *h, uint64_t addr, int64_t *out)
-{
-    const ph_layout *L = h->L;
-    uint64_t ndigits;
-    int sign;
-    if (L->long_lv_tag != PH_NONE) {
-        uint64_t tag;
-        if (!ph_read_u64(h->r, addr + (uint64_t)L->long_lv_tag, &tag))
-            return false;
-        ndigits = tag >> 3;
-        sign = (tag & 3) == 2 ? -1 : 1;
-    } else {
-        int64_t n;
-        if (!ph_read_i64(h->r, addr + 16, &n))
-            return false;
-        ndigits = ph_abs64(n);
-        sign = n < 0 ? -1 : 1;
-    }
-    if (ndigits > 2)
-        return false;
-    uint32_t d[2] = {0, 0};
-    if (ndigits && !ph_read(h->r, addr + (uint64_t)L->long_digits, d, 4 * ndigits))
-        return false;
-    *out = sign * (int64_t)((uint64_t)(d[0] & 0x3fffffff) | (uint64_t)(d[1] & 0x3fffffff) << 30);
-    return true;
-}
-
 void ph_name_field(ph_heap *h, uint64_t addr, int32_t off, char *buf, size_t cap)
 {
     uint64_t p;
