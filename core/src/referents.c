@@ -7,6 +7,7 @@
  * valid objects: conservative, but never unsafe, since every candidate goes
  * through ph_object_check. */
 #include "heap.h"
+#include "stackref.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -411,7 +412,13 @@ void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit,
         /* after it, up to the frame: flags (hooks_inited, closed,
          * running_async, frame_state), no pointers */
         if (state >= 1) /* FRAME_COMPLETED or FRAME_CLEARED: only the code is kept */
-            field(h, &c, f, L->iframe_code, ".gi_code");
+        {
+            uint64_t code = 0;
+            if (ph_read_u64(h->r, f + (uint64_t)L->iframe_code, &code)) {
+                PH_LABEL(h, EDGE_FIELD, ".gi_code", 0, 0);
+                ref(h, &c, ph_stackref_obj(L, code)); /* 3.14: a _PyStackRef */
+            }
+        }
         else
             ph_iframe_referents(h, f, visit, payload);
         break;

@@ -5,6 +5,7 @@
  * held from outside (C code, a C global) and is alive; what is left is
  * cyclic garbage awaiting collection. */
 #include "debug_offsets.h"
+#include "stackref.h"
 #include "error.h"
 #include "graph.h"
 #include "heap.h"
@@ -175,6 +176,7 @@ static ph_error *sort_out_unreached(ph_heap *h)
             continue;
         int64_t rc = 0;
         ph_read_i64(h->r, h->idx.addr[i], &rc);
+        rc = ph_refcnt_word(h->L, (uint64_t)rc);
         if (h->L->minor >= 12 && (int32_t)(uint32_t)rc < 0)
             rc = INT64_MAX / 2; /* immortal */
         refs[i] = rc;
