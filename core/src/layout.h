@@ -300,6 +300,9 @@ typedef struct ph_layout {
                                            _PyStackRef (low bits tags; 1 NULL; low bits 3 a tagged int) */
     int32_t ob_refcnt_size;             /* bytes of the reference count at offset 0: 8, 4 on 3.14+ (u32
                                            ob_refcnt, then u16 ob_overflow and u16 ob_flags) */
+    int32_t values_visited_with_dict;   /* 3.13+: 1 when an instance with a __dict__ still refers to the
+                                           inline values that dict shares (3.13.0), 0 when only the dict
+                                           does (3.14: PyObject_VisitManagedDict, GH-130327) */
 } ph_layout;
 
 /* The table for (major, minor), or NULL when that version is unsupported. */

@@ -233,6 +233,7 @@
     X(iframe_stackpointer) \
     X(frame_owner_entry) \
     X(stackref_tagged) \
-    X(ob_refcnt_size)
+    X(ob_refcnt_size) \
+    X(values_visited_with_dict)
 
 #endif

@@ -242,6 +242,7 @@ static const ph_layout layout_3_8 = {
     .frame_owner_entry = PH_NONE,
     .stackref_tagged = 0,                            /* not DWARF: see the note below */
     .ob_refcnt_size = 8,                             /* not DWARF: see the note below */
+    .values_visited_with_dict = PH_NONE,
 };
 /* 3.8 constants that DWARF cannot show:
  *   dictvalues_values = 0: 3.8-3.10: PyDictObject.ma_values is PyObject ** pointing at
@@ -496,6 +497,7 @@ static const ph_layout layout_3_9 = {
     .frame_owner_entry = PH_NONE,
     .stackref_tagged = 0,                            /* not DWARF: see the note below */
     .ob_refcnt_size = 8,                             /* not DWARF: see the note below */
+    .values_visited_with_dict = PH_NONE,
 };
 /* 3.9 constants that DWARF cannot show:
  *   dictvalues_values = 0: 3.8-3.10: PyDictObject.ma_values is PyObject ** pointing at
@@ -750,6 +752,7 @@ static const ph_layout layout_3_10 = {
     .frame_owner_entry = PH_NONE,
     .stackref_tagged = 0,                            /* not DWARF: see the note below */
     .ob_refcnt_size = 8,                             /* not DWARF: see the note below */
+    .values_visited_with_dict = PH_NONE,
 };
 /* 3.10 constants that DWARF cannot show:
  *   dictvalues_values = 0: 3.8-3.10: PyDictObject.ma_values is PyObject ** pointing at
@@ -1006,6 +1009,7 @@ static const ph_layout layout_3_11 = {
     .frame_owner_entry = PH_NONE,
     .stackref_tagged = 0,                            /* not DWARF: see the note below */
     .ob_refcnt_size = 8,                             /* not DWARF: see the note below */
+    .values_visited_with_dict = PH_NONE,
 };
 /* 3.11 constants that DWARF cannot show:
  *   preheader_size = 16: 3.11 Include/internal/pycore_object.h: _PyType_PreHeaderSize =
@@ -1264,6 +1268,7 @@ static const ph_layout layout_3_12 = {
     .frame_owner_entry = 3,                          /* not DWARF: see the note below */
     .stackref_tagged = 0,                            /* not DWARF: see the note below */
     .ob_refcnt_size = 8,                             /* not DWARF: see the note below */
+    .values_visited_with_dict = PH_NONE,
 };
 /* 3.12 constants that DWARF cannot show:
  *   preheader_size = 16: 3.12/3.13 Include/internal/pycore_object.h:
@@ -1526,6 +1531,7 @@ static const ph_layout layout_3_13 = {
     .frame_owner_entry = 3,                          /* not DWARF: see the note below */
     .stackref_tagged = 0,                            /* not DWARF: see the note below */
     .ob_refcnt_size = 8,                             /* not DWARF: see the note below */
+    .values_visited_with_dict = 1,                   /* not DWARF: see the note below */
 };
 /* 3.13 constants that DWARF cannot show:
  *   preheader_size = 16: 3.12/3.13 Include/internal/pycore_object.h:
@@ -1552,6 +1558,8 @@ static const ph_layout layout_3_13 = {
  *       plain PyObject pointers
  *   ob_refcnt_size = 8: before 3.14 ob_refcnt is a Py_ssize_t (3.12/3.13: immortal when
  *       its low 32 bits are negative)
+ *   values_visited_with_dict = 1: 3.13.0 Objects/dictobject.c PyObject_VisitManagedDict:
+ *       the inline values while valid, and the dict (_PyObject_VisitInstanceAttributes)
  */
 
 /* CPython 3.14: taken from the DWARF of
@@ -1788,6 +1796,7 @@ static const ph_layout layout_3_14 = {
     .frame_owner_entry = 3,                          /* not DWARF: see the note below */
     .stackref_tagged = 1,                            /* not DWARF: see the note below */
     .ob_refcnt_size = 4,                             /* not DWARF: see the note below */
+    .values_visited_with_dict = 0,                   /* not DWARF: see the note below */
 };
 /* 3.14 constants that DWARF cannot show:
  *   preheader_size = 16: 3.12/3.13 Include/internal/pycore_object.h:
@@ -1817,6 +1826,9 @@ static const ph_layout layout_3_14 = {
  *   ob_refcnt_size = 4: 3.14 Include/object.h (64-bit, little endian): uint32_t
  *       ob_refcnt; uint16_t ob_overflow; uint16_t ob_flags; refcount.h: Py_REFCNT is
  *       ob_refcnt, _Py_IsImmortal is (int32_t)ob_refcnt < 0
+ *   values_visited_with_dict = 0: 3.14 Objects/dictobject.c PyObject_VisitManagedDict
+ *       (GH-130327): with a managed dict only the dict; the dict traverses the values it
+ *       points to
  */
 
 const ph_layout *ph_layout_get(int major, int minor)

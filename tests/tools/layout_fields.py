@@ -123,6 +123,11 @@ _WHY_REFCNT_314 = ("3.14 Include/object.h (64-bit, little endian): uint32_t ob_r
                    "uint16_t ob_overflow; uint16_t ob_flags; refcount.h: Py_REFCNT is "
                    "ob_refcnt, _Py_IsImmortal is (int32_t)ob_refcnt < 0")
 
+_WHY_VISIT_313 = ("3.13.0 Objects/dictobject.c PyObject_VisitManagedDict: the inline values "
+                  "while valid, and the dict (_PyObject_VisitInstanceAttributes)")
+_WHY_VISIT_314 = ("3.14 Objects/dictobject.c PyObject_VisitManagedDict (GH-130327): with a "
+                  "managed dict only the dict; the dict traverses the values it points to")
+
 # Snippets that must appear in the installed headers of each version for the
 # constants above (checked by the test when the headers are present).
 _OBMALLOC_EVIDENCE = [
@@ -503,6 +508,9 @@ FIELDS = [
                          "3.14+": Const(1, _WHY_STACKREF_314)}),
     ("ob_refcnt_size", {"3.8-3.13": Const(8, _WHY_REFCNT_OLD),
                         "3.14+": Const(4, _WHY_REFCNT_314)}),
+    ("values_visited_with_dict", {"3.8-3.12": NONE,
+                                  "3.13": Const(1, _WHY_VISIT_313),
+                                  "3.14+": Const(0, _WHY_VISIT_314)}),
 ]
 
 FIELD_NAMES = [name for name, _ in FIELDS]
