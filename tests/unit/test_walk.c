@@ -198,10 +198,11 @@ static void test_slots(void **state)
 
 /* ---- version detection ------------------------------------------------------------------ */
 
-/* PY_VERSION_HEX (sys.hexversion) of 3.11.7, 3.13.0 and a 3.14.0 */
+/* PY_VERSION_HEX (sys.hexversion) of 3.11.7, 3.13.0, 3.14.7 and a 3.15.0 */
 #define HEX_3_11_7 UINT64_C(0x030B07F0)
 #define HEX_3_13_0 UINT64_C(0x030D00F0)
-#define HEX_3_14_0 UINT64_C(0x030E00F0)
+#define HEX_3_14_7 UINT64_C(0x030E07F0)
+#define HEX_3_15_0 UINT64_C(0x030F00F0)
 
 /* The start of a 3.13 _PyRuntime: _Py_DebugOffsets {cookie "xdebugpy",
  * version, free_threaded, ...}. */
@@ -249,8 +250,11 @@ static void test_detect_version(void **state)
     ph_symbols s3 = {.py_runtime = debug_offsets(&im, HEX_3_13_0, 1)};
     expect_version_error(&im, &s3, PH_ERR_VERSION, "free-threaded");
 
-    ph_symbols s4 = {.py_version = u64_at(&im, HEX_3_14_0)};
-    expect_version_error(&im, &s4, PH_ERR_VERSION, "3.14 is not supported");
+    ph_symbols s4 = {.py_version = u64_at(&im, HEX_3_15_0)};
+    expect_version_error(&im, &s4, PH_ERR_VERSION, "3.15 is not supported");
+    ph_symbols s4b = {.py_version = u64_at(&im, HEX_3_14_7)};
+    assert_null(ph_detect_version(im.r, &s4b, &v));
+    assert_string_equal(v.text, "3.14.7");
 
     ph_symbols s5 = {0};
     expect_version_error(&im, &s5, PH_ERR_NOT_PYTHON, "_PyRuntime");

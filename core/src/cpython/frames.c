@@ -5,6 +5,7 @@
 #include "base/vec.h"
 
 #include "base/error.h"
+#include "cpython/stackref.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +19,9 @@
 #define MAX_LINE_TABLES (64u << 20)     /* all the line tables of a thread listing */
 #define MAX_CODE_UNITS (UINT64_C(1) << 31)
 
-/* _PyInterpreterFrame.owner (3.12+): FRAME_OWNED_BY_CSTACK, the entry frame
- * a C call into the interpreter pushes; it runs no Python code of its own. */
-#define FRAME_OWNED_BY_CSTACK 3
+/* _PyInterpreterFrame.owner (3.12+): from the layout's frame_owner_entry up,
+ * the entry frames a C call into the interpreter pushes; they run no Python
+ * code of their own. */
 
 static uint64_t tuple_item(ph_heap *h, uint64_t tuple, uint64_t i, uint64_t *n)
 {
@@ -280,7 +281,7 @@ static uint64_t frame_code(ph_heap *h, uint64_t frame, bool iframe)
     uint64_t code = 0;
     const ph_layout *L = h->L;
     if (!ph_read_u64(h->r, frame + (uint64_t)(iframe ? L->iframe_code : L->frame_code), &code) ||
-        !has_shape(h, code, SHAPE_CODE))
+        !has_shape(h, code = iframe ? ph_stackref_obj(L, code) : code, SHAPE_CODE))
         return 0;
     return code;
 }
@@ -451,12 +452,13 @@ static ph_error *thread_frames(builder *b, ph_thread_info *ti)
             break;
         }
         int8_t owner = 0;
-        if (iframe && L->minor >= 12 && !ph_read(h->r, f + (uint64_t)L->iframe_owner, &owner, 1)) {
+        if (iframe && L->frame_owner_entry != PH_NONE &&
+            !ph_read(h->r, f + (uint64_t)L->iframe_owner, &owner, 1)) {
             ti->truncated = true;
             break;
         }
         ph_error *err;
-        if (!(iframe && L->minor >= 12 && owner == FRAME_OWNED_BY_CSTACK) &&
+        if (!(iframe && L->frame_owner_entry != PH_NONE && owner >= L->frame_owner_entry) &&
             (err = add_frame(b, ti, f, iframe)))
             return err;
         if (!ph_read_u64(h->r, f + (uint64_t)(iframe ? L->iframe_previous : L->frame_back), &f)) {

@@ -2,6 +2,7 @@
  * text, and dict iteration for each version's dict layout. */
 #include "heap/heap.h"
 #include "base/utf8.h"
+#include "cpython/stackref.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@ uint32_t ph_object_check(ph_heap *h, uint64_t addr)
     uint64_t hdr[2];
     if (!ph_read(h->r, addr, hdr, sizeof(hdr)))
         return UINT32_MAX;
-    uint64_t refcnt = hdr[0];
+    uint64_t refcnt = (uint64_t)ph_refcnt_word(h->L, hdr[0]);
     if (h->L->minor >= 12 && (int32_t)(uint32_t)refcnt < 0) {
         /* immortal: the low 32 bits are negative */
     } else if (refcnt == 0 || refcnt >= (UINT64_C(1) << 40)) {

@@ -7,6 +7,7 @@
  * valid objects: conservative, but never unsafe, since every candidate goes
  * through ph_object_check. */
 #include "heap/heap.h"
+#include "cpython/stackref.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -257,11 +258,34 @@ static void values_refs(ph_heap *h, const ctx *c, uint64_t values, const ph_type
     const ph_layout *L = h->L;
     uint64_t n;
     if (L->dictvalues_values > 0) {
-        /* 3.13: {u8 capacity, size, embedded, valid} then the values */
-        uint8_t hdr[4];
+        /* 3.13+: {u8 capacity, size, embedded, valid} then the values, then
+         * the insertion order: size u8 indices at &values[capacity]
+         * (pycore_dict.h get_insertion_order_array).  Visited in that order,
+         * as vars() lists them: on 3.14 the cached keys are in another. */
+        uint8_t hdr[4], order[256];
         if (!ph_read(h->r, values, hdr, 4) || !hdr[3])
             return;
-        n = hdr[0];
+        uint64_t at = values + (uint64_t)L->dictvalues_values;
+        uint64_t vals[256];
+        if (hdr[1] > hdr[0] || !ph_read(h->r, at, vals, (size_t)hdr[0] * 8) ||
+            !ph_read(h->r, at + 8 * (uint64_t)hdr[0], order, hdr[1])) {
+            array(h, c, at, hdr[0], EDGE_VALUES, t->addr); /* no order: by index */
+            return;
+        }
+        bool seen[256] = {false};
+        for (unsigned j = 0; j < hdr[1]; j++) {
+            if (order[j] >= hdr[0] || seen[order[j]])
+                continue;
+            seen[order[j]] = true;
+            PH_LABEL(h, EDGE_VALUES, NULL, order[j], t->addr);
+            ref(h, c, vals[order[j]]);
+        }
+        for (unsigned i = 0; i < hdr[0]; i++) /* any not in the order (NULL when sane) */
+            if (!seen[i] && vals[i]) {
+                PH_LABEL(h, EDGE_VALUES, NULL, i, t->addr);
+                ref(h, c, vals[i]);
+            }
+        return;
     } else {
         uint64_t keys;
         int64_t nentries;
@@ -323,6 +347,11 @@ static void instance_refs(ph_heap *h, const ctx *c, uint32_t ti, uint64_t addr, 
     uint64_t shared = 0;
     if (dict && L->dictvalues_values > 0)
         ph_read_u64(h->r, dict + (uint64_t)L->dict_ma_values, &shared);
+    /* 3.14 (GH-130327, PyObject_VisitManagedDict): with a dict, the
+     * instance refers to the dict alone, which refers to the values it
+     * shares. */
+    if (dict && L->values_visited_with_dict == 0)
+        shared = 0;
     if ((!dict || (shared && shared == values)) && ph_ptr_ok(values))
         values_refs(h, c, values, t); /* 3.13: only while valid */
     for (uint32_t i = 0; i < t->nslots; i++) {
@@ -411,7 +440,13 @@ void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit,
         /* after it, up to the frame: flags (hooks_inited, closed,
          * running_async, frame_state), no pointers */
         if (state >= 1) /* FRAME_COMPLETED or FRAME_CLEARED: only the code is kept */
-            field(h, &c, f, L->iframe_code, ".gi_code");
+        {
+            uint64_t code = 0;
+            if (ph_read_u64(h->r, f + (uint64_t)L->iframe_code, &code)) {
+                PH_LABEL(h, EDGE_FIELD, ".gi_code", 0, 0);
+                ref(h, &c, ph_stackref_obj(L, code)); /* 3.14: a _PyStackRef */
+            }
+        }
         else
             ph_iframe_referents(h, f, visit, payload);
         break;

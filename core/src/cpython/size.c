@@ -1,6 +1,7 @@
 /* Flat sizes: exactly what sys.getsizeof returns in the target's version,
  * i.e. the type's __sizeof__ plus the GC header and pre-header. */
 #include "heap/heap.h"
+#include "cpython/stackref.h"
 
 static int64_t read_i64(ph_heap *h, uint64_t addr)
 {
@@ -169,7 +170,7 @@ static uint64_t code_sizeof(ph_heap *h, uint64_t addr, const ph_type *t)
 static uint64_t iframe_slots_size(ph_heap *h, uint64_t f)
 {
     const ph_layout *L = h->L;
-    uint64_t code = read_u64(h, f + (uint64_t)L->iframe_code);
+    uint64_t code = ph_stackref_obj(L, read_u64(h, f + (uint64_t)L->iframe_code));
     int32_t nlocalsplus = 0, stacksize = 0;
     if (!ph_ptr_ok(code) || !ph_read(h->r, code + (uint64_t)L->code_nlocalsplus, &nlocalsplus, 4) ||
         !ph_read(h->r, code + (uint64_t)L->code_stacksize, &stacksize, 4))

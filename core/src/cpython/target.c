@@ -2,6 +2,7 @@
  * are.  Everything here follows pointers out of _PyRuntime, bounded. */
 #include "base/error.h"
 #include "heap/heap.h"
+#include "cpython/stackref.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,7 @@ static bool probe_sys_version(ph_reader *r, const ph_symbols *syms, int minor, p
 static ph_error *unsupported(const ph_version *v)
 {
     return ph_error_new(PH_ERR_VERSION, 0,
-                        "CPython %d.%d is not supported: probe-heap supports CPython 3.8 to 3.13",
+                        "CPython %d.%d is not supported: probe-heap supports CPython 3.8 to 3.14",
                         v->major, v->minor);
 }
 
@@ -87,9 +88,9 @@ ph_error *ph_detect_version(ph_reader *r, const ph_symbols *syms, ph_version *ou
                                 "this is not a CPython process: it has no _PyRuntime symbol");
         return ph_error_new(PH_ERR_NOT_PYTHON, 0,
                             "cannot tell which CPython version this is: memory at _PyRuntime "
-                            "is unreadable or not CPython 3.8 to 3.13");
+                            "is unreadable or not CPython 3.8 to 3.14");
     }
-    if (out->major != 3 || out->minor < 8 || out->minor > 13)
+    if (out->major != 3 || out->minor < 8 || out->minor > 14)
         return unsupported(out);
     if (out->minor >= 13 && syms->py_runtime && ph_read(r, syms->py_runtime, cookie, 8) &&
         memcmp(cookie, "xdebugpy", 8) == 0) {
@@ -169,22 +170,51 @@ void ph_iframe_referents(ph_heap *h, uint64_t f, ph_visit_fn *visit, void *paylo
     const ph_layout *L = h->L;
     int8_t owner = 0;
     int32_t stacktop = 0;
-    if (!ph_read(h->r, f + (uint64_t)L->iframe_owner, &owner, 1) ||
-        !ph_read(h->r, f + (uint64_t)L->iframe_stacktop, &stacktop, 4))
+    if (!ph_read(h->r, f + (uint64_t)L->iframe_owner, &owner, 1))
         return;
-    iframe_field(h, f, L->iframe_code, ".f_code", visit, payload);
-    /* FRAME_OWNED_BY_CSTACK (3.12+): an entry frame on the C stack; only its
-     * code is set, the other fields are whatever the stack held. */
-    if (owner == 3)
+    if (L->iframe_stacktop != PH_NONE) {
+        if (!ph_read(h->r, f + (uint64_t)L->iframe_stacktop, &stacktop, 4))
+            return;
+    } else {
+        /* 3.14: _PyStackRef *stackpointer; the slot count is its distance
+         * from localsplus (NULL or out of the frame: unknown, as -1 was) */
+        uint64_t sp = 0, base = f + (uint64_t)L->iframe_localsplus;
+        if (!ph_read_u64(h->r, f + (uint64_t)L->iframe_stackpointer, &sp))
+            return;
+        stacktop = sp >= base && sp - base < (UINT64_C(8) << 21) && !((sp - base) & 7)
+                       ? (int32_t)((sp - base) / 8)
+                       : -1;
+    }
+    /* 3.14: f_executable and f_funcobj are _PyStackRefs */
+    uint64_t code = 0, func = 0;
+    if (!ph_read_u64(h->r, f + (uint64_t)L->iframe_code, &code))
         return;
-    iframe_field(h, f, L->iframe_funcobj, "<f_func>", visit, payload);
+    code = ph_stackref_obj(L, code);
+    if (h->root_tstate)
+        PH_LABEL_ROOT(h, ROOT_FRAME_FIELD, ".f_code", 0, f, h->root_tstate);
+    else
+        PH_LABEL(h, EDGE_FIELD, ".f_code", 0, 0);
+    if (code)
+        visit(h, code, payload);
+    /* An entry frame (3.12/3.13 FRAME_OWNED_BY_CSTACK, 3.14
+     * FRAME_OWNED_BY_INTERPRETER or FRAME_OWNED_BY_CSTACK): only its code is
+     * set, the other fields are whatever the stack held. */
+    if (L->frame_owner_entry != PH_NONE && owner >= L->frame_owner_entry)
+        return;
+    if (ph_read_u64(h->r, f + (uint64_t)L->iframe_funcobj, &func) &&
+        (func = ph_stackref_obj(L, func))) {
+        if (h->root_tstate)
+            PH_LABEL_ROOT(h, ROOT_FRAME_FIELD, "<f_func>", 0, f, h->root_tstate);
+        else
+            PH_LABEL(h, EDGE_FIELD, "<f_func>", 0, 0);
+        visit(h, func, payload);
+    }
     iframe_field(h, f, L->iframe_globals, ".f_globals", visit, payload);
     iframe_field(h, f, L->iframe_builtins, ".f_builtins", visit, payload);
     iframe_field(h, f, L->iframe_locals, "<f_locals dict>", visit, payload);
     iframe_field(h, f, L->iframe_frame_obj, "<frame object>", visit, payload);
-    uint64_t code;
     int32_t nlocalsplus = 0, stacksize = 0;
-    if (!ph_read_u64(h->r, f + (uint64_t)L->iframe_code, &code) || !ph_ptr_ok(code) ||
+    if (!ph_ptr_ok(code) ||
         !ph_read(h->r, code + (uint64_t)L->code_nlocalsplus, &nlocalsplus, 4) ||
         !ph_read(h->r, code + (uint64_t)L->code_stacksize, &stacksize, 4) || nlocalsplus < 0 ||
         nlocalsplus > (1 << 20) || stacksize < 0 || stacksize > (1 << 20))
@@ -203,6 +233,7 @@ void ph_iframe_referents(ph_heap *h, uint64_t f, ph_visit_fn *visit, void *paylo
                      (size_t)n * 8))
             return;
         for (int32_t j = 0; j < n; j++) {
+            items[j] = ph_stackref_obj(L, items[j]); /* 3.14: NULL and ints are no references */
             if (!items[j])
                 continue;
             bool was = h->conservative, local = i + j < nlocals;

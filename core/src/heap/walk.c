@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "analyses/graph.h"
 #include "heap/heap.h"
+#include "cpython/stackref.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +167,7 @@ static ph_error *sort_out_unreached(ph_heap *h)
             continue;
         int64_t rc = 0;
         ph_read_i64(h->r, h->idx.addr[i], &rc);
+        rc = ph_refcnt_word(h->L, (uint64_t)rc);
         if (h->L->minor >= 12 && (int32_t)(uint32_t)rc < 0)
             rc = INT64_MAX / 2; /* immortal */
         refs[i] = rc;
