@@ -6,6 +6,7 @@
  * cycles).  Types we do not know are scanned word by word for pointers to
  * valid objects: conservative, but never unsafe, since every candidate goes
  * through ph_object_check. */
+#include "ctypes.h"
 #include "heap.h"
 
 #include <stdlib.h>
@@ -417,6 +418,8 @@ void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit,
         break;
     }
     case SHAPE_OTHER: {
+        if (t->ctype)
+            break; /* below */
         uint64_t size = (uint64_t)t->basicsize;
         if (t->itemsize) {
             int64_t n = ob_size(h, addr);
@@ -457,6 +460,11 @@ void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit,
     }
     if (t->heap || t->dictoffset)
         instance_refs(h, &c, ti, addr, t);
-    if (t->cfields_to)
+    if (t->ctype) {
+        /* a C type known exactly (ctypes.h): its fields instead of a scan */
+        if (t->ctype->referents)
+            t->ctype->referents(h, addr, t, visit, payload);
+    } else if (t->cfields_to) {
         scan(h, &c, addr, addr + t->cfields_from, addr + t->cfields_to);
+    }
 }
