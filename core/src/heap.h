@@ -288,6 +288,8 @@ void ph_numpy_detect(ph_heap *h);
 
 /* size.c */
 uint64_t ph_flat_size(ph_heap *h, uint64_t addr, const ph_type *t);
+/* block_size.c: the bytes the object occupies from addr in its own block */
+uint64_t ph_block_size(ph_heap *h, uint64_t addr, const ph_type *t);
 
 /* target.c */
 void ph_iframe_referents(ph_heap *h, uint64_t frame, ph_visit_fn *visit, void *payload);
