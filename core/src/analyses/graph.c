@@ -392,10 +392,14 @@ ph_error *ph_graph_deep(ph_heap *h, ph_graph *g, uint32_t start, ph_visit_id_fn 
         (*count)++;
         if (fn)
             fn(h, v, payload);
+        uint64_t stops[2];
+        unsigned nstops = ph_deep_stops(h, v, stops);
         for (uint32_t e = g->fwd_off[v]; e < g->fwd_off[v + 1]; e++) {
             uint32_t w = g->fwd[e];
             if (g->mark[w] == g->stamp || not_entered(h, w))
                 continue;
+            if (nstops && (h->idx.addr[w] == stops[0] || (nstops > 1 && h->idx.addr[w] == stops[1])))
+                continue; /* a function's, frame's or generator's globals, builtins */
             g->mark[w] = g->stamp;
             queue[qt++] = w;
         }

@@ -128,14 +128,7 @@ static bool on_block(uint64_t block, uint32_t size, void *payload)
      * must fit in it: stale or foreign data that only looks like an object
      * does not. */
     const ph_type *t = &h->types[ti];
-    uint64_t inline_size = (uint64_t)t->basicsize, end = block + size;
-    if (t->itemsize) {
-        int64_t n = 0;
-        ph_read_i64(h->r, obj + 16, &n);
-        inline_size += ph_abs64(n) * (uint64_t)t->itemsize;
-    } else if (t->shape == SHAPE_STR) {
-        inline_size = ph_flat_size(h, obj, t) - (obj - block);
-    }
+    uint64_t inline_size = ph_block_size(h, obj, t), end = block + size;
     if (inline_size > end - obj || ph_flat_size(h, obj, t) > (UINT64_C(1) << 32))
         return bs->st->err != NULL;
     add(bs->st, h, obj, ti, PH_NO_OBJ);

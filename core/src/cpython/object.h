@@ -47,6 +47,7 @@ typedef struct ph_type {
     bool odict;             /* collections.OrderedDict or a subclass: odict_sizeof */
     bool plain_generator;   /* 3.11+ "generator": its gi_origin_or_finalizer is never set */
     bool ndarray;           /* numpy.ndarray or a subclass: numpy.c */
+    const struct ph_ctype *ctype; /* a C type known exactly, or a subclass of one: ctypes.h */
     uint32_t nslots;        /* object-typed __slots__ member offsets, whole MRO */
     uint32_t *slots;
     uint64_t *slot_names;   /* the members' names: C strings in the target */

@@ -8,6 +8,7 @@
  * through ph_object_check. */
 #include "heap/heap.h"
 #include "cpython/stackref.h"
+#include "cpython/ctypes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -452,6 +453,8 @@ void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit,
         break;
     }
     case SHAPE_OTHER: {
+        if (t->ctype)
+            break; /* below */
         uint64_t size = (uint64_t)t->basicsize;
         if (t->itemsize) {
             int64_t n = ob_size(h, addr);
@@ -492,6 +495,11 @@ void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit,
     }
     if (t->heap || t->dictoffset)
         instance_refs(h, &c, ti, addr, t);
-    if (t->cfields_to)
+    if (t->ctype) {
+        /* a C type known exactly (ctypes.h): its fields instead of a scan */
+        if (t->ctype->referents)
+            t->ctype->referents(h, addr, t, visit, payload);
+    } else if (t->cfields_to) {
         scan(h, &c, addr, addr + t->cfields_from, addr + t->cfields_to);
+    }
 }

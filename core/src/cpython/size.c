@@ -2,6 +2,7 @@
  * i.e. the type's __sizeof__ plus the GC header and pre-header. */
 #include "heap/heap.h"
 #include "cpython/stackref.h"
+#include "cpython/ctypes.h"
 
 static int64_t read_i64(ph_heap *h, uint64_t addr)
 {
@@ -256,6 +257,9 @@ static uint64_t sizeof_of(ph_heap *h, uint64_t addr, const ph_type *t)
         }
     default: {
         uint64_t res = (uint64_t)t->basicsize;
+        if (t->ctype && t->ctype->size && t->ctype->size(h, addr, t, &res))
+            return res; /* a C type known exactly (ctypes.h) */
+        res = (uint64_t)t->basicsize;
         if (t->itemsize) {
             uint64_t n = ph_abs64(read_i64(h, addr + 16));
             if (n < MAX_CONTAINER_LEN)

@@ -4,6 +4,7 @@
 #include "base/table.h"
 #include "base/vec.h"
 #include "heap/heap.h"
+#include "cpython/ctypes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -246,7 +247,7 @@ static void c_fields(ph_heap *h, ph_type *pt)
 }
 
 /* Does some type before `object` in t's MRO define __sizeof__ that we do not model? */
-static bool sizeof_unknown(ph_heap *h, const raw_type *t, ph_shape shape)
+static bool sizeof_unknown(ph_heap *h, const raw_type *t, ph_shape shape, uint64_t known)
 {
     uint64_t mro = t->mro;
     int64_t n;
@@ -258,6 +259,8 @@ static bool sizeof_unknown(ph_heap *h, const raw_type *t, ph_shape shape)
         if (!ph_read_u64(h->r, mro + (uint64_t)h->L->tuple_ob_item + 8 * (uint64_t)i, &base) ||
             !read_raw_type(h, base, &bt))
             return true;
+        if (known && base == known)
+            return false; /* a C type of ctypes.h, whose __sizeof__ size.c models */
         char name[64] = "";
         bool heap = bt.flags & TPFLAGS_HEAPTYPE;
         if (!heap)
@@ -344,7 +347,20 @@ uint32_t ph_type_get(ph_heap *h, uint64_t addr)
     pt.plain_generator = pt.shape == SHAPE_GEN && !pt.heap && strcmp(name, "generator") == 0;
     pt.ndarray = strcmp(name, "numpy.ndarray") == 0 ||
                  (pt.base_idx != id && h->types[pt.base_idx].ndarray);
-    pt.estimate = !pt.odict && sizeof_unknown(h, &t, pt.shape);
+    pt.ctype = ph_ctype_find(h, name, t.basicsize);
+    uint64_t known = pt.ctype ? addr : 0; /* the type whose __sizeof__ size.c models */
+    bool base_estimate = false;
+    if (!pt.ctype && pt.heap && ph_ptr_ok(t.base)) {
+        /* a subclass of one (class Q(deque)) */
+        h->types[id] = pt; /* visible to the recursive lookup */
+        uint32_t bi = ph_type_get(h, t.base);
+        if (bi != UINT32_MAX && h->types[bi].ctype) {
+            pt.ctype = h->types[bi].ctype;
+            known = t.base;
+            base_estimate = h->types[bi].estimate;
+        }
+    }
+    pt.estimate = !pt.odict && (base_estimate || sizeof_unknown(h, &t, pt.shape, known));
     h->types[id] = pt;
     return id;
 }

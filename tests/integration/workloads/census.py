@@ -41,6 +41,11 @@ out because they cannot form cycles:
     co_freevars are read through ctypes at offsets checked at run time,
     because the Python attributes would CREATE (and on 3.11+ cache) objects;
   * the names of method/getset/member/wrapper descriptors (d_name);
+  * io.BytesIO's bytes buffer (offset 16) and io.StringIO's pending text
+    (3.8-3.11: the _PyAccu lists at 56 and 64; 3.12+: the _PyUnicodeWriter's
+    str at 56), which their tp_traverse leaves out (a BytesIO's size is then
+    measured while the census holds its buffer: sys.getsizeof takes it for
+    shared and leaves it out; services.py measures it before the census);
   * range start/stop/step; re.Pattern groupindex/indexgroup/pattern and
     _struct.Struct s_format on 3.8/3.9 where those types are not GC objects;
   * 3.13: the dict of an instance whose inline values are still valid
@@ -94,6 +99,7 @@ to PATH: hex address, size, hex address of the object it was found from
 at a time), type name: a debugging aid, written after the sizes are measured.
 """
 
+import _io
 import gc
 import sys
 import os
@@ -666,6 +672,24 @@ def _h_managed_dict(g, out, lay, live_frames):
             out.append(d)
 
 
+def _h_bytesio(g, out, lay, live_frames):
+    for b in g:
+        o = _obj_at_slot(id(b) + _BYTESIO_BUF)
+        if type(o) is bytes:
+            out.append(o)
+
+
+def _h_stringio(g, out, lay, live_frames):
+    for s in g:
+        for off in _STRINGIO_PENDING:
+            o = _obj_at_slot(id(s) + off)
+            if o is not None:
+                out.append(o)
+
+
+_BYTESIO_BUF = 16
+_STRINGIO_PENDING = (56,) if V >= (3, 12) else (56, 64)
+
 _HANDLERS = {
     'dict': _h_dict,
     'type': lambda g, out, lay, lf: _type_edges(g, out, lay),
@@ -676,6 +700,8 @@ _HANDLERS = {
     'pattern': _h_pattern,
     'struct': _h_struct,
     'managed_dict': _h_managed_dict,
+    'bytesio': _h_bytesio,
+    'stringio': _h_stringio,
 }
 
 
@@ -700,6 +726,10 @@ def _handler_for(t, lay):
         out.append('struct')
     if lay.managed_dict and _t_flags(t) & MANAGED_DICT:
         out.append('managed_dict')
+    if ctypes is not None and issubclass(t, _io.BytesIO):
+        out.append('bytesio')
+    if ctypes is not None and issubclass(t, _io.StringIO):
+        out.append('stringio')
     return tuple(out) or None
 
 
