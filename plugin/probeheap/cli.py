@@ -22,7 +22,7 @@ USAGE = ("usage: probe-heap [--pid PID | --core CORE [--exe EXE]] [--sysroot DIR
 # (option, its value's name or None, what it does): for parse() and --help.
 OPTIONS = [
     ("--core", "CORE", "analyse a core file; the executable is read from the core"),
-    ("--exe", "EXE", "the executable that produced the core (with --core), when it has moved"),
+    ("--exe", "EXE", "the executable that made the core, if moved (with --core)"),
     ("--pid", "PID", "attach to a live process, analyse it, detach"),
     ("--sysroot", "DIR", "the root file system the process ran in (a container's)"),
     ("--debug-file-directory", "DIR", "where gdb looks for separate debug symbols"),
@@ -40,7 +40,8 @@ EXAMPLES = """\
   probe-heap --pid 4242 info                         attach, walk, detach
   probe-heap --core core.4242 sizeof __main__:app.cache
   probe-heap --core core.4242 backrefs 0x7f3a12c4b0  why is it alive?
-  probe-heap --core core.4242 snapshot monday.phsnap; probe-heap --core core.5151 diff monday.phsnap
+  probe-heap --core core.4242 snapshot monday.phsnap
+  probe-heap --core core.5151 diff monday.phsnap     what grew since
   probe-heap help partition                          one subcommand's help"""
 
 EXIT_STATUS = """\

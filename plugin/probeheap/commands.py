@@ -350,9 +350,15 @@ OBJ_HELP = """OBJ is a hex address, a Python path from a module (__main__:cache.
 or a gdb expression yielding a PyObject *."""
 
 
-def synopses(prefix):
-    width = max(len(s) for s, _ in SYNOPSES) + len(prefix) + 2
-    return "\n".join("%-*s %s" % (width, prefix + s, d) for s, d in SYNOPSES)
+def synopses(prefix, width=44):
+    """SYNOPSES in two columns; a long synopsis has its text on the next line."""
+    lines = []
+    for s, d in SYNOPSES:
+        if len(prefix + s) < width:
+            lines.append("%-*s%s" % (width, prefix + s, d))
+        else:
+            lines += [prefix + s, " " * width + d]
+    return "\n".join(lines)
 
 
 def help_of(name):
