@@ -3,16 +3,14 @@ by gdb (probe-heap ...) and the command line (bin/probe-heap)."""
 
 import difflib
 import inspect
-import json
 import os
-import re
 import shlex
 
 import gdb
 
 import _probeheap
 
-from . import objects, state, target
+from . import objects, target
 
 PAGE = 10
 
@@ -128,195 +126,21 @@ def _with_partial(doc, info):
     return doc
 
 
-# The footer the core writes under a page of a partition (heapy's, gdb's way).
-_GDB_MORE = re.compile(r"<(\d+) more rows\. Type e\.g\. 'probe-heap more' to view\.>")
-
-
-class Table:
-    """A partition being shown page by page."""
-
-    def __init__(self, part, by, header):
-        self.part, self.by, self.header, self.next = part, by, header, 0
-
-    def page(self, n=PAGE):
-        text = self.part.text(self.header, self.next, n)
-        if FROM_SHELL:  # the core ends with heapy's hint, which names gdb's 'probe-heap more'
-            text = _GDB_MORE.sub(lambda m: more_footer(int(m.group(1))), text)
-        # Like heapy, a page shows one row more rather than "<1 more rows>".
-        left = self.part.nrows - self.next
-        self.next = self.part.nrows if left <= n + 1 else self.next + n
-        return text
-
-
-def cmd_partition(argv, as_json):
-    """Heapy's partition table of the heap.
-
-    Usage: probe-heap partition [--by kind|type|size|module|rcs|via] [--all] [--json]
-
-    --by kind (default) groups objects by class, and dicts by the class of the
-    object whose __dict__ they are ("dict of __main__.Node"); --by type groups by
-    type only; --by size by flat size; --by module by the module that defines
-    the object's type; --by rcs by the kinds of the objects that refer to it
-    ("<root>": a root refers to it); --by via by the names of the references to
-    it ('.history', "['blob']", '[0]').  Ten rows are shown; in gdb
-    'probe-heap more' shows the next ten; --all shows every row.  --json
-    prints one JSON document with every row."""
-    opts, rest, as_json = _options(argv, {"--all"}, {"--by"}, as_json)
-    if rest:
-        raise UsageError("partition takes no arguments, only --by and --all")
-    by = opts.get("--by", "kind")
-    if by not in HEADERS:
-        raise UsageError("cannot partition by %s: choose one of %s" % (by, ", ".join(HEADERS)))
-    h = state.heap(quiet=as_json)
-    part = h.partition(by)
-    if as_json:
-        rows = [{"kind": k, "type": t, "count": c, "size": s, "estimate": e}
-                for k, t, c, s, e in part.rows()]
-        info = h.info()
-        return json.dumps(_with_partial({"python": _python(info), "count": part.count,
-                                         "size": part.size, "by": by, "rows": rows}, info))
-    table = Table(part, by, HEADERS[by])
-    state.remember_table(table)
-    return table.page(part.nrows if opts.get("--all") else PAGE) + _partial(h.info())
-
-
-def cmd_more(argv, as_json):
-    """The next rows of the last partition table (in gdb; from the shell, partition --all).
-
-    Usage: probe-heap more"""
-    if argv:
-        raise UsageError("more takes no arguments")
-    table = state.last_table()
-    if table is None:
-        raise UsageError("there is no table to continue: run 'probe-heap partition' first")
-    if table.next >= table.part.nrows:
-        return "<no more rows>\n"
-    return table.page()
-
-
-def cmd_info(argv, as_json):
-    """What probe-heap found in the target, and how long the walk took.
-
-    Usage: probe-heap info [--json]
-
-    CPython version and build, where the layout came from, interpreters,
-    threads, objects and bytes, references skipped as corrupt, cyclic garbage
-    awaiting collection, and the walk time."""
-    opts, rest, as_json = _options(argv, set(), set(), as_json)
-    if rest:
-        raise UsageError("info takes no arguments")
-    h = state.heap(quiet=as_json)
-    i = h.info()
-    if as_json:
-        out = dict(i)
-        out["python"] = dict(i["python"], layout=i["layout"])
-        return json.dumps(out)
-    py = i["python"]
-    build = "free-threaded" if py["free_threaded"] else "debug" if py["debug"] else "release"
-    lines = [
-        ("Python", "CPython %s, %s build (version from %s)" % (py["version"], build, py["found_by"])),
-        ("Layout", "%s (CPython %d.%d)%s" % (i["layout"], py["major"], py["minor"],
-                   ", checked against the target's _Py_DebugOffsets" if i["layout_checked"] else "")),
-        ("Interpreters", "%d" % i["interpreters"]),
-        ("Threads", "%d" % i["threads"]),
-        ("Objects", "%d objects, %d bytes" % (i["objects"], i["bytes"])),
-        ("Estimated sizes", "%d objects of extension types sized from their basicsize" %
-         i["estimated_objects"]),
-        ("Skipped", "%d references skipped as corrupt" % i["skipped"]),
-        ("Cyclic garbage", "%d objects, %d bytes awaiting collection" %
-         (i["garbage_objects"], i["garbage_bytes"])),
-        ("Walk", "%.3f s, %.1f MB read" % (i["walk_seconds"], i["bytes_read"] / 1e6)),
-    ]
-    if i["gc_collecting"]:
-        lines.append(("Warning", "stopped during a garbage collection: the walk may be partial"))
-    width = max(len(k) for k, _ in lines) + 2
-    return "".join("%-*s%s\n" % (width, k + ":", v) for k, v in lines)
-
-
 def _one_obj(rest, what):
     if not rest:
         raise UsageError("%s needs an object: an address, a path like __main__:cache, or a gdb expression" % what)
     return " ".join(rest)
 
 
-def cmd_sizeof(argv, as_json):
-    """Flat, deep and retained size of one object.
-
-    Usage: probe-heap sizeof OBJ [--json]
-
-    OBJ: a hex address, a Python path from a module such as
-    __main__:cache._store['key'][3].body, or a gdb expression yielding a PyObject *.
-    Flat is sys.getsizeof.  Deep is asizeof's: the object and everything it
-    reaches, each once, not entering types, modules, functions, code, frames or
-    methods; its objects are listed by kind.  Retained is what would be freed if
-    the object went away: the objects it dominates in the graph from the roots."""
-    opts, rest, as_json = _options(argv, set(), set(), as_json)
-    h = state.heap(quiet=as_json)
-    addr = objects.address_of(h, _one_obj(rest, "sizeof"))
-    s = h.sizes(addr)
-    if as_json:
-        out = {k: s[k] for k in ("address", "type", "kind", "flat", "deep", "deep_count",
-                                  "retained", "retained_count", "reachable", "estimate", "kinds")}
-        return json.dumps(_with_partial(out, h.info()))
-    est = " (some sizes estimated)" if s["estimate"] else ""
-    lines = ["0x%x %s%s" % (s["address"], s["kind"], ("  " + s["preview"]) if s["preview"] else ""),
-             "Flat:     %d bytes (sys.getsizeof)" % s["flat"],
-             "Deep:     %d bytes in %s%s (asizeof: types, modules, functions, code, "
-             "frames and methods are not entered)" % (s["deep"], plural(s["deep_count"], "object"), est)]
-    if s["reachable"]:
-        lines.append("Retained: %d bytes in %s (what would be freed if it went away)"
-                     % (s["retained"], plural(s["retained_count"], "object")))
-    else:
-        lines.append("Retained: not reachable from the roots (cyclic garbage, or held only from C)")
-    table = s["table"].splitlines()
-    shown = table[:2 + PAGE]
-    lines += ["", "The deep size by kind:"] + shown
-    if len(table) > len(shown):
-        lines.append(more_footer(len(table) - len(shown), "kind", "--json lists them all"))
-    return "\n".join(lines) + "\n" + _partial(h.info())
-
-
-def cmd_dominators(argv, as_json):
-    """The biggest retainers: the dominator tree, largest retained size first.
-
-    Usage: probe-heap dominators [OBJ] [--depth N] [--limit N] [--json]
-
-    Without OBJ, the objects the roots keep alive that nothing else shares;
-    with OBJ, those it alone keeps alive.  --depth N shows N levels as a tree,
-    --limit N at most N children of each (default 10)."""
-    opts, rest, as_json = _options(argv, set(), {"--depth", "--limit"}, as_json)
-    depth = _number(opts, "--depth", 1, 1)
-    limit = _number(opts, "--limit", PAGE, 1)
-    h = state.heap(quiet=as_json)
-    addr = objects.address_of(h, " ".join(rest)) if rest else 0
-    d = h.dominators(addr, depth, limit)
-    if as_json:
-        d["address"] = addr or None
-        return json.dumps(_with_partial(d, h.info()))
-    what = "0x%x" % addr if addr else "The roots"
-    total = d["retained"] or 1
-    lines = ["%s keep%s %s, %d bytes alive; what they dominate, largest first:"
-             % (what, "s" if addr else "", plural(d["retained_count"], "object"), d["retained"]),
-             "  Retained   %  Objects      Flat Kind"]
-    for c in d["children"]:
-        kind = "  " * (c["depth"] - 1) + c["kind"]
-        tail = ("  " + c["preview"]) if c["preview"] else ""
-        lines.append("%10d %3.0f %8d %9d %s 0x%x%s" % (c["retained"], c["retained"] * 100.0 / total,
-                                                      c["retained_count"], c["flat"], kind,
-                                                      c["address"], tail))
-    if not d["children"]:
-        lines.append("  (it dominates nothing else)")
-    return "\n".join(lines) + "\n" + _partial(h.info())
-
-
-from . import alloc, backrefs, leaks, snapshot, threads  # noqa: E402  (they use this module's helpers)
+from . import (alloc, backrefs, dominators, info, leaks, partition, sizes,  # noqa: E402  (they use this
+               snapshot, threads)                                           # module's helpers)
 
 SUBCOMMANDS = {
-    "sizeof": cmd_sizeof,
-    "dominators": cmd_dominators,
-    "partition": cmd_partition,
-    "more": cmd_more,
-    "info": cmd_info,
+    "partition": partition.cmd_partition,
+    "more": partition.cmd_more,
+    "info": info.cmd_info,
+    "sizeof": sizes.cmd_sizeof,
+    "dominators": dominators.cmd_dominators,
     "threads": threads.cmd_threads,
     "backrefs": backrefs.cmd_backrefs,
     "referrers": backrefs.cmd_referrers,
