@@ -4,6 +4,8 @@
 #   make test       unit tests (plain and under ASan/UBSan) and integration tests
 #   make demo       installs what is missing, builds, analyses a demo workload's core
 #   make bench      the benchmark table (docs/performance.md)
+#   make install    PREFIX=/usr/local DESTDIR= : bin, the plugin, man page, completion, docs
+#   make version    the version (the VERSION file)
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -25,7 +27,7 @@ UNIT_SAN := $(UNIT_SRC:tests/unit/%.c=$(B)/unit-san/%)
 GDB_PY_INCLUDE = $(shell $(GDB) -nx -batch -ex 'python import sysconfig; print(sysconfig.get_paths()["include"])' 2>/dev/null)
 GDB_PY_SUFFIX  = $(shell $(GDB) -nx -batch -ex 'python import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))' 2>/dev/null)
 
-.PHONY: all test unit integration demo bench clean deps
+.PHONY: all test unit integration demo bench clean deps install version
 all: $(B)/libprobeheap.a $(B)/bridge.stamp
 
 $(B)/core/%.o: core/src/%.c $(CORE_HDR)
@@ -83,6 +85,43 @@ $(B)/ph-walk: tools/ph-walk.c $(B)/libprobeheap.a $(CORE_HDR)
 
 clean:
 	rm -rf $(B)
+
+# ---- install ---------------------------------------------------------------------------
+# The plugin keeps the checkout's layout under $(PKGLIBDIR) (bin/, gdbinit, VERSION,
+# plugin/probeheap, build/_probeheap*.so), so bin/probe-heap and gdbinit find their
+# home the same way in both; $(BINDIR)/probe-heap is a relative symlink to its script
+# (bin/probe-heap resolves links).  gdb reads every *.gdb in its system gdbinit
+# directory (gdb --configuration: --with-system-gdbinit-dir; /etc/gdb/gdbinit.d on
+# Debian): the snippet there sources the installed gdbinit, so gdb has probe-heap
+# with no -x.
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+PKGLIBDIR  ?= $(PREFIX)/lib/probe-heap
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/probe-heap
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+GDBINITDIR ?= /etc/gdb/gdbinit.d
+INSTALL    ?= install
+
+version:
+	@cat VERSION
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR)/bin $(DESTDIR)$(PKGLIBDIR)/build \
+	  $(DESTDIR)$(PKGLIBDIR)/plugin/probeheap $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR) \
+	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(GDBINITDIR)
+	$(INSTALL) -m 755 bin/probe-heap $(DESTDIR)$(PKGLIBDIR)/bin/probe-heap
+	$(INSTALL) -m 644 gdbinit VERSION $(DESTDIR)$(PKGLIBDIR)/
+	$(INSTALL) -m 644 plugin/probeheap/*.py $(DESTDIR)$(PKGLIBDIR)/plugin/probeheap/
+	$(INSTALL) -m 644 $(B)/_probeheap*.so $(DESTDIR)$(PKGLIBDIR)/build/
+	ln -sf $$(realpath -m --relative-to=$(BINDIR) $(PKGLIBDIR)/bin/probe-heap) $(DESTDIR)$(BINDIR)/probe-heap
+	$(INSTALL) -m 644 docs/probe-heap.1 $(DESTDIR)$(MANDIR)/man1/probe-heap.1
+	$(INSTALL) -m 644 tools/probe-heap.bash-completion $(DESTDIR)$(BASHCOMPDIR)/probe-heap
+	$(INSTALL) -m 644 README.md CHANGELOG.md LICENSE docs/*.md $(DESTDIR)$(DOCDIR)/
+	printf '# probe-heap: the probe-heap commands in every gdb (installed by make install)\nsource %s/gdbinit\n' \
+	  '$(PKGLIBDIR)' > $(DESTDIR)$(GDBINITDIR)/probe-heap.gdb
+	chmod 644 $(DESTDIR)$(GDBINITDIR)/probe-heap.gdb
 
 # ---- fuzzing (tests/fuzz) ----------------------------------------------------------
 #   make fuzz           libFuzzer over a corrupted synthetic runtime, FUZZ_SECONDS long
