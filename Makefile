@@ -62,13 +62,30 @@ $(B)/unit-san/%: tests/unit/%.c $(CORE_SRC) $(CORE_HDR) tests/unit/*.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -O1 $(SAN) $< $(CORE_SRC) -lcmocka -o $@
 
+# Every unit binary runs, failing or not; the target fails if one did.
 unit: $(UNIT_BIN) $(UNIT_SAN)
-	@set -e; for t in $(UNIT_BIN) $(UNIT_SAN); do echo "== $$t"; $$t; done
+	@rc=0; for t in $(UNIT_BIN) $(UNIT_SAN); do echo "== $$t"; $$t || rc=1; done; exit $$rc
+
+# pytest-xdist (Debian's python3-pytest-xdist) runs the test files in parallel, a
+# file per worker (--dist loadfile): a file's module fixtures and harness.Runs
+# caches then serve all of its tests once.  PYTEST_JOBS=0 runs them serially.
+PYTEST_JOBS ?= auto
+PYTEST_PARALLEL = $(shell [ "$(PYTEST_JOBS)" != 0 ] && $(PYTEST) --version >/dev/null 2>&1 && \
+                    /usr/bin/python3 -c 'import xdist' 2>/dev/null && echo "-n $(PYTEST_JOBS) --dist loadfile")
 
 integration: all $(B)/ph-dump-layout $(B)/ph-dump-debug-offsets
-	$(PYTEST) -q tests/integration
+	$(PYTEST) -q $(PYTEST_PARALLEL) tests/integration
 
-test: unit integration fuzz-regress
+# Each part runs whatever the others did; the last line sums them all
+# (tools/test-summary), and the status is non-zero when anything failed.
+TEST_LOGS = $(B)/test-logs
+test: all $(B)/ph-dump-layout $(B)/ph-dump-debug-offsets
+	@mkdir -p $(TEST_LOGS)
+	@{ $(MAKE) --no-print-directory unit 2>&1; echo $$? > $(TEST_LOGS)/unit.rc; } | tee $(TEST_LOGS)/unit.log
+	@{ $(MAKE) --no-print-directory integration 2>&1; echo $$? > $(TEST_LOGS)/integration.rc; } \
+	  | tee $(TEST_LOGS)/integration.log
+	@{ $(MAKE) --no-print-directory fuzz-regress 2>&1; echo $$? > $(TEST_LOGS)/fuzz.rc; } | tee $(TEST_LOGS)/fuzz.log
+	@tools/test-summary $(TEST_LOGS)
 
 deps:
 	@tools/install-deps
