@@ -214,3 +214,28 @@ def test_gdb_version_and_help():
 def test_gdb_did_you_mean(command, says):
     out, err = gdb(command)
     assert err.strip() == says, out + err
+
+
+# --------------------------------------------------------------------------
+# Ctrl-C: 130 (a gdb slow to start, so that the interrupt comes while it runs)
+
+def test_ctrl_c_exits_130(python_core, tmp_path):
+    import signal
+    import time
+    python, core = python_core
+    slow_gdb = tmp_path / 'slow-gdb'
+    slow_gdb.write_text('#!/bin/sh\nsleep 30\nexec gdb "$@"\n')
+    slow_gdb.chmod(0o755)
+    env = dict(os.environ, PROBE_HEAP_GDB=str(slow_gdb))
+    p = subprocess.Popen([harness.PROBE_HEAP, '--core', core, 'partition'], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    time.sleep(1)
+    os.killpg(p.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole foreground group
+    try:
+        out, err = p.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        pytest.fail('probe-heap did not stop on SIGINT')
+    assert p.returncode == 130, (p.returncode, out, err)
+    assert b'Traceback' not in out + err
