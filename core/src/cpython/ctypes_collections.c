@@ -77,7 +77,7 @@ static void deque_referents(ph_heap *h, uint64_t addr, const ph_type *t, ph_visi
     (void)t;
     deque_hdr d;
     if (!deque_read(h, addr, &d)) {
-        h->skipped++;
+        ph_skip(h, addr, "a deque whose header cannot be read");
         return;
     }
     uint64_t b = d.left, data[BLOCKLEN];
@@ -85,14 +85,14 @@ static void deque_referents(ph_heap *h, uint64_t addr, const ph_type *t, ph_visi
     ph_cycle cycle = {0, 0, 0};
     for (uint64_t nb = 0; done < d.len; nb++) {
         if (nb >= d.blocks || !ph_ptr_ok(b) || ph_cycle_seen(&cycle, b)) {
-            h->skipped++;
+            ph_skip(h, b, "a deque block chain that is broken or loops");
             return;
         }
         if (nb && nb % 512 == 0 && ph_poll(h))
             return;
         int64_t m = BLOCKLEN - i < d.len - done ? BLOCKLEN - i : d.len - done;
         if (!ph_read(h->r, b + BLOCK_DATA + 8 * (uint64_t)i, data, (size_t)m * 8)) {
-            h->skipped++;
+            ph_skip(h, b, "a deque block that cannot be read");
             return;
         }
         for (int64_t j = 0; j < m; j++) {
@@ -104,14 +104,14 @@ static void deque_referents(ph_heap *h, uint64_t addr, const ph_type *t, ph_visi
         last = i + m - 1;
         if (done < d.len) {
             if (!ph_read_u64(h->r, b + BLOCK_RIGHTLINK, &b)) {
-                h->skipped++;
+                ph_skip(h, b, "a deque block's link that cannot be read");
                 return;
             }
             i = 0;
         }
     }
     if (d.len && (b != d.right || last != d.rightindex))
-        h->skipped++;
+        ph_skip(h, addr, "a deque whose blocks do not end where it says");
 }
 
 static void deque_iter_referents(ph_heap *h, uint64_t addr, const ph_type *t, ph_visit_fn *visit,

@@ -59,7 +59,7 @@ static void array(ph_heap *h, const ctx *c, uint64_t addr, uint64_t n, ph_edge_k
         }
     }
     if (too_long)
-        h->skipped++;
+        ph_skip(h, addr, "a container longer than probe-heap follows");
 }
 
 static int64_t ob_size(ph_heap *h, uint64_t addr)
@@ -97,7 +97,7 @@ static void dict_refs(ph_heap *h, const ctx *c, uint64_t addr)
 {
     ph_dict_iter it;
     if (!ph_dict_iter_init(h, addr, &it)) {
-        h->skipped++;
+        ph_skip(h, addr, "a dict whose keys cannot be read");
         return;
     }
     uint64_t k, v;
@@ -117,7 +117,7 @@ static void set_refs(ph_heap *h, const ctx *c, uint64_t addr)
     if (!ph_read_i64(h->r, addr + (uint64_t)L->set_mask, &mask) ||
         !ph_read_u64(h->r, addr + (uint64_t)L->set_table, &table) || mask < 0 ||
         (uint64_t)mask >= MAX_CONTAINER_LEN || ((mask + 1) & mask)) {
-        h->skipped++;
+        ph_skip(h, addr, "a set whose table cannot be read");
         return;
     }
     uint64_t buf[512];
@@ -125,7 +125,7 @@ static void set_refs(ph_heap *h, const ctx *c, uint64_t addr)
     for (uint64_t i = 0; i < n; i += 256) {
         uint64_t k = n - i < 256 ? n - i : 256;
         if (!ph_read(h->r, table + 16 * i, buf, (size_t)k * 16)) {
-            h->skipped++;
+            ph_skip(h, table, "a set table that cannot be read");
             return;
         }
         for (uint64_t j = 0; j < k; j++)
@@ -214,7 +214,7 @@ static void frame_refs(ph_heap *h, const ctx *c, uint64_t addr)
     ph_read_u64(h->r, addr + (uint64_t)L->frame_valuestack, &vs);
     uint64_t locals = addr + (uint64_t)L->frame_localsplus;
     if (vs < locals || vs - locals > (UINT64_C(8) << 20)) {
-        h->skipped++;
+        ph_skip(h, addr, "a frame whose value stack cannot be read");
         return;
     }
     array(h, c, locals, (vs - locals) / 8, EDGE_LOCAL, code);
@@ -393,7 +393,7 @@ void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit,
         ph_read_i64(h->r, addr + (uint64_t)L->list_allocated, &alloc);
         ph_read_u64(h->r, addr + (uint64_t)L->list_ob_item, &items);
         if (n < 0 || n > alloc) {
-            h->skipped++;
+            ph_skip(h, addr, "a list whose size exceeds its allocation");
             break;
         }
         if (n > 0)

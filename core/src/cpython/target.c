@@ -310,7 +310,7 @@ static void thread_roots(ph_heap *h, uint64_t ts, ph_visit_fn *visit, void *payl
     ph_cycle fcyc = {0};
     for (int i = 0; i < MAX_FRAMES && ph_ptr_ok(f) && !ph_poll(h); i++) {
         if (ph_cycle_seen(&fcyc, f)) {
-            h->skipped++; /* a frame chain that loops */
+            ph_skip(h, f, "a frame chain that loops");
             break;
         }
         ph_iframe_referents(h, f, visit, payload);
@@ -383,7 +383,7 @@ ph_error *ph_runtime_walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload)
     ph_cycle icyc = {0};
     for (int n = 0; n < MAX_INTERPRETERS && ph_ptr_ok(interp) && !ph_poll(h); n++) {
         if (ph_cycle_seen(&icyc, interp)) {
-            h->skipped++; /* an interpreter list that loops */
+            ph_skip(h, interp, "an interpreter list that loops");
             break;
         }
         h->interpreters++;
@@ -420,7 +420,7 @@ ph_error *ph_runtime_walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload)
         ph_cycle tcyc = {0};
         for (int t = 0; t < MAX_THREADS && ph_ptr_ok(ts) && !ph_poll(h); t++) {
             if (ph_cycle_seen(&tcyc, ts)) {
-                h->skipped++; /* a thread list that loops */
+                ph_skip(h, ts, "a thread list that loops");
                 break;
             }
             h->threads++;
@@ -445,7 +445,7 @@ static void walk_gc_list(ph_heap *h, uint64_t head, ph_visit_fn *visit, void *pa
     for (uint64_t n = 0; n < MAX_LIST_HOPS && p != head; n++) {
         uint64_t gc[2];
         if (!ph_ptr_ok(p) || !ph_read(h->r, p, gc, sizeof(gc)) || (gc[1] & mask) != prev) {
-            h->skipped++; /* a broken link: the rest of this list is lost */
+            ph_skip(h, p, "a GC list link that does not point back"); /* a broken link: the rest of this list is lost */
             return;
         }
         visit(h, p + (uint64_t)h->L->gc_head_size, payload);
@@ -456,15 +456,61 @@ static void walk_gc_list(ph_heap *h, uint64_t head, ph_visit_fn *visit, void *pa
     }
 }
 
+/* A GC list head that links into a circular doubly linked list: its
+ * neighbours point back at it (or it is alone). */
+static bool gc_head_ok(ph_heap *h, uint64_t head)
+{
+    const uint64_t mask = ~(uint64_t)3;
+    uint64_t hd[2], w;
+    if (!ph_read(h->r, head, hd, sizeof(hd)))
+        return false;
+    uint64_t next = hd[0] & mask, prev = hd[1] & mask;
+    /* the neighbours are objects' GC headers (8-aligned); the head itself need not be */
+    if (next != head && (!ph_ptr_ok(next) || !ph_read_u64(h->r, next + 8, &w) || (w & mask) != head))
+        return false;
+    if (prev != head && (!ph_ptr_ok(prev) || !ph_read_u64(h->r, prev, &w) || (w & mask) != head))
+        return false;
+    return true;
+}
+
+static bool gc_generations_ok(ph_heap *h, uint64_t gens)
+{
+    const ph_layout *L = h->L;
+    for (int32_t g = 0; g < L->gc_num_generations; g++)
+        if (!gc_head_ok(h, gens + (uint64_t)g * (uint64_t)L->gc_generation_size))
+            return false;
+    return true;
+}
+
+/* Where the generations start in this build's GC state.  The field before
+ * them ends 4 bytes short of an 8-byte boundary ({PyObject *; int; int; int}
+ * on 3.9-3.13), and a build whose PyGC_Head is only 4-aligned (Debian
+ * trixie's 3.13.5: Py_ALIGNED(1 << _PyObject_ALIGNMENT_SHIFT) on the typedef)
+ * puts them 4 bytes earlier than the table's build did.  The offset whose
+ * heads all link up is taken; when neither does (a damaged heap), the
+ * table's. */
+static uint64_t gc_generations_at(ph_heap *h, uint64_t gc)
+{
+    const ph_layout *L = h->L;
+    uint64_t table = gc + (uint64_t)L->gc_generations;
+    if (gc_generations_ok(h, table))
+        return table;
+    if (L->gc_generations >= 4 && gc_generations_ok(h, table - 4)) {
+        h->gc_generations_shift = -4;
+        return table - 4;
+    }
+    return table;
+}
+
 static void walk_gc_state(ph_heap *h, uint64_t gc, ph_visit_fn *visit, void *payload)
 {
     const ph_layout *L = h->L;
     int32_t collecting = 0;
     if (ph_read(h->r, gc + (uint64_t)L->gc_collecting, &collecting, 4) && collecting)
         h->gc_collecting = true;
+    uint64_t gens = gc_generations_at(h, gc);
     for (int32_t g = 0; g < L->gc_num_generations; g++)
-        walk_gc_list(h, gc + (uint64_t)L->gc_generations + (uint64_t)g * (uint64_t)L->gc_generation_size,
-                     visit, payload);
+        walk_gc_list(h, gens + (uint64_t)g * (uint64_t)L->gc_generation_size, visit, payload);
     h->in_permanent = true;
     walk_gc_list(h, gc + (uint64_t)L->gc_permanent_generation, visit, payload);
     h->in_permanent = false;

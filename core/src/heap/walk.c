@@ -65,7 +65,7 @@ static uint32_t add_object(ph_heap *h, uint64_t addr, void *payload)
     uint32_t type = ph_object_check(h, addr);
     if (type == UINT32_MAX) {
         if (!h->conservative)
-            h->skipped++;
+            ph_skip(h, addr, "a reference to something that is not a valid object");
         return PH_NO_OBJ;
     }
     bool added;
@@ -129,7 +129,9 @@ static ph_error *drain(ph_heap *h, walk_state *ws, bool sizes)
             h->idx.size[id] = ph_flat_size(h, h->idx.addr[id], &h->types[h->idx.type[id]]);
         /* An object with corrupt references counts once, however many it has. */
         uint64_t before = h->skipped;
+        h->visiting = h->idx.addr[id];
         ph_referents(h, id, add_object, ws);
+        h->visiting = 0;
         if (h->skipped > before + 1)
             h->skipped = before + 1;
     }
@@ -233,6 +235,7 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
     if (!err)
         err = ph_index_init(&h->idx, h->r, h->L);
     walk_state ws = {.flag = OBJ_FROM_ROOTS};
+    h->recording_skips = true;
     if (!err)
         err = ph_runtime_walk_roots(h, add_root, &ws);
     if (!err) {
@@ -244,6 +247,7 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
         err = ph_runtime_walk_gc(h, add_gc_listed, &ws2);
     if (!err)
         err = ws2.err ? ws2.err : drain(h, &ws2, true);
+    h->recording_skips = false;
     if (!err)
         err = sort_out_unreached(h);
     if (!err && h->interrupted)
@@ -292,6 +296,7 @@ void ph_heap_info_get(const ph_heap *h, ph_heap_info *out)
     out->version = h->version;
     out->layout = h->layout_source;
     out->layout_checked = h->debug_offsets_checked;
+    out->gc_generations_shift = h->gc_generations_shift;
     out->interpreters = h->interpreters;
     out->threads = h->threads;
     out->objects = h->idx.n;
@@ -301,6 +306,8 @@ void ph_heap_info_get(const ph_heap *h, ph_heap_info *out)
             out->estimated_objects++;
     }
     out->skipped = h->skipped;
+    out->skips = h->skips;
+    out->nskips = h->nskips;
     out->garbage_objects = h->garbage_objects;
     out->garbage_bytes = h->garbage_bytes;
     out->gc_collecting = h->gc_collecting;
