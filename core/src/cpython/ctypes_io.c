@@ -13,7 +13,10 @@
  * of str), decoder 80, readnl 88, writenl 96, dict 104, weakreflist 112
  * (basicsize 120); 3.12-3.13: _PyUnicodeWriter writer {buffer 56 (a str)},
  * decoder 120, readnl 128, writenl 136, dict 144, weakreflist 152,
- * module_state 160 (basicsize 168).  No __sizeof__: basicsize. */
+ * module_state 160 (basicsize 168); 3.14: PyUnicodeWriter *writer 56 (a
+ * _PyUnicodeWriter of its own, PyMem_Malloc'd: its buffer, a str, first),
+ * decoder 72, readnl 80, writenl 88, dict 96, weakreflist 104,
+ * module_state 112 (basicsize 120).  No __sizeof__: basicsize. */
 #include "cpython/ctypes.h"
 
 #define BYTESIO_BUF 16
@@ -72,12 +75,16 @@ static void stringio_referents(ph_heap *h, uint64_t addr, const ph_type *t, ph_v
                {88, "<readnl>"},     {96, "<writenl>"},    {0, NULL}},
                           new[] = {{56, "<writer.buffer>"}, {120, "<decoder>"}, {128, "<readnl>"},
                {136, "<writenl>"},      {0, NULL}};
-    const io_field *f = h->L->minor >= 12 ? new : old;
-    for (; f->name; f++) {
-        uint64_t p;
+    static const io_field v314[] = {{72, "<decoder>"}, {80, "<readnl>"}, {88, "<writenl>"},
+                                    {0, NULL}};
+    const io_field *f = h->L->minor >= 14 ? v314 : h->L->minor >= 12 ? new : old;
+    uint64_t p;
+    if (h->L->minor >= 14 && ph_read_u64(h->r, addr + 56, &p) && p &&
+        ph_read_u64(h->r, p, &p)) /* the writer, then its buffer */
+        ph_ctype_field(h, p, "<writer.buffer>", visit, payload);
+    for (; f->name; f++)
         if (ph_read_u64(h->r, addr + f->off, &p))
             ph_ctype_field(h, p, f->name, visit, payload);
-    }
 }
 
 const ph_ctype ph_ctypes_io[] = {

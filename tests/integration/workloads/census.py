@@ -200,7 +200,16 @@ def _ref_at_slot(slot):
     bits = ctypes.c_void_p.from_address(slot).value or 0
     if bits in (0, 1) or bits & 3 == 3:
         return None
-    return _obj_at(bits & ~1)
+    addr = bits & ~1
+    # A slot the frame no longer uses may still name a dead object (its block
+    # freed, or on a freelist that keeps the next free object's address in
+    # its first word): on 3.14 a live object's first word is a u32 refcount
+    # (not 0) with only ob_flags' 1 and 4 above it (refcount.h).  Touching a
+    # dead one (gc.get_referents) would crash the target.
+    word = ctypes.c_uint64.from_address(addr).value
+    if not word & 0xffffffff or (word >> 32) & ~(5 << 16):
+        return None
+    return _obj_at(addr)
 
 
 def _obj_at(addr):
@@ -682,7 +691,13 @@ def _h_bytesio(g, out, lay, live_frames):
 def _h_stringio(g, out, lay, live_frames):
     for s in g:
         for off in _STRINGIO_PENDING:
-            o = _obj_at_slot(id(s) + off)
+            slot = id(s) + off
+            if V >= (3, 14):
+                # PyUnicodeWriter *writer: its own _PyUnicodeWriter, buffer first
+                slot = _ptr(slot)
+                if not slot:
+                    continue
+            o = _obj_at_slot(slot)
             if o is not None:
                 out.append(o)
 
