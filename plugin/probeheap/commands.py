@@ -170,8 +170,8 @@ SYNOPSES = [
     ("help [SUBCOMMAND]", "this overview, or one subcommand's help"),
 ]
 
-OBJ_HELP = """OBJ is a hex address, a Python path from a module (__main__:cache._store['k'][3])
-or a gdb expression yielding a PyObject *."""
+OBJ_HELP = """OBJ is a hex address, a module by name (__main__), a Python path from a module
+(__main__:cache._store['k'][3]) or a gdb expression yielding a PyObject *."""
 
 
 def synopses(prefix, width=44):

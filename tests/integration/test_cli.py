@@ -239,3 +239,39 @@ def test_ctrl_c_exits_130(python_core, tmp_path):
         pytest.fail('probe-heap did not stop on SIGINT')
     assert p.returncode == 130, (p.returncode, out, err)
     assert b'Traceback' not in out + err
+
+
+# --------------------------------------------------------------------------
+# OBJ: a module by name; "did you mean" for modules, a module's attributes, kinds
+
+def test_module_by_name_is_an_obj(python_core):
+    """`sizeof __main__` is the module sys.modules['__main__'] (not gdb's "No
+    symbol table is loaded")."""
+    python, core = python_core
+    by_name = probe(['--core', core, '--json', 'sizeof', '__main__']).json()
+    by_path = probe(['--core', core, '--json', 'sizeof', "sys:modules['__main__']"]).json()
+    assert by_name['address'] == by_path['address'] and by_name['type'] == 'module'
+
+
+@pytest.mark.parametrize('obj,says', [
+    ('__mian__', "__mian__ is neither a module in sys.modules nor a symbol gdb knows; "
+                 "did you mean '__main__'?"),
+    ('sy:path', "there is no module 'sy' in sys.modules; did you mean 'sys'?"),
+    ('__main__:__nmae__', "the module __main__ has no attribute '__nmae__'; did you mean '__name__'?"),
+])
+def test_obj_did_you_mean(python_core, obj, says):
+    python, core = python_core
+    res = probe(['--core', core, 'sizeof', obj])
+    message = one_line_error(res)
+    assert res.returncode == 1, res.describe()
+    assert message.endswith(says), res.describe()
+
+
+def test_objects_kind_did_you_mean(python_core):
+    python, core = python_core
+    res = probe(['--core', core, 'objects', 'NoneTyp']).expect_ok()
+    assert res.stdout.startswith("No objects of kind or type 'NoneTyp'; did you mean 'NoneType'? "), \
+        res.describe()
+    # a kind that exists, only too small: no guess
+    res = probe(['--core', core, 'objects', 'str', '--min-size', '1000000000']).expect_ok()
+    assert 'did you mean' not in res.stdout, res.describe()
