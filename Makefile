@@ -6,6 +6,7 @@
 #   make bench      the benchmark table (docs/performance.md)
 #   make install    PREFIX=/usr/local DESTDIR= : bin, the plugin, man page, completion, docs
 #   make version    the version (the VERSION file)
+#   make deb        a Debian package of the committed tree, in build/deb
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -129,6 +130,16 @@ INSTALL    ?= install
 
 version:
 	@cat VERSION
+
+# A Debian package, built by Debian's tools (debian/) in $(B)/deb from a copy of the
+# tracked files as they are (git stash create: uncommitted changes included, nothing
+# of build/); the .deb lands in $(B)/deb.  Needs debhelper.
+.PHONY: deb
+deb:
+	rm -rf $(B)/deb && mkdir -p $(B)/deb/probe-heap-$$(cat VERSION)
+	tree=$$(git stash create); git archive $${tree:-HEAD} | tar -x -C $(B)/deb/probe-heap-$$(cat VERSION)
+	cd $(B)/deb/probe-heap-$$(cat VERSION) && dpkg-buildpackage -us -uc -b
+	@ls $(B)/deb/*.deb
 
 install: all
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR)/bin $(DESTDIR)$(PKGLIBDIR)/build \
