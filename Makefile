@@ -6,6 +6,7 @@
 #   make bench      the benchmark table (docs/performance.md)
 #   make install    PREFIX=/usr/local DESTDIR= : bin, the plugin, man page, completion, docs
 #   make version    the version (the VERSION file)
+#   make deb        a Debian package of the committed tree, in build/deb
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -88,9 +89,15 @@ integration: all $(B)/ph-dump-layout $(B)/ph-dump-debug-offsets
 
 # Each part runs whatever the others did; the last line sums them all
 # (tools/test-summary), and the status is non-zero when anything failed.
+# The test binaries are built first on every core (most of the unit part's time is
+# building the sanitized ones), unless make already runs with -j.
 TEST_LOGS = $(B)/test-logs
+TEST_BUILD_JOBS = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc))
+.PHONY: test-binaries
+test-binaries: $(UNIT_BIN) $(UNIT_SAN) $(B)/fuzz_regress
 test: all $(B)/ph-dump-layout $(B)/ph-dump-debug-offsets
 	@mkdir -p $(TEST_LOGS)
+	@$(MAKE) --no-print-directory $(TEST_BUILD_JOBS) test-binaries || true
 	@{ $(MAKE) --no-print-directory unit 2>&1; echo $$? > $(TEST_LOGS)/unit.rc; } | tee $(TEST_LOGS)/unit.log
 	@{ $(MAKE) --no-print-directory integration 2>&1; echo $$? > $(TEST_LOGS)/integration.rc; } \
 	  | tee $(TEST_LOGS)/integration.log
@@ -133,6 +140,14 @@ INSTALL    ?= install
 
 version:
 	@cat VERSION
+
+# A Debian package, built by Debian's tools (debian/) from the tracked files as
+# they are (tools/build-deb; tools/build-deb ROOT builds it inside another root
+# file system, as test_package.py does in Debian trixie); the .deb lands in
+# $(B)/deb.  Needs debhelper.
+.PHONY: deb
+deb:
+	@tools/build-deb
 
 install: all
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR)/bin $(DESTDIR)$(PKGLIBDIR)/build \

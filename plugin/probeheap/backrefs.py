@@ -299,8 +299,11 @@ def cmd_objects(argv, as_json):
                                                   "count": o["count"], "size": o["size"],
                                                   "objects": items}, info))
     if not o["count"]:
-        return ("No objects of kind or type %r%s. 'probe-heap partition' lists the kinds, "
-                "'--by type' the types.\n" % (kind, " of %d bytes or more" % min_size if min_size else ""))
+        known = {r[0] for r in h.partition("kind").rows()} | {r[1] for r in h.partition("type").rows()}
+        guess = "" if kind in known else commands.did_you_mean(kind, known)
+        return ("No objects of kind or type %r%s%s 'probe-heap partition' lists the kinds, "
+                "'--by type' the types.\n" % (kind, " of %d bytes or more" % min_size if min_size else "",
+                                              guess or "."))
     shown = len(o["objects"])
     lines = ["%s of %s, %d bytes%s; %s:" % (
         commands.plural(o["count"], "object"), kind, o["size"], " (%d bytes or more each)" % min_size if min_size else "",

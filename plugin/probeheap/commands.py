@@ -2,15 +2,17 @@
 by gdb (probe-heap ...) and the command line (bin/probe-heap)."""
 
 import difflib
+import glob
 import inspect
 import os
+import re
 import shlex
 
 import gdb
 
 import _probeheap
 
-from . import objects, target
+from . import objects, state, target
 
 PAGE = 10
 
@@ -170,8 +172,8 @@ SYNOPSES = [
     ("help [SUBCOMMAND]", "this overview, or one subcommand's help"),
 ]
 
-OBJ_HELP = """OBJ is a hex address, a Python path from a module (__main__:cache._store['k'][3])
-or a gdb expression yielding a PyObject *."""
+OBJ_HELP = """OBJ is a hex address, a module by name (__main__), a Python path from a module
+(__main__:cache._store['k'][3]) or a gdb expression yielding a PyObject *."""
 
 
 def synopses(prefix, width=44):
@@ -190,6 +192,60 @@ def help_of(name):
     if name == "help":
         return "The overview of probe-heap, or the help of one subcommand.\n\nUsage: probe-heap help [SUBCOMMAND]"
     return inspect.cleandoc(SUBCOMMANDS[name].__doc__)
+
+
+def usage_line(name):
+    return next((l for l in help_of(name).splitlines() if l.startswith("Usage:")), "")
+
+
+def options_of(name):
+    """A subcommand's options, as its help's usage line names them."""
+    return sorted(set(re.findall(r"--[\w-]+", usage_line(name))) | {"--help"})
+
+
+def values_of(name, option):
+    """The values an option takes, when its usage names them (--by kind|type|...)."""
+    m = re.search(r"%s ((?:[\w]+\|)+[\w]+)" % re.escape(option), usage_line(name))
+    return m.group(1).split("|") if m else []
+
+
+# The options that take a file name, and the subcommands whose argument is one.
+FILE_OPTIONS = ("--dot", "--svg", "--png")
+FILE_ARGUMENT = ("snapshot", "diff")
+
+
+def complete(sub, text, word):
+    """gdb's completion of 'probe-heap SUB TEXT': options, option values, file
+    names, subcommand names (help) and kinds (objects, from the index if one
+    is built: completion never walks).  Returns a list or a gdb.COMPLETE_*."""
+    if word is None:  # gdb asks for the word's break characters first: its defaults
+        return None
+    tokens = text.split()
+    cur = tokens.pop() if text and not text[-1].isspace() else ""
+    prev = tokens[-1] if tokens else ""
+    values = values_of(sub, prev) if prev.startswith("--") else []
+    if prev in FILE_OPTIONS or (sub in FILE_ARGUMENT and not cur.startswith("-")):
+        # file names, done here: gdb's own file completer, returned as
+        # gdb.COMPLETE_FILENAME, finds nothing after an option like --dot
+        candidates = [p + "/" if os.path.isdir(p) else p for p in glob.glob(glob.escape(cur) + "*")]
+    elif values:
+        candidates = values
+    elif cur.startswith("-"):
+        candidates = options_of(sub)
+    elif sub == "help" and not tokens:
+        candidates = list(SUBCOMMANDS) + ["help"]
+    elif sub == "objects" and not any(t.startswith("-") for t in tokens):
+        h = state.cached()
+        if h is None:
+            return []
+        cur = text.lstrip()  # a kind may hold blanks: all of it is the kind
+        candidates = {r[0] for r in h.partition("kind").rows()} | {r[1] for r in h.partition("type").rows()}
+    else:
+        return []
+    # gdb's word starts after its last break character ('-', '.', ' ', ...):
+    # each completion is the rest of the candidate from there.
+    start = len(cur) - len(word)
+    return sorted(c[start:] for c in candidates if c.startswith(cur))
 
 
 def _known(name):
@@ -259,7 +315,8 @@ class _Sub(gdb.Command):
         super().__init__("probe-heap " + name, gdb.COMMAND_DATA)
 
     def invoke(self, arg, from_tty):
-        self.dont_repeat()
+        if self.sub != "more":  # Enter after 'more' shows the next page, as after 'list'
+            self.dont_repeat()
         try:
             text = dispatch([self.sub] + shlex.split(arg), overview=gdb_overview)
         except EXPECTED_ERRORS as e:
@@ -267,6 +324,9 @@ class _Sub(gdb.Command):
         except KeyboardInterrupt:
             raise gdb.GdbError("probe-heap: interrupted; nothing was kept")
         gdb.write(text if text.endswith("\n") else text + "\n")
+
+    def complete(self, text, word):
+        return complete(self.sub, text, word)
 
 
 class ProbeHeap(gdb.Command):

@@ -239,3 +239,121 @@ def test_ctrl_c_exits_130(python_core, tmp_path):
         pytest.fail('probe-heap did not stop on SIGINT')
     assert p.returncode == 130, (p.returncode, out, err)
     assert b'Traceback' not in out + err
+
+
+# --------------------------------------------------------------------------
+# OBJ: a module by name; "did you mean" for modules, a module's attributes, kinds
+
+def test_module_by_name_is_an_obj(python_core):
+    """`sizeof __main__` is the module sys.modules['__main__'] (not gdb's "No
+    symbol table is loaded")."""
+    python, core = python_core
+    by_name = probe(['--core', core, '--json', 'sizeof', '__main__']).json()
+    by_path = probe(['--core', core, '--json', 'sizeof', "sys:modules['__main__']"]).json()
+    assert by_name['address'] == by_path['address'] and by_name['type'] == 'module'
+
+
+@pytest.mark.parametrize('obj,says', [
+    ('__mian__', "__mian__ is neither a module in sys.modules nor a symbol gdb knows; "
+                 "did you mean '__main__'?"),
+    ('sy:path', "there is no module 'sy' in sys.modules; did you mean 'sys'?"),
+    ('__main__:__nmae__', "the module __main__ has no attribute '__nmae__'; did you mean '__name__'?"),
+])
+def test_obj_did_you_mean(python_core, obj, says):
+    python, core = python_core
+    res = probe(['--core', core, 'sizeof', obj])
+    message = one_line_error(res)
+    assert res.returncode == 1, res.describe()
+    assert message.endswith(says), res.describe()
+
+
+def test_objects_kind_did_you_mean(python_core):
+    python, core = python_core
+    res = probe(['--core', core, 'objects', 'NoneTyp']).expect_ok()
+    assert res.stdout.startswith("No objects of kind or type 'NoneTyp'; did you mean 'NoneType'? "), \
+        res.describe()
+    # a kind that exists, only too small: no guess
+    res = probe(['--core', core, 'objects', 'str', '--min-size', '1000000000']).expect_ok()
+    assert 'did you mean' not in res.stdout, res.describe()
+
+
+# --------------------------------------------------------------------------
+# gdb: completion of options, --by values, kinds, file names; Enter repeats more
+
+def gdb_on_core(python, core, *commands):
+    args = ['gdb', '-nx', '-q', '-batch', '-iex', 'set debuginfod enabled off',
+            '-iex', 'set auto-load python-scripts off', '-x', os.path.join(harness.REPO, 'gdbinit'),
+            python, core]
+    for c in commands:
+        args += ['-ex', c]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=TIME_LIMIT)
+    assert 'Traceback' not in r.stdout + r.stderr, r.stdout + r.stderr
+    return [l for l in r.stdout.splitlines() if l.startswith('probe-heap ')]
+
+
+def test_gdb_completion(python_core, tmp_path):
+    python, core = python_core
+    (tmp_path / 'monday.phsnap').write_text('{}')
+    snap = str(tmp_path / 'mon')
+    got = gdb_on_core(python, core,
+                      'complete probe-heap partition --b',
+                      'complete probe-heap partition --by r',
+                      'complete probe-heap objects NoneT',      # no index yet: no kinds
+                      'probe-heap info',
+                      'complete probe-heap objects NoneT',
+                      'complete probe-heap objects dict of mod',
+                      'complete probe-heap objects str --min',
+                      'complete probe-heap snapshot ' + snap,
+                      'complete probe-heap backrefs 0x10 --svg ' + snap,
+                      'complete probe-heap help partit',
+                      'complete probe-heap dominat')
+    assert got == ['probe-heap partition --by',
+                   'probe-heap partition --by rcs',
+                   'probe-heap objects NoneType',
+                   'probe-heap objects dict of module',
+                   'probe-heap objects str --min-size',
+                   'probe-heap snapshot %s.phsnap' % (snap + 'day'),
+                   'probe-heap backrefs 0x10 --svg %s.phsnap' % (snap + 'day'),
+                   'probe-heap help partition',
+                   'probe-heap dominators'], got
+
+
+def test_gdb_enter_repeats_more(python_core):
+    """After 'probe-heap more', Enter shows the next page, as after 'list'."""
+    import pty
+    import select
+    import time
+    python, core = python_core
+
+    def read_prompt(fd, timeout=60):
+        buf, t0 = b'', time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if select.select([fd], [], [], 0.05)[0]:
+                try:
+                    buf += os.read(fd, 65536)
+                except OSError:
+                    break
+                if buf.endswith(b'(gdb) '):
+                    return buf.decode('utf-8', 'replace')
+        raise AssertionError('no gdb prompt; got:\n' + buf.decode('utf-8', 'replace')[-2000:])
+
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvp('gdb', ['gdb', '-nx', '-q', '-iex', 'set pagination off', '-iex', 'set width 0',
+                          '-iex', 'set debuginfod enabled off', '-iex', 'set auto-load python-scripts off',
+                          '-x', os.path.join(harness.REPO, 'gdbinit'), python, core])
+    try:
+        read_prompt(fd)
+        pages = []
+        for line in (b'probe-heap partition\n', b'probe-heap more\n', b'\n'):
+            os.write(fd, line)
+            pages.append(read_prompt(fd))
+        rows = [[int(m.group(1)) for m in re.finditer(r'^ +(\d+) +\d+ +\d+ +\d+', p, re.M)] for p in pages]
+        assert rows[0] == list(range(0, 10)) and rows[1] == list(range(10, 20)), pages
+        assert rows[2] == list(range(20, 30)), 'Enter did not repeat more:\n' + pages[2]
+    finally:
+        os.write(fd, b'quit\n')
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass

@@ -112,3 +112,37 @@ def test_bash_completion(destdir, tmp_path):
     assert complete(destdir, '--core', 'c', 'objects', '--li') == ['--limit']
     (tmp_path / 'core.4242').write_text('')
     assert complete(destdir, '--core', str(tmp_path / 'core.4')) == [str(tmp_path / 'core.4242')]
+
+
+# --------------------------------------------------------------------------
+# make deb: the Debian package, built by Debian's tools, holds what make
+# install installs, with the gdb snippet a conffile; unpacked, it runs
+
+@pytest.fixture(scope='module')
+def deb():
+    if subprocess.run(['sh', '-c', 'command -v dpkg-buildpackage && command -v dh'],
+                      capture_output=True).returncode != 0:
+        pytest.skip('debhelper is not installed (apt-get install debhelper)')
+    r = subprocess.run(['make', '-C', harness.REPO, 'deb'], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    path = os.path.join(harness.REPO, 'build', 'deb', 'probe-heap_%s_amd64.deb' % VERSION)
+    assert os.path.exists(path), r.stdout[-2000:]
+    return path
+
+
+def test_deb_contents(deb, tmp_path):
+    listing = subprocess.run(['dpkg-deb', '-c', deb], capture_output=True, text=True).stdout
+    for p in EXPECTED:
+        if p.startswith('usr/share/doc/') or p.startswith('usr/share/man/'):
+            continue  # compressed or renamed by dh
+        assert './' + p in listing, p
+    assert './usr/share/man/man1/probe-heap.1.gz' in listing
+    ctl = tmp_path / 'control'
+    subprocess.run(['dpkg-deb', '-e', deb, str(ctl)], check=True)
+    assert (ctl / 'conffiles').read_text().split() == ['/etc/gdb/gdbinit.d/probe-heap.gdb']
+    root = tmp_path / 'root'
+    subprocess.run(['dpkg-deb', '-x', deb, str(root)], check=True)
+    r = run_installed(str(root), '--version')
+    assert (r.returncode, r.stdout) == (0, 'probe-heap %s\n' % VERSION), r.stderr
+    r = run_installed(str(root), '--help')
+    assert r.returncode == 0 and r.stdout.startswith('usage: probe-heap '), r.stdout + r.stderr

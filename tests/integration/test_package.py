@@ -72,7 +72,7 @@ def installed(trixie_root):
 
 def _log():
     try:
-        with open(os.path.join(REPO, "build", "deb.log")) as f:
+        with open(os.path.join(REPO, "build", "deb", "trixie-root", "build.log")) as f:
             return "\n" + f.read()[-3000:]
     except OSError:
         return ""
