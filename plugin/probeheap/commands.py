@@ -225,7 +225,7 @@ def cmd_dominators(argv, as_json):
     return "\n".join(lines) + "\n" + _partial(h.info())
 
 
-from . import alloc, backrefs, leaks, snapshot, threads  # noqa: E402  (they use this module's helpers)
+from . import alloc, backrefs, leaks, report, snapshot, threads  # noqa: E402  (they use this module's helpers)
 
 SUBCOMMANDS = {
     "sizeof": cmd_sizeof,
@@ -242,6 +242,7 @@ SUBCOMMANDS = {
     "alloc": alloc.cmd_alloc,
     "snapshot": snapshot.cmd_snapshot,
     "diff": snapshot.cmd_diff,
+    "report": report.cmd_report,
 }
 
 
@@ -300,6 +301,7 @@ probe-heap objects KIND [--limit N] [--min-size B]    the objects of one kind or
 probe-heap snapshot FILE, diff FILE             save the partition; what grew since
 probe-heap leaks [--all]                        allocated but unreachable: leaked, garbage
 probe-heap alloc                                pymalloc's arenas, pools and blocks; where RSS goes
+probe-heap report FILE [--against SNAPSHOT]     one HTML page: summary, flame graph, tables
 
 OBJ is a hex address, a Python path from a module (__main__:cache._store['k'][3])
 or a gdb expression yielding a PyObject *.
@@ -417,6 +419,7 @@ Kinds are compared by name, so two cores of one program compare (not
 their addresses).  Rows go by falling size growth; then the types whose
 count grew, as objgraph.show_growth prints them.  It says so when the
 snapshot's Python version or executable differ.""")
+    _Sub("report", report.HELP)
     _Sub("info", """What probe-heap found in the target, and how long the walk took.
 
 CPython version and build, where the layout came from, interpreters,

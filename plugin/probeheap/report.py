@@ -1,0 +1,302 @@
+"""probe-heap report FILE: one self-contained HTML page of the heap (summary,
+where the writable memory goes, the dominator tree as a zoomable icicle,
+the partition tables, the threads; with --against, growth since a
+snapshot).  Scripts, styles and data are inline: the page loads nothing
+and opens from a file:// URL.  d3 (vendored under report/vendor/, ISC
+licence) lays out and draws the icicle.
+
+The dominator tree is cut to a bounded size: a node is expanded only when
+one of its children keeps at least THRESHOLD of the heap alive, and the
+children below the threshold (or past the NODES budget) are folded into
+one "(N smaller)" box, so the page stays a few MB for any heap."""
+
+import heapq
+import json
+import os
+import time
+
+from . import alloc, backrefs, commands, snapshot, state, threads
+
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report")
+
+THRESHOLD = 1.0 / 5000      # of the retained total: smaller subtrees are folded
+NODES = 6000                # at most this many boxes (objects) in the icicle
+CHILDREN = 40               # children asked for per object (the rest are folded)
+TABLE_ROWS = 5000           # partition rows kept per table (the rest summed in one row)
+D3_VERSION = "7.9.2"         # report/vendor/VENDORED.md
+LABEL = 80                  # characters of an edge label or preview kept
+
+
+def _cut(text, n=LABEL):
+    text = text or ""
+    return text if len(text) <= n else text[:n - 1] + "\u2026"
+
+
+def _edge_to(heap, parent, addr):
+    """The label of the reference to addr: from its dominator parent when
+    that refers to it directly; else from the first referrer (marked '~',
+    the parent keeps it alive through objects it also dominates); at the
+    top, the shortest path from a root."""
+    if parent is None:
+        try:
+            b = heap.backrefs(addr)
+        except Exception:  # an unlabelled box is better than no report
+            return ""
+        return _cut(b["paths"][0], 120) if b.get("paths") else ""
+    try:
+        refs = heap.referrers(addr)
+    except Exception:
+        return ""
+    for r in refs:
+        if r["address"] == parent:
+            return _cut(r["edge"])
+    return _cut("~" + refs[0]["edge"]) if refs else ""
+
+
+def _node(c, label):
+    return {"a": "0x%x" % c["address"], "k": c["kind"], "t": c["type"],
+            "p": _cut(c["preview"]), "e": label, "f": c["flat"], "r": c["retained"],
+            "n": c["retained_count"], "c": []}
+
+
+def dominator_tree(heap, threshold=THRESHOLD, nodes=NODES, children=CHILDREN):
+    """The dominator tree from the roots, largest subtrees expanded first,
+    as nested dicts: a address, k kind, t type, p preview, e edge label,
+    f flat, r retained, n retained count, s the box's own part (r less its
+    children's), c children; a folded box has fold, the number of objects
+    it stands for.  Returns (tree, objects shown)."""
+    top = heap.dominators(None, 1, children)
+    root = {"a": "", "k": "(roots)", "t": "", "p": "", "e": "everything the roots keep alive",
+            "f": 0, "r": top["retained"], "n": top["retained_count"], "c": []}
+    cut = max(1, int(top["retained"] * threshold))
+    count = 0
+    todo = [(-root["r"], 0, root, None)]     # best first: the largest subtree next
+    tie = 1
+    while todo:
+        _, _, node, addr = heapq.heappop(todo)
+        if count < nodes:
+            kids = _children(heap, addr, top["children"] if addr is None else None, children, cut)
+            for c in kids:
+                if c["retained"] < cut or count >= nodes:
+                    break
+                child = _node(c, _edge_to(heap, addr, c["address"]))
+                node["c"].append(child)
+                count += 1
+                if c["retained"] - c["flat"] >= cut:
+                    heapq.heappush(todo, (-c["retained"], tie, child, c["address"]))
+                    tie += 1
+        _fold(node)
+    _own(root)
+    return root, count
+
+
+def _children(heap, addr, first, limit, cut):
+    """addr's children in the dominator tree, largest first: all those of at
+    least cut bytes (asking again for more while the last one is), then
+    one or more below it."""
+    kids = first if first is not None else heap.dominators(addr, 1, limit)["children"]
+    while len(kids) == limit and kids[-1]["retained"] >= cut and limit < 100000:
+        limit = min(100000, limit * 4)
+        kids = heap.dominators(addr or None, 1, limit)["children"]
+    return kids
+
+
+def _own(node):
+    """Sets s, the part of a box its children do not cover, everywhere."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        n["s"] = max(0, n["r"] - sum(c["r"] for c in n["c"]))
+        stack.extend(n["c"])
+
+
+def _fold(node):
+    """Adds the "(N smaller)" box for what the kept children leave out."""
+    rest = node["r"] - node["f"] - sum(c["r"] for c in node["c"])
+    rest_n = node["n"] - (1 if node["a"] else 0) - sum(c["n"] for c in node["c"])
+    if rest > 0 and rest_n > 0:
+        node["c"].append({"a": "", "k": "(smaller)", "t": "", "p": "", "e": "(%d smaller)" % rest_n,
+                          "f": 0, "r": rest, "n": rest_n, "c": [], "fold": rest_n})
+
+
+def _rows(part):
+    """A partition's rows as [kind, type, count, size, estimate], at most
+    TABLE_ROWS, the rest summed in one last row."""
+    rows = [[r.kind, r.type, r.count, r.size, bool(r.estimate)] for r in part.rows]
+    if len(rows) > TABLE_ROWS:
+        rest = rows[TABLE_ROWS:]
+        rows = rows[:TABLE_ROWS] + [["(%d more rows)" % len(rest), "", sum(r[2] for r in rest),
+                                     sum(r[3] for r in rest), False]]
+    return rows
+
+
+def _memory(heap):
+    """Where the writable memory goes, as bar segments [key, bytes, text];
+    None when pymalloc's state cannot be read."""
+    try:
+        a = heap.alloc()
+    except Exception:  # alloc is a bonus: the report stands without it
+        return None
+    mem = alloc.writable_memory()
+    o = a["objects"]
+    segs = [
+        ["objects", a["bytes_used"] + o["malloc"]["bytes"] + o["static"]["bytes"],
+         "Python objects (in pymalloc blocks, from malloc, static)"],
+        ["buffers", o["buffer_bytes"],
+         "objects' storage from malloc (list items, dict and set tables; estimate)"],
+        ["allocator", a["arena_bytes"] - a["bytes_used"] + a["map_bytes"] + a["arena_objects_bytes"],
+         "pymalloc's free space and overhead (free blocks, unused pools, headers, bookkeeping)"],
+    ]
+    if mem:
+        segs.append(["other", mem["writable_bytes"] - sum(s[1] for s in segs),
+                     "other malloc memory, malloc's free space, thread stacks, libraries' data"])
+    return {"total": mem["writable_bytes"] if mem else sum(s[1] for s in segs),
+            "source": mem["source"] if mem else None, "segments": segs,
+            "where": [[k, n, text] for k, n, text in alloc.where(a, mem)]}
+
+
+def _threads(heap):
+    out = []
+    for t in heap.threads():
+        out.append({"id": "0x%x" % t["thread_id"], "native": t["native_id"] or None,
+                    "truncated": bool(t["truncated"]),
+                    "frames": [[f["function"], f["file"], f["line"] if f["line"] >= 0 else None]
+                               for f in t["frames"]]})
+    return out
+
+
+def _against(path, now):
+    """Growth since the snapshot at path, by kind (the rows of diff --json)."""
+    old = snapshot.load(path)
+    rows = snapshot._diff_rows(old["by_kind"], [tuple(r) for r in now["by_kind"]])
+    src = old.get("source") or {}
+    return {"file": path, "python": (old.get("python") or {}).get("version"),
+            "source": src.get("core") or ("pid %s" % src.get("pid")), "taken": src.get("taken"),
+            "count": old["count"], "size": old["size"],
+            "rows": [[k, c2, s2, c2 - c1, s2 - s1] for k, c2, s2, c1, s1 in rows]}
+
+
+def _suspects(api):
+    """The leak suspects, when this probe-heap has them (Heap.suspects)."""
+    if not hasattr(api, "suspects"):
+        return None
+    got = api.suspects()
+    if isinstance(got, dict):
+        got = got.get("suspects", [])
+    return json.loads(json.dumps(list(got), default=str))
+
+
+def collect(api, against=None):
+    """The report's data, from the scripting API's Heap."""
+    t0 = time.monotonic()
+    heap = api._heap
+    info = api.info()
+    py = info["python"]
+    by_kind, by_type = api.partition("kind"), api.partition("type")
+    snap = snapshot.make(heap)
+    tree, shown = dominator_tree(api)
+    data = {
+        "title": "probe-heap report",
+        "source": snapshot._source(), "executable": snap["executable"],
+        "python": {"version": py["version"], "build": "free-threaded" if py["free_threaded"]
+                   else "debug" if py["debug"] else "release", "layout": info["layout"]},
+        "objects": info["objects"], "bytes": info["bytes"], "threads_count": info["threads"],
+        "garbage": [info["garbage_objects"], info["garbage_bytes"]],
+        "skipped": info["skipped"], "partial": bool(info["skipped"] or info["gc_collecting"]),
+        "count": by_kind.count, "size": by_kind.size,
+        "by_kind": _rows(by_kind), "by_type": _rows(by_type),
+        "memory": _memory(api),
+        "tree": tree, "tree_objects": shown,
+        "threshold": max(1, int(tree["r"] * THRESHOLD)),
+        "threads": _threads(api),
+        "suspects": _suspects(api),
+        "against": _against(against, snap) if against else None,
+    }
+    data["seconds"] = round(time.monotonic() - t0 + info["walk_seconds"], 3)
+    return data
+
+
+def _asset(name):
+    with open(os.path.join(HERE, name), encoding="utf-8") as f:
+        return f.read()
+
+
+def _script_safe(text):
+    """JSON safe inside a <script> element: '</' and '<!--' (which only
+    strings can hold) escaped, so nothing in the data can close it."""
+    return text.replace("</", "<\\/").replace("<!--", "<\\u0021--")
+
+
+def _script(name):
+    """A script file, checked to hold nothing that would end its element."""
+    text = _asset(name)
+    if "</script" in text.lower() or "<!--" in text:
+        raise ValueError("%s cannot be inlined: it holds '</script' or '<!--'" % name)
+    return text
+
+
+def render(data):
+    """The page: the template with d3, its licence, the styles, the script
+    and the data put inline."""
+    page = _asset("report.html")
+    parts = {
+        "/*@CSS@*/": _asset("report.css"),
+        "/*@D3_LICENSE@*/": "/* d3 %s, https://d3js.org, its licence:\n\n%s*/" % (
+            D3_VERSION, _asset(os.path.join("vendor", "LICENSE.d3")).replace("*/", "* /")),
+        "/*@D3@*/": _script(os.path.join("vendor", "d3.min.js")),
+        "/*@JS@*/": _script("report.js"),
+        "/*@DATA@*/": _script_safe(json.dumps(data, separators=(",", ":"))),
+    }
+    for k, v in parts.items():
+        page = page.replace(k, v, 1)
+    return page
+
+
+def write(api, path, against=None):
+    """Writes the report to path; returns (data, bytes written)."""
+    data = collect(api, against)
+    page = render(data).encode("utf-8")
+    tmp = path + ".tmp"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(page)
+        os.replace(tmp, path)
+    except OSError as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise commands.CommandError("cannot write the report %s: %s" % (path, e.strerror or e))
+    return data, len(page)
+
+
+def cmd_report(argv, as_json):
+    opts, rest, as_json = commands._options(argv, set(), {"--against"}, as_json)
+    if len(rest) != 1:
+        raise commands.UsageError("report takes the HTML file to write, e.g. report /tmp/heap.html")
+    from . import Heap
+    state.heap(quiet=as_json)
+    api = Heap()
+    data, size = write(api, rest[0], opts.get("--against"))
+    nsus = len(data["suspects"]) if data["suspects"] is not None else None
+    if as_json:
+        return json.dumps({"file": rest[0], "bytes": size, "objects": data["objects"],
+                           "size": data["bytes"], "boxes": data["tree_objects"],
+                           "suspects": nsus, "seconds": data["seconds"]})
+    tail = "; %d suspect%s" % (nsus, "" if nsus == 1 else "s") if nsus is not None else ""
+    return "wrote %s (%.1f MB): %s objects, %.0f MB%s\n" % (
+        rest[0], size / 1e6, "{:,}".format(data["objects"]), data["bytes"] / 1e6, tail)
+
+
+HELP = """One self-contained HTML page of the heap, to look at in a browser.
+
+Usage: probe-heap report FILE [--against SNAPSHOT] [--json]
+
+The page holds a summary (source, Python, objects, bytes, where the writable
+memory goes), the dominator tree as a zoomable icicle by retained size (a
+click zooms; the search box highlights a kind, type, name or address), the
+partition by kind and by type, and every thread's stack.  Subtrees under
+1/5000 of the heap are folded into "(N smaller)" boxes, so the page stays a
+few MB.  --against a snapshot (probe-heap snapshot) adds the growth by kind
+and colours the icicle by it.  Scripts, styles and data are inline: it
+loads nothing and opens from a file:// URL."""

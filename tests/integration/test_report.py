@@ -1,0 +1,194 @@
+"""report FILE (issue 15): the HTML report of a core, loaded in a real
+browser (Debian's chromium, headless, driven through the DevTools protocol
+by cdp.py).
+
+For a core of workloads/basic.py on two targets, what must hold:
+
+  * the page loads with no console error, no uncaught exception, no error
+    in the log, and requests nothing but its own file (it is self-contained);
+  * its partition tables hold, row for row, the kinds, counts and sizes of
+    `--json partition` (by kind, by type) of the same core;
+  * the icicle has a box for each of the roots' biggest dominated objects
+    (`--json dominators`), with the retained size that command gives;
+  * a click on such a box zooms in on it (the page's focus changes);
+  * with --against a snapshot whose rows were changed, the growth table
+    shows exactly those changes;
+  * a file that cannot be written: one sentence, status 1.
+
+A screenshot of the first target's page is written to
+build/test-artifacts/report.png (docs/examples/report.png is one).
+"""
+
+import json
+import os
+import re
+
+import pytest
+
+import cdp
+import harness
+
+TARGETS = [harness.target_by_label(label) for label in ('pyenv-3.12.1', 'debian-3.11-nosym')]
+SCREENSHOT_TARGET = 'pyenv-3.12.1'
+ARTIFACTS = os.path.join(harness.REPO, 'build', 'test-artifacts')
+BIGGEST = 5        # the roots' biggest dominated objects looked for in the icicle
+
+
+def need_browser():
+    why = cdp.available()
+    if why is None:
+        return
+    if harness.in_ci():
+        pytest.fail('CI=true and the report cannot be tested in a browser: ' + why)
+    pytest.skip(why)
+
+
+class Reported(object):
+    """One target's core, its report, the JSON answers for the same core,
+    and a browser with the report loaded."""
+
+    def __init__(self, target, workdir):
+        self.target = target
+        self.workdir = str(workdir)
+        self.workload = harness.start_workload(target, self.workdir)
+        self.browser = None
+        try:
+            self.args = (['--core', self.workload.gcore(), '--exe', target.python]
+                         + target.cli_args)
+            self.html = os.path.join(self.workdir, 'report.html')
+            self.result = harness.run_probe(self.args + ['--json', 'report', self.html])
+            self.made = self.result.json()
+            self.by_kind = harness.run_probe(self.args + ['--json', 'partition']).json()
+            self.by_type = harness.run_probe(self.args + ['--json', 'partition', '--by', 'type']).json()
+            self.dominators = harness.run_probe(self.args + ['--json', 'dominators', '--limit',
+                                                             str(BIGGEST)]).json()
+        finally:
+            self.workload.kill()
+
+    def open(self):
+        if self.browser is None:
+            self.browser = cdp.Browser()
+            self.browser.open('file://' + self.html)
+        return self.browser
+
+    def close(self):
+        if self.browser is not None:
+            self.browser.close()
+        self.workload.discard_core()
+
+
+@pytest.fixture(scope='module', params=TARGETS, ids=lambda t: t.label)
+def reported(request, tmp_path_factory):
+    harness.require(request.param)
+    need_browser()
+    r = Reported(request.param, tmp_path_factory.mktemp('report-' + request.param.label))
+    yield r
+    r.close()
+
+
+def test_report_is_one_file_that_loads_cleanly(reported):
+    made = reported.made
+    assert made['file'] == reported.html
+    assert made['bytes'] == os.path.getsize(reported.html)
+    assert made['objects'] == reported.by_kind['count']   # info's objects: the partition's count
+    b = reported.open()
+    assert b.errors() == []
+    assert b.requests() == ['file://' + reported.html]
+    html = open(reported.html, encoding='utf-8').read()
+    assert not re.search(r'<(script|link|img)[^>]+(src|href)=', html), 'the page loads a file'
+
+
+def table_rows(b, table_id):
+    return b.evaluate("""Array.from(document.querySelectorAll('#%s tbody tr')).map(tr => {
+        const td = tr.querySelectorAll('td');
+        return [tr.dataset.kind, Number(td[1].dataset.value), Number(td[3].dataset.value),
+                td[1].textContent, td[3].textContent];
+    })""" % table_id)
+
+
+@pytest.mark.parametrize('by', ['kind', 'type'])
+def test_partition_rows_are_the_json_ones(reported, by):
+    want = reported.by_kind if by == 'kind' else reported.by_type
+    got = table_rows(reported.open(), 'by-' + by)
+    # every row of `--json partition --by X`, in its order (the report keeps up to 5000)
+    assert len(want['rows']) < 5000
+    assert [r[:3] for r in got] == [[r['kind'], r['count'], r['size']] for r in want['rows']]
+    # and the text shown is the same number, grouped by thousands
+    for kind, count, size, count_text, size_text in got:
+        assert count_text.replace(',', '') == str(count), kind
+        assert re.sub(r'[^0-9]', '', size_text) == str(size), kind
+
+
+def test_icicle_has_the_biggest_owners_with_their_retained_sizes(reported):
+    b = reported.open()
+    threshold = b.evaluate('window.probeReport.data.threshold')
+    total = b.evaluate('window.probeReport.data.tree.r')
+    assert total == reported.dominators['retained']
+    wanted = [c for c in reported.dominators['children'] if c['retained'] >= threshold]
+    assert wanted, 'no object of the roots keeps more than the fold threshold'
+    for c in wanted:
+        box = b.evaluate("""(() => { const g = document.querySelector('g.node[data-address="0x%x"]');
+            return g && [Number(g.dataset.retained), g.dataset.kind,
+                         g.querySelector('rect').getBoundingClientRect().width]; })()""" % c['address'])
+        assert box is not None, 'no box for 0x%x (%s)' % (c['address'], c['kind'])
+        assert box[0] == c['retained'] and box[1] == c['kind']
+        assert box[2] > 0
+
+
+def test_click_on_a_box_zooms_in(reported):
+    b = reported.open()
+    biggest = reported.dominators['children'][0]
+    addr = '0x%x' % biggest['address']
+    assert b.evaluate('window.probeReport.focus()') == ''
+    if reported.target.label == SCREENSHOT_TARGET:
+        b.screenshot(os.path.join(ARTIFACTS, 'report.png'))
+    rect = b.evaluate("""(() => { const r = document.querySelector('g.node[data-address="%s"] rect');
+        r.scrollIntoView({block: 'center'}); const b = r.getBoundingClientRect();
+        return [b.x + Math.min(b.width / 2, 40), b.y + b.height / 2,
+                document.querySelector('#icicle-svg').getBoundingClientRect().width]; })()""" % addr)
+    b.click(rect[0], rect[1])
+    assert b.evaluate('window.probeReport.focus()') == addr
+    assert b.evaluate("document.querySelector('#icicle-svg').dataset.focus") == addr
+    # zoomed, the box spans the whole width
+    width = b.evaluate("""document.querySelector('g.node[data-address="%s"] rect')
+        .getBoundingClientRect().width""" % addr)
+    assert width >= rect[2] - 2
+    if reported.target.label == SCREENSHOT_TARGET:
+        b.screenshot(os.path.join(ARTIFACTS, 'report-zoomed.png'))
+    b.evaluate("document.getElementById('reset').click()")
+    assert b.evaluate('window.probeReport.focus()') == ''
+    assert b.errors() == []
+
+
+def test_against_a_snapshot_shows_the_growth(reported):
+    snap = os.path.join(reported.workdir, 'before.phsnap')
+    harness.run_probe(reported.args + ['snapshot', snap]).expect_ok()
+    with open(snap) as f:
+        doc = json.load(f)
+    # make the snapshot say the biggest kind had 10 objects and 1000 bytes fewer
+    kind, count, size = doc['by_kind'][0]
+    doc['by_kind'][0] = [kind, count - 10, size - 1000]
+    doc['count'] -= 10
+    doc['size'] -= 1000
+    with open(snap, 'w') as f:
+        json.dump(doc, f)
+    html = os.path.join(reported.workdir, 'against.html')
+    harness.run_probe(reported.args + ['report', html, '--against', snap]).expect_ok()
+    with cdp.Browser() as b:
+        b.open('file://' + html)
+        assert b.errors() == []
+        rows = b.evaluate("""Array.from(document.querySelectorAll('#growth-table tbody tr')).map(tr =>
+            [tr.dataset.kind].concat(Array.from(tr.querySelectorAll('td[data-value]'))
+                                     .map(td => Number(td.dataset.value))))""")
+        # kind, count, count change, size, size change: diff's numbers
+        assert rows == [[kind, count, 10, size, 1000]]
+        assert b.evaluate("document.getElementById('growth').hidden") is False
+        assert b.evaluate("document.getElementById('colour-growth').checked") is True
+
+
+def test_report_to_a_file_that_cannot_be_written(reported):
+    r = harness.run_probe(reported.args + ['report', '/nonexistent-dir/heap.html'])
+    assert r.returncode == 1, r.describe()
+    assert r.stdout == ''
+    assert r.stderr.count('\n') == 1 and 'Traceback' not in r.stderr, r.describe()
+    assert r.stderr.startswith('probe-heap: cannot write the report /nonexistent-dir/heap.html')
