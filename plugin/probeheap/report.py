@@ -19,7 +19,7 @@ from . import alloc, backrefs, commands, snapshot, state, threads
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report")
 
-THRESHOLD = 1.0 / 5000      # of the retained total: smaller subtrees are folded
+THRESHOLD = 1.0 / 20000     # of the retained total: smaller subtrees are folded
 NODES = 6000                # at most this many boxes (objects) in the icicle
 CHILDREN = 40               # children asked for per object (the rest are folded)
 TABLE_ROWS = 5000           # partition rows kept per table (the rest summed in one row)
@@ -32,25 +32,43 @@ def _cut(text, n=LABEL):
     return text if len(text) <= n else text[:n - 1] + "\u2026"
 
 
-def _edge_to(heap, parent, addr):
-    """The label of the reference to addr: from its dominator parent when
-    that refers to it directly; else from the first referrer (marked '~',
-    the parent keeps it alive through objects it also dominates); at the
-    top, the shortest path from a root."""
-    if parent is None:
+def _path(chain, start):
+    """The references of a backrefs chain after its link start, as a path."""
+    out = ""
+    for link in chain[start + 1:]:
+        e = link["edge"]
+        out += e if e.startswith((".", "[", "(")) or not out else " " + e
+    return out
+
+
+def _labels(heap, parent, kids):
+    """{address: label of the reference that holds it} for the children of
+    parent in the dominator tree: the reference from parent (its referents,
+    read once), or the path from parent when it holds the child through
+    objects it also dominates; at the top (parent None), the shortest path
+    from a root."""
+    out = {}
+    direct = {}
+    if parent is not None and kids:
+        for r in heap.referents(parent):
+            direct.setdefault(r["address"], r["edge"])
+    for c in kids:
+        a = c["address"]
+        if a in direct:
+            out[a] = _cut(direct[a])
+            continue
         try:
-            b = heap.backrefs(addr)
+            b = heap.backrefs(a)
         except Exception:  # an unlabelled box is better than no report
-            return ""
-        return _cut(b["paths"][0], 120) if b.get("paths") else ""
-    try:
-        refs = heap.referrers(addr)
-    except Exception:
-        return ""
-    for r in refs:
-        if r["address"] == parent:
-            return _cut(r["edge"])
-    return _cut("~" + refs[0]["edge"]) if refs else ""
+            out[a] = ""
+            continue
+        chain = b["chains"][0] if b.get("chains") else []
+        if parent is None:
+            out[a] = _cut(b["paths"][0], 120) if b.get("paths") else ""
+        else:
+            at = next((i for i, k in enumerate(chain) if k["address"] == parent), None)
+            out[a] = _cut(_path(chain, at)) if at is not None else ""
+    return out
 
 
 def _node(c, label):
@@ -74,18 +92,21 @@ def dominator_tree(heap, threshold=THRESHOLD, nodes=NODES, children=CHILDREN):
     tie = 1
     while todo:
         _, _, node, addr = heapq.heappop(todo)
-        if count < nodes:
+        over = count >= nodes      # the budget is spent: what is left is folded, big or not
+        if not over:
             kids = _children(heap, addr, top["children"] if addr is None else None, children, cut)
-            for c in kids:
-                if c["retained"] < cut or count >= nodes:
-                    break
-                child = _node(c, _edge_to(heap, addr, c["address"]))
+            kept = [c for c in kids if c["retained"] >= cut]
+            over = len(kept) > nodes - count
+            kept = kept[:nodes - count]
+            labels = _labels(heap, addr, kept)
+            for c in kept:
+                child = _node(c, labels[c["address"]])
                 node["c"].append(child)
                 count += 1
                 if c["retained"] - c["flat"] >= cut:
                     heapq.heappush(todo, (-c["retained"], tie, child, c["address"]))
                     tie += 1
-        _fold(node)
+        _fold(node, over)
     _own(root)
     return root, count
 
@@ -110,13 +131,15 @@ def _own(node):
         stack.extend(n["c"])
 
 
-def _fold(node):
-    """Adds the "(N smaller)" box for what the kept children leave out."""
+def _fold(node, over):
+    """Adds the "(N smaller)" box for what the kept children leave out
+    ("(N more)" when the budget of boxes cut it short)."""
     rest = node["r"] - node["f"] - sum(c["r"] for c in node["c"])
     rest_n = node["n"] - (1 if node["a"] else 0) - sum(c["n"] for c in node["c"])
     if rest > 0 and rest_n > 0:
-        node["c"].append({"a": "", "k": "(smaller)", "t": "", "p": "", "e": "(%d smaller)" % rest_n,
-                          "f": 0, "r": rest, "n": rest_n, "c": [], "fold": rest_n})
+        node["c"].append({"a": "", "k": "(smaller)", "t": "", "p": "",
+                          "e": "(%d %s)" % (rest_n, "more" if over else "smaller"),
+                          "f": 0, "r": rest, "n": rest_n, "c": [], "fold": rest_n, "over": over})
 
 
 def _rows(part):
@@ -207,7 +230,7 @@ def collect(api, against=None):
         "by_kind": _rows(by_kind), "by_type": _rows(by_type),
         "memory": _memory(api),
         "tree": tree, "tree_objects": shown,
-        "threshold": max(1, int(tree["r"] * THRESHOLD)),
+        "threshold": max(1, int(tree["r"] * THRESHOLD)), "max_boxes": NODES,
         "threads": _threads(api),
         "suspects": _suspects(api),
         "against": _against(against, snap) if against else None,

@@ -139,7 +139,9 @@
     tip.innerHTML = "";
     tip.append(el("b", {}, label(d)));
     const lines = x.fold
-      ? [`${num(x.n)} objects in subtrees each under ${bytes(data.threshold)}`, `retained ${num(x.r)} bytes (${pct(x.r, total)})`]
+      ? [x.over ? `${num(x.n)} objects left out: the report shows at most ${num(data.max_boxes)} boxes`
+                : `${num(x.n)} objects in subtrees each under ${bytes(data.threshold)}`,
+         `retained ${num(x.r)} bytes (${pct(x.r, total)})`]
       : [`${x.k}${x.t && x.t !== x.k ? " (type " + x.t + ")" : ""}${x.a ? " at " + x.a : ""}`,
         x.p ? "preview: " + x.p : "",
         `retained ${num(x.r)} bytes (${bytes(x.r)}, ${pct(x.r, total)}) in ${num(x.n)} objects`,
@@ -161,7 +163,7 @@
     const W = host.clientWidth || 1000;
     const x0 = focus.x0, span = focus.x1 - focus.x0 || 1;
     const visible = focus.descendants().filter((d) =>
-      d.depth - focus.depth < MAXROWS && (d.x1 - d.x0) / span * W >= 0.5);
+      d.depth - focus.depth < MAXROWS && (d.x1 - d.x0) / span * W >= 0.05);
     const depth = d3.max(visible, (d) => d.depth - focus.depth) + 1;
     svg.attr("width", W).attr("height", depth * ROW).attr("data-focus", focus.data.a || "")
       .attr("data-focus-id", focus.id);
@@ -182,7 +184,8 @@
       .classed("hit", (d) => term && matches(d))
       .classed("dim", (d) => term && !matches(d));
     all.select("rect")
-      .attr("width", (d) => Math.max(0, (d.x1 - d.x0) / span * W - 0.5))
+      .attr("width", (d) => { const w = (d.x1 - d.x0) / span * W; return w > 2 ? w - 0.5 : Math.max(w, 1); })
+      .classed("thin", (d) => (d.x1 - d.x0) / span * W <= 2)
       .attr("height", ROW - 1)
       .attr("fill", (d) => colour(d.data.k));
     all.select("text")
