@@ -203,7 +203,10 @@ def _suspects(api):
     """The leak suspects, when this probe-heap has them (Heap.suspects)."""
     if not hasattr(api, "suspects"):
         return None
-    got = api.suspects()
+    try:
+        got = api.suspects()
+    except Exception as e:  # the rest of the report still stands: say why there are none
+        return [{"error": "the suspects could not be found: %s" % commands.error_sentence(e)}]
     if isinstance(got, dict):
         got = got.get("suspects", [])
     return json.loads(json.dumps(list(got), default=str))
@@ -301,7 +304,8 @@ def cmd_report(argv, as_json):
     state.heap(quiet=as_json)
     api = Heap()
     data, size = write(api, rest[0], opts.get("--against"))
-    nsus = len(data["suspects"]) if data["suspects"] is not None else None
+    sus = data["suspects"]
+    nsus = None if sus is None else len([s for s in sus if not (isinstance(s, dict) and "error" in s)])
     if as_json:
         return json.dumps({"file": rest[0], "bytes": size, "objects": data["objects"],
                            "size": data["bytes"], "boxes": data["tree_objects"],

@@ -11,6 +11,8 @@ For a core of workloads/basic.py on two targets, what must hold:
   * the icicle has a box for each of the roots' biggest dominated objects
     (`--json dominators`), with the retained size that command gives;
   * a click on such a box zooms in on it (the page's focus changes);
+  * in gdb, `probe-heap report` and the scripting API's Heap().report()
+    write the same data as the command line;
   * with --against a snapshot whose rows were changed, the growth table
     shows exactly those changes;
   * a file that cannot be written: one sentence, status 1.
@@ -22,6 +24,7 @@ build/test-artifacts/report.png (docs/examples/report.png is one).
 import json
 import os
 import re
+import subprocess
 
 import pytest
 
@@ -192,3 +195,28 @@ def test_report_to_a_file_that_cannot_be_written(reported):
     assert r.stdout == ''
     assert r.stderr.count('\n') == 1 and 'Traceback' not in r.stderr, r.describe()
     assert r.stderr.startswith('probe-heap: cannot write the report /nonexistent-dir/heap.html')
+
+
+def page_data(path):
+    """The data a report carries (its JSON), without the time it took."""
+    with open(path, encoding='utf-8') as f:
+        m = re.search(r'<script id="report-data" type="application/json">(.*?)</script>', f.read(), re.S)
+    doc = json.loads(m.group(1))
+    del doc['seconds']
+    return doc
+
+
+def test_gdb_command_and_scripting_api_write_the_same_report(reported):
+    by_command = os.path.join(reported.workdir, 'gdb-command.html')
+    by_api = os.path.join(reported.workdir, 'gdb-api.html')
+    gdb = (['gdb', '-nx', '-q', '-batch', '-iex', 'set debuginfod enabled off',
+            '-iex', 'set auto-load python-scripts off'] + harness.gdb_args(reported.target)
+           + ['-x', os.path.join(harness.REPO, 'gdbinit'), reported.target.python,
+              reported.workload.gcore(), '-ex', 'probe-heap report ' + by_command,
+              '-ex', 'python import probeheap; print("api wrote", probeheap.Heap().report(%r))' % by_api])
+    r = subprocess.run(gdb, capture_output=True, text=True, timeout=harness.PROBE_TIMEOUT)
+    assert 'wrote %s (' % by_command in r.stdout, r.stdout + r.stderr
+    assert 'api wrote %d' % os.path.getsize(by_api) in r.stdout, r.stdout + r.stderr
+    cli = page_data(reported.html)
+    assert page_data(by_command) == cli
+    assert page_data(by_api) == cli
