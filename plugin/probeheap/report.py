@@ -13,6 +13,7 @@ one "(N smaller)" box, so the page stays a few MB for any heap."""
 import heapq
 import json
 import os
+import re
 import time
 
 from . import alloc, backrefs, commands, snapshot, state, threads
@@ -25,6 +26,7 @@ CHILDREN = 40               # children asked for per object (the rest are folded
 TABLE_ROWS = 5000           # partition rows kept per table (the rest summed in one row)
 D3_VERSION = "7.9.2"         # report/vendor/VENDORED.md
 LABEL = 80                  # characters of an edge label or preview kept
+ROOT_LABEL = 300            # of a path from a root (a frame's names its file)
 
 
 def _cut(text, n=LABEL):
@@ -64,7 +66,7 @@ def _labels(heap, parent, kids):
             continue
         chain = b["chains"][0] if b.get("chains") else []
         if parent is None:
-            out[a] = _cut(b["paths"][0], 120) if b.get("paths") else ""
+            out[a] = _cut(b["paths"][0], ROOT_LABEL) if b.get("paths") else ""
         else:
             at = next((i for i, k in enumerate(chain) if k["address"] == parent), None)
             out[a] = _cut(_path(chain, at)) if at is not None else ""
@@ -188,6 +190,34 @@ def _threads(heap):
     return out
 
 
+# A root that is a frame's local or value stack: "<thread 0x7f..: park (app.py:176), local 'x'>"
+FRAME_ROOT = re.compile(r"^<thread (0x[0-9a-f]+): (.*) \((.*):(\d+|\?)\),? (local '.*'|value stack \[\d+\]|\.\w+)>")
+
+
+def _frame_holdings(tree, threads_):
+    """Puts on each thread's frames what their locals keep alive: the
+    boxes under the roots whose root is that frame ("h": [[what, address,
+    retained, count, kind], ...] beside each frame, by falling retained)."""
+    frames = {}
+    for t in threads_:
+        for f in t["frames"]:
+            f_key = (t["id"], f[0], f[1], str(f[2]) if f[2] is not None else "?")
+            frames.setdefault(f_key, f)
+    for c in tree["c"]:
+        m = FRAME_ROOT.match(c["e"])
+        if not m:
+            continue
+        f = frames.get((m.group(1), m.group(2), m.group(3), m.group(4)))
+        if f is not None:
+            if len(f) < 4:
+                f.append([])
+            f[3].append([m.group(5), c["a"], c["r"], c["n"], c["k"]])
+    for t in threads_:
+        for f in t["frames"]:
+            if len(f) > 3:
+                f[3].sort(key=lambda h: -h[2])
+
+
 def _against(path, now):
     """Growth since the snapshot at path, by kind (the rows of diff --json)."""
     old = snapshot.load(path)
@@ -221,6 +251,8 @@ def collect(api, against=None):
     by_kind, by_type = api.partition("kind"), api.partition("type")
     snap = snapshot.make(heap)
     tree, shown = dominator_tree(api)
+    threads_ = _threads(api)
+    _frame_holdings(tree, threads_)
     data = {
         "title": "probe-heap report",
         "source": snapshot._source(), "executable": snap["executable"],
@@ -234,7 +266,7 @@ def collect(api, against=None):
         "memory": _memory(api),
         "tree": tree, "tree_objects": shown,
         "threshold": max(1, int(tree["r"] * THRESHOLD)), "max_boxes": NODES,
-        "threads": _threads(api),
+        "threads": threads_,
         "suspects": _suspects(api),
         "against": _against(against, snap) if against else None,
     }

@@ -11,6 +11,9 @@ For a core of workloads/basic.py on two targets, what must hold:
   * the icicle has a box for each of the roots' biggest dominated objects
     (`--json dominators`), with the retained size that command gives;
   * a click on such a box zooms in on it (the page's focus changes);
+  * the threads section lists each thread's frames (as `--json threads`),
+    and under basic.py's park() frame what its local 'private' keeps
+    alive, the retained size `--json sizeof` gives;
   * in gdb, `probe-heap report` and the scripting API's Heap().report()
     write the same data as the command line;
   * with --against a snapshot whose rows were changed, the growth table
@@ -65,6 +68,7 @@ class Reported(object):
             self.by_type = harness.run_probe(self.args + ['--json', 'partition', '--by', 'type']).json()
             self.dominators = harness.run_probe(self.args + ['--json', 'dominators', '--limit',
                                                              str(BIGGEST)]).json()
+            self.threads = harness.run_probe(self.args + ['--json', 'threads']).json()
         finally:
             self.workload.kill()
 
@@ -161,6 +165,25 @@ def test_click_on_a_box_zooms_in(reported):
     b.evaluate("document.getElementById('reset').click()")
     assert b.evaluate('window.probeReport.focus()') == ''
     assert b.errors() == []
+
+
+def test_threads_with_what_their_frames_keep_alive(reported):
+    b = reported.open()
+    shown = b.evaluate("""Array.from(document.querySelectorAll('#thread-list .thread')).map(t =>
+        [t.dataset.thread, Array.from(t.querySelectorAll('ol > li')).map(li => li.firstChild.textContent)])""")
+    want = [['0x%x' % t['thread_id'], ['%s  %s:%s' % (f['function'], f['file'],
+                                                       '?' if f['line'] is None else f['line'])
+                                        for f in t['frames']]] for t in reported.threads['threads']]
+    assert shown == want
+    held = b.evaluate("""Array.from(document.querySelectorAll('#thread-list ol > li')).filter(li =>
+        li.firstChild.textContent.startsWith('park ')).map(li =>
+        Array.from(li.querySelectorAll('ul.holds > li')).map(h =>
+            [h.textContent.split(' keeps ')[0], h.dataset.address, Number(h.dataset.retained)]))""")
+    assert len(held) == 1, held
+    private = [h for h in held[0] if h[0] == "local 'private'"]
+    assert len(private) == 1, held
+    sizes = harness.run_probe(reported.args + ['--json', 'sizeof', private[0][1]]).json()
+    assert sizes['kind'] == 'list' and sizes['retained'] == private[0][2]
 
 
 def test_against_a_snapshot_shows_the_growth(reported):

@@ -327,7 +327,21 @@
     d.append(el("h3", {}, `Thread ${t.id}${t.native ? " (native " + t.native + ")" : ""}` +
       (t.frames.length ? ", most recent call first" : "")));
     const ol = el("ol");
-    for (const [fn, file, line] of t.frames) ol.append(el("li", {}, `${fn}  ${file}:${line === null ? "?" : line}`));
+    for (const [fn, file, line, holds] of t.frames) {
+      const li = el("li", {}, `${fn}  ${file}:${line === null ? "?" : line}`);
+      if (holds) {
+        const ul = el("ul", { class: "holds" });
+        for (const [what, addr, r, n, kind] of holds) {
+          const item = el("li", { "data-retained": r, "data-address": addr }, `${what} keeps ${bytes(r)} alive (${num(n)} objects): `);
+          const link = el("a", { href: "#icicle-section", "data-address": addr }, `${kind} at ${addr}`);
+          link.onclick = () => { zoom(byAddress.get(addr) || root); };
+          item.append(link);
+          ul.append(item);
+        }
+        li.append(ul);
+      }
+      ol.append(li);
+    }
     if (!t.frames.length) ol.append(el("li", {}, "no Python frame"));
     if (t.truncated) ol.append(el("li", {}, "<stack cut short: a frame link is unreadable or loops>"));
     d.append(ol);
