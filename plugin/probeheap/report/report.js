@@ -230,7 +230,8 @@
   draw();
   window.probeReport = { data, root, zoom: (a) => zoom(byAddress.get(a) || root), focus: () => focus.data.a || "" };
 
-  // ---- sortable tables ------------------------------------------------------------
+  // ---- sortable tables (the first SHOWN rows, then a button for the rest) ----------
+  const SHOWN = 30;
   function table(t, cols, rows) {
     const head = el("tr");
     const body = el("tbody");
@@ -240,11 +241,22 @@
       th.onclick = () => sortBy(i);
       head.append(th);
     });
-    let sorted = -1, desc = true;
+    let sorted = -1, desc = true, folded = rows.length > SHOWN + 5;
+    const more = el("button", { type: "button", class: "more" });
+    more.onclick = () => {
+      folded = !folded;
+      body.querySelectorAll("tr").forEach((tr, i) => { tr.hidden = folded && i >= SHOWN; });
+      label();
+    };
+    function label() {
+      more.textContent = folded ? `show all ${num(rows.length)} rows` : `show the first ${SHOWN} rows`;
+      more.hidden = rows.length <= SHOWN + 5;
+    }
     function fill(list) {
       body.innerHTML = "";
       for (const r of list) {
         const tr = el("tr", r.attrs || {});
+        tr.hidden = folded && body.childElementCount >= SHOWN;
         cols.forEach((c) => {
           const v = c.value(r.row);
           const td = el("td", { class: c.cls || "" });
@@ -280,6 +292,8 @@
     t.append(el("thead"), body);
     t.tHead.append(head);
     fill(rows);
+    label();
+    t.after(more);
   }
 
   function partition(id, rows, byType) {
