@@ -218,9 +218,8 @@ def _frame_holdings(tree, threads_):
                 f[3].sort(key=lambda h: -h[2])
 
 
-def _against(path, now):
-    """Growth since the snapshot at path, by kind (the rows of diff --json)."""
-    old = snapshot.load(path)
+def _against(path, old, now):
+    """Growth since the snapshot old (read from path), by kind (the rows of diff --json)."""
     rows = snapshot._diff_rows(old["by_kind"], [tuple(r) for r in now["by_kind"]])
     src = old.get("source") or {}
     return {"file": path, "python": (old.get("python") or {}).get("version"),
@@ -245,6 +244,7 @@ def _suspects(api):
 def collect(api, against=None):
     """The report's data, from the scripting API's Heap."""
     t0 = time.monotonic()
+    old = snapshot.load(against) if against else None    # a bad file is said before the long part
     heap = api._heap
     info = api.info()
     py = info["python"]
@@ -268,7 +268,7 @@ def collect(api, against=None):
         "threshold": max(1, int(tree["r"] * THRESHOLD)), "max_boxes": NODES,
         "threads": threads_,
         "suspects": _suspects(api),
-        "against": _against(against, snap) if against else None,
+        "against": _against(against, old, snap) if against else None,
     }
     data["seconds"] = round(time.monotonic() - t0 + info["walk_seconds"], 3)
     return data
@@ -312,6 +312,11 @@ def render(data):
 
 def write(api, path, against=None):
     """Writes the report to path; returns (data, bytes written)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        # said before the walk, not after it
+        raise commands.CommandError("cannot write the report %s: %s" % (
+            path, "No such directory" if not os.path.isdir(folder) else "Permission denied"))
     data = collect(api, against)
     page = render(data).encode("utf-8")
     tmp = path + ".tmp"

@@ -250,3 +250,17 @@ def test_gdb_command_and_scripting_api_write_the_same_report(reported):
     cli = page_data(reported.html)
     assert page_data(by_command) == cli
     assert page_data(by_api) == cli
+
+
+def test_report_against_a_file_that_is_no_snapshot(reported):
+    bad = os.path.join(reported.workdir, 'not-a-snapshot.json')
+    with open(bad, 'w') as f:
+        f.write('{"hello": 1}')
+    out = os.path.join(reported.workdir, 'never.html')
+    for against, says in ((bad, '%s is not a probe-heap snapshot' % bad),
+                          (bad + '.missing', 'cannot read the snapshot %s.missing' % bad)):
+        r = harness.run_probe(reported.args + ['report', out, '--against', against])
+        assert r.returncode == 1, r.describe()
+        assert r.stderr.count('\n') == 1 and 'Traceback' not in r.stderr, r.describe()
+        assert r.stderr.startswith('probe-heap: ' + says), r.describe()
+        assert not os.path.exists(out)
