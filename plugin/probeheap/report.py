@@ -193,6 +193,8 @@ def _threads(heap):
 # A root that is a frame's local or value stack: "<thread 0x7f..: park (app.py:176), local 'x'>"
 FRAME_ROOT = re.compile(r"^<thread (0x[0-9a-f]+): (.*) \((.*):(\d+|\?)\),? (local '.*'|value stack \[\d+\]|\.\w+)>")
 
+FRAME_OBJECT = re.compile(r"^<thread (0x[0-9a-f]+): frame of (.*) \((.*):(\d+|\?)\)>$")
+
 
 def _frame_holdings(tree, threads_):
     """Puts on each thread's frames what their locals keep alive: the
@@ -203,15 +205,23 @@ def _frame_holdings(tree, threads_):
         for f in t["frames"]:
             f_key = (t["id"], f[0], f[1], str(f[2]) if f[2] is not None else "?")
             frames.setdefault(f_key, f)
-    for c in tree["c"]:
-        m = FRAME_ROOT.match(c["e"])
-        if not m:
-            continue
+    def hold(m, what, c):
         f = frames.get((m.group(1), m.group(2), m.group(3), m.group(4)))
         if f is not None:
             if len(f) < 4:
                 f.append([])
-            f[3].append([m.group(5), c["a"], c["r"], c["n"], c["k"]])
+            f[3].append([what, c["a"], c["r"], c["n"], c["k"]])
+
+    for c in tree["c"]:
+        m = FRAME_ROOT.match(c["e"])
+        if m:
+            hold(m, m.group(5), c)
+            continue
+        m = FRAME_OBJECT.match(c["e"])      # 3.8-3.10: a frame object holds the locals
+        if m:
+            for k in c["c"]:
+                if not k.get("fold"):
+                    hold(m, k["e"][1:-1] if k["e"].startswith("<") else k["e"], k)
     for t in threads_:
         for f in t["frames"]:
             if len(f) > 3:
