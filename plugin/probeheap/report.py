@@ -239,16 +239,18 @@ def _against(path, old, now):
 
 
 def _suspects(api):
-    """The leak suspects, when this probe-heap has them (Heap.suspects)."""
+    """The leak suspects (as 'suspects --json': total, threshold, min,
+    suspects), when this probe-heap has them (Heap.suspects); else None."""
     if not hasattr(api, "suspects"):
         return None
     try:
         got = api.suspects()
     except Exception as e:  # the rest of the report still stands: say why there are none
-        return [{"error": "the suspects could not be found: %s" % commands.error_sentence(e)}]
-    if isinstance(got, dict):
-        got = got.get("suspects", [])
-    return json.loads(json.dumps(list(got), default=str))
+        return {"error": "the suspects could not be found: %s" % commands.error_sentence(e),
+                "suspects": []}
+    if not isinstance(got, dict):
+        got = {"suspects": list(got)}
+    return json.loads(json.dumps(got, default=str))
 
 
 def collect(api, against=None):
@@ -351,8 +353,7 @@ def cmd_report(argv, as_json):
     state.heap(quiet=as_json)
     api = Heap()
     data, size = write(api, rest[0], opts.get("--against"))
-    sus = data["suspects"]
-    nsus = None if sus is None else len([s for s in sus if not (isinstance(s, dict) and "error" in s)])
+    nsus = None if data["suspects"] is None else len(data["suspects"]["suspects"])
     if as_json:
         return json.dumps({"file": rest[0], "bytes": size, "objects": data["objects"],
                            "size": data["bytes"], "boxes": data["tree_objects"],

@@ -89,28 +89,64 @@
     box.append(bar, legend);
   }
 
-  // ---- suspects (when this probe-heap finds them) ----------------------------
-  if (data.suspects !== null && data.suspects !== undefined) {
-    const sec = $("suspects");
-    sec.hidden = false;
+  // ---- suspects (when this probe-heap finds them: Heap.suspects) --------------
+  // Drawn after the icicle, which they link to.
+  function drawSuspects() {
+    const d = data.suspects;
+    if (d === null || d === undefined) return;
+    $("suspects").hidden = false;
     const list = $("suspect-list");
-    if (!data.suspects.length) list.append(el("p", {}, "No suspect: no object keeps an outsized share of the heap alive."));
-    data.suspects.forEach((s, i) => {
-      const d = el("div", { class: "suspect", "data-index": i });
-      if (typeof s !== "object" || s === null) { d.textContent = String(s); list.append(d); return; }
-      const title = [s.kind || s.type, s.address !== undefined ? (typeof s.address === "number" ? "0x" + s.address.toString(16) : s.address) : ""]
-        .filter(Boolean).join(" at ");
-      d.append(el("h3", {}, `${i + 1}. ${title}`));
-      const rows = el("dl");
-      for (const k in s) {
-        if (k === "kind" || k === "address") continue;
-        let v = s[k];
-        if (typeof v === "number") v = (k.includes("retained") || k.includes("size") || k.includes("bytes")) ? `${num(v)} (${bytes(v)})` : num(v);
-        else if (typeof v === "object") v = JSON.stringify(v);
-        rows.append(el("dt", {}, k), el("dd", {}, v));
+    const hex = (a) => typeof a === "number" ? "0x" + a.toString(16) : String(a);
+    const held = (h) => (h || []).slice(0, 5).map((x) => `${x.kind} (${bytes(x.size)}, ${num(x.count)})`).join(", ");
+    const link = (addr, text) => {
+      const a = el("a", { href: "#icicle-section", "data-address": hex(addr) }, text);
+      a.onclick = () => zoom(byAddress.get(hex(addr)) || root);
+      return a;
+    };
+    if (d.error) list.append(el("p", {}, d.error));
+    else if (!d.suspects.length) {
+      list.append(el("p", {}, `No leak suspect: no object retains ${d.min}% of the heap ` +
+        `(${bytes(d.threshold)}), and no kind of small objects held by a few owners does.`));
+    } else if (d.min !== undefined) {
+      list.append(el("p", {}, `${d.suspects.length} suspect${d.suspects.length > 1 ? "s" : ""}; each retains ` +
+        `at least ${d.min}% of the heap (${num(d.threshold)} of ${num(d.total)} bytes).`));
+    }
+    d.suspects.forEach((s, i) => {
+      const box = el("div", { class: "suspect", "data-index": i, "data-retained": s.retained });
+      const pctOf = s.percent !== undefined ? s.percent.toFixed(0) + "%" : pct(s.retained, d.total);
+      if (s.what === "object") {
+        box.setAttribute("data-address", hex(s.address));
+        box.append(el("h3", {}, `Suspect ${i + 1}: ${bytes(s.retained)} (${pctOf} of the heap) retained by one object`));
+        const head = el("p");
+        head.append(link(s.address, `${s.kind} at ${hex(s.address)}`), s.preview ? "  " + s.preview : "");
+        box.append(head, el("p", {}, "path: "), el("p", {}, `holding ${num(s.retained_count)} objects, mostly: ${held(s.held)}`));
+        box.children[1].append(el("code", {}, s.path || ""));
+        const p = s.point;
+        if (p) {
+          const acc = el("p", {}, "accumulation point: ");
+          if (p.address === s.address) acc.append(`the ${s.kind} itself`);
+          else { acc.append(link(p.address, `${p.kind} at ${hex(p.address)}`), " at "); acc.append(el("code", {}, p.path || "")); }
+          acc.append(`: ${num(p.children)} children in the dominator tree retaining ${bytes(p.retained - (p.flat || 0))}` +
+            (p.average !== undefined ? `, ${bytes(p.average)} each on average` : ""));
+          box.append(acc);
+        }
+      } else if (s.what === "kind") {
+        box.append(el("h3", {}, `Suspect ${i + 1}: ${bytes(s.retained)} (${pctOf} of the heap) in ` +
+          `${num(s.objects)} objects of ${s.kind}, held by ${num(s.all_owners)} owners`));
+        box.append(el("p", {}, `holding ${num(s.retained_count)} objects, mostly: ${held(s.held)}`));
+        const ul = el("ul");
+        for (const o of s.owners || []) {
+          const li = el("li", {}, `${bytes(o.size)} in ${num(o.count)} objects under `);
+          li.append(el("code", {}, o.path || ""));
+          if (o.owners > 1) li.append(` (${num(o.owners)} owners)`);
+          else { li.append(" ("); li.append(link(o.address, `${o.kind} at ${hex(o.address)}`)); li.append(")"); }
+          ul.append(li);
+        }
+        box.append(ul);
+      } else {
+        box.append(el("pre", {}, JSON.stringify(s, null, 1)));
       }
-      d.append(rows);
-      list.append(d);
+      list.append(box);
     });
   }
 
@@ -228,6 +264,7 @@
   }
   window.addEventListener("resize", draw);
   draw();
+  drawSuspects();
   window.probeReport = { data, root, zoom: (a) => zoom(byAddress.get(a) || root), focus: () => focus.data.a || "" };
 
   // ---- sortable tables (the first SHOWN rows, then a button for the rest) ----------
