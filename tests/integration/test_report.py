@@ -16,6 +16,8 @@ For a core of workloads/basic.py on three targets, what must hold:
     alive, the retained size `--json sizeof` gives;
   * in gdb, `probe-heap report` and the scripting API's Heap().report()
     write the same data as the command line;
+  * the Suspects section is there only when probe-heap finds suspects
+    (Heap.suspects), with the suspects of `--json suspects`;
   * with --against a snapshot whose rows were changed, the growth table
     shows exactly those changes;
   * a file that cannot be written: one sentence, status 1.
@@ -193,6 +195,22 @@ def test_threads_with_what_their_frames_keep_alive(reported):
     assert len(private) == 1, held
     sizes = harness.run_probe(reported.args + ['--json', 'sizeof', private[0][1]]).json()
     assert sizes['kind'] == 'list' and sizes['retained'] == private[0][2]
+
+
+def test_suspects_section_only_with_suspects(reported):
+    b = reported.open()
+    shown = b.evaluate("""Array.from(document.querySelectorAll('#suspect-list .suspect')).map(d =>
+        [Number(d.dataset.retained), d.dataset.address || null])""")
+    if reported.made['suspects'] is None:
+        # this probe-heap has no Heap.suspects: no section at all, not a placeholder
+        assert b.evaluate("document.getElementById('suspects').hidden") is True
+        assert shown == []
+        return
+    want = harness.run_probe(reported.args + ['--json', 'suspects', '--limit', '100000']).json()
+    assert b.evaluate("document.getElementById('suspects').hidden") is False
+    assert shown == [[s['retained'], '0x%x' % s['address'] if s['what'] == 'object' else None]
+                     for s in want['suspects']]
+    assert reported.made['suspects'] == len(want['suspects'])
 
 
 def test_against_a_snapshot_shows_the_growth(reported):

@@ -119,8 +119,9 @@
         box.append(el("h3", {}, `Suspect ${i + 1}: ${bytes(s.retained)} (${pctOf} of the heap) retained by one object`));
         const head = el("p");
         head.append(link(s.address, `${s.kind} at ${hex(s.address)}`), s.preview ? "  " + s.preview : "");
-        box.append(head, el("p", {}, "path: "), el("p", {}, `holding ${num(s.retained_count)} objects, mostly: ${held(s.held)}`));
-        box.children[1].append(el("code", {}, s.path || ""));
+        const path = el("p", { class: "path" }, "path: ");
+        path.append(el("code", {}, s.path || ""));
+        box.append(head, path, el("p", {}, `holding ${num(s.retained_count)} objects, mostly: ${held(s.held)}`));
         const p = s.point;
         if (p) {
           const acc = el("p", {}, "accumulation point: ");
@@ -139,7 +140,7 @@
           const li = el("li", {}, `${bytes(o.size)} in ${num(o.count)} objects under `);
           li.append(el("code", {}, o.path || ""));
           if (o.owners > 1) li.append(` (${num(o.owners)} owners)`);
-          else { li.append(" ("); li.append(link(o.address, `${o.kind} at ${hex(o.address)}`)); li.append(")"); }
+          else if (o.address) { li.append(" ("); li.append(link(o.address, `${o.kind} at ${hex(o.address)}`)); li.append(")"); }
           ul.append(li);
         }
         box.append(ul);
