@@ -16,7 +16,9 @@ import os
 import re
 import time
 
-from . import alloc, backrefs, commands, snapshot, state, threads
+import gdb
+
+from . import alloc, commands, snapshot, state
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report")
 
@@ -229,8 +231,9 @@ def _frame_holdings(tree, threads_):
 
 
 def _against(path, old, now):
-    """Growth since the snapshot old (read from path), by kind (the rows of diff --json)."""
-    rows = snapshot._diff_rows(old["by_kind"], [tuple(r) for r in now["by_kind"]])
+    """Growth since the snapshot old (read from path) to the partition now,
+    by kind (the rows of diff --json)."""
+    rows = snapshot._diff_rows(old["by_kind"], [(r.kind, r.count, r.size) for r in now.rows])
     src = old.get("source") or {}
     return {"file": path, "python": (old.get("python") or {}).get("version"),
             "source": src.get("core") or ("pid %s" % src.get("pid")), "taken": src.get("taken"),
@@ -257,17 +260,15 @@ def collect(api, against=None):
     """The report's data, from the scripting API's Heap."""
     t0 = time.monotonic()
     old = snapshot.load(against) if against else None    # a bad file is said before the long part
-    heap = api._heap
     info = api.info()
     py = info["python"]
     by_kind, by_type = api.partition("kind"), api.partition("type")
-    snap = snapshot.make(heap)
     tree, shown = dominator_tree(api)
     threads_ = _threads(api)
     _frame_holdings(tree, threads_)
     data = {
         "title": "probe-heap report",
-        "source": snapshot._source(), "executable": snap["executable"],
+        "source": snapshot._source(), "executable": gdb.current_progspace().filename,
         "python": {"version": py["version"], "build": "free-threaded" if py["free_threaded"]
                    else "debug" if py["debug"] else "release", "layout": info["layout"]},
         "objects": info["objects"], "bytes": info["bytes"], "threads_count": info["threads"],
@@ -280,7 +281,7 @@ def collect(api, against=None):
         "threshold": max(1, int(tree["r"] * THRESHOLD)), "max_boxes": NODES,
         "threads": threads_,
         "suspects": _suspects(api),
-        "against": _against(against, old, snap) if against else None,
+        "against": _against(against, old, by_kind) if against else None,
     }
     data["seconds"] = round(time.monotonic() - t0 + info["walk_seconds"], 3)
     return data
