@@ -233,6 +233,7 @@
         const s = label(d) + "  " + bytes(d.data.r);
         return s.length <= n ? s : s.slice(0, n - 1) + "\u2026";
       });
+    drawRuns(visible, x0, span, W);
     const crumbs = $("crumbs");
     crumbs.innerHTML = "";
     focus.ancestors().reverse().forEach((d, i, a) => {
@@ -241,6 +242,37 @@
       if (i === a.length - 1) crumbs.append(el("span", {}, t + " (" + bytes(d.value) + ")"));
       else { const link = el("a", {}, t); link.onclick = () => zoom(d); crumbs.append(link); }
     });
+  }
+  // Boxes too thin to carry a label, side by side and of one kind (folded
+  // boxes between them aside), get one label over them all:
+  // "2,000 × __main__.Session  14.9 MB".
+  function drawRuns(visible, x0, span, W) {
+    const runs = [];
+    const wide = (d) => (d.x1 - d.x0) / span * W;
+    let run = null;
+    for (const d of visible) {
+      const next = run && run.depth === d.depth && (d.x0 - run.x1) / span * W < 1;   // gaps under a pixel: the parents' own size
+      if (d.data.fold && next) { run.x1 = d.x1; continue; }   // a run goes on over "(N smaller)"
+      if (!d.parent || d.data.fold || wide(d) >= 30) { run = null; continue; }
+      if (next && run.kind === d.data.k) {
+        run.n++; run.x1 = d.x1; run.size += d.value;
+      } else {
+        run = { kind: d.data.k, depth: d.depth, x0: d.x0, x1: d.x1, n: 1, size: d.value };
+        runs.push(run);
+      }
+    }
+    const shown = runs.filter((r) => r.n > 1 && (r.x1 - r.x0) / span * W >= 60);
+    const t = svg.selectAll("text.run").data(shown);
+    t.exit().remove();
+    t.enter().append("text").attr("class", "run").attr("dy", "0.32em").merge(t)
+      .attr("x", (r) => (r.x0 - x0) / span * W + 3)
+      .attr("y", (r) => (r.depth - focus.depth) * ROW + ROW / 2)
+      .text((r) => {
+        const n = Math.floor(((r.x1 - r.x0) / span * W - 6) / 6.2);
+        const s = `${num(r.n)} \u00d7 ${r.kind}  ${bytes(r.size)}`;
+        return s.length <= n ? s : s.slice(0, n - 1) + "\u2026";
+      });
+    svg.selectAll("text.run").raise();
   }
   function zoom(d) { focus = d; tip.hidden = true; draw(); }
   $("reset").onclick = () => zoom(root);
