@@ -10,7 +10,8 @@ For a core of workloads/basic.py on three targets, what must hold:
     `--json partition` (by kind, by type) of the same core;
   * the icicle has a box for each of the roots' biggest dominated objects
     (`--json dominators`), with the retained size that command gives;
-  * a click on such a box zooms in on it (the page's focus changes);
+  * hovering such a box shows its address, retained and flat size and
+    count; a click on it zooms in on it (the page's focus changes);
   * the threads section lists each thread's frames (as `--json threads`),
     and under basic.py's park() frame what its local 'private' keeps
     alive, the retained size `--json sizeof` gives;
@@ -164,6 +165,13 @@ def test_click_on_a_box_zooms_in(reported):
         r.scrollIntoView({block: 'center'}); const b = r.getBoundingClientRect();
         return [b.x + Math.min(b.width / 2, 40), b.y + b.height / 2,
                 document.querySelector('#icicle-svg').getBoundingClientRect().width]; })()""" % addr)
+    # hover: the tooltip gives its address, retained and flat size, count
+    b.send('Input.dispatchMouseEvent', type='mouseMoved', x=rect[0], y=rect[1])
+    tip = b.evaluate("document.getElementById('tooltip').hidden ? null : document.getElementById('tooltip').textContent")
+    assert tip is not None
+    for text in (addr, 'retained {:,} bytes'.format(biggest['retained']),
+                 'in {:,} objects'.format(biggest['retained_count']), 'flat {:,} bytes'.format(biggest['flat'])):
+        assert text in tip, (text, tip)
     b.click(rect[0], rect[1])
     assert b.evaluate('window.probeReport.focus()') == addr
     assert b.evaluate("document.querySelector('#icicle-svg').dataset.focus") == addr
