@@ -24,6 +24,7 @@ HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report")
 
 THRESHOLD = 1.0 / 20000     # of the retained total: smaller subtrees are folded
 NODES = 6000                # at most this many boxes (objects) in the icicle
+DEPTH = 100                 # levels of the tree at most (the page nests them; JSON too)
 CHILDREN = 40               # children asked for per object (the rest are folded)
 TABLE_ROWS = 5000           # partition rows kept per table (the rest summed in one row)
 D3_VERSION = "7.9.2"         # report/vendor/VENDORED.md
@@ -92,12 +93,13 @@ def dominator_tree(heap, threshold=THRESHOLD, nodes=NODES, children=CHILDREN):
             "f": 0, "r": top["retained"], "n": top["retained_count"], "c": []}
     cut = max(1, int(top["retained"] * threshold))
     count = 0
-    todo = [(-root["r"], 0, root, None)]     # best first: the largest subtree next
+    todo = [(-root["r"], 0, root, None, 0)]     # best first: the largest subtree next
     tie = 1
     while todo:
-        _, _, node, addr = heapq.heappop(todo)
+        _, _, node, addr, depth = heapq.heappop(todo)
         over = count >= nodes      # the budget is spent: what is left is folded, big or not
-        if not over:
+        deep = depth >= DEPTH      # a long chain (a linked list) stops here
+        if not over and not deep:
             kids = _children(heap, addr, top["children"] if addr is None else None, children, cut)
             kept = [c for c in kids if c["retained"] >= cut]
             over = len(kept) > nodes - count
@@ -108,9 +110,9 @@ def dominator_tree(heap, threshold=THRESHOLD, nodes=NODES, children=CHILDREN):
                 node["c"].append(child)
                 count += 1
                 if c["retained"] - c["flat"] >= cut:
-                    heapq.heappush(todo, (-c["retained"], tie, child, c["address"]))
+                    heapq.heappush(todo, (-c["retained"], tie, child, c["address"], depth + 1))
                     tie += 1
-        _fold(node, over)
+        _fold(node, "deeper" if deep else "more" if over else "smaller")
     _own(root)
     return root, count
 
@@ -135,15 +137,15 @@ def _own(node):
         stack.extend(n["c"])
 
 
-def _fold(node, over):
-    """Adds the "(N smaller)" box for what the kept children leave out
-    ("(N more)" when the budget of boxes cut it short)."""
+def _fold(node, why):
+    """Adds the "(N smaller)" box for what the kept children leave out:
+    why is "smaller" (subtrees under the threshold), "more" (the budget of
+    boxes is spent) or "deeper" (the tree is cut at DEPTH levels)."""
     rest = node["r"] - node["f"] - sum(c["r"] for c in node["c"])
     rest_n = node["n"] - (1 if node["a"] else 0) - sum(c["n"] for c in node["c"])
     if rest > 0 and rest_n > 0:
-        node["c"].append({"a": "", "k": "(smaller)", "t": "", "p": "",
-                          "e": "(%d %s)" % (rest_n, "more" if over else "smaller"),
-                          "f": 0, "r": rest, "n": rest_n, "c": [], "fold": rest_n, "over": over})
+        node["c"].append({"a": "", "k": "(smaller)", "t": "", "p": "", "e": "(%d %s)" % (rest_n, why),
+                          "f": 0, "r": rest, "n": rest_n, "c": [], "fold": rest_n, "why": why})
 
 
 def _rows(part):
@@ -279,6 +281,7 @@ def collect(api, against=None):
         "memory": _memory(api),
         "tree": tree, "tree_objects": shown,
         "threshold": max(1, int(tree["r"] * THRESHOLD)), "max_boxes": NODES,
+        "max_depth": DEPTH,
         "threads": threads_,
         "suspects": _suspects(api),
         "against": _against(against, old, by_kind) if against else None,

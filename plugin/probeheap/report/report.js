@@ -176,8 +176,10 @@
     tip.innerHTML = "";
     tip.append(el("b", {}, label(d)));
     const lines = x.fold
-      ? [x.over ? `${num(x.n)} objects left out: the report shows at most ${num(data.max_boxes)} boxes`
-                : `${num(x.n)} objects in subtrees each under ${bytes(data.threshold)}`,
+      ? [x.why === "more" ? `${num(x.n)} objects left out: the report shows at most ${num(data.max_boxes)} boxes`
+          : x.why === "deeper" ? `${num(x.n)} objects further down: the report shows ${data.max_depth} levels ` +
+            `('probe-heap dominators ${d.parent.data.a}' goes on)`
+          : `${num(x.n)} objects in subtrees each under ${bytes(data.threshold)}`,
          `retained ${num(x.r)} bytes (${pct(x.r, total)})`]
       : [`${x.k}${x.t && x.t !== x.k ? " (type " + x.t + ")" : ""}${x.a ? " at " + x.a : ""}`,
         x.p ? "preview: " + x.p : "",
