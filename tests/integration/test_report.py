@@ -21,7 +21,9 @@ For a core of workloads/basic.py on three targets, what must hold:
     (Heap.suspects), with the suspects of `--json suspects`;
   * with --against a snapshot whose rows were changed, the growth table
     shows exactly those changes;
-  * a file that cannot be written: one sentence, status 1.
+  * a file that cannot be written: one sentence, status 1;
+  * a linked list 20000 links long: the tree stops at 100 levels with a
+    "(N deeper)" box holding the rest, the numbers still adding up.
 
 A screenshot of the first target's page is written to
 build/test-artifacts/report.png (docs/examples/report.png is one).
@@ -292,3 +294,44 @@ def test_report_against_a_file_that_is_no_snapshot(reported):
         assert r.stderr.count('\n') == 1 and 'Traceback' not in r.stderr, r.describe()
         assert r.stderr.startswith('probe-heap: ' + says), r.describe()
         assert not os.path.exists(out)
+
+
+LINKED_LIST = """
+import os, signal
+class Link:
+    def __init__(self, nxt):
+        self.nxt = nxt
+        self.pad = bytearray(200)
+head = None
+for i in range(20000):
+    head = Link(head)
+os.kill(os.getpid(), signal.SIGSTOP)
+"""
+
+
+def test_a_long_chain_is_cut_at_100_levels(tmp_path):
+    target = TARGETS[0]
+    harness.require(target)
+    p = harness.start_stopped_python(target.python, str(tmp_path), 'chain', LINKED_LIST)
+    try:
+        args = ['--core', p.gcore(), '--exe', target.python] + target.cli_args
+    finally:
+        p.kill()
+    try:
+        html = str(tmp_path / 'chain.html')
+        harness.run_probe(args + ['report', html]).expect_ok()
+        doc = page_data(html)
+        deepest = None
+        stack = [(doc['tree'], 0)]
+        while stack:
+            node, depth = stack.pop()
+            # every box's retained size is its own part and its children's
+            assert node['r'] == node['s'] + sum(c['r'] for c in node['c'])
+            if node.get('why') == 'deeper':
+                deepest = (node, depth)
+            stack.extend((c, depth + 1) for c in node['c'])
+        assert deepest is not None, 'no "(N deeper)" box'
+        assert deepest[1] == 101      # under the 100th level
+        assert deepest[0]['n'] > 19000 * 2   # the rest of the chain: links and their bytearrays
+    finally:
+        p.discard_core()
