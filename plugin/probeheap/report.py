@@ -7,8 +7,9 @@ licence) lays out and draws the icicle.
 
 The dominator tree is cut to a bounded size: a node is expanded only when
 one of its children keeps at least THRESHOLD of the heap alive, and the
-children below the threshold (or past the NODES budget) are folded into
-one "(N smaller)" box, so the page stays a few MB for any heap."""
+children below the threshold are folded into one "(N smaller)" box (past
+the NODES budget "(N more)", past DEPTH levels "(N deeper)"), so the page
+stays a few MB for any heap."""
 
 import heapq
 import json
@@ -87,7 +88,8 @@ def dominator_tree(heap, threshold=THRESHOLD, nodes=NODES, children=CHILDREN):
     as nested dicts: a address, k kind, t type, p preview, e edge label,
     f flat, r retained, n retained count, s the box's own part (r less its
     children's), c children; a folded box has fold, the number of objects
-    it stands for.  Returns (tree, objects shown)."""
+    it stands for, and why ("smaller", "more", "deeper": see _fold).
+    Returns (tree, objects shown)."""
     top = heap.dominators(None, 1, children)
     root = {"a": "", "k": "(roots)", "t": "", "p": "", "e": "everything the roots keep alive",
             "f": 0, "r": top["retained"], "n": top["retained_count"], "c": []}
@@ -374,8 +376,10 @@ Usage: probe-heap report FILE [--against SNAPSHOT] [--json]
 The page holds a summary (source, Python, objects, bytes, where the writable
 memory goes), the dominator tree as a zoomable icicle by retained size (a
 click zooms; the search box highlights a kind, type, name or address), the
-partition by kind and by type, and every thread's stack.  Subtrees under
-1/5000 of the heap are folded into "(N smaller)" boxes, so the page stays a
-few MB.  --against a snapshot (probe-heap snapshot) adds the growth by kind
+partition by kind and by type, and every thread's stack with what its
+frames' locals keep alive.  Subtrees under 1/20000 of the heap are folded
+into "(N smaller)" boxes, and at most 6000 objects get a box, so the page
+stays a few MB.  A Suspects section lists the leak suspects, when this
+probe-heap finds them.  --against a snapshot (probe-heap snapshot) adds the growth by kind
 and colours the icicle by it.  Scripts, styles and data are inline: it
 loads nothing and opens from a file:// URL."""
