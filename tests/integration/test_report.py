@@ -10,6 +10,7 @@ For a core of workloads/basic.py on three targets, what must hold:
     `--json partition` (by kind, by type) of the same core;
   * the icicle has a box for each of the roots' biggest dominated objects
     (`--json dominators`), with the retained size that command gives;
+  * typing a kind in the search box highlights the boxes of that kind;
   * hovering such a box shows its address, retained and flat size and
     count; a click on it zooms in on it (the page's focus changes);
   * the threads section lists each thread's frames (as `--json threads`),
@@ -154,6 +155,26 @@ def test_icicle_has_the_biggest_owners_with_their_retained_sizes(reported):
         assert box is not None, 'no box for 0x%x (%s)' % (c['address'], c['kind'])
         assert box[0] == c['retained'] and box[1] == c['kind']
         assert box[2] > 0
+
+
+def test_search_highlights_a_kind(reported):
+    b = reported.open()
+    kind = reported.dominators['children'][0]['kind']
+    b.send('Runtime.evaluate', expression="document.getElementById('search').focus()")
+    b.send('Input.insertText', text=kind)
+    boxes = b.evaluate("""Array.from(document.querySelectorAll('g.node')).map(g =>
+        [g.dataset.kind, g.classList.contains('hit'), g.classList.contains('dim')])""")
+    # every box of the kind is highlighted (others may be too: their label or preview says it)
+    assert any(k == kind for k, hit, dim in boxes)
+    assert all(hit and not dim for k, hit, dim in boxes if k == kind)
+    assert all(dim for k, hit, dim in boxes if not hit)
+    assert b.evaluate("document.getElementById('search-result').textContent").startswith(
+        '%d boxes match' % b.evaluate(
+            "window.probeReport.root.descendants().filter(d => [d.data.k, d.data.t, d.data.e, d.data.p, "
+            "d.data.a].some(s => s && s.toLowerCase().includes(%s))).length" % json.dumps(kind.lower())))
+    b.evaluate("(() => { const s = document.getElementById('search'); s.value = '';"
+               " s.dispatchEvent(new Event('input')); })()")
+    assert b.evaluate("document.querySelectorAll('g.node.hit, g.node.dim').length") == 0
 
 
 def test_click_on_a_box_zooms_in(reported):
