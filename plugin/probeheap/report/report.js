@@ -152,7 +152,7 @@
   }
 
   // ---- the icicle ----------------------------------------------------------------
-  const ROW = 20, MAXROWS = 40;
+  const ROW = 20, MAXROWS = 40, LABELLED = 25;   // px: a box this wide gets its own label
   $("threshold").textContent = bytes(data.threshold);
   const root = d3.hierarchy(data.tree, (d) => d.c).sum((d) => d.s);
   d3.partition().size([1, 1])(root);   // x0, x1 in [0, 1] by value; depth from the hierarchy
@@ -231,7 +231,7 @@
       .attr("x", 3).attr("y", ROW / 2)
       .text((d) => {
         const w = (d.x1 - d.x0) / span * W, n = Math.floor((w - 6) / 6.2);
-        if (n < 3) return "";
+        if (w < LABELLED) return "";
         const s = label(d) + "  " + bytes(d.data.r);
         return s.length <= n ? s : s.slice(0, n - 1) + "\u2026";
       });
@@ -254,8 +254,9 @@
     let run = null;
     for (const d of visible) {
       const next = run && run.depth === d.depth && (d.x0 - run.x1) / span * W < 1;   // gaps under a pixel: the parents' own size
-      if (d.data.fold && next) { run.x1 = d.x1; continue; }   // a run goes on over "(N smaller)"
-      if (!d.parent || d.data.fold || wide(d) >= 30) { run = null; continue; }
+      const bare = wide(d) < LABELLED;      // a box too thin for its own label
+      if (d.data.fold && bare && next) { run.x1 = d.x1; continue; }   // a run goes on over "(N smaller)"
+      if (!d.parent || d.data.fold || !bare) { run = null; continue; }
       if (next && run.kind === d.data.k) {
         run.n++; run.x1 = d.x1; run.size += d.value;
       } else {
@@ -270,7 +271,7 @@
       .attr("x", (r) => (r.x0 - x0) / span * W + 3)
       .attr("y", (r) => (r.depth - focus.depth) * ROW + ROW / 2)
       .text((r) => {
-        const n = Math.floor(((r.x1 - r.x0) / span * W - 6) / 6.2);
+        const n = Math.floor(((r.x1 - r.x0) / span * W - 6) / 7.2);   // bold: wider letters
         const s = `${num(r.n)} \u00d7 ${r.kind}  ${bytes(r.size)}`;
         return s.length <= n ? s : s.slice(0, n - 1) + "\u2026";
       });
