@@ -28,7 +28,7 @@ UNIT_SAN := $(UNIT_SRC:tests/unit/%.c=$(B)/unit-san/%)
 GDB_PY_INCLUDE = $(shell $(GDB) -nx -batch -ex 'python import sysconfig; print(sysconfig.get_paths()["include"])' 2>/dev/null)
 GDB_PY_SUFFIX  = $(shell $(GDB) -nx -batch -ex 'python import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))' 2>/dev/null)
 
-.PHONY: all test unit integration demo bench clean deps install version
+.PHONY: all test unit integration demo bench clean deps demo-deps install version
 all: $(B)/libprobeheap.a $(B)/bridge.stamp
 
 $(B)/core/%.o: core/src/%.c $(CORE_HDR)
@@ -107,7 +107,10 @@ test: all $(B)/ph-dump-layout $(B)/ph-dump-debug-offsets
 deps:
 	@tools/install-deps
 
-demo: deps all
+demo-deps:
+	@tools/install-deps --demo
+
+demo: demo-deps all
 	@tools/demo
 
 bench: all $(B)/ph-walk

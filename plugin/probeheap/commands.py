@@ -134,8 +134,8 @@ def _one_obj(rest, what):
     return " ".join(rest)
 
 
-from . import (alloc, backrefs, dominators, info, leaks, partition, sizes,  # noqa: E402  (they use this
-               snapshot, threads)                                           # module's helpers)
+from . import (alloc, backrefs, dominators, info, leaks, partition, report,  # noqa: E402  (they use
+               sizes, snapshot, threads)                                  # this module's helpers)
 
 SUBCOMMANDS = {
     "partition": partition.cmd_partition,
@@ -152,6 +152,7 @@ SUBCOMMANDS = {
     "alloc": alloc.cmd_alloc,
     "snapshot": snapshot.cmd_snapshot,
     "diff": snapshot.cmd_diff,
+    "report": report.cmd_report,
 }
 
 
@@ -169,6 +170,7 @@ SYNOPSES = [
     ("snapshot FILE, diff FILE", "save the partition; what grew since"),
     ("leaks [--all]", "allocated but unreachable: leaked, garbage"),
     ("alloc", "pymalloc's arenas, pools and blocks; where RSS goes"),
+    ("report FILE [--against SNAPSHOT]", "one HTML page: summary, flame graph, tables"),
     ("help [SUBCOMMAND]", "this overview, or one subcommand's help"),
 ]
 
