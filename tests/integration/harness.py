@@ -189,6 +189,21 @@ def targets():
     return [t for t in all_targets() if t.available]
 
 
+def free_threaded_targets():
+    """The free-threaded CPythons (3.14.7t from tools/build-pythons' cache).
+    Not among all_targets(): only `info` works on them (no mimalloc walk
+    yet), which tests/integration/test_free_threaded.py checks."""
+    out = []
+    for v in CACHE_VERSIONS:
+        major_minor = '.'.join(v.split('.')[:2])
+        prefix = os.path.join(CACHE, 'python-%st' % v)
+        py = os.path.join(prefix, 'bin', 'python%st' % major_minor)
+        ok = os.access(py, os.X_OK) and os.path.exists(os.path.join(prefix, '.complete'))
+        out.append(Target('cpython-%st' % v, py, (), v,
+                          why_missing=None if ok else py + ' not found (run tools/build-pythons)'))
+    return out
+
+
 def target_by_label(label):
     for t in all_targets():
         if t.label == label:
