@@ -324,7 +324,7 @@ OBJ is a hex address, a Python path from a module (__main__:cache._store['k'][3]
 or a gdb expression yielding a PyObject *.
 
 It works on a live process (gdb -p PID) or a core file (gdb PYTHON CORE)
-of CPython 3.8 to 3.13, with or without debug symbols; nothing runs in the
+of CPython 3.8 to 3.14, with or without debug symbols; nothing runs in the
 target.  Add --json to any subcommand but more for one JSON document."""
 
     def __init__(self):
