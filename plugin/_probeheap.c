@@ -227,6 +227,19 @@ static PyObject *mod_detect_version(PyObject *mod, PyObject *args)
         return NULL;
     ph_version v;
     ph_error *err = ph_detect_version(reader->r, &s, &v);
+    if (err && v.free_threaded && v.major) {
+        /* known, but not walkable: the version, and why nothing else works */
+        PyObject *d = version_dict(&v);
+        PyObject *why = d ? PyUnicode_FromString(err->message) : NULL;
+        ph_error_free(err);
+        if (!why || PyDict_SetItemString(d, "unsupported", why)) {
+            Py_XDECREF(why);
+            Py_XDECREF(d);
+            return NULL;
+        }
+        Py_DECREF(why);
+        return d;
+    }
     if (err)
         return raise_error(err);
     return version_dict(&v);

@@ -304,7 +304,7 @@ def gdb_overview():
 %s
 
 It works on a live process (gdb -p PID) or a core file (gdb PYTHON CORE)
-of CPython 3.8 to 3.13, with or without debug symbols; nothing runs in the
+of CPython 3.8 to 3.14, with or without debug symbols; nothing runs in the
 target.  Add --json to any subcommand but more for one JSON document.
 'probe-heap help SUBCOMMAND' or 'probe-heap SUBCOMMAND --help' for one
 subcommand; 'probe-heap --version' for the version.""" % (synopses("probe-heap "), OBJ_HELP))

@@ -98,7 +98,10 @@ ph_error *ph_detect_version(ph_reader *r, const ph_symbols *syms, ph_version *ou
         if (ph_read_u64(r, syms->py_runtime + 16, &ft) && ft) {
             out->free_threaded = true;
             return ph_error_new(PH_ERR_VERSION, 0,
-                                "free-threaded CPython %s is not supported yet", out->text);
+                                "free-threaded CPython %s is not supported yet: its objects live "
+                                "in mimalloc's heaps, which probe-heap cannot walk yet (only info "
+                                "works on it)",
+                                out->text);
         }
     }
     return NULL;
