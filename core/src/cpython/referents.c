@@ -364,12 +364,44 @@ static void instance_refs(ph_heap *h, const ctx *c, uint32_t ti, uint64_t addr, 
     }
 }
 
-void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload)
+uint32_t ph_ref_emit(ph_heap *h, uint64_t addr, void *sink)
 {
-    ph_referents_at(h, h->idx.addr[id], h->idx.type[id], visit, payload);
+    const ph_ref_sink *s = sink;
+    ph_ref r = {.addr = addr, .guessed = h->conservative, .permanent = h->in_permanent,
+                .tstate = h->root_tstate};
+    if (h->labelling)
+        r.label = h->lab;
+    /* What the reading code has pending is kept across the visitor, which
+     * may read other objects' references itself. */
+    const ph_label lab = h->lab;
+    const bool conservative = h->conservative, labelling = h->labelling, permanent = h->in_permanent;
+    const uint64_t tstate = h->root_tstate;
+    uint32_t id = s->fn(h, &r, s->payload);
+    h->lab = lab;
+    h->conservative = conservative;
+    h->labelling = labelling;
+    h->in_permanent = permanent;
+    h->root_tstate = tstate;
+    return id;
 }
 
-void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit, void *payload)
+void ph_referents(ph_heap *h, uint32_t id, ph_ref_fn *fn, void *payload)
+{
+    ph_referents_at(h, h->idx.addr[id], h->idx.type[id], fn, payload);
+}
+
+static void referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit, void *payload);
+
+void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_ref_fn *fn, void *payload)
+{
+    ph_ref_sink sink = {fn, payload};
+    const bool conservative = h->conservative;
+    h->conservative = false;
+    referents_at(h, addr, ti, ph_ref_emit, &sink);
+    h->conservative = conservative;
+}
+
+static void referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit, void *payload)
 {
     const ph_layout *L = h->L;
     ctx c = {visit, payload};

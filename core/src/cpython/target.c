@@ -373,7 +373,20 @@ static uint64_t find_interned(ph_heap *h, uint64_t sysdict)
     return 0;
 }
 
-ph_error *ph_runtime_walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload)
+static ph_error *walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload);
+
+ph_error *ph_runtime_walk_roots(ph_heap *h, ph_ref_fn *fn, void *payload)
+{
+    ph_ref_sink sink = {fn, payload};
+    h->conservative = h->in_permanent = false;
+    h->root_tstate = 0;
+    ph_error *err = walk_roots(h, ph_ref_emit, &sink);
+    h->conservative = false;
+    h->root_tstate = 0;
+    return err;
+}
+
+static ph_error *walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload)
 {
     const ph_layout *L = h->L;
     uint64_t interp = first_interp(h);
@@ -519,9 +532,14 @@ static void walk_gc_state(ph_heap *h, uint64_t gc, ph_visit_fn *visit, void *pay
     h->in_permanent = false;
 }
 
-ph_error *ph_runtime_walk_gc(ph_heap *h, ph_visit_fn *visit, void *payload)
+ph_error *ph_runtime_walk_gc(ph_heap *h, ph_ref_fn *fn, void *payload)
 {
     const ph_layout *L = h->L;
+    ph_ref_sink sink = {fn, payload};
+    ph_visit_fn *visit = ph_ref_emit;
+    payload = &sink;
+    h->conservative = h->in_permanent = false;
+    h->root_tstate = 0;
     if (L->runtime_gc != PH_NONE) {
         walk_gc_state(h, h->syms.py_runtime + (uint64_t)L->runtime_gc, visit, payload);
         return NULL;
