@@ -225,7 +225,7 @@ def cmd_dominators(argv, as_json):
     return "\n".join(lines) + "\n" + _partial(h.info())
 
 
-from . import alloc, backrefs, leaks, snapshot, threads  # noqa: E402  (they use this module's helpers)
+from . import alloc, backrefs, leaks, snapshot, suspects, threads  # noqa: E402  (they use this module's helpers)
 
 SUBCOMMANDS = {
     "sizeof": cmd_sizeof,
@@ -242,6 +242,7 @@ SUBCOMMANDS = {
     "alloc": alloc.cmd_alloc,
     "snapshot": snapshot.cmd_snapshot,
     "diff": snapshot.cmd_diff,
+    "suspects": suspects.cmd_suspects,
 }
 
 
@@ -417,6 +418,13 @@ Kinds are compared by name, so two cores of one program compare (not
 their addresses).  Rows go by falling size growth; then the types whose
 count grew, as objgraph.show_growth prints them.  It says so when the
 snapshot's Python version or executable differ.""")
+    _Sub("suspects", """Leak suspects, as Eclipse MAT finds them, from the dominator tree.
+
+Usage: probe-heap suspects [--min PCT] [--limit N] [--json]
+
+Objects retaining at least PCT of the heap (default 10), each with its path
+from a root, what it holds by kind and its accumulation point; and kinds of
+small objects that a few owners hold and that together retain PCT.""")
     _Sub("info", """What probe-heap found in the target, and how long the walk took.
 
 CPython version and build, where the layout came from, interpreters,

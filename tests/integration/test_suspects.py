@@ -1,0 +1,193 @@
+"""suspects (issue 14) against workloads/suspects.py, a core per heap, on
+every CPython:
+
+  * big: BIG, a list under __main__ retaining most of the heap, is suspect
+    1; its retained size and count are the in-process ones (within 1%), its
+    percentage is its retained size over the heap's bytes (partition's
+    total), its path is __main__:BIG, its accumulation point is itself with
+    one child per item (the workload's N_BIG);
+  * many: 100,000 Small objects under 50 owners: the kind __main__.Small
+    is a suspect of 100,000 objects and the sys.getsizeof sum of the
+    workload, held by 50 owners, the top ones named __main__:pool_NN.items
+    with their counts and sizes (the workload's);
+  * healthy: 16 trees, each about 5% of the heap: no suspect;
+  * --min, --limit, the text, and bad options (one sentence, status 2).
+"""
+
+import os
+import re
+
+import pytest
+
+import harness
+
+TARGETS = harness.all_targets()
+MODES = ('big', 'many', 'healthy')
+
+
+class Heaps(object):
+    """One target's three workloads, their cores and the tool's answers."""
+
+    def __init__(self, target, workdir):
+        self.target, self.workdir = target, workdir
+        self.census, self.res = {}, {}
+        self.error = None
+
+    def run(self):
+        for mode in MODES:
+            d = os.path.join(self.workdir, mode)
+            os.makedirs(d, exist_ok=True)
+            w = harness.Workload(self.target, d, 'suspects.py', [mode])
+            w.start()
+            try:
+                w.wait_stopped()
+                self.census[mode] = w.census()
+                core = harness.take_gcore(w.pid, os.path.join(d, 'core'))
+            finally:
+                w.kill()
+            args = ['--core', core, '--exe', self.target.python] + self.target.cli_args
+            try:
+                self.res[mode] = harness.run_probe(args + ['--json', 'suspects'])
+                self.res[mode + '-text'] = harness.run_probe(args + ['suspects'])
+                self.res[mode + '-partition'] = harness.run_probe(args + ['--json', 'partition'])
+                if mode == 'big':
+                    self.res['min'] = harness.run_probe(args + ['suspects', '--min', '0.5%',
+                                                                '--limit', '2', '--json'])
+                    self.res['bad-min'] = harness.run_probe(args + ['suspects', '--min', 'lots'])
+                    self.res['zero-min'] = harness.run_probe(args + ['suspects', '--min', '0'])
+                    self.res['bad-limit'] = harness.run_probe(args + ['suspects', '--limit', '0'])
+            finally:
+                os.unlink(core)
+
+    def doc(self, key):
+        return self.res[key].json()
+
+
+_runs = harness.Runs(lambda target, workdir: Heaps(target, workdir), 'suspects', 2)
+
+
+@pytest.fixture(scope='module', params=TARGETS, ids=lambda t: t.label)
+def hx(request, tmp_path_factory):
+    labels = set()
+    for item in request.session.items:
+        cs = getattr(item, 'callspec', None)
+        if item.module is request.module and cs is not None and 'hx' in cs.params:
+            labels.add(cs.params['hx'].label)
+    harness.require(request.param)
+    return _runs.get(request.param, [t for t in TARGETS if t.label in labels and t.available],
+                     tmp_path_factory)
+
+
+def within(a, b, rel):
+    return abs(a - b) <= rel * max(abs(b), 1)
+
+
+def test_big_object_is_suspect_one(hx):
+    doc = hx.doc('big')
+    truth = hx.census['big']['big']
+    part = hx.doc('big-partition')
+    # the heap's bytes: the partition's total
+    assert doc['total'] == part['size']
+    assert doc['threshold'] == int(0.10 * part['size'] + 0.5)
+    s = doc['suspects'][0]
+    assert s['what'] == 'object'
+    assert s['address'] == truth['address'], 'suspect 1 is not BIG'
+    assert s['kind'] == 'list'
+    assert s['path'] == '__main__:BIG'
+    # retained: the in-process reachability measure (workloads/retained.py)
+    assert within(s['retained'], truth['retained'], 0.01), (s['retained'], truth['retained'])
+    assert within(s['retained_count'], truth['retained_count'], 0.01)
+    assert s['percent'] == pytest.approx(100.0 * s['retained'] / part['size'])
+    assert s['percent'] > 50
+    p = s['point']
+    assert p['address'] == truth['address'], 'the accumulation point is the list itself'
+    assert p['children'] == truth['items']   # each Item is the list's alone
+    assert p['path'] == '__main__:BIG'
+    # each child retains an Item, its payload and (mostly) an int of its own
+    assert p['average'] == (p['retained'] - p['flat']) // p['children']
+    held = {x['kind']: x for x in s['held']}
+    assert held['__main__.Item']['count'] == truth['items']
+    assert held['bytes']['count'] == truth['items']
+    assert held['list']['count'] >= 1
+    # no second suspect made of the same memory (its Items are not a kind suspect)
+    assert all(x['kind'] != '__main__.Item' for x in doc['suspects'])
+
+
+def test_big_text(hx):
+    doc = hx.doc('big')
+    s = doc['suspects'][0]
+    text = hx.res['big-text'].expect_ok().stdout
+    assert ('Suspect 1: %d bytes (%.0f%% of the heap) retained by one object:'
+            % (s['retained'], s['percent'])) in text
+    assert '  list 0x%x  len %d' % (s['address'], hx.census['big']['big']['items']) in text
+    assert '  path: __main__:BIG' in text
+    assert ('accumulation point: the list itself: %d children in the dominator tree retaining %d '
+            'bytes, %d bytes each on average' % (s['point']['children'],
+                                                 s['point']['retained'] - s['point']['flat'],
+                                                 s['point']['average'])) in text
+    assert '__main__.Item (%d bytes, %d)' % (
+        [x['size'] for x in s['held'] if x['kind'] == '__main__.Item'][0],
+        hx.census['big']['big']['items']) in text
+
+
+def test_many_small_objects_are_a_kind_suspect(hx):
+    doc = hx.doc('many')
+    census = hx.census['many']
+    part = hx.doc('many-partition')
+    small = [s for s in doc['suspects'] if s['what'] == 'kind' and s['kind'] == '__main__.Small']
+    assert small, 'the kind __main__.Small is not a suspect: %r' % doc['suspects']
+    s = small[0]
+    # each Small retains itself alone: the workload's count and getsizeof sum
+    assert s['objects'] == census['small']['count']
+    assert s['retained'] == census['small']['size']
+    assert s['percent'] == pytest.approx(100.0 * census['small']['size'] / part['size'])
+    assert 15 < s['percent'] < 45
+    assert s['all_owners'] == 50
+    assert len(s['owners']) == 8
+    pools = census['pools']
+    for o in s['owners']:
+        m = re.match(r'^__main__:(pool_\d\d)\.items$', o['path'])
+        assert m, o['path']
+        pool = pools[m.group(1)]
+        assert o['address'] == pool['address']
+        assert o['kind'] == 'list' and o['owners'] == 1
+        assert (o['count'], o['size']) == (pool['items'], pool['size'])
+    # no object suspect: every owner is small
+    assert all(x['what'] == 'kind' for x in doc['suspects'])
+
+
+def test_many_text(hx):
+    s = [s for s in hx.doc('many')['suspects'] if s['kind'] == '__main__.Small'][0]
+    text = hx.res['many-text'].expect_ok().stdout
+    assert ('%d bytes (%.0f%% of the heap) in 100000 objects of __main__.Small (none over the '
+            'threshold), held by 50 owners:' % (s['retained'], s['percent'])) in text
+    o = s['owners'][0]
+    assert '%10d bytes in %6d objects under %s (list 0x%x)' % (o['size'], o['count'], o['path'],
+                                                              o['address']) in text
+    assert '(84000 more objects under other owners)' in text
+
+
+def test_healthy_heap_has_no_suspect(hx):
+    doc = hx.doc('healthy')
+    assert doc['suspects'] == [], doc['suspects']
+    text = hx.res['healthy-text'].expect_ok().stdout
+    assert text.startswith('No leak suspect: no object retains 10%% of the heap (%d of %d bytes)'
+                           % (doc['threshold'], doc['total']))
+
+
+def test_min_and_limit(hx):
+    doc = hx.doc('min')
+    assert doc['min'] == 0.5
+    assert doc['threshold'] == int(0.005 * doc['total'] + 0.5)
+    assert len(doc['suspects']) <= 2
+    assert all(s['retained'] >= doc['threshold'] for s in doc['suspects'])
+    assert doc['suspects'][0]['path'] == '__main__:BIG'
+
+
+@pytest.mark.parametrize('key,msg', [
+    ('bad-min', 'probe-heap: --min takes a percentage of the heap, like 10 or 5%\n'),
+    ('zero-min', 'probe-heap: --min must be above 0 and at most 100 (a percentage of the heap)\n'),
+    ('bad-limit', 'probe-heap: --limit must be at least 1\n')])
+def test_bad_options(hx, key, msg):
+    r = hx.res[key]
+    assert (r.returncode, r.stdout, r.stderr) == (2, '', msg)
