@@ -191,3 +191,131 @@ def test_min_and_limit(hx):
 def test_bad_options(hx, key, msg):
     r = hx.res[key]
     assert (r.returncode, r.stdout, r.stderr) == (2, '', msg)
+
+
+# --------------------------------------------------------------------------
+# diff --by owner: two cores of one run of workloads/owners.py
+
+OWNERS = {   # the workload's name -> the retainer path, a pattern
+    'CACHE': r'__main__:CACHE',
+    'Registry.store': r'__main__:Registry\.store',
+    'remember': r'__main__:remember\.__closure__\[0\]\.cell_contents',
+    'local_cache': r"<thread 0x[0-9a-f]+: worker \(.*owners\.py:\d+\), local 'local_cache'>",
+}
+GREW = {'CACHE': 'bytes', 'Registry.store': 'bytes', 'remember': 'bytearray', 'local_cache': 'bytes'}
+
+
+class Grown(object):
+    def __init__(self, target, workdir):
+        self.target, self.workdir = target, workdir
+        self.census, self.res, self.error = {}, {}, None
+        self.snap = os.path.join(workdir, 'core1.phsnap')
+        self.old_snap = os.path.join(workdir, 'old.phsnap')
+
+    def run(self):
+        import json
+        import signal
+        import time
+        w = harness.Workload(self.target, self.workdir, 'owners.py')
+        w.start()
+        cores = []
+        try:
+            w.wait_stopped()
+            self.census[1] = w.census()
+            cores.append(harness.take_gcore(w.pid, os.path.join(self.workdir, 'core1')))
+            os.kill(w.pid, signal.SIGCONT)
+            deadline = time.time() + harness.WORKLOAD_START_TIMEOUT
+            path2 = w.census_path + '.2'
+            while not (os.path.exists(path2) and harness.proc_state(w.pid) in ('T', 't')):
+                if w.popen.poll() is not None or time.time() > deadline:
+                    raise harness.WorkloadDied('owners.py did not stop again:\n' + w.stderr())
+                time.sleep(0.05)
+            with open(path2) as f:
+                self.census[2] = json.load(f)
+            cores.append(harness.take_gcore(w.pid, os.path.join(self.workdir, 'core2')))
+        finally:
+            w.kill()
+        args = [['--core', c, '--exe', self.target.python] + self.target.cli_args for c in cores]
+        try:
+            harness.run_probe(args[0] + ['snapshot', self.snap]).expect_ok()
+            with open(self.snap) as f:
+                doc = json.load(f)
+            del doc['owners']
+            with open(self.old_snap, 'w') as f:
+                json.dump(doc, f)
+            self.res['diff'] = harness.run_probe(args[1] + ['--json', 'diff', self.snap, '--by', 'owner'])
+            self.res['text'] = harness.run_probe(args[1] + ['diff', self.snap, '--by', 'owner'])
+            self.res['same'] = harness.run_probe(args[0] + ['--json', 'diff', self.snap, '--by', 'owner'])
+            self.res['old'] = harness.run_probe(args[1] + ['diff', self.old_snap, '--by', 'owner'])
+            self.res['core'] = harness.run_probe(args[1] + ['diff', cores[0], '--by', 'owner'])
+            self.res['bad-by'] = harness.run_probe(args[1] + ['diff', self.snap, '--by', 'colour'])
+            self.cores = cores
+        finally:
+            for c in cores:
+                os.unlink(c)
+
+
+_grown = harness.Runs(lambda target, workdir: Grown(target, workdir), 'owners', 2)
+
+
+@pytest.fixture(scope='module', params=TARGETS, ids=lambda t: t.label)
+def gx(request, tmp_path_factory):
+    labels = set()
+    for item in request.session.items:
+        cs = getattr(item, 'callspec', None)
+        if item.module is request.module and cs is not None and 'gx' in cs.params:
+            labels.add(cs.params['gx'].label)
+    harness.require(request.param)
+    return _grown.get(request.param, [t for t in TARGETS if t.label in labels and t.available],
+                      tmp_path_factory)
+
+
+def _row(doc, name):
+    rows = [r for r in doc['owners'] if re.match('^%s$' % OWNERS[name], r['path'])]
+    assert len(rows) == 1, '%s: %d rows match %s: %r' % (name, len(rows), OWNERS[name],
+                                                         [r['path'] for r in doc['owners']][:30])
+    return rows[0]
+
+
+@pytest.mark.parametrize('name', sorted(OWNERS))
+def test_diff_by_owner_names_growth(gx, name):
+    doc = gx.res['diff'].json()
+    assert doc['by'] == 'owner'
+    r = _row(doc, name)
+    # the in-process truth: reachability in the target (workloads/retained.py) at each stop
+    t1, t2 = gx.census[1]['owners'][name], gx.census[2]['owners'][name]
+    assert r['status'] == ''
+    assert within(r['retained_before'], t1['retained'], 0.01), (r, t1)
+    assert within(r['retained'], t2['retained'], 0.01), (r, t2)
+    assert within(r['size_delta'], t2['retained'] - t1['retained'], 0.01), (r, t1, t2)
+    assert within(r['count_delta'], t2['retained_count'] - t1['retained_count'], 0.01), (r, t1, t2)
+    # the kind that grew most under it: what the workload adds there
+    assert r['kinds'][0]['kind'] == GREW[name], r['kinds']
+    assert r['same_as'] is None
+    text = gx.res['text'].expect_ok().stdout
+    assert '%11d %+11d %9d %+9d  %s\n' % (r['retained'], r['size_delta'], r['retained_count'],
+                                          r['count_delta'], r['path']) in text
+
+
+def test_diff_by_owner_unchanged(gx):
+    doc = gx.res['diff'].json()
+    steady = [r for r in doc['owners'] if r['path'] == '__main__:STEADY']
+    assert steady == [], 'STEADY did not change, yet: %r' % steady
+    # the largest growth first
+    deltas = [r['size_delta'] for r in doc['owners']]
+    assert deltas == sorted(deltas, reverse=True)
+    same = gx.res['same'].json()
+    assert same['owners'] == [], 'a core against its own snapshot: %r' % same['owners'][:5]
+
+
+def test_diff_by_owner_errors(gx):
+    r = gx.res['old']
+    assert (r.returncode, r.stdout) == (1, '')
+    assert r.stderr == ('probe-heap: %s has no retainer paths (it was written before they were kept): '
+                        'diff --by owner needs a snapshot taken by this probe-heap\n' % gx.old_snap)
+    r = gx.res['core']
+    assert (r.returncode, r.stdout) == (1, '')
+    assert r.stderr == ('probe-heap: %s is a core file, not a snapshot: diff reads a snapshot; take one '
+                        'of that core first (probe-heap --core %s snapshot FILE)\n' % (gx.cores[0], gx.cores[0]))
+    r = gx.res['bad-by']
+    assert (r.returncode, r.stdout, r.stderr) == (2, '', 'probe-heap: diff --by takes kind (the default) or owner\n')

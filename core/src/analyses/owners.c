@@ -193,6 +193,16 @@ static void module_form(char *buf)
     memmove(buf + name + 1, end + 3, strlen(end + 3) + 1);
 }
 
+/* "held from outside Python (refcount 3): ..." -> "held from outside Python: ...":
+ * a refcount is no name. */
+static void drop_refcount(char *t)
+{
+    char *a = strstr(t, " (refcount ");
+    char *b = a ? strchr(a, ')') : NULL;
+    if (b)
+        memmove(a, b + 1, strlen(b + 1) + 1);
+}
+
 void ph_path_text(ph_heap *h, ph_graph *g, uint32_t v, bool fold, char *buf, size_t cap)
 {
     sbuf s = {buf, cap, 0};
@@ -231,6 +241,7 @@ void ph_path_text(ph_heap *h, ph_graph *g, uint32_t v, bool fold, char *buf, siz
             put(&s, "builtins.__dict__");
         } else {
             ph_label_text(h, &rl, h->idx.addr[r], tmp, sizeof(tmp));
+            drop_refcount(tmp);
             put(&s, "<");
             put(&s, tmp);
             put(&s, ">");
