@@ -200,7 +200,9 @@ OWNERS = {   # the workload's name -> the retainer path, a pattern
     'CACHE': r'__main__:CACHE',
     'Registry.store': r'__main__:Registry\.store',
     'remember': r'__main__:remember\.__closure__\[0\]\.cell_contents',
-    'local_cache': r"<thread 0x[0-9a-f]+: worker \(.*owners\.py:\d+\), local 'local_cache'>",
+    # 3.11+: the local is a root; 3.8-3.10: the frame object is, the local its slot
+    'local_cache': r"<thread 0x[0-9a-f]+: (worker \(.*owners\.py:\d+\), local 'local_cache'>|"
+                   r"frame of worker \(.*owners\.py:\d+\)> <local 'local_cache'>)",
 }
 GREW = {'CACHE': 'bytes', 'Registry.store': 'bytes', 'remember': 'bytearray', 'local_cache': 'bytes'}
 
