@@ -299,6 +299,7 @@ probe-heap backrefs OBJ [--all N] [--dot|--svg|--png FILE]   why it is alive: ch
 probe-heap referrers OBJ, referents OBJ         its references, labelled
 probe-heap objects KIND [--limit N] [--min-size B]    the objects of one kind or type
 probe-heap snapshot FILE, diff FILE             save the partition; what grew since
+probe-heap suspects [--min PCT] [--limit N]     leak suspects (Eclipse MAT's), diff --by owner
 probe-heap leaks [--all]                        allocated but unreachable: leaked, garbage
 probe-heap alloc                                pymalloc's arenas, pools and blocks; where RSS goes
 
@@ -412,12 +413,15 @@ and when it was taken, totals and every row.  'probe-heap diff FILE' later,
 on the same process or on another core of the same program, shows growth.""")
     _Sub("diff", """What grew since a snapshot: heapy's table of differences and objgraph's show_growth.
 
-Usage: probe-heap diff FILE [--limit N] [--all] [--json]
+Usage: probe-heap diff FILE|CORE [--by kind|owner] [--limit N] [--all] [--json]
 
 Kinds are compared by name, so two cores of one program compare (not
 their addresses).  Rows go by falling size growth; then the types whose
 count grew, as objgraph.show_growth prints them.  It says so when the
-snapshot's Python version or executable differ.""")
+snapshot's Python version or executable differ.  --by owner: growth per
+retainer path (sys.modules['app'].cache -> app:cache), with the kinds that
+grew under each.  A core of the same program instead of FILE is walked
+first by a second probe-heap.""")
     _Sub("suspects", """Leak suspects, as Eclipse MAT finds them, from the dominator tree.
 
 Usage: probe-heap suspects [--min PCT] [--limit N] [--json]

@@ -81,15 +81,64 @@ def make(h, with_owners=True, min_retained=None):
     return doc
 
 
-def load(path):
+CORE_TIMEOUT = 3600         # seconds for the snapshot of a core given to diff
+
+
+def is_core(path):
     try:
         with open(path, "rb") as f:
-            if f.read(4) == b"\x7fELF":
-                raise commands.CommandError(
-                    "%s is a core file, not a snapshot: diff reads a snapshot; take one of that core "
-                    "first (probe-heap --core %s snapshot FILE)" % (path, path))
+            return f.read(4) == b"\x7fELF"
     except OSError:
-        pass   # said below
+        return False
+
+
+def _gdb_setting(name):
+    """The value of gdb's 'show NAME' (the text between quotes), or None."""
+    try:
+        text = gdb.execute("show " + name, to_string=True)
+    except gdb.error:
+        return None
+    a, b = text.find('"'), text.rfind('"')
+    return text[a + 1:b] if 0 <= a < b else None
+
+
+def snapshot_of_core(path):
+    """The snapshot document of another core of the same program: a second
+    walk, by bin/probe-heap in a child gdb (the two heaps never share one
+    gdb, whose symbols are those of the first core's mappings)."""
+    import subprocess
+    import tempfile
+    home = os.environ.get("PROBE_HEAP_HOME") or \
+        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    tool = os.path.join(home, "bin", "probe-heap")
+    if not os.access(tool, os.X_OK):
+        raise commands.CommandError("cannot walk the core %s: %s is not there to run; take a snapshot "
+                                    "of it first (probe-heap --core %s snapshot FILE)" % (path, tool, path))
+    argv = [tool, "--core", path]
+    exe = gdb.current_progspace().filename
+    if exe:
+        argv += ["--exe", exe]
+    for opt, setting in (("--sysroot", "sysroot"), ("--debug-file-directory", "debug-file-directory")):
+        v = _gdb_setting(setting)
+        if v:
+            argv += [opt, v]
+    with tempfile.TemporaryDirectory(prefix="probe-heap-diff.") as d:
+        snap = os.path.join(d, "core.phsnap")
+        try:
+            r = subprocess.run(argv + ["snapshot", snap], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, universal_newlines=True, timeout=CORE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise commands.CommandError("the walk of the core %s took more than %d s" % (path, CORE_TIMEOUT))
+        if r.returncode != 0:
+            why = (r.stderr.strip().splitlines() or ["it failed"])[-1]
+            if why.startswith("probe-heap: "):
+                why = why[len("probe-heap: "):]
+            raise commands.CommandError("cannot walk the core %s: %s" % (path, why))
+        doc = load(snap)
+    return doc
+
+
+def load(path):
     try:
         with open(path) as f:
             doc = json.load(f)
@@ -310,12 +359,13 @@ def _diff_by_owner(path, old, h, opts, limit, as_json):
 def cmd_diff(argv, as_json):
     opts, rest, as_json = commands._options(argv, {"--all"}, {"--limit", "--by"}, as_json)
     if len(rest) != 1:
-        raise commands.UsageError("diff takes a snapshot file written by 'probe-heap snapshot FILE'")
+        raise commands.UsageError("diff takes a snapshot file written by 'probe-heap snapshot FILE', "
+                                  "or a core of the same program")
     limit = commands._number(opts, "--limit", commands.PAGE, 1)
     by = opts.get("--by", "kind")
     if by not in ("kind", "owner"):
         raise commands.UsageError("diff --by takes kind (the default) or owner")
-    old = load(rest[0])
+    old = snapshot_of_core(rest[0]) if is_core(rest[0]) else load(rest[0])
     h = state.heap(quiet=as_json)
     if by == "owner":
         return _diff_by_owner(rest[0], old, h, opts, limit, as_json)

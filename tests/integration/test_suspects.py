@@ -249,7 +249,11 @@ class Grown(object):
             self.res['text'] = harness.run_probe(args[1] + ['diff', self.snap, '--by', 'owner'])
             self.res['same'] = harness.run_probe(args[0] + ['--json', 'diff', self.snap, '--by', 'owner'])
             self.res['old'] = harness.run_probe(args[1] + ['diff', self.old_snap, '--by', 'owner'])
-            self.res['core'] = harness.run_probe(args[1] + ['diff', cores[0], '--by', 'owner'])
+            self.res['core'] = harness.run_probe(args[1] + ['--json', 'diff', cores[0], '--by', 'owner'])
+            self.res['core-kind'] = harness.run_probe(args[1] + ['--json', 'diff', cores[0]])
+            self.res['kind'] = harness.run_probe(args[1] + ['--json', 'diff', self.snap])
+            self.log = os.path.join(self.workdir, 'core1.gcore.log')   # a file, not JSON
+            self.res['not-core'] = harness.run_probe(args[1] + ['diff', self.log])
             self.res['bad-by'] = harness.run_probe(args[1] + ['diff', self.snap, '--by', 'colour'])
             self.cores = cores
         finally:
@@ -315,9 +319,18 @@ def test_diff_by_owner_errors(gx):
     assert (r.returncode, r.stdout) == (1, '')
     assert r.stderr == ('probe-heap: %s has no retainer paths (it was written before they were kept): '
                         'diff --by owner needs a snapshot taken by this probe-heap\n' % gx.old_snap)
-    r = gx.res['core']
+    r = gx.res['not-core']
     assert (r.returncode, r.stdout) == (1, '')
-    assert r.stderr == ('probe-heap: %s is a core file, not a snapshot: diff reads a snapshot; take one '
-                        'of that core first (probe-heap --core %s snapshot FILE)\n' % (gx.cores[0], gx.cores[0]))
+    assert r.stderr == 'probe-heap: %s is not a probe-heap snapshot (not JSON)\n' % gx.log
     r = gx.res['bad-by']
     assert (r.returncode, r.stdout, r.stderr) == (2, '', 'probe-heap: diff --by takes kind (the default) or owner\n')
+
+
+def test_diff_against_a_core(gx):
+    """diff CORE1 on core 2: core 1 walked by a second probe-heap, the same
+    answer as against core 1's snapshot, by owner and by kind."""
+    by_core, by_snap = gx.res['core'].json(), gx.res['diff'].json()
+    assert by_core['owners'] == by_snap['owners']
+    assert by_core['snapshot']['source']['core'] == os.path.abspath(gx.cores[0])
+    k_core, k_snap = gx.res['core-kind'].json(), gx.res['kind'].json()
+    assert (k_core['rows'], k_core['growth']) == (k_snap['rows'], k_snap['growth'])
