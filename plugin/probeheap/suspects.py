@@ -60,6 +60,9 @@ def _object_text(i, s):
         where = "the %s itself" % s["kind"]
     else:
         where = "%s 0x%x at %s" % (p["kind"], p["address"], p["path"])
+    if not p["children"]:
+        lines.append("  accumulation point: %s, one big object (it keeps nothing else alive alone)" % where)
+        return lines
     lines.append("  accumulation point: %s: %d children in the dominator tree retaining %d bytes, "
                  "%d bytes each on average" % (where, p["children"], p["retained"] - p["flat"], p["average"]))
     return lines

@@ -15,8 +15,9 @@
  * A group suspect is a kind whose small objects (each retaining less than
  * a hundredth of the threshold) retain the threshold together: each object counted once (not inside another of
  * its kind, nor inside an object suspect), and only when a few owners (the
- * objects' immediate dominators) hold most of them, which tells a
- * collection that grows from a kind spread all over a healthy heap. */
+ * objects' immediate dominators, the virtual root not counted) hold most
+ * of them, which tells a collection that grows from a kind spread all over
+ * a healthy heap. */
 #include "analyses/suspects.h"
 
 #include "analyses/chains.h"
@@ -221,9 +222,11 @@ static ph_error *group_owners(ph_heap *h, ph_graph *g, uint32_t k, const uint8_t
     }
     qsort(os, m, sizeof(owner_sum), by_size_desc);
     s->all_owners = m;
+    /* objects the roots dominate directly are shared: no owner holds them */
     uint64_t top = 0;
-    for (size_t i = 0; i < m && i < TOP_OWNERS; i++)
-        top += os[i].size;
+    for (size_t i = 0, n_top = 0; i < m && n_top < TOP_OWNERS; i++)
+        if (os[i].owner != g->n)
+            top += os[i].size, n_top++;
     if ((double)top < OWNED_SHARE * (double)s->retained) {
         free(os);
         return NULL;
