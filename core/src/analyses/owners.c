@@ -2,7 +2,8 @@
  *
  * Addresses change between two cores of one program; the labels from a
  * root to an object mostly do not.  A node's name is its breadth-first
- * chain from the roots, as backrefs shows it, with the members of big
+ * chain from the roots, as backrefs shows it (but an object held from C
+ * is a root of last resort, like a frame), with the members of big
  * containers folded into [*] so that a cache's ten thousand entries are one
  * name.  Nodes with one name are added up (they are disjoint: a dominator
  * lies on every chain to what it dominates, so its chain is shorter). */
@@ -203,7 +204,31 @@ static void drop_refcount(char *t)
         memmove(a, b + 1, strlen(b + 1) + 1);
 }
 
-void ph_path_text(ph_heap *h, ph_graph *g, uint32_t v, bool fold, char *buf, size_t cap)
+/* Roots of last resort for names: a thread's frames (as for backrefs) and
+ * objects held from outside Python, whose refcount only says that
+ * something in C holds them: a name starts there only when no module,
+ * sys, builtins or interpreter root leads to the object. */
+static bool unnamed_root(const ph_heap *h, const ph_graph *g, uint32_t id)
+{
+    ph_label l = ph_chains_root_label(h, g, id);
+    return l.root == ROOT_FRAME || l.root == ROOT_FRAME_FIELD || l.root == ROOT_LOCAL ||
+           l.root == ROOT_STACK || l.root == ROOT_HELD || l.root == ROOT_PERMANENT;
+}
+
+ph_error *ph_name_tree(ph_heap *h, ph_graph *g, uint32_t **parent)
+{
+    /* graph.c's breadth-first search, into an array of our own: g->parent
+     * stays backrefs' tree */
+    uint32_t *saved = g->parent;
+    g->parent = NULL;
+    ph_error *err = ph_graph_bfs(h, g, unnamed_root);
+    *parent = g->parent;
+    g->parent = saved;
+    return err;
+}
+
+void ph_path_text(ph_heap *h, ph_graph *g, const uint32_t *parent, uint32_t v, bool fold, char *buf,
+                  size_t cap)
 {
     sbuf s = {buf, cap, 0};
     buf[0] = 0;
@@ -211,14 +236,14 @@ void ph_path_text(ph_heap *h, ph_graph *g, uint32_t v, bool fold, char *buf, siz
         put(&s, "<the roots>");
         return;
     }
-    if (g->parent[v] == UNDEF) {
+    if (parent[v] == UNDEF) {
         put(&s, "<unreachable>");
         return;
     }
     uint32_t ids[MAX_HOPS];
     size_t n = 0;
     bool cut = false;
-    for (uint32_t w = v; w != g->n; w = g->parent[w]) {
+    for (uint32_t w = v; w != g->n; w = parent[w]) {
         if (n == MAX_HOPS) {
             cut = true;
             break;
@@ -354,9 +379,12 @@ ph_error *ph_owners_get(ph_heap *h, uint64_t min_retained, size_t max_nodes, ph_
 {
     *out = NULL;
     ph_graph *g;
+    uint32_t *parent = NULL;
     ph_error *err = ph_graph_get(h, &g);
     if (!err)
         err = ph_chains_prepare(h, &g);
+    if (!err)
+        err = ph_name_tree(h, g, &parent);
     if (err)
         return err;
     if (min_retained < 1)
@@ -368,6 +396,7 @@ ph_error *ph_owners_get(ph_heap *h, uint64_t min_retained, size_t max_nodes, ph_
     if (!o || !ids) {
         free(o);
         free(ids);
+        free(parent);
         return PH_NOMEM;
     }
     for (uint32_t v = 0; v < g->n; v++)
@@ -387,6 +416,7 @@ ph_error *ph_owners_get(ph_heap *h, uint64_t min_retained, size_t max_nodes, ph_
         free(np);
         free(ids);
         free(o);
+        free(parent);
         return err ? err : PH_NOMEM;
     }
     /* what each retains by kind: the subtrees nest, so bound the work */
@@ -399,7 +429,7 @@ ph_error *ph_owners_get(ph_heap *h, uint64_t min_retained, size_t max_nodes, ph_
             budget -= g->retained_count[v];
             np[i].nheld = ph_tally_subtree(h, g, v, &t, np[i].held, PH_HELD_MAX);
         }
-        ph_path_text(h, g, v, true, buf, sizeof(buf));
+        ph_path_text(h, g, parent, v, true, buf, sizeof(buf));
         if (!(np[i].path = strdup(buf)))
             err = PH_NOMEM;
         if ((i & 255) == 0 && ph_poll(h))
@@ -407,6 +437,7 @@ ph_error *ph_owners_get(ph_heap *h, uint64_t min_retained, size_t max_nodes, ph_
     }
     ph_tally_deinit(&t);
     free(ids);
+    free(parent);
     if (!err && !(o->items = calloc(n ? n : 1, sizeof(ph_owner_path))))
         err = PH_NOMEM;
     if (err) {

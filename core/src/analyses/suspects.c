@@ -58,7 +58,10 @@ static bool namespace(const ph_heap *h, const ph_graph *g, uint32_t v)
     uint32_t k = ph_kind_index(h, v);
     if (structure(h, k))
         return true;
-    return k >= h->ntypes && g->idom[v] == g->n && g->parent && g->parent[v] == g->n;
+    for (uint32_t e = g->rev_off[v]; k >= h->ntypes && e < g->rev_off[v + 1]; e++)
+        if (g->rev[e] == g->n)
+            return true; /* a dict that is a root */
+    return false;
 }
 
 void ph_suspects_free(ph_suspects *s)
@@ -107,14 +110,15 @@ static uint32_t big_child(const ph_graph *g, uint32_t v)
     return UNDEF;
 }
 
-static void describe_object(ph_heap *h, ph_graph *g, uint32_t v, ph_tally *t, ph_suspect *s)
+static void describe_object(ph_heap *h, ph_graph *g, const uint32_t *parent, uint32_t v, ph_tally *t,
+                            ph_suspect *s)
 {
     s->address = h->idx.addr[v];
     kind_of(h, v, s->kind, sizeof(s->kind));
     ph_preview(h, s->address, s->preview, sizeof(s->preview));
     s->retained = g->retained[v];
     s->retained_count = g->retained_count[v];
-    ph_path_text(h, g, v, false, s->path, sizeof(s->path));
+    ph_path_text(h, g, parent, v, false, s->path, sizeof(s->path));
     uint32_t p = v;
     for (unsigned depth = 0; depth < 100000; depth++) {
         uint32_t c = big_child(g, p);
@@ -132,14 +136,14 @@ static void describe_object(ph_heap *h, ph_graph *g, uint32_t v, ph_tally *t, ph
     if (p == v)
         snprintf(pt->path, sizeof(pt->path), "%s", s->path);
     else
-        ph_path_text(h, g, p, false, pt->path, sizeof(pt->path));
+        ph_path_text(h, g, parent, p, false, pt->path, sizeof(pt->path));
     s->nheld = ph_tally_subtree(h, g, v, t, s->held, 5);
 }
 
 /* Object suspects: down from the roots through namespaces and objects
  * that merely pass a big child on.  Marks each suspect in mark. */
-static ph_error *object_suspects(ph_heap *h, ph_graph *g, uint64_t threshold, ph_tally *t,
-                                 uint8_t *mark, found *f)
+static ph_error *object_suspects(ph_heap *h, ph_graph *g, const uint32_t *parent, uint64_t threshold,
+                                 ph_tally *t, uint8_t *mark, found *f)
 {
     uint32_t *todo = malloc(((size_t)g->n + 1) * sizeof(uint32_t));
     if (!todo)
@@ -162,7 +166,7 @@ static ph_error *object_suspects(ph_heap *h, ph_graph *g, uint64_t threshold, ph
                 free(todo);
                 return PH_NOMEM;
             }
-            describe_object(h, g, c, t, s);
+            describe_object(h, g, parent, c, t, s);
             mark[c] = 1;
         }
     }
@@ -199,8 +203,8 @@ static int by_group_size(const void *x, const void *y)
 
 /* The owners of kind k's counted objects, grouped by path; false when a
  * few owners do not hold most of them. */
-static ph_error *group_owners(ph_heap *h, ph_graph *g, uint32_t k, const uint8_t *counted,
-                              ph_suspect *s, bool *concentrated)
+static ph_error *group_owners(ph_heap *h, ph_graph *g, const uint32_t *parent, uint32_t k,
+                              const uint8_t *counted, ph_suspect *s, bool *concentrated)
 {
     *concentrated = false;
     owner_sum *os = malloc((s->objects ? s->objects : 1) * sizeof(owner_sum));
@@ -242,7 +246,7 @@ static ph_error *group_owners(ph_heap *h, ph_graph *g, uint32_t k, const uint8_t
     char path[PH_PATH_MAX];
     for (size_t i = 0; i < named; i++) {
         uint32_t p = os[i].owner;
-        ph_path_text(h, g, p, true, path, sizeof(path));
+        ph_path_text(h, g, parent, p, true, path, sizeof(path));
         size_t j = 0;
         while (j < ng && strcmp(groups[j].path, path) != 0)
             j++;
@@ -269,8 +273,8 @@ static ph_error *group_owners(ph_heap *h, ph_graph *g, uint32_t k, const uint8_t
 
 /* Group suspects: each kind's objects not inside another of its kind nor
  * inside an object suspect, retaining less than the threshold each. */
-static ph_error *group_suspects(ph_heap *h, ph_graph *g, uint64_t threshold, ph_tally *t,
-                                const uint8_t *mark, found *f)
+static ph_error *group_suspects(ph_heap *h, ph_graph *g, const uint32_t *parent, uint64_t threshold,
+                                ph_tally *t, const uint8_t *mark, found *f)
 {
     size_t K = ph_kind_count(h);
     uint32_t *inside = calloc(K, sizeof(uint32_t));       /* ancestors of each kind */
@@ -325,7 +329,7 @@ static ph_error *group_suspects(ph_heap *h, ph_graph *g, uint64_t threshold, ph_
         s->retained = sum[k];
         s->objects = cnt[k];
         bool keep;
-        err = group_owners(h, g, k, counted, s, &keep);
+        err = group_owners(h, g, parent, k, counted, s, &keep);
         if (err || !keep) {
             f->n--;
             continue;
@@ -363,9 +367,12 @@ ph_error *ph_suspects_get(ph_heap *h, double min_fraction, size_t limit, ph_susp
     if (!(min_fraction > 0 && min_fraction <= 1))
         return ph_error_new(PH_ERR_ARGUMENT, 0, "the threshold must be above 0%% and at most 100%%");
     ph_graph *g;
+    uint32_t *parent = NULL;
     ph_error *err = ph_graph_get(h, &g);
     if (!err)
         err = ph_chains_prepare(h, &g);
+    if (!err)
+        err = ph_name_tree(h, g, &parent);
     if (err)
         return err;
     ph_suspects *res = calloc(1, sizeof(*res));
@@ -374,6 +381,7 @@ ph_error *ph_suspects_get(ph_heap *h, double min_fraction, size_t limit, ph_susp
     if (!res || !mark || (err = ph_tally_init(h, &t))) {
         free(res);
         free(mark);
+        free(parent);
         return err ? err : PH_NOMEM;
     }
     for (uint32_t v = 0; v < g->n; v++)
@@ -382,11 +390,12 @@ ph_error *ph_suspects_get(ph_heap *h, double min_fraction, size_t limit, ph_susp
     if (res->threshold < 1)
         res->threshold = 1;
     found f = {0};
-    err = object_suspects(h, g, res->threshold, &t, mark, &f);
+    err = object_suspects(h, g, parent, res->threshold, &t, mark, &f);
     if (!err)
-        err = group_suspects(h, g, res->threshold, &t, mark, &f);
+        err = group_suspects(h, g, parent, res->threshold, &t, mark, &f);
     ph_tally_deinit(&t);
     free(mark);
+    free(parent);
     if (err) {
         free(f.items);
         free(res);

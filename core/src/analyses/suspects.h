@@ -26,11 +26,16 @@ size_t ph_tally_top(const ph_heap *h, ph_tally *t, ph_held *held, size_t max);
 size_t ph_tally_subtree(const ph_heap *h, const ph_graph *g, uint32_t v, ph_tally *t, ph_held *held,
                         size_t max);
 
-/* The path of v from a root by the breadth-first tree, as text, e.g.
+/* The breadth-first tree from the roots for names (malloc'd parents):
+ * frames and objects held from C are roots of last resort. */
+ph_error *ph_name_tree(ph_heap *h, ph_graph *g, uint32_t **parent);
+
+/* The path of v from a root by that tree, as text, e.g.
  * "app.cache:_store" (a module's attribute, as OBJ is written),
  * "sys.modules['x']", "<thread 0x7f..: main (app.py:12), local 'x'>[3]".  With fold,
  * a member of a list, tuple or set of more than 8, or of a dict (not an
  * object's __dict__) of more than 8 items, is "[*]". */
-void ph_path_text(ph_heap *h, ph_graph *g, uint32_t v, bool fold, char *buf, size_t cap);
+void ph_path_text(ph_heap *h, ph_graph *g, const uint32_t *parent, uint32_t v, bool fold, char *buf,
+                  size_t cap);
 
 #endif
