@@ -401,7 +401,8 @@ ph_error *ph_suspects_get(ph_heap *h, double min_fraction, size_t limit, ph_susp
         free(res);
         return err;
     }
-    qsort(f.items, f.n, sizeof(ph_suspect), by_suspect_size);
+    if (f.n)
+        qsort(f.items, f.n, sizeof(ph_suspect), by_suspect_size);
     res->items = f.items;
     res->n = limit && limit < f.n ? limit : f.n;
     *out = res;
