@@ -14,6 +14,7 @@ every CPython:
   * --min, --limit, the text, and bad options (one sentence, status 2).
 """
 
+import json
 import os
 import re
 
@@ -50,6 +51,12 @@ class Heaps(object):
                 self.res[mode] = harness.run_probe(args + ['--json', 'suspects'])
                 self.res[mode + '-text'] = harness.run_probe(args + ['suspects'])
                 self.res[mode + '-partition'] = harness.run_probe(args + ['--json', 'partition'])
+                if mode == 'big' and self.target.label == GDB:
+                    self.gdb = gdb_run(self.target, core, 'probe-heap suspects --min 5%',
+                                       'python import probeheap, json; '
+                                       'print("JSON" + json.dumps(probeheap.Heap().suspects(min=5)))')
+                    self.res['min5'] = harness.run_probe(args + ['suspects', '--min', '5'])
+                    self.res['min5-json'] = harness.run_probe(args + ['--json', 'suspects', '--min', '5'])
                 if mode == 'big':
                     self.res['min'] = harness.run_probe(args + ['suspects', '--min', '0.5%',
                                                                 '--limit', '2', '--json'])
@@ -61,6 +68,19 @@ class Heaps(object):
 
     def doc(self, key):
         return self.res[key].json()
+
+
+def gdb_run(target, core, *commands):
+    """(stdout, stderr) of gdb with the plugin on core, running commands."""
+    import subprocess
+    args = ['gdb', '-nx', '-q', '-batch', '-iex', 'set debuginfod enabled off',
+            '-iex', 'set auto-load python-scripts off', '-x', os.path.join(harness.REPO, 'gdbinit'),
+            target.python, core]
+    for c in commands:
+        args += ['-ex', c]
+    r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                       timeout=harness.PROBE_TIMEOUT)
+    return r.stdout, r.stderr
 
 
 _runs = harness.Runs(lambda target, workdir: Heaps(target, workdir), 'suspects', 2)
@@ -204,6 +224,8 @@ OWNERS = {   # the workload's name -> the retainer path, a pattern
     'local_cache': r"<thread 0x[0-9a-f]+: (worker \(.*owners\.py:\d+\), local 'local_cache'>|"
                    r"frame of worker \(.*owners\.py:\d+\)> <local 'local_cache'>)",
 }
+LIVE = 'pyenv-3.12.1'       # diff --by owner live too
+GDB = 'pyenv-3.12.1'        # suspects in gdb, and Heap.suspects
 GREW = {'CACHE': 'bytes', 'Registry.store': 'bytes', 'remember': 'bytearray', 'local_cache': 'bytes'}
 
 
@@ -213,6 +235,7 @@ class Grown(object):
         self.census, self.res, self.error = {}, {}, None
         self.snap = os.path.join(workdir, 'core1.phsnap')
         self.old_snap = os.path.join(workdir, 'old.phsnap')
+        self.live_snap = os.path.join(workdir, 'live1.phsnap')
 
     def run(self):
         import json
@@ -225,6 +248,9 @@ class Grown(object):
             w.wait_stopped()
             self.census[1] = w.census()
             cores.append(harness.take_gcore(w.pid, os.path.join(self.workdir, 'core1')))
+            if self.target.label == LIVE:   # a snapshot of the live process at the first stop
+                harness.run_probe(['--pid', str(w.pid)] + self.target.cli_args +
+                                  ['snapshot', self.live_snap]).expect_ok()
             os.kill(w.pid, signal.SIGCONT)
             deadline = time.time() + harness.WORKLOAD_START_TIMEOUT
             path2 = w.census_path + '.2'
@@ -235,6 +261,9 @@ class Grown(object):
             with open(path2) as f:
                 self.census[2] = json.load(f)
             cores.append(harness.take_gcore(w.pid, os.path.join(self.workdir, 'core2')))
+            if self.target.label == LIVE:   # the live process against its own earlier snapshot
+                self.res['live'] = harness.run_probe(['--pid', str(w.pid)] + self.target.cli_args +
+                                                     ['--json', 'diff', self.live_snap, '--by', 'owner'])
         finally:
             w.kill()
         args = [['--core', c, '--exe', self.target.python] + self.target.cli_args for c in cores]
@@ -334,3 +363,44 @@ def test_diff_against_a_core(gx):
     assert by_core['snapshot']['source']['core'] == os.path.abspath(gx.cores[0])
     k_core, k_snap = gx.res['core-kind'].json(), gx.res['kind'].json()
     assert (k_core['rows'], k_core['growth']) == (k_snap['rows'], k_snap['growth'])
+
+
+def test_in_gdb_and_scripting_api(hx):
+    """(gdb) probe-heap suspects --min 5% prints what the command line does;
+    probeheap.Heap().suspects(min=5) is suspects --json's document."""
+    if hx.target.label != GDB:
+        pytest.skip('gdb is tried on %s' % GDB)
+    out, err = hx.gdb
+    assert 'Traceback' not in out + err, out + err
+    text, _, api = out.partition('JSON')
+    text = text[text.index('Leak suspects: '):]   # after gdb's own lines on loading the core
+    assert text == hx.res['min5'].expect_ok().stdout
+    doc = hx.res['min5-json'].json()
+    for k in ('python', 'skipped', 'partial'):
+        del doc[k]
+    assert json.loads(api) == doc
+
+
+def test_diff_by_owner_live(gx):
+    """A live process against a snapshot of itself taken at the first stop:
+    the same rows as the two cores give."""
+    if gx.target.label != LIVE:
+        pytest.skip('live on %s' % LIVE)
+    live, cores = gx.res['live'].json(), gx.res['diff'].json()
+    assert live['snapshot']['source']['pid'] is not None
+    for name in OWNERS:
+        a, b = _row(live, name), _row(cores, name)
+        assert (a['path'], a['retained'], a['size_delta'], a['count_delta']) == \
+            (b['path'], b['retained'], b['size_delta'], b['count_delta'])
+
+
+def test_snapshot_paths_bounded(gx):
+    """Each retainer path in the file is bounded: under 1 kB, at most 8 kinds,
+    at most 10,000 paths."""
+    with open(gx.snap) as f:
+        doc = json.load(f)
+    o = doc['owners']
+    assert 0 < len(o['paths']) <= 10000
+    assert o['min_retained'] == max(1024, min(65536, doc['size'] // 1000))
+    for path, retained, count, nodes, held in o['paths']:
+        assert len(path) < 1024 and len(held) <= 8 and retained >= o['min_retained'] and nodes >= 1
