@@ -129,6 +129,11 @@ def test_big_object_is_suspect_one(hx):
     assert held['__main__.Item']['count'] == truth['items']
     assert held['bytes']['count'] == truth['items']
     assert held['list']['count'] >= 1
+    # what it holds by kind: the in-process retained set by type (dicts' kinds differ: left out)
+    for kind, x in held.items():
+        if not kind.startswith('dict'):
+            n, size = truth['kinds'][kind]
+            assert within(x['count'], n, 0.01) and within(x['size'], size, 0.01), (kind, x, n, size)
     # no second suspect made of the same memory (its Items are not a kind suspect)
     assert all(x['kind'] != '__main__.Item' for x in doc['suspects'])
 
@@ -326,6 +331,14 @@ def test_diff_by_owner_names_growth(gx, name):
     assert within(r['count_delta'], t2['retained_count'] - t1['retained_count'], 0.01), (r, t1, t2)
     # the kind that grew most under it: what the workload adds there
     assert r['kinds'][0]['kind'] == GREW[name], r['kinds']
+    # each kind's growth: the in-process retained set by type at each stop (dicts' kinds differ)
+    for k in r['kinds']:
+        if k['kind'].startswith('dict'):
+            continue
+        n1, s1 = t1['kinds'].get(k['kind'], (0, 0))
+        n2, s2 = t2['kinds'].get(k['kind'], (0, 0))
+        assert within(k['size_delta'], s2 - s1, 0.01) and within(k['count_delta'], n2 - n1, 0.01), \
+            (k, n1, s1, n2, s2)
     assert r['same_as'] is None
     text = gx.res['text'].expect_ok().stdout
     assert '%11d %+11d %9d %+9d  %s\n' % (r['retained'], r['size_delta'], r['retained_count'],

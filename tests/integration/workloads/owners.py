@@ -5,7 +5,7 @@ Owners: CACHE, a dict under a module attribute; Registry.store, a list
 under a class attribute; the list in the closure of remember(); a list in
 a thread's local variable (local_cache of worker()); STEADY, a list that
 does not change.  Each stop writes, for each owner, its retained size and
-count computed in process as workloads/sizes.py does (workloads/retained.py:
+count (and both by type) computed in process as workloads/sizes.py does (workloads/retained.py:
 reachability through gc.get_referents, minus what is held from outside),
 to OUT.json, then OUT.json.2 at the second stop.
 
@@ -69,16 +69,18 @@ def worker():
         go.clear()
         for _ in range(THREAD["grow"]):
             local_cache.append(fresh(250))
-        r, n = retained(local_cache)
-        THREAD["local_cache"] = {"retained": r, "retained_count": n}
+        kinds = {}
+        r, n = retained(local_cache, kinds)
+        THREAD["local_cache"] = {"retained": r, "retained_count": n, "kinds": kinds}
         done.set()
 
 
 def census(doc):
     for name, x in (("CACHE", CACHE), ("Registry.store", Registry.store),
                     ("remember", remember.__closure__[0].cell_contents), ("STEADY", STEADY)):
-        r, n = retained(x)
-        doc["owners"][name] = {"retained": r, "retained_count": n}
+        kinds = {}
+        r, n = retained(x, kinds)
+        doc["owners"][name] = {"retained": r, "retained_count": n, "kinds": kinds}
     doc["owners"]["local_cache"] = dict(THREAD["local_cache"])
 
 

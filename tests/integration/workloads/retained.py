@@ -26,7 +26,14 @@ def closure(x, enter):
     return seen
 
 
-def retained(x):
+def type_name(t):
+    """A type's name as probe-heap writes it: module.qualname, builtins left off."""
+    return t.__qualname__ if t.__module__ == "builtins" else "%s.%s" % (t.__module__, t.__qualname__)
+
+
+def retained(x, by_type=None):
+    """(bytes, count) of what x retains; by_type, a dict, gets {type name:
+    [count, bytes]} of it."""
     c = closure(x, lambda r: True)
     internal = dict.fromkeys(c, 0)
     o = r = None
@@ -45,4 +52,9 @@ def retained(x):
         if id(o) not in alive:
             alive.update(closure(o, lambda r: id(r) in c and r is not x and id(r) not in alive))
     gone = [o for i, o in c.items() if i not in alive]
+    if by_type is not None:
+        for o in gone:
+            e = by_type.setdefault(type_name(type(o)), [0, 0])
+            e[0] += 1
+            e[1] += sys.getsizeof(o)
     return sum(map(sys.getsizeof, gone)), len(gone)

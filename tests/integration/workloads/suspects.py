@@ -61,8 +61,10 @@ def main():
         g["tree_%d" % t] = tree(4, t)
     if mode == "big":
         g["BIG"] = [Item(i) for i in range(N_BIG)]
-        r, n = retained(g["BIG"])
-        doc["big"] = {"address": id(g["BIG"]), "retained": r, "retained_count": n, "items": N_BIG}
+        kinds = {}
+        r, n = retained(g["BIG"], kinds)
+        doc["big"] = {"address": id(g["BIG"]), "retained": r, "retained_count": n, "items": N_BIG,
+                      "kinds": kinds}
     if mode == "many":
         pools = {}
         for p in range(POOLS):
