@@ -228,10 +228,11 @@ OWNERS = {   # the workload's name -> the retainer path, a pattern
     # 3.11+: the local is a root; 3.8-3.10: the frame object is, the local its slot
     'local_cache': r"<thread 0x[0-9a-f]+: (worker \(.*owners\.py:\d+\), local 'local_cache'>|"
                    r"frame of worker \(.*owners\.py:\d+\)> <local 'local_cache'>)",
+    'Bag': r'<held from outside Python: __main__\.Bag>',   # only C holds it
 }
 LIVE = 'pyenv-3.12.1'       # diff --by owner live too
 GDB = 'pyenv-3.12.1'        # suspects in gdb, and Heap.suspects
-GREW = {'CACHE': 'bytes', 'Registry.store': 'bytes', 'remember': 'bytearray', 'local_cache': 'bytes'}
+GREW = {'Bag': 'bytes', 'CACHE': 'bytes', 'Registry.store': 'bytes', 'remember': 'bytearray', 'local_cache': 'bytes'}
 
 
 class Grown(object):

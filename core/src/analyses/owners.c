@@ -264,6 +264,13 @@ void ph_path_text(ph_heap *h, ph_graph *g, const uint32_t *parent, uint32_t v, b
             put(&s, "sys.__dict__");
         } else if (rk && strcmp(rk, "builtins") == 0) {
             put(&s, "builtins.__dict__");
+        } else if (rl.root == ROOT_HELD) {
+            /* what C holds is named by its kind: the refcount is no name */
+            char kind[600];
+            const char *k = ph_kind_of(h, r, kind, sizeof(kind));
+            put(&s, "<held from outside Python: ");
+            put(&s, k);
+            put(&s, ">");
         } else {
             ph_label_text(h, &rl, h->idx.addr[r], tmp, sizeof(tmp));
             drop_refcount(tmp);

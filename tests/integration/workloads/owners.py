@@ -3,20 +3,23 @@ oracle of test_suspects.py's diff --by owner.  usage: owners.py OUT.json
 
 Owners: CACHE, a dict under a module attribute; Registry.store, a list
 under a class attribute; the list in the closure of remember(); a list in
-a thread's local variable (local_cache of worker()); STEADY, a list that
-does not change.  Each stop writes, for each owner, its retained size and
+a thread's local variable (local_cache of worker()); a Bag (a list) that
+only C holds (a Py_IncRef, and a weak reference for the workload itself);
+STEADY, a list that does not change.  Each stop writes, for each owner, its retained size and
 count (and both by type) computed in process as workloads/sizes.py does (workloads/retained.py:
 reachability through gc.get_referents, minus what is held from outside),
 to OUT.json, then OUT.json.2 at the second stop.
 
 Keep the syntax 3.8-compatible."""
 
+import ctypes
 import gc
 import json
 import os
 import signal
 import sys
 import threading
+import weakref
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from retained import retained  # noqa: E402
@@ -47,7 +50,18 @@ def make_remember():
     return remember
 
 
+class Bag(list):
+    """A list C holds: its one reference is a Py_IncRef nothing undoes."""
+
+
+def held_by_c():
+    bag = Bag()
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(bag))
+    return weakref.ref(bag)
+
+
 CACHE = {}
+BAG = held_by_c()    # a weak reference: Python keeps no strong one
 STEADY = [{"n": i, "b": fresh(100)} for i in range(1000)]
 remember = make_remember()
 THREAD = {}          # numbers the worker thread writes: nothing of its cache
@@ -60,6 +74,7 @@ def grow_all(n):
         CACHE["k%d" % i] = Entry(i)
         Registry.store.append((i, fresh(200)))
         remember(bytearray(150))
+        BAG().append(fresh(120))
 
 
 def worker():
@@ -77,7 +92,8 @@ def worker():
 
 def census(doc):
     for name, x in (("CACHE", CACHE), ("Registry.store", Registry.store),
-                    ("remember", remember.__closure__[0].cell_contents), ("STEADY", STEADY)):
+                    ("remember", remember.__closure__[0].cell_contents), ("STEADY", STEADY),
+                    ("Bag", BAG())):
         kinds = {}
         r, n = retained(x, kinds)
         doc["owners"][name] = {"retained": r, "retained_count": n, "kinds": kinds}
