@@ -21,6 +21,7 @@ OWNER_SHARE = 1000         # ... or a thousandth of the heap, whichever is less
 OWNER_MIN_FLOOR = 1024
 OWNER_NODES = 10000        # at most these many dominator-tree nodes named
 OWNER_KINDS = 8
+OWNER_BYTES = 8 << 20      # the file's paths, at most: a snapshot stays under 10 MB
 SAME = 0.9                 # diff --by owner: a path under another holding this much of its change
 
 
@@ -58,9 +59,17 @@ def owners(h, min_retained=None, max_nodes=OWNER_NODES):
 
 
 def _owner_rows(o):
-    """As stored: [path, retained, count, nodes, [[kind, count, size], ...]]."""
-    return [[p["path"], p["retained"], p["retained_count"], p["nodes"],
-             [[k["kind"], k["count"], k["size"]] for k in p["held"][:OWNER_KINDS]]] for p in o["paths"]]
+    """As stored: [path, retained, count, nodes, [[kind, count, size], ...]],
+    the largest first, at most OWNER_BYTES of them."""
+    rows, used = [], 0
+    for p in o["paths"]:
+        row = [p["path"], p["retained"], p["retained_count"], p["nodes"],
+               [[k["kind"], k["count"], k["size"]] for k in p["held"][:OWNER_KINDS]]]
+        used += len(json.dumps(row, separators=(",", ":")))
+        if used > OWNER_BYTES:
+            break
+        rows.append(row)
+    return rows
 
 
 def make(h, with_owners=True, min_retained=None):
