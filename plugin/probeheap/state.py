@@ -68,6 +68,17 @@ def heap(quiet=False):
     return h
 
 
+def cached():
+    """The index of the selected inferior's heap if one is built, else None
+    (for completion, which must not start a walk)."""
+    try:
+        if _cache["heap"] is not None and target.has_target() and _cache["key"] == target.identity():
+            return _cache["heap"]
+    except Exception:  # completion never fails loudly
+        pass
+    return None
+
+
 def remember_table(table):
     _cache["last"] = table
 

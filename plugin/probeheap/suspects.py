@@ -97,6 +97,15 @@ def text(d):
 
 
 def cmd_suspects(argv, as_json):
+    """Leak suspects, as Eclipse MAT finds them, from the dominator tree.
+
+    Usage: probe-heap suspects [--min PCT] [--limit N] [--json]
+
+    Objects retaining at least PCT of the heap (default 10; 5 or 5%), each
+    with its path from a root, what it holds by kind and its accumulation
+    point (where its memory spreads over many children); and kinds of small
+    objects that a few owners hold and that together retain PCT, with the
+    owners by retainer path.  --limit N shows the N largest (default 10)."""
     opts, rest, as_json = commands._options(argv, set(), {"--min", "--limit"}, as_json)
     if rest:
         raise commands.UsageError("suspects takes no arguments, only --min PCT and --limit N")

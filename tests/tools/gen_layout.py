@@ -1,4 +1,6 @@
-"""Write core/src/cpython/layout_tables.c from the DWARF of the pyenv CPython builds.
+"""Write core/src/cpython/layout_tables.c from the DWARF of the pyenv CPython builds
+(and of those tools/build-pythons builds into $PROBE_HEAP_CACHE, default
+/var/cache/probe-heap: layout_fields.CACHE_BUILDS).
 
 Run inside gdb, from the repository root:
 
@@ -23,6 +25,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def library(version):
+    if version in L.CACHE_BUILDS:
+        # built by tools/build-pythons (static libpython: the executable)
+        cache = os.environ.get("PROBE_HEAP_CACHE", "/var/cache/probe-heap")
+        return "%s/python-%s/bin/python%d.%d" % (cache, L.CACHE_BUILDS[version],
+                                                 version[0], version[1])
     pyenv = os.environ.get("PYENV_ROOT", "/root/.pyenv")
     return "%s/versions/%s/lib/libpython%d.%d.so.1.0" % (
         pyenv, L.PYENV_BUILDS[version], version[0], version[1])

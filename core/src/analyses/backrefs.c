@@ -7,6 +7,7 @@
  * Labels are found only for the references shown, by visiting the
  * referrer's references again with labelling on. */
 #include "base/error.h"
+#include "base/vec.h"
 #include "analyses/classify.h"
 #include "analyses/graph.h"
 #include "heap/heap.h"
@@ -42,14 +43,8 @@ typedef struct link_list {
 
 static ph_link *links_push(link_list *ll)
 {
-    if (ll->l.n == ll->cap) {
-        size_t cap = ll->cap ? ll->cap * 2 : 16;
-        ph_link *items = realloc(ll->l.items, cap * sizeof(ph_link));
-        if (!items)
-            return NULL;
-        ll->l.items = items;
-        ll->cap = cap;
-    }
+    if (!PH_VEC_RESERVE(ll->l.items, ll->cap, ll->l.n + 1, 16))
+        return NULL;
     ph_link *k = &ll->l.items[ll->l.n++];
     memset(k, 0, sizeof(*k));
     return k;
@@ -77,15 +72,9 @@ static uint32_t note_root_label(ph_heap *h, uint64_t addr, void *payload)
     uint32_t id = ph_index_find(&h->idx, addr);
     if (id == PH_NO_OBJ || st->nomem)
         return id;
-    if (st->n == st->cap) {
-        size_t cap = st->cap ? st->cap * 2 : 256;
-        struct ph_root_label *items = realloc(st->items, cap * sizeof(*items));
-        if (!items) {
-            st->nomem = true;
-            return id;
-        }
-        st->items = items;
-        st->cap = cap;
+    if (!PH_VEC_RESERVE(st->items, st->cap, st->n + 1, 256)) {
+        st->nomem = true;
+        return id;
     }
     st->items[st->n] = (struct ph_root_label){id, (uint32_t)st->n, h->lab};
     st->n++;
@@ -273,26 +262,21 @@ static ph_error *weakrefs_of(ph_heap *h, ph_graph *g)
 {
     if (g->weakrefs)
         return NULL;
-    size_t n = 0, cap = 16;
-    struct ph_weakref *w = malloc(cap * sizeof(*w));
-    for (size_t i = 0; w && i < h->idx.n; i++) {
+    size_t n = 0, cap = 0;
+    struct ph_weakref *w = NULL;
+    if (!PH_VEC_RESERVE(w, cap, 1, 16))
+        return PH_NOMEM;
+    for (size_t i = 0; i < h->idx.n; i++) {
         uint64_t referent;
         if (h->types[h->idx.type[i]].shape != SHAPE_WEAKREF ||
             !ph_read_u64(h->r, h->idx.addr[i] + (uint64_t)h->L->weakref_object, &referent))
             continue;
-        if (n == cap) {
-            struct ph_weakref *more = realloc(w, (cap *= 2) * sizeof(*w));
-            if (!more) {
-                free(w);
-                w = NULL;
-                break;
-            }
-            w = more;
+        if (!PH_VEC_RESERVE(w, cap, n + 1, 16)) {
+            free(w);
+            return PH_NOMEM;
         }
         w[n++] = (struct ph_weakref){(uint32_t)i, referent};
     }
-    if (!w)
-        return PH_NOMEM;
     g->weakrefs = w;
     g->nweakrefs = n;
     return NULL;

@@ -27,6 +27,7 @@
  *
  * Percentages with a zero total are 0 here (heapy would divide by zero). */
 #include "probeheap.h"
+#include "base/utf8.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -147,64 +148,20 @@ static bool text_push(text *t, uint32_t c)
  * length and stores the code point, or RAW_BYTE|byte for a bad byte. */
 static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *out)
 {
-    unsigned char b = s[0];
-    size_t need;
-    uint32_t cp, min;
-    if (b < 0x80) {
-        *out = b;
-        return 1;
-    } else if (b >= 0xC2 && b <= 0xDF) {
-        need = 1; cp = b & 0x1F; min = 0x80;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-        need = 2; cp = b & 0x0F; min = 0x800;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-        need = 3; cp = b & 0x07; min = 0x10000;
-    } else {
-        *out = RAW_BYTE | b;
-        return 1;
-    }
-    if (len < need + 1) {
-        *out = RAW_BYTE | b;
-        return 1;
-    }
-    for (size_t i = 1; i <= need; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            *out = RAW_BYTE | b;
-            return 1;
-        }
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        *out = RAW_BYTE | b;
-        return 1;
-    }
-    *out = cp;
-    return need + 1;
+    size_t n = ph_utf8_decode(s, len, out);
+    if (n)
+        return n;
+    *out = RAW_BYTE | s[0];
+    return 1;
 }
 
 static void put_char(buf *b, uint32_t c)
 {
     char s[4];
-    if (c & RAW_BYTE) {
+    if (c & RAW_BYTE)
         buf_addc(b, (char)(c & 0xFF));
-    } else if (c < 0x80) {
-        buf_addc(b, (char)c);
-    } else if (c < 0x800) {
-        s[0] = (char)(0xC0 | (c >> 6));
-        s[1] = (char)(0x80 | (c & 0x3F));
-        buf_add(b, s, 2);
-    } else if (c < 0x10000) {
-        s[0] = (char)(0xE0 | (c >> 12));
-        s[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        s[2] = (char)(0x80 | (c & 0x3F));
-        buf_add(b, s, 3);
-    } else {
-        s[0] = (char)(0xF0 | (c >> 18));
-        s[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-        s[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-        s[3] = (char)(0x80 | (c & 0x3F));
-        buf_add(b, s, 4);
-    }
+    else
+        buf_add(b, s, ph_utf8_encode(c, s));
 }
 
 /* textwrap._munge_whitespace: str.expandtabs(8) (the column restarts after

@@ -8,6 +8,7 @@
  * postorder; the depth-first search is iterative too, so no recursion is
  * driven by the target's data. */
 #include "analyses/graph.h"
+#include "base/vec.h"
 
 #include "base/error.h"
 
@@ -43,7 +44,7 @@ void ph_graph_free(ph_graph *g)
 typedef struct edge_sink {
     ph_graph *g;
     uint32_t src;
-    uint64_t n, cap;
+    size_t n, cap;
     ph_error *err;
 } edge_sink;
 
@@ -54,18 +55,14 @@ static uint32_t collect_edge(ph_heap *h, uint64_t addr, void *payload)
     if (id == PH_NO_OBJ || id == s->src || s->err)
         return id;
     if (s->n == s->cap) {
-        uint64_t cap = s->cap ? s->cap * 2 : UINT64_C(1) << 16;
-        if (cap > UINT32_MAX) {
+        if (s->n >= UINT32_MAX) {
             s->err = ph_error_new(PH_ERR_NOMEM, 0, "more than 4 billion references");
             return id;
         }
-        uint32_t *e = realloc(s->g->fwd, cap * sizeof(uint32_t));
-        if (!e) {
+        if (!PH_VEC_RESERVE(s->g->fwd, s->cap, s->n + 1, (size_t)1 << 16)) {
             s->err = PH_NOMEM;
             return id;
         }
-        s->g->fwd = e;
-        s->cap = cap;
     }
     s->g->fwd[s->n++] = id;
     return id;
@@ -395,10 +392,14 @@ ph_error *ph_graph_deep(ph_heap *h, ph_graph *g, uint32_t start, ph_visit_id_fn 
         (*count)++;
         if (fn)
             fn(h, v, payload);
+        uint64_t stops[2];
+        unsigned nstops = ph_deep_stops(h, v, stops);
         for (uint32_t e = g->fwd_off[v]; e < g->fwd_off[v + 1]; e++) {
             uint32_t w = g->fwd[e];
             if (g->mark[w] == g->stamp || not_entered(h, w))
                 continue;
+            if (nstops && (h->idx.addr[w] == stops[0] || (nstops > 1 && h->idx.addr[w] == stops[1])))
+                continue; /* a function's, frame's or generator's globals, builtins */
             g->mark[w] = g->stamp;
             queue[qt++] = w;
         }

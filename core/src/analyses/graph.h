@@ -42,6 +42,9 @@ ph_error *ph_graph_bfs(ph_heap *h, ph_graph *g, bool (*late)(const ph_heap *, co
 
 typedef void ph_visit_id_fn(ph_heap *h, uint32_t id, void *payload);
 
+/* deep_stops.c: the referents of v that deep size does not follow (a
+ * function's, frame's or generator's globals and builtins); their count. */
+unsigned ph_deep_stops(ph_heap *h, uint32_t v, uint64_t out[2]);
 /* The deep set of start (asizeof's rules), calling fn for each object in it. */
 ph_error *ph_graph_deep(ph_heap *h, ph_graph *g, uint32_t start, ph_visit_id_fn *fn, void *payload,
                         uint64_t *size, uint64_t *count);

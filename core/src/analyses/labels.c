@@ -6,6 +6,7 @@
 
 #include "analyses/repr.h"
 #include "cpython/frames.h"
+#include "cpython/stackref.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -99,6 +100,7 @@ static void root_text(ph_heap *h, const ph_label *l, uint64_t addr, char *buf, s
     case ROOT_HELD: {
         int64_t rc = 0;
         ph_read_i64(h->r, addr, &rc);
+        rc = ph_refcnt_word(h->L, (uint64_t)rc);
         snprintf(buf, cap, "held from outside Python (refcount %lld): a C extension, a C global "
                  "or a leaked reference", (long long)rc);
         return;
@@ -125,6 +127,7 @@ static void root_text(ph_heap *h, const ph_label *l, uint64_t addr, char *buf, s
         } else {
             uint64_t code = 0;
             ph_read_u64(h->r, l->obj + (uint64_t)h->L->iframe_code, &code);
+            code = ph_stackref_obj(h->L, code);
             local_name(h, code, l->num, name, sizeof(name));
             snprintf(buf, cap, "%s: %s, local '%s'", th, where, name);
         }

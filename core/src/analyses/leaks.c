@@ -12,6 +12,7 @@
 #include "analyses/classify.h"
 #include "heap/heap.h"
 #include "analyses/rows.h"
+#include "cpython/stackref.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,7 @@ static void add(leak_state *st, ph_heap *h, uint64_t addr, uint32_t ti, uint32_t
     }
     int64_t rc = 0;
     ph_read_i64(h->r, addr, &rc);
+    rc = ph_refcnt_word(h->L, (uint64_t)rc);
     cand *k = &st->c[st->n];
     *k = (cand){.addr = addr, .ti = ti, .id = id, .refcnt = rc};
     k->size = id != PH_NO_OBJ ? h->idx.size[id] : ph_flat_size(h, addr, &h->types[ti]);
@@ -118,21 +120,15 @@ static bool on_block(uint64_t block, uint32_t size, void *payload)
         return bs->st->err != NULL;
     int64_t rc;
     uint32_t ti = ph_object_check(h, obj);
-    if (ti == UINT32_MAX || !ph_read_i64(h->r, obj, &rc) || rc < 1 || (uint64_t)rc > MAX_REFCOUNT ||
+    if (ti == UINT32_MAX || !ph_read_i64(h->r, obj, &rc) ||
+        (rc = ph_refcnt_word(h->L, (uint64_t)rc)) < 1 || (uint64_t)rc > MAX_REFCOUNT ||
         ph_alloc_static(h, NULL, obj, ti, 0))
         return bs->st->err != NULL;
     /* What the object keeps in its block (header, items, a str's text)
      * must fit in it: stale or foreign data that only looks like an object
      * does not. */
     const ph_type *t = &h->types[ti];
-    uint64_t inline_size = (uint64_t)t->basicsize, end = block + size;
-    if (t->itemsize) {
-        int64_t n = 0;
-        ph_read_i64(h->r, obj + 16, &n);
-        inline_size += ph_abs64(n) * (uint64_t)t->itemsize;
-    } else if (t->shape == SHAPE_STR) {
-        inline_size = ph_flat_size(h, obj, t) - (obj - block);
-    }
+    uint64_t inline_size = ph_block_size(h, obj, t), end = block + size;
     if (inline_size > end - obj || ph_flat_size(h, obj, t) > (UINT64_C(1) << 32))
         return bs->st->err != NULL;
     add(bs->st, h, obj, ti, PH_NO_OBJ);

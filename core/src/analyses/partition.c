@@ -1,6 +1,7 @@
 /* Partitions: the heap's objects grouped by kind or by type, with counts and
  * sizes, rows by falling size then kind. */
 #include "base/error.h"
+#include "base/table.h"
 #include "analyses/classify.h"
 #include "heap/heap.h"
 #include "analyses/rows.h"
@@ -9,11 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A string -> row index table, open addressing. */
-typedef struct rowmap {
-    size_t cap;
-    uint32_t *slot; /* row + 1 */
-} rowmap;
+/* The rows by kind: distinct types may share a name. */
+#define ROW_HASH_ID(p, r) ph_hash_text((p)->rows[r].kind)
+#define ROW_IS(p, r, k_) (strcmp((p)->rows[r].kind, (k_)) == 0)
+PH_DEFINE_ID_TABLE(by_kind, const ph_partition *, const char *, ph_hash_text, ROW_HASH_ID, ROW_IS)
 
 ph_error *ph_partition_new(ph_heap *h, ph_partition_by by, ph_partition **out)
 {
@@ -65,11 +65,8 @@ ph_error *ph_partition_new(ph_heap *h, ph_partition_by by, ph_partition **out)
     size_t strused = 0;
     /* Distinct types may share a name (two classes Node in one module):
      * merge rows by name. */
-    rowmap m = {.cap = 1};
-    while (m.cap < cap * 2)
-        m.cap <<= 1;
-    m.slot = calloc(m.cap, sizeof(uint32_t));
-    ph_error *err = m.slot && p->strings ? NULL : PH_NOMEM;
+    ph_idtable m = {0};
+    ph_error *err = p->strings ? by_kind_reserve(&m, p, cap) : PH_NOMEM;
     for (size_t k = 0; !err && k < 2 * (nt + 1); k++) {
         bool is_dict = k >= nt + 1;
         size_t i = is_dict ? k - (nt + 1) : k;
@@ -85,20 +82,20 @@ ph_error *ph_partition_new(ph_heap *h, ph_partition_by by, ph_partition **out)
         } else {
             type = kind = h->types[i].name;
         }
-        size_t s = ph_rows_hash(kind) & (m.cap - 1);
-        while (m.slot[s] && strcmp(p->rows[m.slot[s] - 1].kind, kind) != 0)
-            s = (s + 1) & (m.cap - 1);
-        if (!m.slot[s]) {
-            p->rows[n] = (ph_row){.kind = kind, .type = type};
-            m.slot[s] = (uint32_t)++n;
+        uint32_t r = by_kind_find(&m, p, kind);
+        if (r == PH_TABLE_ABSENT) {
+            r = (uint32_t)n;
+            p->rows[n++] = (ph_row){.kind = kind, .type = type};
+            if ((err = by_kind_add(&m, p, kind, r)))
+                break;
         }
-        ph_row *row = &p->rows[m.slot[s] - 1];
+        ph_row *row = &p->rows[r];
         row->count += c[0];
         row->size += c[1];
         if (!is_dict && h->types[i].estimate)
             row->estimate = true;
     }
-    free(m.slot);
+    ph_idtable_free(&m);
     free(tcount);
     free(dcount);
     if (err) {

@@ -3,6 +3,7 @@
  * its type), byrcs (the kinds of the objects referring to it) and byvia
  * (the names of the references to it).  Rows are accumulated by text. */
 #include "base/error.h"
+#include "base/vec.h"
 #include "analyses/classify.h"
 #include "analyses/graph.h"
 #include "heap/heap.h"
@@ -177,15 +178,9 @@ static uint32_t via_visit(ph_heap *h, uint64_t addr, void *payload)
     size_t label;
     if ((st->err = ph_rows_add(&st->labels, text, 0, 0, &label)))
         return id;
-    if (st->n == st->cap) {
-        size_t cap = st->cap ? st->cap * 2 : 1 << 16;
-        via_edge *e = realloc(st->edges, cap * sizeof(via_edge));
-        if (!e) {
-            st->err = PH_NOMEM;
-            return id;
-        }
-        st->edges = e;
-        st->cap = cap;
+    if (!PH_VEC_RESERVE(st->edges, st->cap, st->n + 1, 1 << 16)) {
+        st->err = PH_NOMEM;
+        return id;
     }
     st->edges[st->n++] = (via_edge){id, (uint32_t)label};
     return id;

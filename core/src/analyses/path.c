@@ -13,6 +13,7 @@
  * Nothing is allocated: the only buffers are a parsed key (text up to the
  * path's length, an integer of up to as many decimal digits) on the stack. */
 #include "base/error.h"
+#include "base/utf8.h"
 #include "heap/heap.h"
 
 #include <locale.h>
@@ -85,64 +86,25 @@ static needle name_needle(const char *s, size_t len)
 
 /* ---- UTF-8 ------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s[i], or 0 (overlong forms,
- * surrogates and code points beyond U+10FFFF are not valid). */
+/* Length of the valid UTF-8 sequence at s[i], or 0. */
 static size_t utf8_valid_at(const unsigned char *s, size_t len, size_t i)
 {
-    unsigned char c = s[i];
-    if (c < 0x80)
-        return 1;
-    size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-    if (!n || len - i < n)
-        return 0;
-    for (size_t k = 1; k < n; k++)
-        if ((s[i + k] & 0xC0) != 0x80)
-            return 0;
-    if ((c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] >= 0xA0) ||
-        (c == 0xF0 && s[i + 1] < 0x90) || (c == 0xF4 && s[i + 1] >= 0x90))
-        return 0;
-    return n;
+    uint32_t cp;
+    return ph_utf8_decode(s + i, len - i, &cp);
 }
 
 /* The code point at s[*i] of valid UTF-8, advancing *i. */
 static uint32_t utf8_next(const char *str, size_t *i)
 {
-    const unsigned char *s = (const unsigned char *)str;
-    uint32_t c = s[*i];
-    if (c < 0x80) {
-        *i += 1;
-        return c;
-    }
-    size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-    c &= n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07;
-    for (size_t k = 1; k < n; k++)
-        c = c << 6 | (s[*i + k] & 0x3F);
-    *i += n;
-    return c;
+    uint32_t cp = 0;
+    size_t n = ph_utf8_decode((const unsigned char *)str + *i, 4, &cp);
+    *i += n ? n : 1;
+    return cp;
 }
 
 static size_t utf8_put(char *out, uint32_t c)
 {
-    if (c < 0x80) {
-        out[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        out[0] = (char)(0xC0 | (c >> 6));
-        out[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        out[0] = (char)(0xE0 | (c >> 12));
-        out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (c >> 18));
-    out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
+    return ph_utf8_encode(c, out);
 }
 
 /* Copies s[0, len) into out (cap >= 8), cut at a character boundary with
@@ -666,7 +628,7 @@ static bool str_equals(ph_heap *h, uint64_t addr, const char *s, size_t len, siz
 static bool bytes_equals(ph_heap *h, uint64_t addr, const char *s, size_t len)
 {
     int64_t size;
-    if (!ph_read_i64(h->r, addr + 16, &size) || size < 0 || (uint64_t)size != len)
+    if (!ph_ob_size(h, addr, &size) || size < 0 || (uint64_t)size != len)
         return false;
     unsigned char raw[512];
     for (size_t i = 0; i < len; i += sizeof(raw)) {
@@ -684,21 +646,8 @@ static bool int_equals(ph_heap *h, uint64_t addr, const bigint *b)
     const ph_layout *L = h->L;
     uint64_t n;
     bool neg;
-    if (L->long_lv_tag != PH_NONE) {
-        uint64_t tag;
-        if (!ph_read_u64(h->r, addr + (uint64_t)L->long_lv_tag, &tag))
-            return false;
-        n = tag >> 3;
-        neg = (tag & 3) == 2;
-        if ((tag & 3) == 1)
-            n = 0;
-    } else {
-        int64_t size;
-        if (!ph_read_i64(h->r, addr + 16, &size))
-            return false;
-        n = ph_abs64(size);
-        neg = size < 0;
-    }
+    if (!ph_int_digits(h, addr, &n, &neg))
+        return false;
     if (n != b->n || (n && neg != b->neg))
         return false;
     uint32_t digits[64];
@@ -729,7 +678,7 @@ static bool matches(ph_heap *h, uint64_t obj, const needle *nd)
             return nd->integral && int_equals(h, obj, nd->big);
         if (strcmp(base_name(h, &t), "float") == 0) {
             double x;
-            if (!ph_read(h->r, obj + 16, &x, 8)) /* PyFloatObject.ob_fval */
+            if (!ph_float_value(h, obj, &x))
                 return false;
             if (!nd->integral)
                 return x == nd->f;
@@ -769,37 +718,9 @@ static lookup dict_find(ph_heap *h, uint64_t dict, const needle *nd, uint64_t *v
 static lookup values_find(ph_heap *h, uint64_t type_addr, uint64_t values, const needle *nd,
                           uint64_t *value)
 {
-    const ph_layout *L = h->L;
     ph_dict_iter it;
-    memset(&it, 0, sizeof(it));
-    uint64_t keys;
-    int64_t nentries;
-    uint8_t b[3];
-    if (L->dk_log2_size == PH_NONE ||
-        !ph_read_u64(h->r, type_addr + (uint64_t)L->ht_cached_keys, &keys) || !ph_ptr_ok(keys) ||
-        !ph_read_i64(h->r, keys + (uint64_t)L->dk_nentries, &nentries) ||
-        !ph_read(h->r, keys + (uint64_t)L->dk_log2_size, &b[0], 1) ||
-        !ph_read(h->r, keys + (uint64_t)L->dk_log2_index_bytes, &b[1], 1) ||
-        !ph_read(h->r, keys + (uint64_t)L->dk_kind, &b[2], 1) || b[0] > 32 || b[1] > 35 ||
-        b[2] > 2 || nentries < 0 || (uint64_t)nentries > UINT64_C(1) << b[0])
+    if (!ph_values_iter_init(h, type_addr, values, &it))
         return BAD_DICT;
-    if (L->dictvalues_values > 0) {
-        /* 3.13: {u8 capacity, size, embedded, valid} before the values */
-        uint8_t hdr[4];
-        if (!ph_read(h->r, values, hdr, 4))
-            return BAD_DICT;
-        if (!hdr[3])
-            return MISSING; /* no longer valid: the attributes moved to a dict */
-        if (nentries > hdr[0])
-            nentries = hdr[0];
-    }
-    it.keys = keys;
-    it.values = values;
-    it.split = true;
-    it.n = nentries;
-    it.entry_size = b[2] == 0 ? 24 : 16;
-    it.value_at = it.entry_size - 8;
-    it.entries = keys + (uint64_t)L->dk_indices + (UINT64_C(1) << b[1]);
     return scan_entries(h, &it, nd, value);
 }
 
@@ -823,7 +744,7 @@ static lookup mro_find(ph_heap *h, uint64_t type_addr, const needle *nd, uint64_
     ph_type mt;
     bool have_mro = ph_read_u64(h->r, type_addr + (uint64_t)L->tp_mro, &mro) && mro &&
                     type_of(h, mro, &mt) && mt.shape == SHAPE_TUPLE &&
-                    ph_read_i64(h->r, mro + 16, &n) && n >= 1 && n <= MRO_MAX;
+                    ph_ob_size(h, mro, &n) && n >= 1 && n <= MRO_MAX;
     uint64_t base = type_addr;
     for (int64_t i = 0; i < (have_mro ? n : BASE_CHAIN_MAX); i++) {
         if (have_mro && !ph_read_u64(h->r, mro + (uint64_t)L->tuple_ob_item + 8 * (uint64_t)i, &base))
@@ -886,11 +807,12 @@ static ph_error *cannot_run(const rctx *c, const char *name, const char *tname)
 }
 
 /* staticmethod and classmethod keep the function at sm_callable / cm_callable,
- * right after the object header in every version. */
+ * right after the object header in every version (where a var-object's
+ * ob_size would be). */
 static ph_error *unwrap(const rctx *c, uint64_t wrapper, uint64_t *out)
 {
     uint64_t f = 0;
-    if (!ph_read_u64(c->h->r, wrapper + 16, &f) || !f) {
+    if (!ph_read_u64(c->h->r, wrapper + ph_off_ob_size(c->h->L), &f) || !f) {
         *out = wrapper;
         return NULL;
     }
@@ -935,45 +857,6 @@ static ph_error *read_member(const rctx *c, uint64_t obj, const ph_type *t, uint
     return NULL;
 }
 
-/* Where an instance keeps its attributes: a dict, or (3.11+) values whose
- * keys are its type's ht_cached_keys.  As instance_refs (referents.c). */
-static void instance_storage(ph_heap *h, uint64_t obj, const ph_type *t, uint64_t *dict,
-                             uint64_t *values)
-{
-    const ph_layout *L = h->L;
-    *dict = *values = 0;
-    if (t->shape == SHAPE_MODULE) {
-        ph_read_u64(h->r, obj + (uint64_t)L->module_md_dict, dict);
-    } else if (L->managed_dict != PH_NONE && (t->flags & TPFLAGS_MANAGED_DICT)) {
-        uint64_t slot = 0;
-        ph_read_u64(h->r, obj + (uint64_t)(int64_t)L->managed_dict, &slot);
-        if (L->managed_values != PH_NONE) { /* 3.11 */
-            *dict = slot;
-            if (!slot)
-                ph_read_u64(h->r, obj + (uint64_t)(int64_t)L->managed_values, values);
-        } else if (L->dictvalues_values == 0) { /* 3.12: tagged dict-or-values */
-            if (slot & 1)
-                *values = slot + 1;
-            else
-                *dict = slot;
-        } else { /* 3.13 */
-            *dict = slot;
-            if (!slot && (t->flags & TPFLAGS_INLINE_VALUES))
-                *values = obj + (uint64_t)t->basicsize;
-        }
-    } else if (t->dictoffset > 0) {
-        ph_read_u64(h->r, obj + (uint64_t)t->dictoffset, dict);
-    } else if (t->dictoffset < 0) {
-        int64_t n = 0;
-        ph_read_i64(h->r, obj + 16, &n);
-        uint64_t size = (uint64_t)t->basicsize + ph_abs64(n) * (uint64_t)t->itemsize;
-        size = (size + 7) & ~(uint64_t)7;
-        ph_read_u64(h->r, obj + size + (uint64_t)t->dictoffset, dict);
-    }
-    if (*values && !ph_ptr_ok(*values))
-        *values = 0;
-}
-
 static ph_error *lookup_error(const rctx *c, lookup r, uint64_t where, uint64_t value,
                               const char *what)
 {
@@ -1013,7 +896,7 @@ static ph_error *instance_attr(const rctx *c, uint64_t obj, const ph_type *t, co
     char nm[72], tname[160], desc[200];
     clip(name, nlen, nm, sizeof(nm));
     uint64_t dict, values, v, descr = 0;
-    instance_storage(h, obj, t, &dict, &values);
+    ph_instance_storage(h, obj, t, &dict, &values);
     if (nlen == 8 && memcmp(name, "__dict__", 8) == 0) {
         if (dict) {
             if (ph_object_check(h, dict) == UINT32_MAX)
@@ -1206,7 +1089,7 @@ static ph_error *get_item(const rctx *c, uint64_t obj, const key *k, size_t ktex
                     article(t.name), t.name, key_kind_name(k->kind));
     int64_t n = 0, alloc = 0;
     uint64_t items;
-    bool ok = ph_read_i64(h->r, obj + 16, &n) && n >= 0 && (uint64_t)n <= MAX_CONTAINER_LEN;
+    bool ok = ph_ob_size(h, obj, &n) && n >= 0 && (uint64_t)n <= MAX_CONTAINER_LEN;
     if (t.shape == SHAPE_LIST)
         ok = ok && ph_read_i64(h->r, obj + (uint64_t)L->list_allocated, &alloc) && n <= alloc &&
              ph_read_u64(h->r, obj + (uint64_t)L->list_ob_item, &items) && (n == 0 || ph_ptr_ok(items));

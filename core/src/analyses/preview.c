@@ -116,13 +116,13 @@ void ph_preview(ph_heap *h, uint64_t addr, char *buf, size_t cap)
     case SHAPE_LEAF:
         if (strcmp(t->name, "float") == 0) {
             double d;
-            if (ph_read(h->r, addr + 16, &d, 8))
+            if (ph_float_value(h, addr, &d))
                 snprintf(buf, cap, "%.17g", d);
         }
         break;
     case SHAPE_BYTES: {
         unsigned char raw[24];
-        ph_read_i64(h->r, addr + 16, &n);
+        ph_ob_size(h, addr, &n);
         size_t k = n > 0 ? (size_t)(n < 24 ? n : 24) : 0;
         if (k && !ph_read(h->r, addr + (uint64_t)L->bytes_sval, raw, k))
             break;
@@ -137,7 +137,7 @@ void ph_preview(ph_heap *h, uint64_t addr, char *buf, size_t cap)
     case SHAPE_BYTEARRAY:
     case SHAPE_TUPLE:
     case SHAPE_LIST:
-        ph_read_i64(h->r, addr + 16, &n);
+        ph_ob_size(h, addr, &n);
         snprintf(buf, cap, t->shape == SHAPE_BYTEARRAY ? "%lld bytes" : "len %lld", (long long)n);
         break;
     case SHAPE_DICT:

@@ -2,36 +2,10 @@
  * the names in a function's or code's fields, and a dict key as a label
  * shows it (str, int, bytes, float, None, True, False). */
 #include "analyses/repr.h"
+#include "base/utf8.h"
 
 #include <stdio.h>
 #include <string.h>
-
-bool ph_int_value(ph_heap *h, uint64_t addr, int64_t *out)
-{
-    const ph_layout *L = h->L;
-    uint64_t ndigits;
-    int sign;
-    if (L->long_lv_tag != PH_NONE) {
-        uint64_t tag;
-        if (!ph_read_u64(h->r, addr + (uint64_t)L->long_lv_tag, &tag))
-            return false;
-        ndigits = tag >> 3;
-        sign = (tag & 3) == 2 ? -1 : 1;
-    } else {
-        int64_t n;
-        if (!ph_read_i64(h->r, addr + 16, &n))
-            return false;
-        ndigits = ph_abs64(n);
-        sign = n < 0 ? -1 : 1;
-    }
-    if (ndigits > 2)
-        return false;
-    uint32_t d[2] = {0, 0};
-    if (ndigits && !ph_read(h->r, addr + (uint64_t)L->long_digits, d, 4 * ndigits))
-        return false;
-    *out = sign * (int64_t)((uint64_t)(d[0] & 0x3fffffff) | (uint64_t)(d[1] & 0x3fffffff) << 30);
-    return true;
-}
 
 void ph_name_field(ph_heap *h, uint64_t addr, int32_t off, char *buf, size_t cap)
 {
@@ -76,21 +50,8 @@ void ph_str_repr(ph_heap *h, uint64_t addr, char *buf, size_t cap, size_t limit)
             o += (size_t)snprintf(buf + o, cap - o, "\\r");
         else if (cp < 32 || cp == 127)
             o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", cp);
-        else if (cp < 0x80)
-            buf[o++] = (char)cp;
-        else if (cp < 0x800) {
-            buf[o++] = (char)(0xC0 | (cp >> 6));
-            buf[o++] = (char)(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            buf[o++] = (char)(0xE0 | (cp >> 12));
-            buf[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            buf[o++] = (char)(0x80 | (cp & 0x3F));
-        } else if (cp < 0x110000) {
-            buf[o++] = (char)(0xF0 | (cp >> 18));
-            buf[o++] = (char)(0x80 | ((cp >> 12) & 0x3F));
-            buf[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            buf[o++] = (char)(0x80 | (cp & 0x3F));
-        }
+        else
+            o += ph_utf8_encode(cp, buf + o);
     }
     if (o + 1 < cap)
         buf[o++] = q;

@@ -4,8 +4,6 @@
 
 #include "heap/heap.h"
 
-/* An int's value when it fits 64 bits. */
-bool ph_int_value(ph_heap *h, uint64_t addr, int64_t *out);
 /* The str at the pointer field off of addr (a function's __qualname__, a code's filename). */
 void ph_name_field(ph_heap *h, uint64_t addr, int32_t off, char *buf, size_t cap);
 /* A str's repr, cut to limit characters. */

@@ -3,19 +3,17 @@
 #include "analyses/rows.h"
 
 #include "base/error.h"
+#include "base/table.h"
+#include "base/vec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 
-uint64_t ph_rows_hash(const char *s)
-{
-    uint64_t x = 1469598103934665603ULL;
-    while (*s)
-        x = (x ^ (unsigned char)*s++) * 1099511628211ULL;
-    return x;
-}
+#define ROW_HASH_ID(a, r) ph_hash_text((a)->buf + (a)->off[r])
+#define ROW_IS(a, r, text) (strcmp((a)->buf + (a)->off[r], (text)) == 0)
+PH_DEFINE_ID_TABLE(by_text, const ph_rows *, const char *, ph_hash_text, ROW_HASH_ID, ROW_IS)
 
 void ph_rows_free(ph_rows *a)
 {
@@ -24,9 +22,10 @@ void ph_rows_free(ph_rows *a)
     free(a->count);
     free(a->size);
     free(a->samples);
-    free(a->slot);
+    ph_idtable_free(&a->by_text);
 }
 
+/* The rows' arrays grow together (capn). */
 static bool grow(ph_rows *a)
 {
     size_t capn = a->capn ? a->capn * 2 : 256;
@@ -45,50 +44,27 @@ static bool grow(ph_rows *a)
     if (!off || !count || !size || !samples)
         return false;
     a->capn = capn;
-    /* rehash at half load */
-    size_t hcap = capn * 2;
-    uint32_t *slot = calloc(hcap, sizeof(uint32_t));
-    if (!slot)
-        return false;
-    for (size_t r = 0; r < a->n; r++) {
-        size_t s = ph_rows_hash(a->buf + a->off[r]) & (hcap - 1);
-        while (slot[s])
-            s = (s + 1) & (hcap - 1);
-        slot[s] = (uint32_t)r + 1;
-    }
-    free(a->slot);
-    a->slot = slot;
-    a->hcap = hcap;
     return true;
 }
 
 ph_error *ph_rows_add(ph_rows *a, const char *text, uint64_t size, uint64_t sample, size_t *row)
 {
-    if (a->n == a->capn && !grow(a))
-        return PH_NOMEM;
-    size_t s = ph_rows_hash(text) & (a->hcap - 1);
-    while (a->slot[s] && strcmp(a->buf + a->off[a->slot[s] - 1], text) != 0)
-        s = (s + 1) & (a->hcap - 1);
-    if (!a->slot[s]) {
+    uint32_t r = by_text_find(&a->by_text, a, text);
+    if (r == PH_TABLE_ABSENT) {
         size_t len = strlen(text) + 1;
-        if (a->len + len > a->cap) {
-            size_t cap = a->cap ? a->cap * 2 : 4096;
-            while (cap < a->len + len)
-                cap *= 2;
-            char *buf = realloc(a->buf, cap);
-            if (!buf)
-                return PH_NOMEM;
-            a->buf = buf;
-            a->cap = cap;
-        }
+        if ((a->n == a->capn && !grow(a)) || !PH_VEC_RESERVE(a->buf, a->cap, a->len + len, 4096))
+            return PH_NOMEM;
         memcpy(a->buf + a->len, text, len);
         a->off[a->n] = a->len;
         a->len += len;
         a->count[a->n] = a->size[a->n] = 0;
         memset(&a->samples[a->n * PH_ROW_SAMPLES], 0, PH_ROW_SAMPLES * sizeof(uint64_t));
-        a->slot[s] = (uint32_t)++a->n;
+        r = (uint32_t)a->n;
+        ph_error *err = by_text_add(&a->by_text, a, text, r);
+        if (err)
+            return err;
+        a->n++;
     }
-    size_t r = a->slot[s] - 1;
     if (a->count[r] < PH_ROW_SAMPLES)
         a->samples[r * PH_ROW_SAMPLES + a->count[r]] = sample;
     a->count[r]++;

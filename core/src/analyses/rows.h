@@ -3,6 +3,7 @@
 #ifndef PH_ROWS_H
 #define PH_ROWS_H
 
+#include "base/table.h"
 #include "probeheap.h"
 
 #include <stddef.h>
@@ -17,11 +18,9 @@ typedef struct ph_rows {
     uint64_t *count, *size;
     uint64_t *samples;         /* per row: the first PH_ROW_SAMPLES objects' addresses (0: none) */
     size_t n, capn;
-    uint32_t *slot;            /* open addressing: row + 1 */
-    size_t hcap;
+    ph_idtable by_text;        /* text -> row */
 } ph_rows;
 
-uint64_t ph_rows_hash(const char *s);
 /* Partition rows by falling size, then kind (qsort). */
 int ph_row_cmp(const void *x, const void *y);
 /* Counts an object of size bytes (at sample) in the row of text; *row (if

@@ -1,6 +1,7 @@
 /* One object's sizes (flat, deep, retained, with the deep set by kind) and
  * the dominator view: what each object keeps alive. */
 #include "base/error.h"
+#include "base/vec.h"
 #include "analyses/classify.h"
 #include "analyses/graph.h"
 
@@ -211,14 +212,9 @@ ph_error *ph_dominators(ph_heap *h, uint64_t address, unsigned depth, size_t lim
         uint32_t v = snode[--sp];
         unsigned d = sdepth[sp];
         if (v != start) {
-            if (l->n == cap) {
-                cap = cap ? cap * 2 : 64;
-                ph_dominated *items = realloc(l->items, cap * sizeof(*items));
-                if (!items) {
-                    err = PH_NOMEM;
-                    break;
-                }
-                l->items = items;
+            if (!PH_VEC_RESERVE(l->items, cap, l->n + 1, 64)) {
+                err = PH_NOMEM;
+                break;
             }
             ph_dominated *it = &l->items[l->n++];
             memset(it, 0, sizeof(*it));

@@ -14,4 +14,7 @@ ph_error *ph_debug_offsets_check(ph_reader *r, uint64_t runtime, const ph_versio
  * its offset in ph_layout (for the tests); NULL past the end. */
 const char *ph_debug_offsets_check_at(size_t i, uint32_t *at, size_t *field);
 
+/* The same for the checks of CPython 3.minor (13, 14). */
+const char *ph_debug_offsets_check_at_version(int minor, size_t i, uint32_t *at, size_t *field);
+
 #endif

@@ -1,8 +1,11 @@
 /* Python frames and their code objects: local names, function names,
  * files and lines, and the threads' stacks. */
 #include "cpython/frames.h"
+#include "base/table.h"
+#include "base/vec.h"
 
 #include "base/error.h"
+#include "cpython/stackref.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +19,9 @@
 #define MAX_LINE_TABLES (64u << 20)     /* all the line tables of a thread listing */
 #define MAX_CODE_UNITS (UINT64_C(1) << 31)
 
-/* _PyInterpreterFrame.owner (3.12+): FRAME_OWNED_BY_CSTACK, the entry frame
- * a C call into the interpreter pushes; it runs no Python code of its own. */
-#define FRAME_OWNED_BY_CSTACK 3
+/* _PyInterpreterFrame.owner (3.12+): from the layout's frame_owner_entry up,
+ * the entry frames a C call into the interpreter pushes; they run no Python
+ * code of their own. */
 
 static uint64_t tuple_item(ph_heap *h, uint64_t tuple, uint64_t i, uint64_t *n)
 {
@@ -278,7 +281,7 @@ static uint64_t frame_code(ph_heap *h, uint64_t frame, bool iframe)
     uint64_t code = 0;
     const ph_layout *L = h->L;
     if (!ph_read_u64(h->r, frame + (uint64_t)(iframe ? L->iframe_code : L->frame_code), &code) ||
-        !has_shape(h, code, SHAPE_CODE))
+        !has_shape(h, code = iframe ? ph_stackref_obj(L, code) : code, SHAPE_CODE))
         return 0;
     return code;
 }
@@ -344,76 +347,36 @@ typedef struct builder {
     size_t pool_len, pool_cap;
     code_names *codes;
     size_t ncodes, cap_codes;
-    uint32_t *slots;        /* code address -> index in codes + 1; 0 empty */
-    size_t nslots;          /* a power of two */
+    ph_idtable by_code;     /* code address -> index in codes */
 } builder;
 
 static ph_error *pool_add(builder *b, const char *s, size_t *at)
 {
     size_t n = strlen(s) + 1;
-    if (b->pool_len + n > b->pool_cap) {
-        size_t cap = b->pool_cap ? b->pool_cap * 2 : 4096;
-        while (cap < b->pool_len + n)
-            cap *= 2;
-        char *p = realloc(b->pool, cap);
-        if (!p)
-            return PH_NOMEM;
-        b->pool = p;
-        b->pool_cap = cap;
-    }
+    if (!PH_VEC_RESERVE(b->pool, b->pool_cap, b->pool_len + n, 4096))
+        return PH_NOMEM;
     memcpy(b->pool + b->pool_len, s, n);
     *at = b->pool_len;
     b->pool_len += n;
     return NULL;
 }
 
-static size_t slot_of(const builder *b, uint64_t code)
-{
-    return (size_t)((code >> 4) * UINT64_C(0x9E3779B97F4A7C15) >> 20) & (b->nslots - 1);
-}
-
-static ph_error *codes_grow(builder *b)
-{
-    size_t ns = b->nslots ? b->nslots * 2 : 256;
-    uint32_t *slots = calloc(ns, sizeof(*slots));
-    if (!slots)
-        return PH_NOMEM;
-    free(b->slots);
-    b->slots = slots;
-    b->nslots = ns;
-    for (size_t i = 0; i < b->ncodes; i++) {
-        size_t s = slot_of(b, b->codes[i].code);
-        while (b->slots[s])
-            s = (s + 1) & (ns - 1);
-        b->slots[s] = (uint32_t)i + 1;
-    }
-    return NULL;
-}
+#define CODE_HASH(addr) ((addr) >> 4)
+#define CODE_HASH_ID(b, i) CODE_HASH((b)->codes[i].code)
+#define CODE_IS(b, i, addr) ((b)->codes[i].code == (addr))
+PH_DEFINE_ID_TABLE(codes, const builder *, uint64_t, CODE_HASH, CODE_HASH_ID, CODE_IS)
 
 /* The names and line table of a code object (not 0), read once. */
 static ph_error *code_names_get(builder *b, uint64_t code, code_names **out)
 {
     ph_error *err;
-    size_t s = 0;
-    for (s = b->nslots ? slot_of(b, code) : 0; b->nslots && b->slots[s]; s = (s + 1) & (b->nslots - 1))
-        if (b->codes[b->slots[s] - 1].code == code) {
-            *out = &b->codes[b->slots[s] - 1];
-            return NULL;
-        }
-    if ((b->ncodes + 1) * 2 > b->nslots) {
-        if ((err = codes_grow(b)))
-            return err;
-        for (s = slot_of(b, code); b->slots[s]; s = (s + 1) & (b->nslots - 1))
-            ;
+    uint32_t known = codes_find(&b->by_code, b, code);
+    if (known != PH_TABLE_ABSENT) {
+        *out = &b->codes[known];
+        return NULL;
     }
-    if (b->ncodes == b->cap_codes) {
-        size_t cap = b->cap_codes ? b->cap_codes * 2 : 64;
-        code_names *c = realloc(b->codes, cap * sizeof(*c));
-        if (!c)
-            return PH_NOMEM;
-        b->codes = c;
-        b->cap_codes = cap;
-    }
+    if (!PH_VEC_RESERVE(b->codes, b->cap_codes, b->ncodes + 1, 64))
+        return PH_NOMEM;
     char text[1024];
     code_names *c = &b->codes[b->ncodes];
     c->code = code;
@@ -426,7 +389,9 @@ static ph_error *code_names_get(builder *b, uint64_t code, code_names **out)
     size_t budget = MAX_LINE_TABLES - b->table_bytes;
     c->lines = read_line_table(b->h, code, budget < MAX_LINE_TABLE ? budget : MAX_LINE_TABLE);
     b->table_bytes += c->lines.len;
-    b->slots[s] = (uint32_t)++b->ncodes;
+    if ((err = codes_add(&b->by_code, b, code, (uint32_t)b->ncodes)))
+        return err;
+    b->ncodes++;
     *out = c;
     return NULL;
 }
@@ -435,14 +400,8 @@ static ph_error *code_names_get(builder *b, uint64_t code, code_names **out)
  * when the pool no longer moves. */
 static ph_error *add_frame(builder *b, ph_thread_info *ti, uint64_t frame, bool iframe)
 {
-    if (ti->nframes == b->cap_frames) {
-        size_t cap = b->cap_frames ? b->cap_frames * 2 : 16;
-        ph_frame_info *f = realloc(ti->frames, cap * sizeof(*f));
-        if (!f)
-            return PH_NOMEM;
-        ti->frames = f;
-        b->cap_frames = cap;
-    }
+    if (!PH_VEC_RESERVE(ti->frames, b->cap_frames, ti->nframes + 1, 16))
+        return PH_NOMEM;
     ph_frame_info *f = &ti->frames[ti->nframes];
     memset(f, 0, sizeof(*f));
     f->address = frame;
@@ -493,12 +452,13 @@ static ph_error *thread_frames(builder *b, ph_thread_info *ti)
             break;
         }
         int8_t owner = 0;
-        if (iframe && L->minor >= 12 && !ph_read(h->r, f + (uint64_t)L->iframe_owner, &owner, 1)) {
+        if (iframe && L->frame_owner_entry != PH_NONE &&
+            !ph_read(h->r, f + (uint64_t)L->iframe_owner, &owner, 1)) {
             ti->truncated = true;
             break;
         }
         ph_error *err;
-        if (!(iframe && L->minor >= 12 && owner == FRAME_OWNED_BY_CSTACK) &&
+        if (!(iframe && L->frame_owner_entry != PH_NONE && owner >= L->frame_owner_entry) &&
             (err = add_frame(b, ti, f, iframe)))
             return err;
         if (!ph_read_u64(h->r, f + (uint64_t)(iframe ? L->iframe_previous : L->frame_back), &f)) {
@@ -512,14 +472,8 @@ static ph_error *thread_frames(builder *b, ph_thread_info *ti)
 static ph_error *add_thread(builder *b, uint64_t interp, uint64_t ts)
 {
     ph_threads *t = b->t;
-    if (t->n == b->cap_threads) {
-        size_t cap = b->cap_threads ? b->cap_threads * 2 : 8;
-        ph_thread_info *items = realloc(t->items, cap * sizeof(*items));
-        if (!items)
-            return PH_NOMEM;
-        t->items = items;
-        b->cap_threads = cap;
-    }
+    if (!PH_VEC_RESERVE(t->items, b->cap_threads, t->n + 1, 8))
+        return PH_NOMEM;
     ph_thread_info *ti = &t->items[t->n++];
     memset(ti, 0, sizeof(*ti));
     ti->tstate = ts;
@@ -595,7 +549,7 @@ ph_error *ph_threads_get(ph_heap *h, ph_threads **out)
     for (size_t i = 0; i < b.ncodes; i++)
         free(b.codes[i].lines.bytes);
     free(b.codes);
-    free(b.slots);
+    ph_idtable_free(&b.by_code);
     return err;
 }
 

@@ -290,6 +290,19 @@ typedef struct ph_layout {
 
     /* Appended */
     int32_t gen_origin_or_finalizer;    /* 3.11+: PyGenObject.gi_origin_or_finalizer (unset in a plain generator) */
+
+    /* Appended for 3.14 */
+    int32_t iframe_stackpointer;        /* 3.14+: _PyStackRef *stackpointer (replaces int stacktop) */
+    int32_t frame_owner_entry;          /* 3.12+: frames whose owner is >= this are entry frames that run
+                                           no Python code: 3 (3.12/3.13 FRAME_OWNED_BY_CSTACK; 3.14
+                                           FRAME_OWNED_BY_INTERPRETER, and FRAME_OWNED_BY_CSTACK is 4) */
+    int32_t stackref_tagged;            /* 3.14+: 1 when frame slots, f_executable and f_funcobj are
+                                           _PyStackRef (low bits tags; 1 NULL; low bits 3 a tagged int) */
+    int32_t ob_refcnt_size;             /* bytes of the reference count at offset 0: 8, 4 on 3.14+ (u32
+                                           ob_refcnt, then u16 ob_overflow and u16 ob_flags) */
+    int32_t values_visited_with_dict;   /* 3.13+: 1 when an instance with a __dict__ still refers to the
+                                           inline values that dict shares (3.13.0), 0 when only the dict
+                                           does (3.14: PyObject_VisitManagedDict, GH-130327) */
 } ph_layout;
 
 /* The table for (major, minor), or NULL when that version is unsupported. */

@@ -229,6 +229,11 @@
     X(pool_size) \
     X(pymalloc_alignment) \
     X(small_request_threshold) \
-    X(gen_origin_or_finalizer)
+    X(gen_origin_or_finalizer) \
+    X(iframe_stackpointer) \
+    X(frame_owner_entry) \
+    X(stackref_tagged) \
+    X(ob_refcnt_size) \
+    X(values_visited_with_dict)
 
 #endif

@@ -238,6 +238,11 @@ static const ph_layout layout_3_8 = {
     .pymalloc_alignment = 16,                        /* not DWARF: see the note below */
     .small_request_threshold = 512,                  /* not DWARF: see the note below */
     .gen_origin_or_finalizer = PH_NONE,
+    .iframe_stackpointer = PH_NONE,
+    .frame_owner_entry = PH_NONE,
+    .stackref_tagged = 0,                            /* not DWARF: see the note below */
+    .ob_refcnt_size = 8,                             /* not DWARF: see the note below */
+    .values_visited_with_dict = PH_NONE,
 };
 /* 3.8 constants that DWARF cannot show:
  *   dictvalues_values = 0: 3.8-3.10: PyDictObject.ma_values is PyObject ** pointing at
@@ -252,6 +257,10 @@ static const ph_layout layout_3_8 = {
  *       (3.8+): size classes are 16 bytes apart
  *   small_request_threshold = 512: obmalloc: #define SMALL_REQUEST_THRESHOLD 512; larger
  *       requests go to PyMem_RawMalloc
+ *   stackref_tagged = 0: before 3.14 the frame's slots, f_executable and f_funcobj are
+ *       plain PyObject pointers
+ *   ob_refcnt_size = 8: before 3.14 ob_refcnt is a Py_ssize_t (3.12/3.13: immortal when
+ *       its low 32 bits are negative)
  */
 
 /* CPython 3.9: taken from the DWARF of
@@ -484,6 +493,11 @@ static const ph_layout layout_3_9 = {
     .pymalloc_alignment = 16,                        /* not DWARF: see the note below */
     .small_request_threshold = 512,                  /* not DWARF: see the note below */
     .gen_origin_or_finalizer = PH_NONE,
+    .iframe_stackpointer = PH_NONE,
+    .frame_owner_entry = PH_NONE,
+    .stackref_tagged = 0,                            /* not DWARF: see the note below */
+    .ob_refcnt_size = 8,                             /* not DWARF: see the note below */
+    .values_visited_with_dict = PH_NONE,
 };
 /* 3.9 constants that DWARF cannot show:
  *   dictvalues_values = 0: 3.8-3.10: PyDictObject.ma_values is PyObject ** pointing at
@@ -498,6 +512,10 @@ static const ph_layout layout_3_9 = {
  *       (3.8+): size classes are 16 bytes apart
  *   small_request_threshold = 512: obmalloc: #define SMALL_REQUEST_THRESHOLD 512; larger
  *       requests go to PyMem_RawMalloc
+ *   stackref_tagged = 0: before 3.14 the frame's slots, f_executable and f_funcobj are
+ *       plain PyObject pointers
+ *   ob_refcnt_size = 8: before 3.14 ob_refcnt is a Py_ssize_t (3.12/3.13: immortal when
+ *       its low 32 bits are negative)
  */
 
 /* CPython 3.10: taken from the DWARF of
@@ -730,6 +748,11 @@ static const ph_layout layout_3_10 = {
     .pymalloc_alignment = 16,                        /* not DWARF: see the note below */
     .small_request_threshold = 512,                  /* not DWARF: see the note below */
     .gen_origin_or_finalizer = PH_NONE,
+    .iframe_stackpointer = PH_NONE,
+    .frame_owner_entry = PH_NONE,
+    .stackref_tagged = 0,                            /* not DWARF: see the note below */
+    .ob_refcnt_size = 8,                             /* not DWARF: see the note below */
+    .values_visited_with_dict = PH_NONE,
 };
 /* 3.10 constants that DWARF cannot show:
  *   dictvalues_values = 0: 3.8-3.10: PyDictObject.ma_values is PyObject ** pointing at
@@ -746,6 +769,10 @@ static const ph_layout layout_3_10 = {
  *       (3.8+): size classes are 16 bytes apart
  *   small_request_threshold = 512: obmalloc: #define SMALL_REQUEST_THRESHOLD 512; larger
  *       requests go to PyMem_RawMalloc
+ *   stackref_tagged = 0: before 3.14 the frame's slots, f_executable and f_funcobj are
+ *       plain PyObject pointers
+ *   ob_refcnt_size = 8: before 3.14 ob_refcnt is a Py_ssize_t (3.12/3.13: immortal when
+ *       its low 32 bits are negative)
  */
 
 /* CPython 3.11: taken from the DWARF of
@@ -978,6 +1005,11 @@ static const ph_layout layout_3_11 = {
     .pymalloc_alignment = 16,                        /* not DWARF: see the note below */
     .small_request_threshold = 512,                  /* not DWARF: see the note below */
     .gen_origin_or_finalizer = 64,                   /* offsetof(PyGenObject, gi_origin_or_finalizer) */
+    .iframe_stackpointer = PH_NONE,
+    .frame_owner_entry = PH_NONE,
+    .stackref_tagged = 0,                            /* not DWARF: see the note below */
+    .ob_refcnt_size = 8,                             /* not DWARF: see the note below */
+    .values_visited_with_dict = PH_NONE,
 };
 /* 3.11 constants that DWARF cannot show:
  *   preheader_size = 16: 3.11 Include/internal/pycore_object.h: _PyType_PreHeaderSize =
@@ -996,6 +1028,10 @@ static const ph_layout layout_3_11 = {
  *       (3.8+): size classes are 16 bytes apart
  *   small_request_threshold = 512: obmalloc: #define SMALL_REQUEST_THRESHOLD 512; larger
  *       requests go to PyMem_RawMalloc
+ *   stackref_tagged = 0: before 3.14 the frame's slots, f_executable and f_funcobj are
+ *       plain PyObject pointers
+ *   ob_refcnt_size = 8: before 3.14 ob_refcnt is a Py_ssize_t (3.12/3.13: immortal when
+ *       its low 32 bits are negative)
  */
 
 /* CPython 3.12: taken from the DWARF of
@@ -1228,6 +1264,11 @@ static const ph_layout layout_3_12 = {
     .pymalloc_alignment = 16,                        /* not DWARF: see the note below */
     .small_request_threshold = 512,                  /* not DWARF: see the note below */
     .gen_origin_or_finalizer = 56,                   /* offsetof(PyGenObject, gi_origin_or_finalizer) */
+    .iframe_stackpointer = PH_NONE,
+    .frame_owner_entry = 3,                          /* not DWARF: see the note below */
+    .stackref_tagged = 0,                            /* not DWARF: see the note below */
+    .ob_refcnt_size = 8,                             /* not DWARF: see the note below */
+    .values_visited_with_dict = PH_NONE,
 };
 /* 3.12 constants that DWARF cannot show:
  *   preheader_size = 16: 3.12/3.13 Include/internal/pycore_object.h:
@@ -1247,6 +1288,13 @@ static const ph_layout layout_3_12 = {
  *       (3.8+): size classes are 16 bytes apart
  *   small_request_threshold = 512: obmalloc: #define SMALL_REQUEST_THRESHOLD 512; larger
  *       requests go to PyMem_RawMalloc
+ *   frame_owner_entry = 3: 3.12 Include/internal/pycore_frame.h, 3.13 pycore_frame.h:
+ *       enum _frameowner: FRAME_OWNED_BY_CSTACK = 3, the entry frame of
+ *       _PyEval_EvalFrameDefault
+ *   stackref_tagged = 0: before 3.14 the frame's slots, f_executable and f_funcobj are
+ *       plain PyObject pointers
+ *   ob_refcnt_size = 8: before 3.14 ob_refcnt is a Py_ssize_t (3.12/3.13: immortal when
+ *       its low 32 bits are negative)
  */
 
 /* CPython 3.13: taken from the DWARF of
@@ -1479,6 +1527,11 @@ static const ph_layout layout_3_13 = {
     .pymalloc_alignment = 16,                        /* not DWARF: see the note below */
     .small_request_threshold = 512,                  /* not DWARF: see the note below */
     .gen_origin_or_finalizer = 56,                   /* offsetof(PyGenObject, gi_origin_or_finalizer) */
+    .iframe_stackpointer = PH_NONE,
+    .frame_owner_entry = 3,                          /* not DWARF: see the note below */
+    .stackref_tagged = 0,                            /* not DWARF: see the note below */
+    .ob_refcnt_size = 8,                             /* not DWARF: see the note below */
+    .values_visited_with_dict = 1,                   /* not DWARF: see the note below */
 };
 /* 3.13 constants that DWARF cannot show:
  *   preheader_size = 16: 3.12/3.13 Include/internal/pycore_object.h:
@@ -1498,6 +1551,284 @@ static const ph_layout layout_3_13 = {
  *       (3.8+): size classes are 16 bytes apart
  *   small_request_threshold = 512: obmalloc: #define SMALL_REQUEST_THRESHOLD 512; larger
  *       requests go to PyMem_RawMalloc
+ *   frame_owner_entry = 3: 3.12 Include/internal/pycore_frame.h, 3.13 pycore_frame.h:
+ *       enum _frameowner: FRAME_OWNED_BY_CSTACK = 3, the entry frame of
+ *       _PyEval_EvalFrameDefault
+ *   stackref_tagged = 0: before 3.14 the frame's slots, f_executable and f_funcobj are
+ *       plain PyObject pointers
+ *   ob_refcnt_size = 8: before 3.14 ob_refcnt is a Py_ssize_t (3.12/3.13: immortal when
+ *       its low 32 bits are negative)
+ *   values_visited_with_dict = 1: 3.13.0 Objects/dictobject.c PyObject_VisitManagedDict:
+ *       the inline values while valid, and the dict (_PyObject_VisitInstanceAttributes)
+ */
+
+/* CPython 3.14: taken from the DWARF of
+ * /var/cache/probe-heap/python-3.14.7/bin/python3.14
+ * by tests/tools/gen_layout.py (gdb's type API).  Fields marked
+ * "not DWARF" are constants justified by the CPython 3.14 source. */
+static const ph_layout layout_3_14 = {
+    .major = 3, .minor = 14,
+    .runtime_interpreters_head = 808,                /* offsetof(_PyRuntimeState, interpreters.head) */
+    .runtime_gc = PH_NONE,
+    .interp_next = 7272,                             /* offsetof(PyInterpreterState, next) */
+    .interp_threads_head = 7344,                     /* offsetof(PyInterpreterState, threads.head) */
+    .interp_id = 7280,                               /* offsetof(PyInterpreterState, id) */
+    .interp_gc = 7408,                               /* offsetof(PyInterpreterState, gc) */
+    .interp_modules = 7688,                          /* offsetof(PyInterpreterState, imports.modules) */
+    .interp_sysdict = 7672,                          /* offsetof(PyInterpreterState, sysdict) */
+    .interp_builtins = 7680,                         /* offsetof(PyInterpreterState, builtins) */
+    .interp_dict = 8496,                             /* offsetof(PyInterpreterState, dict) */
+    .interp_types_builtins = 180240,                 /* offsetof(PyInterpreterState, types.builtins.initialized) */
+    .static_builtin_state_size = 48,                 /* sizeof(managed_static_type_state) */
+    .static_builtin_state_tp_dict = 24,              /* offsetof(managed_static_type_state, tp_dict) */
+    .static_builtin_max = 200,                       /* lengthof(PyInterpreterState, types.builtins.initialized) */
+    .gc_generations = 24,                            /* offsetof(struct _gc_runtime_state, generations) */
+    .gc_generation_size = 24,                        /* sizeof(struct gc_generation) */
+    .gc_num_generations = 3,                         /* lengthof(struct _gc_runtime_state, generations) */
+    .gc_permanent_generation = 96,                   /* offsetof(struct _gc_runtime_state, permanent_generation) */
+    .gc_collecting = 192,                            /* offsetof(struct _gc_runtime_state, collecting) */
+    .tstate_next = 8,                                /* offsetof(PyThreadState, next) */
+    .tstate_interp = 16,                             /* offsetof(PyThreadState, interp) */
+    .tstate_frame = PH_NONE,
+    .tstate_cframe = PH_NONE,
+    .cframe_current_frame = PH_NONE,
+    .tstate_current_frame = 72,                      /* offsetof(PyThreadState, current_frame) */
+    .tstate_curexc_type = PH_NONE,
+    .tstate_curexc_value = PH_NONE,
+    .tstate_curexc_traceback = PH_NONE,
+    .tstate_current_exception = 112,                 /* offsetof(PyThreadState, current_exception) */
+    .tstate_exc_state = 256,                         /* offsetof(PyThreadState, exc_state) */
+    .tstate_exc_info = 120,                          /* offsetof(PyThreadState, exc_info) */
+    .tstate_dict = 128,                              /* offsetof(PyThreadState, dict) */
+    .tstate_async_exc = 144,                         /* offsetof(PyThreadState, async_exc) */
+    .tstate_thread_id = 152,                         /* offsetof(PyThreadState, thread_id) */
+    .tstate_native_thread_id = 160,                  /* offsetof(PyThreadState, native_thread_id) */
+    .tstate_context = 208,                           /* offsetof(PyThreadState, context) */
+    .tstate_async_gen_firstiter = 192,               /* offsetof(PyThreadState, async_gen_firstiter) */
+    .tstate_async_gen_finalizer = 200,               /* offsetof(PyThreadState, async_gen_finalizer) */
+    .err_exc_type = PH_NONE,
+    .err_exc_value = 0,                              /* offsetof(_PyErr_StackItem, exc_value) */
+    .err_exc_traceback = PH_NONE,
+    .err_previous_item = 8,                          /* offsetof(_PyErr_StackItem, previous_item) */
+    .frame_back = 16,                                /* offsetof(PyFrameObject, f_back) */
+    .frame_code = PH_NONE,
+    .frame_builtins = PH_NONE,
+    .frame_globals = PH_NONE,
+    .frame_locals = PH_NONE,
+    .frame_valuestack = PH_NONE,
+    .frame_stacktop = PH_NONE,
+    .frame_stackdepth = PH_NONE,
+    .frame_trace = 32,                               /* offsetof(PyFrameObject, f_trace) */
+    .frame_gen = PH_NONE,
+    .frame_lineno = 40,                              /* offsetof(PyFrameObject, f_lineno) */
+    .frame_lasti = PH_NONE,
+    .frame_localsplus = PH_NONE,
+    .frame_frame = 24,                               /* offsetof(PyFrameObject, f_frame) */
+    .frame_sizeof = 80,                              /* sizeof(PyFrameObject) */
+    .iframe_code = 0,                                /* offsetof(_PyInterpreterFrame, f_executable) */
+    .iframe_previous = 8,                            /* offsetof(_PyInterpreterFrame, previous) */
+    .iframe_funcobj = 16,                            /* offsetof(_PyInterpreterFrame, f_funcobj) */
+    .iframe_globals = 24,                            /* offsetof(_PyInterpreterFrame, f_globals) */
+    .iframe_builtins = 32,                           /* offsetof(_PyInterpreterFrame, f_builtins) */
+    .iframe_locals = 40,                             /* offsetof(_PyInterpreterFrame, f_locals) */
+    .iframe_frame_obj = 48,                          /* offsetof(_PyInterpreterFrame, frame_obj) */
+    .iframe_instr = 56,                              /* offsetof(_PyInterpreterFrame, instr_ptr) */
+    .iframe_stacktop = PH_NONE,
+    .iframe_owner = 74,                              /* offsetof(_PyInterpreterFrame, owner) */
+    .iframe_localsplus = 80,                         /* offsetof(_PyInterpreterFrame, localsplus) */
+    .code_argcount = 52,                             /* offsetof(PyCodeObject, co_argcount) */
+    .code_nlocals = 80,                              /* offsetof(PyCodeObject, co_nlocals) */
+    .code_nlocalsplus = 72,                          /* offsetof(PyCodeObject, co_nlocalsplus) */
+    .code_ncellvars = 84,                            /* offsetof(PyCodeObject, co_ncellvars) */
+    .code_nfreevars = 88,                            /* offsetof(PyCodeObject, co_nfreevars) */
+    .code_framesize = 76,                            /* offsetof(PyCodeObject, co_framesize) */
+    .code_stacksize = 64,                            /* offsetof(PyCodeObject, co_stacksize) */
+    .code_flags = 48,                                /* offsetof(PyCodeObject, co_flags) */
+    .code_firstlineno = 68,                          /* offsetof(PyCodeObject, co_firstlineno) */
+    .code_code = PH_NONE,
+    .code_code_adaptive = 208,                       /* offsetof(PyCodeObject, co_code_adaptive) */
+    .code_consts = 24,                               /* offsetof(PyCodeObject, co_consts) */
+    .code_names = 32,                                /* offsetof(PyCodeObject, co_names) */
+    .code_varnames = PH_NONE,
+    .code_freevars = PH_NONE,
+    .code_cellvars = PH_NONE,
+    .code_localsplusnames = 96,                      /* offsetof(PyCodeObject, co_localsplusnames) */
+    .code_localspluskinds = 104,                     /* offsetof(PyCodeObject, co_localspluskinds) */
+    .code_filename = 112,                            /* offsetof(PyCodeObject, co_filename) */
+    .code_name = 120,                                /* offsetof(PyCodeObject, co_name) */
+    .code_qualname = 128,                            /* offsetof(PyCodeObject, co_qualname) */
+    .code_lnotab = PH_NONE,
+    .code_linetable = 136,                           /* offsetof(PyCodeObject, co_linetable) */
+    .code_exceptiontable = 40,                       /* offsetof(PyCodeObject, co_exceptiontable) */
+    .code_weakreflist = 144,                         /* offsetof(PyCodeObject, co_weakreflist) */
+    .code_extra = 200,                               /* offsetof(PyCodeObject, co_extra) */
+    .code_cell2arg = PH_NONE,
+    .code_zombieframe = PH_NONE,
+    .code_cached = 160,                              /* offsetof(PyCodeObject, _co_cached) */
+    .code_sizeof = 216,                              /* sizeof(PyCodeObject) */
+    .tp_name = 24,                                   /* offsetof(PyTypeObject, tp_name) */
+    .tp_basicsize = 32,                              /* offsetof(PyTypeObject, tp_basicsize) */
+    .tp_itemsize = 40,                               /* offsetof(PyTypeObject, tp_itemsize) */
+    .tp_flags = 168,                                 /* offsetof(PyTypeObject, tp_flags) */
+    .tp_weaklistoffset = 208,                        /* offsetof(PyTypeObject, tp_weaklistoffset) */
+    .tp_base = 256,                                  /* offsetof(PyTypeObject, tp_base) */
+    .tp_dict = 264,                                  /* offsetof(PyTypeObject, tp_dict) */
+    .tp_dictoffset = 288,                            /* offsetof(PyTypeObject, tp_dictoffset) */
+    .tp_bases = 336,                                 /* offsetof(PyTypeObject, tp_bases) */
+    .tp_mro = 344,                                   /* offsetof(PyTypeObject, tp_mro) */
+    .tp_subclasses = 360,                            /* offsetof(PyTypeObject, tp_subclasses) */
+    .tp_free = 320,                                  /* offsetof(PyTypeObject, tp_free) */
+    .type_sizeof = 416,                              /* sizeof(PyTypeObject) */
+    .heaptype_sizeof = 936,                          /* sizeof(PyHeapTypeObject) */
+    .ht_name = 856,                                  /* offsetof(PyHeapTypeObject, ht_name) */
+    .ht_slots = 864,                                 /* offsetof(PyHeapTypeObject, ht_slots) */
+    .ht_qualname = 872,                              /* offsetof(PyHeapTypeObject, ht_qualname) */
+    .ht_cached_keys = 880,                           /* offsetof(PyHeapTypeObject, ht_cached_keys) */
+    .ht_module = 888,                                /* offsetof(PyHeapTypeObject, ht_module) */
+    .dict_ma_used = 16,                              /* offsetof(PyDictObject, ma_used) */
+    .dict_ma_keys = 32,                              /* offsetof(PyDictObject, ma_keys) */
+    .dict_ma_values = 40,                            /* offsetof(PyDictObject, ma_values) */
+    .dict_sizeof = 48,                               /* sizeof(PyDictObject) */
+    .dk_refcnt = 0,                                  /* offsetof(PyDictKeysObject, dk_refcnt) */
+    .dk_size = PH_NONE,
+    .dk_log2_size = 8,                               /* offsetof(PyDictKeysObject, dk_log2_size) */
+    .dk_log2_index_bytes = 9,                        /* offsetof(PyDictKeysObject, dk_log2_index_bytes) */
+    .dk_kind = 10,                                   /* offsetof(PyDictKeysObject, dk_kind) */
+    .dk_usable = 16,                                 /* offsetof(PyDictKeysObject, dk_usable) */
+    .dk_nentries = 24,                               /* offsetof(PyDictKeysObject, dk_nentries) */
+    .dk_indices = 32,                                /* offsetof(PyDictKeysObject, dk_indices) */
+    .dictvalues_values = 8,                          /* offsetof(PyDictValues, values) */
+    .str_length = 16,                                /* offsetof(PyASCIIObject, length) */
+    .str_hash = 24,                                  /* offsetof(PyASCIIObject, hash) */
+    .str_state = 32,                                 /* offsetof(PyASCIIObject, state) */
+    .str_wstr = PH_NONE,
+    .str_utf8_length = 40,                           /* offsetof(PyCompactUnicodeObject, utf8_length) */
+    .str_utf8 = 48,                                  /* offsetof(PyCompactUnicodeObject, utf8) */
+    .str_wstr_length = PH_NONE,
+    .str_data = 56,                                  /* offsetof(PyUnicodeObject, data) */
+    .str_ascii_sizeof = 40,                          /* sizeof(PyASCIIObject) */
+    .str_compact_sizeof = 56,                        /* sizeof(PyCompactUnicodeObject) */
+    .str_unicode_sizeof = 64,                        /* sizeof(PyUnicodeObject) */
+    .long_lv_tag = 16,                               /* offsetof(PyLongObject, long_value.lv_tag) */
+    .long_digits = 24,                               /* offsetof(PyLongObject, long_value.ob_digit) */
+    .list_ob_item = 24,                              /* offsetof(PyListObject, ob_item) */
+    .list_allocated = 32,                            /* offsetof(PyListObject, allocated) */
+    .list_sizeof = 40,                               /* sizeof(PyListObject) */
+    .tuple_ob_item = 32,                             /* offsetof(PyTupleObject, ob_item) */
+    .set_fill = 16,                                  /* offsetof(PySetObject, fill) */
+    .set_used = 24,                                  /* offsetof(PySetObject, used) */
+    .set_mask = 32,                                  /* offsetof(PySetObject, mask) */
+    .set_table = 40,                                 /* offsetof(PySetObject, table) */
+    .set_smalltable = 64,                            /* offsetof(PySetObject, smalltable) */
+    .set_sizeof = 200,                               /* sizeof(PySetObject) */
+    .setentry_sizeof = 16,                           /* sizeof(setentry) */
+    .bytes_sval = 32,                                /* offsetof(PyBytesObject, ob_sval) */
+    .bytearray_alloc = 24,                           /* offsetof(PyByteArrayObject, ob_alloc) */
+    .module_md_dict = 16,                            /* offsetof(PyModuleObject, md_dict) */
+    .cell_ob_ref = 16,                               /* offsetof(PyCellObject, ob_ref) */
+    .method_im_func = 16,                            /* offsetof(PyMethodObject, im_func) */
+    .method_im_self = 24,                            /* offsetof(PyMethodObject, im_self) */
+    .func_code = 48,                                 /* offsetof(PyFunctionObject, func_code) */
+    .func_globals = 16,                              /* offsetof(PyFunctionObject, func_globals) */
+    .func_builtins = 24,                             /* offsetof(PyFunctionObject, func_builtins) */
+    .func_name = 32,                                 /* offsetof(PyFunctionObject, func_name) */
+    .func_qualname = 40,                             /* offsetof(PyFunctionObject, func_qualname) */
+    .func_defaults = 56,                             /* offsetof(PyFunctionObject, func_defaults) */
+    .func_kwdefaults = 64,                           /* offsetof(PyFunctionObject, func_kwdefaults) */
+    .func_closure = 72,                              /* offsetof(PyFunctionObject, func_closure) */
+    .func_doc = 80,                                  /* offsetof(PyFunctionObject, func_doc) */
+    .func_dict = 88,                                 /* offsetof(PyFunctionObject, func_dict) */
+    .func_module = 104,                              /* offsetof(PyFunctionObject, func_module) */
+    .func_annotations = 112,                         /* offsetof(PyFunctionObject, func_annotations) */
+    .func_typeparams = 128,                          /* offsetof(PyFunctionObject, func_typeparams) */
+    .func_sizeof = 152,                              /* sizeof(PyFunctionObject) */
+    .memberdef_type = 8,                             /* offsetof(PyMemberDef, type) */
+    .memberdef_offset = 16,                          /* offsetof(PyMemberDef, offset) */
+    .memberdescr_d_member = 40,                      /* offsetof(PyMemberDescrObject, d_member) */
+    .gc_head_size = 16,                              /* sizeof(PyGC_Head) */
+    .preheader_size = 16,                            /* not DWARF: see the note below */
+    .managed_dict = -24,                             /* not DWARF: see the note below */
+    .managed_values = PH_NONE,
+    .managed_weakref = -32,                          /* not DWARF: see the note below */
+    .memberdef_sizeof = 40,                          /* sizeof(PyMemberDef) */
+    .interp_interned = 224624,                       /* offsetof(PyInterpreterState, cached_objects.interned_strings) */
+    .gen_frame_state = 67,                           /* offsetof(PyGenObject, gi_frame_state) */
+    .interp_types_for_extensions = 189856,           /* offsetof(PyInterpreterState, types.for_extensions.initialized) */
+    .static_extension_max = 10,                      /* lengthof(PyInterpreterState, types.for_extensions.initialized) */
+    .odict_first = 48,                               /* offsetof(PyODictObject, od_first) */
+    .odict_fast_nodes_size = 72,                     /* offsetof(PyODictObject, od_fast_nodes_size) */
+    .odictnode_sizeof = 32,                          /* sizeof(_ODictNode) */
+    .code_co_extra_ce_size = 0,                      /* offsetof(_PyCodeObjectExtra, ce_size) */
+    .code_co_extra_ce_extras = 8,                    /* offsetof(_PyCodeObjectExtra, ce_extras) */
+    .weakref_object = 16,                            /* offsetof(PyWeakReference, wr_object) */
+    .weakref_callback = 24,                          /* offsetof(PyWeakReference, wr_callback) */
+    .weakref_next = 48,                              /* offsetof(PyWeakReference, wr_next) */
+    .memberdef_name = 0,                             /* offsetof(PyMemberDef, name) */
+    .pool_ref_count = 0,                             /* offsetof(struct pool_header, ref.count) */
+    .pool_freeblock = 8,                             /* offsetof(struct pool_header, freeblock) */
+    .pool_arenaindex = 32,                           /* offsetof(struct pool_header, arenaindex) */
+    .pool_szidx = 36,                                /* offsetof(struct pool_header, szidx) */
+    .pool_nextoffset = 40,                           /* offsetof(struct pool_header, nextoffset) */
+    .pool_maxnextoffset = 44,                        /* offsetof(struct pool_header, maxnextoffset) */
+    .pool_header_sizeof = 48,                        /* sizeof(struct pool_header) */
+    .arena_address = 0,                              /* offsetof(struct arena_object, address) */
+    .arena_pool_address = 8,                         /* offsetof(struct arena_object, pool_address) */
+    .arena_nfreepools = 16,                          /* offsetof(struct arena_object, nfreepools) */
+    .arena_ntotalpools = 20,                         /* offsetof(struct arena_object, ntotalpools) */
+    .arena_nextarena = 32,                           /* offsetof(struct arena_object, nextarena) */
+    .arena_object_sizeof = 48,                       /* sizeof(struct arena_object) */
+    .interp_obmalloc = PH_NONE,
+    .interp_obmalloc_ptr = 10904,                    /* offsetof(PyInterpreterState, obmalloc) */
+    .obmalloc_arenas = 512,                          /* offsetof(struct _obmalloc_state, mgmt.arenas) */
+    .obmalloc_maxarenas = 520,                       /* offsetof(struct _obmalloc_state, mgmt.maxarenas) */
+    .obmalloc_narenas = 1064,                        /* offsetof(struct _obmalloc_state, mgmt.narenas_currently_allocated) */
+    .obmalloc_raw_allocated_blocks = 1088,           /* offsetof(struct _obmalloc_state, mgmt.raw_allocated_blocks) */
+    .obmalloc_map_mid_count = 263240,                /* offsetof(struct _obmalloc_state, usage.arena_map_mid_count) */
+    .obmalloc_map_bot_count = 263244,                /* offsetof(struct _obmalloc_state, usage.arena_map_bot_count) */
+    .arena_map_mid_sizeof = 262144,                  /* sizeof(arena_map_mid_t) */
+    .arena_map_bot_sizeof = 131072,                  /* sizeof(arena_map_bot_t) */
+    .arena_size = 1048576,                           /* not DWARF: see the note below */
+    .pool_size = 16384,                              /* not DWARF: see the note below */
+    .pymalloc_alignment = 16,                        /* not DWARF: see the note below */
+    .small_request_threshold = 512,                  /* not DWARF: see the note below */
+    .gen_origin_or_finalizer = 56,                   /* offsetof(PyGenObject, gi_origin_or_finalizer) */
+    .iframe_stackpointer = 64,                       /* offsetof(_PyInterpreterFrame, stackpointer) */
+    .frame_owner_entry = 3,                          /* not DWARF: see the note below */
+    .stackref_tagged = 1,                            /* not DWARF: see the note below */
+    .ob_refcnt_size = 4,                             /* not DWARF: see the note below */
+    .values_visited_with_dict = 0,                   /* not DWARF: see the note below */
+};
+/* 3.14 constants that DWARF cannot show:
+ *   preheader_size = 16: 3.12/3.13 Include/internal/pycore_object.h:
+ *       _PyType_PreHeaderSize = IS_GC*sizeof(PyGC_Head) +
+ *       HasFeature(Py_TPFLAGS_PREHEADER)*2*sizeof(PyObject*)
+ *   managed_dict = -24: 3.13 pycore_object.h: MANAGED_DICT_OFFSET = sizeof(PyObject*)*-3
+ *       (default build); _PyObject_ManagedDictPointer = obj + MANAGED_DICT_OFFSET
+ *   managed_weakref = -32: 3.12/3.13 pycore_object.h: MANAGED_WEAKREF_OFFSET =
+ *       sizeof(PyObject*)*-4 (default build)
+ *   arena_size = 1048576: 3.10/3.11 Objects/obmalloc.c, 3.12+
+ *       Include/internal/pycore_obmalloc.h: USE_LARGE_ARENAS on 64-bit: ARENA_BITS 20,
+ *       ARENA_SIZE (1 << ARENA_BITS), 1 MiB
+ *   pool_size = 16384: 3.10/3.11 Objects/obmalloc.c, 3.12+
+ *       Include/internal/pycore_obmalloc.h: USE_LARGE_POOLS with WITH_PYMALLOC_RADIX_TREE on
+ *       64-bit: POOL_BITS 14, 16 KiB
+ *   pymalloc_alignment = 16: obmalloc: #define ALIGNMENT 16 when SIZEOF_VOID_P > 4
+ *       (3.8+): size classes are 16 bytes apart
+ *   small_request_threshold = 512: obmalloc: #define SMALL_REQUEST_THRESHOLD 512; larger
+ *       requests go to PyMem_RawMalloc
+ *   frame_owner_entry = 3: 3.14 Include/internal/pycore_interpframe_structs.h: enum
+ *       _frameowner: FRAME_OWNED_BY_INTERPRETER = 3, FRAME_OWNED_BY_CSTACK = 4;
+ *       Python/ceval.c: the entry frame is FRAME_OWNED_BY_INTERPRETER, and frame->owner >=
+ *       FRAME_OWNED_BY_INTERPRETER means an incomplete frame
+ *   stackref_tagged = 1: 3.14 Include/internal/pycore_stackref.h (default build):
+ *       Py_TAG_BITS 3, Py_TAG_REFCNT 1, PyStackRef_NULL_BITS Py_TAG_REFCNT, Py_INT_TAG 3
+ *       (tagged ints), BITS_TO_PTR_MASKED = bits & ~Py_TAG_REFCNT
+ *   ob_refcnt_size = 4: 3.14 Include/object.h (64-bit, little endian): uint32_t
+ *       ob_refcnt; uint16_t ob_overflow; uint16_t ob_flags; refcount.h: Py_REFCNT is
+ *       ob_refcnt, _Py_IsImmortal is (int32_t)ob_refcnt < 0
+ *   values_visited_with_dict = 0: 3.14 Objects/dictobject.c PyObject_VisitManagedDict
+ *       (GH-130327): with a managed dict only the dict; the dict traverses the values it
+ *       points to
  */
 
 const ph_layout *ph_layout_get(int major, int minor)
@@ -1511,6 +1842,7 @@ const ph_layout *ph_layout_get(int major, int minor)
     case 11: return &layout_3_11;
     case 12: return &layout_3_12;
     case 13: return &layout_3_13;
+    case 14: return &layout_3_14;
     default: return NULL;
     }
 }

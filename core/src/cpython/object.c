@@ -1,6 +1,8 @@
 /* Reading target objects: the checks every object pointer goes through, str
  * text, and dict iteration for each version's dict layout. */
 #include "heap/heap.h"
+#include "base/utf8.h"
+#include "cpython/stackref.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +14,7 @@ uint32_t ph_object_check(ph_heap *h, uint64_t addr)
     uint64_t hdr[2];
     if (!ph_read(h->r, addr, hdr, sizeof(hdr)))
         return UINT32_MAX;
-    uint64_t refcnt = hdr[0];
+    uint64_t refcnt = (uint64_t)ph_refcnt_word(h->L, hdr[0]);
     if (h->L->minor >= 12 && (int32_t)(uint32_t)refcnt < 0) {
         /* immortal: the low 32 bits are negative */
     } else if (refcnt == 0 || refcnt >= (UINT64_C(1) << 40)) {
@@ -25,28 +27,9 @@ uint32_t ph_object_check(ph_heap *h, uint64_t addr)
 static void put_utf8(char *buf, size_t cap, size_t *n, uint32_t c)
 {
     char tmp[4];
-    size_t k;
     if ((c >= 0xD800 && c < 0xE000) || c > 0x10FFFF)
         c = 0xFFFD; /* lone surrogates and beyond Unicode: not UTF-8 */
-    if (c < 0x80) {
-        tmp[0] = (char)c;
-        k = 1;
-    } else if (c < 0x800) {
-        tmp[0] = (char)(0xC0 | (c >> 6));
-        tmp[1] = (char)(0x80 | (c & 0x3F));
-        k = 2;
-    } else if (c < 0x10000) {
-        tmp[0] = (char)(0xE0 | (c >> 12));
-        tmp[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        tmp[2] = (char)(0x80 | (c & 0x3F));
-        k = 3;
-    } else {
-        tmp[0] = (char)(0xF0 | ((c >> 18) & 0x07));
-        tmp[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-        tmp[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-        tmp[3] = (char)(0x80 | (c & 0x3F));
-        k = 4;
-    }
+    size_t k = ph_utf8_encode(c, tmp);
     if (*n + k < cap) {
         memcpy(buf + *n, tmp, k);
         *n += k;
@@ -223,4 +206,124 @@ uint64_t ph_module_attr(ph_heap *h, const char *module, const char *name)
         !ph_read_u64(h->r, mod + (uint64_t)h->L->module_md_dict, &dict) || !dict)
         return 0;
     return ph_dict_get_str(h, dict, name);
+}
+
+bool ph_ob_type(ph_heap *h, uint64_t addr, uint64_t *type)
+{
+    return ph_read_u64(h->r, addr + ph_off_ob_type(h->L), type);
+}
+
+bool ph_ob_size(ph_heap *h, uint64_t addr, int64_t *n)
+{
+    return ph_read_i64(h->r, addr + ph_off_ob_size(h->L), n);
+}
+
+bool ph_float_value(ph_heap *h, uint64_t addr, double *x)
+{
+    return ph_read(h->r, addr + ph_off_ob_size(h->L), x, sizeof(*x));
+}
+
+bool ph_int_digits(ph_heap *h, uint64_t addr, uint64_t *ndigits, bool *negative)
+{
+    const ph_layout *L = h->L;
+    if (L->long_lv_tag != PH_NONE) {
+        uint64_t tag;
+        if (!ph_read_u64(h->r, addr + (uint64_t)L->long_lv_tag, &tag))
+            return false;
+        *ndigits = (tag & 3) == 1 ? 0 : tag >> 3; /* sign bits: 0 positive, 1 zero, 2 negative */
+        *negative = (tag & 3) == 2;
+        return true;
+    }
+    int64_t n;
+    if (!ph_ob_size(h, addr, &n))
+        return false;
+    *ndigits = ph_abs64(n);
+    *negative = n < 0;
+    return true;
+}
+
+bool ph_int_value(ph_heap *h, uint64_t addr, int64_t *out)
+{
+    uint64_t ndigits;
+    bool neg;
+    if (!ph_int_digits(h, addr, &ndigits, &neg) || ndigits > 2)
+        return false;
+    uint32_t d[2] = {0, 0};
+    if (ndigits && !ph_read(h->r, addr + (uint64_t)h->L->long_digits, d, 4 * ndigits))
+        return false;
+    int64_t v = (int64_t)((uint64_t)(d[0] & 0x3fffffff) | (uint64_t)(d[1] & 0x3fffffff) << 30);
+    *out = neg ? -v : v;
+    return true;
+}
+
+void ph_instance_storage(ph_heap *h, uint64_t obj, const ph_type *t, uint64_t *dict,
+                         uint64_t *values)
+{
+    const ph_layout *L = h->L;
+    *dict = *values = 0;
+    if (t->shape == SHAPE_MODULE) {
+        ph_read_u64(h->r, obj + (uint64_t)L->module_md_dict, dict);
+    } else if (L->managed_dict != PH_NONE && (t->flags & TPFLAGS_MANAGED_DICT)) {
+        uint64_t slot = 0;
+        ph_read_u64(h->r, obj + (uint64_t)(int64_t)L->managed_dict, &slot);
+        if (L->managed_values != PH_NONE) { /* 3.11 */
+            *dict = slot;
+            if (!slot)
+                ph_read_u64(h->r, obj + (uint64_t)(int64_t)L->managed_values, values);
+        } else if (L->dictvalues_values == 0) { /* 3.12: tagged dict-or-values */
+            if (slot & 1)
+                *values = slot + 1;
+            else
+                *dict = slot;
+        } else { /* 3.13 */
+            *dict = slot;
+            if (!slot && (t->flags & TPFLAGS_INLINE_VALUES))
+                *values = obj + (uint64_t)t->basicsize;
+        }
+    } else if (t->dictoffset > 0) {
+        ph_read_u64(h->r, obj + (uint64_t)t->dictoffset, dict);
+    } else if (t->dictoffset < 0) {
+        int64_t n = 0;
+        ph_ob_size(h, obj, &n);
+        uint64_t size = (uint64_t)t->basicsize + ph_abs64(n) * (uint64_t)t->itemsize;
+        size = (size + 7) & ~(uint64_t)7;
+        ph_read_u64(h->r, obj + size + (uint64_t)t->dictoffset, dict);
+    }
+    if (*values && !ph_ptr_ok(*values))
+        *values = 0;
+}
+
+bool ph_values_iter_init(ph_heap *h, uint64_t type_addr, uint64_t values, ph_dict_iter *it)
+{
+    const ph_layout *L = h->L;
+    memset(it, 0, sizeof(*it));
+    uint64_t keys;
+    int64_t nentries;
+    uint8_t b[3];
+    if (L->dk_log2_size == PH_NONE ||
+        !ph_read_u64(h->r, type_addr + (uint64_t)L->ht_cached_keys, &keys) || !ph_ptr_ok(keys) ||
+        !ph_read_i64(h->r, keys + (uint64_t)L->dk_nentries, &nentries) ||
+        !ph_read(h->r, keys + (uint64_t)L->dk_log2_size, &b[0], 1) ||
+        !ph_read(h->r, keys + (uint64_t)L->dk_log2_index_bytes, &b[1], 1) ||
+        !ph_read(h->r, keys + (uint64_t)L->dk_kind, &b[2], 1) || b[0] > 32 || b[1] > 35 ||
+        b[2] > 2 || nentries < 0 || (uint64_t)nentries > UINT64_C(1) << b[0])
+        return false;
+    if (L->dictvalues_values > 0) {
+        /* 3.13: {u8 capacity, size, embedded, valid} before the values */
+        uint8_t hdr[4];
+        if (!ph_read(h->r, values, hdr, 4))
+            return false;
+        if (!hdr[3])
+            nentries = 0; /* no longer valid: the attributes moved to a dict */
+        if (nentries > hdr[0])
+            nentries = hdr[0];
+    }
+    it->keys = keys;
+    it->values = values;
+    it->split = true;
+    it->n = nentries;
+    it->entry_size = b[2] == 0 ? 24 : 16;
+    it->value_at = it->entry_size - 8;
+    it->entries = keys + (uint64_t)L->dk_indices + (UINT64_C(1) << b[1]);
+    return true;
 }

@@ -47,6 +47,7 @@ typedef struct ph_type {
     bool odict;             /* collections.OrderedDict or a subclass: odict_sizeof */
     bool plain_generator;   /* 3.11+ "generator": its gi_origin_or_finalizer is never set */
     bool ndarray;           /* numpy.ndarray or a subclass: numpy.c */
+    const struct ph_ctype *ctype; /* a C type known exactly, or a subclass of one: ctypes.h */
     uint32_t nslots;        /* object-typed __slots__ member offsets, whole MRO */
     uint32_t *slots;
     uint64_t *slot_names;   /* the members' names: C strings in the target */
@@ -107,6 +108,36 @@ bool ph_dict_iter_init(ph_heap *h, uint64_t dict, ph_dict_iter *it);
 /* The same from a keys object (and a values array, or 0). */
 bool ph_dict_keys_iter_init(ph_heap *h, uint64_t keys, uint64_t values, ph_dict_iter *it);
 bool ph_dict_iter_next(ph_heap *h, ph_dict_iter *it, uint64_t *key, uint64_t *value);
+
+/* The object header of the target's build.  ob_size is the last field of
+ * PyObject_VAR_HEAD, right before a list's ob_item (PyListObject is
+ * {PyObject_VAR_HEAD; ob_item; allocated} in every build), and ob_type the
+ * last of PyObject, right before ob_size. */
+static inline uint64_t ph_off_ob_size(const ph_layout *L)
+{
+    return (uint64_t)L->list_ob_item - 8;
+}
+static inline uint64_t ph_off_ob_type(const ph_layout *L)
+{
+    return (uint64_t)L->list_ob_item - 16;
+}
+bool ph_ob_type(ph_heap *h, uint64_t addr, uint64_t *type);
+bool ph_ob_size(ph_heap *h, uint64_t addr, int64_t *n);
+/* A float's value (PyFloatObject: ob_fval right after the PyObject header). */
+bool ph_float_value(ph_heap *h, uint64_t addr, double *x);
+/* An int's sign and number of 30-bit digits (3.12+: from lv_tag). */
+bool ph_int_digits(ph_heap *h, uint64_t addr, uint64_t *ndigits, bool *negative);
+/* An int's value when it has at most two digits. */
+bool ph_int_value(ph_heap *h, uint64_t addr, int64_t *out);
+
+/* Where an instance keeps its attributes: a dict, or (3.11+) values whose
+ * keys are its type's ht_cached_keys (0 for what it does not have). */
+void ph_instance_storage(ph_heap *h, uint64_t obj, const ph_type *t, uint64_t *dict,
+                         uint64_t *values);
+/* Iterates the values an instance keeps without a dict (3.11+) with its
+ * type's cached keys; false when they cannot be read.  On 3.13, values no
+ * longer valid (moved to a dict) iterate as empty. */
+bool ph_values_iter_init(ph_heap *h, uint64_t type_addr, uint64_t values, ph_dict_iter *it);
 
 /* heapy's "dict of" applies to exact dicts only, not to subclasses. */
 static inline bool ph_type_is_exact_dict(const ph_type *t)

@@ -814,9 +814,9 @@ uint64_t ph_alloc_block_object(ph_heap *h, uint64_t block, uint32_t size)
         if (ti == UINT32_MAX || ti >= h->ntypes)
             continue;
         const ph_type *t = &h->types[ti];
-        /* Its type must put it exactly there, and its fixed part must fit. */
+        /* Its type must put it exactly there, and what it keeps in its block must fit. */
         if (front_bytes(h, t, addr) == off && t->basicsize > 0 &&
-            off + (uint64_t)t->basicsize <= size)
+            ph_block_size(h, addr, t) <= size - off)
             return addr;
     }
     return 0;

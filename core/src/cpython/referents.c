@@ -7,6 +7,8 @@
  * valid objects: conservative, but never unsafe, since every candidate goes
  * through ph_object_check. */
 #include "heap/heap.h"
+#include "cpython/stackref.h"
+#include "cpython/ctypes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +59,7 @@ static void array(ph_heap *h, const ctx *c, uint64_t addr, uint64_t n, ph_edge_k
         }
     }
     if (too_long)
-        h->skipped++;
+        ph_skip(h, addr, "a container longer than probe-heap follows");
 }
 
 static int64_t ob_size(ph_heap *h, uint64_t addr)
@@ -95,7 +97,7 @@ static void dict_refs(ph_heap *h, const ctx *c, uint64_t addr)
 {
     ph_dict_iter it;
     if (!ph_dict_iter_init(h, addr, &it)) {
-        h->skipped++;
+        ph_skip(h, addr, "a dict whose keys cannot be read");
         return;
     }
     uint64_t k, v;
@@ -115,7 +117,7 @@ static void set_refs(ph_heap *h, const ctx *c, uint64_t addr)
     if (!ph_read_i64(h->r, addr + (uint64_t)L->set_mask, &mask) ||
         !ph_read_u64(h->r, addr + (uint64_t)L->set_table, &table) || mask < 0 ||
         (uint64_t)mask >= MAX_CONTAINER_LEN || ((mask + 1) & mask)) {
-        h->skipped++;
+        ph_skip(h, addr, "a set whose table cannot be read");
         return;
     }
     uint64_t buf[512];
@@ -123,7 +125,7 @@ static void set_refs(ph_heap *h, const ctx *c, uint64_t addr)
     for (uint64_t i = 0; i < n; i += 256) {
         uint64_t k = n - i < 256 ? n - i : 256;
         if (!ph_read(h->r, table + 16 * i, buf, (size_t)k * 16)) {
-            h->skipped++;
+            ph_skip(h, table, "a set table that cannot be read");
             return;
         }
         for (uint64_t j = 0; j < k; j++)
@@ -212,7 +214,7 @@ static void frame_refs(ph_heap *h, const ctx *c, uint64_t addr)
     ph_read_u64(h->r, addr + (uint64_t)L->frame_valuestack, &vs);
     uint64_t locals = addr + (uint64_t)L->frame_localsplus;
     if (vs < locals || vs - locals > (UINT64_C(8) << 20)) {
-        h->skipped++;
+        ph_skip(h, addr, "a frame whose value stack cannot be read");
         return;
     }
     array(h, c, locals, (vs - locals) / 8, EDGE_LOCAL, code);
@@ -257,11 +259,34 @@ static void values_refs(ph_heap *h, const ctx *c, uint64_t values, const ph_type
     const ph_layout *L = h->L;
     uint64_t n;
     if (L->dictvalues_values > 0) {
-        /* 3.13: {u8 capacity, size, embedded, valid} then the values */
-        uint8_t hdr[4];
+        /* 3.13+: {u8 capacity, size, embedded, valid} then the values, then
+         * the insertion order: size u8 indices at &values[capacity]
+         * (pycore_dict.h get_insertion_order_array).  Visited in that order,
+         * as vars() lists them: on 3.14 the cached keys are in another. */
+        uint8_t hdr[4], order[256];
         if (!ph_read(h->r, values, hdr, 4) || !hdr[3])
             return;
-        n = hdr[0];
+        uint64_t at = values + (uint64_t)L->dictvalues_values;
+        uint64_t vals[256];
+        if (hdr[1] > hdr[0] || !ph_read(h->r, at, vals, (size_t)hdr[0] * 8) ||
+            !ph_read(h->r, at + 8 * (uint64_t)hdr[0], order, hdr[1])) {
+            array(h, c, at, hdr[0], EDGE_VALUES, t->addr); /* no order: by index */
+            return;
+        }
+        bool seen[256] = {false};
+        for (unsigned j = 0; j < hdr[1]; j++) {
+            if (order[j] >= hdr[0] || seen[order[j]])
+                continue;
+            seen[order[j]] = true;
+            PH_LABEL(h, EDGE_VALUES, NULL, order[j], t->addr);
+            ref(h, c, vals[order[j]]);
+        }
+        for (unsigned i = 0; i < hdr[0]; i++) /* any not in the order (NULL when sane) */
+            if (!seen[i] && vals[i]) {
+                PH_LABEL(h, EDGE_VALUES, NULL, i, t->addr);
+                ref(h, c, vals[i]);
+            }
+        return;
     } else {
         uint64_t keys;
         int64_t nentries;
@@ -323,6 +348,11 @@ static void instance_refs(ph_heap *h, const ctx *c, uint32_t ti, uint64_t addr, 
     uint64_t shared = 0;
     if (dict && L->dictvalues_values > 0)
         ph_read_u64(h->r, dict + (uint64_t)L->dict_ma_values, &shared);
+    /* 3.14 (GH-130327, PyObject_VisitManagedDict): with a dict, the
+     * instance refers to the dict alone, which refers to the values it
+     * shares. */
+    if (dict && L->values_visited_with_dict == 0)
+        shared = 0;
     if ((!dict || (shared && shared == values)) && ph_ptr_ok(values))
         values_refs(h, c, values, t); /* 3.13: only while valid */
     for (uint32_t i = 0; i < t->nslots; i++) {
@@ -363,7 +393,7 @@ void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit,
         ph_read_i64(h->r, addr + (uint64_t)L->list_allocated, &alloc);
         ph_read_u64(h->r, addr + (uint64_t)L->list_ob_item, &items);
         if (n < 0 || n > alloc) {
-            h->skipped++;
+            ph_skip(h, addr, "a list whose size exceeds its allocation");
             break;
         }
         if (n > 0)
@@ -411,12 +441,20 @@ void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit,
         /* after it, up to the frame: flags (hooks_inited, closed,
          * running_async, frame_state), no pointers */
         if (state >= 1) /* FRAME_COMPLETED or FRAME_CLEARED: only the code is kept */
-            field(h, &c, f, L->iframe_code, ".gi_code");
+        {
+            uint64_t code = 0;
+            if (ph_read_u64(h->r, f + (uint64_t)L->iframe_code, &code)) {
+                PH_LABEL(h, EDGE_FIELD, ".gi_code", 0, 0);
+                ref(h, &c, ph_stackref_obj(L, code)); /* 3.14: a _PyStackRef */
+            }
+        }
         else
             ph_iframe_referents(h, f, visit, payload);
         break;
     }
     case SHAPE_OTHER: {
+        if (t->ctype)
+            break; /* below */
         uint64_t size = (uint64_t)t->basicsize;
         if (t->itemsize) {
             int64_t n = ob_size(h, addr);
@@ -457,6 +495,11 @@ void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit,
     }
     if (t->heap || t->dictoffset)
         instance_refs(h, &c, ti, addr, t);
-    if (t->cfields_to)
+    if (t->ctype) {
+        /* a C type known exactly (ctypes.h): its fields instead of a scan */
+        if (t->ctype->referents)
+            t->ctype->referents(h, addr, t, visit, payload);
+    } else if (t->cfields_to) {
         scan(h, &c, addr, addr + t->cfields_from, addr + t->cfields_to);
+    }
 }

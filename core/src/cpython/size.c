@@ -1,6 +1,8 @@
 /* Flat sizes: exactly what sys.getsizeof returns in the target's version,
  * i.e. the type's __sizeof__ plus the GC header and pre-header. */
 #include "heap/heap.h"
+#include "cpython/stackref.h"
+#include "cpython/ctypes.h"
 
 static int64_t read_i64(ph_heap *h, uint64_t addr)
 {
@@ -169,7 +171,7 @@ static uint64_t code_sizeof(ph_heap *h, uint64_t addr, const ph_type *t)
 static uint64_t iframe_slots_size(ph_heap *h, uint64_t f)
 {
     const ph_layout *L = h->L;
-    uint64_t code = read_u64(h, f + (uint64_t)L->iframe_code);
+    uint64_t code = ph_stackref_obj(L, read_u64(h, f + (uint64_t)L->iframe_code));
     int32_t nlocalsplus = 0, stacksize = 0;
     if (!ph_ptr_ok(code) || !ph_read(h->r, code + (uint64_t)L->code_nlocalsplus, &nlocalsplus, 4) ||
         !ph_read(h->r, code + (uint64_t)L->code_stacksize, &stacksize, 4))
@@ -255,6 +257,9 @@ static uint64_t sizeof_of(ph_heap *h, uint64_t addr, const ph_type *t)
         }
     default: {
         uint64_t res = (uint64_t)t->basicsize;
+        if (t->ctype && t->ctype->size && t->ctype->size(h, addr, t, &res))
+            return res; /* a C type known exactly (ctypes.h) */
+        res = (uint64_t)t->basicsize;
         if (t->itemsize) {
             uint64_t n = ph_abs64(read_i64(h, addr + 16));
             if (n < MAX_CONTAINER_LEN)

@@ -6,6 +6,8 @@
 
 /* size.c */
 uint64_t ph_flat_size(ph_heap *h, uint64_t addr, const ph_type *t);
+/* block_size.c: the bytes the object occupies from addr in its own block */
+uint64_t ph_block_size(ph_heap *h, uint64_t addr, const ph_type *t);
 
 /* numpy.c: numpy.ndarray's __sizeof__; false when numpy's layout is unknown */
 bool ph_ndarray_sizeof(ph_heap *h, uint64_t addr, const ph_type *t, uint64_t *size);

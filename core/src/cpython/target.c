@@ -2,6 +2,7 @@
  * are.  Everything here follows pointers out of _PyRuntime, bounded. */
 #include "base/error.h"
 #include "heap/heap.h"
+#include "cpython/stackref.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,7 @@ static bool probe_sys_version(ph_reader *r, const ph_symbols *syms, int minor, p
 static ph_error *unsupported(const ph_version *v)
 {
     return ph_error_new(PH_ERR_VERSION, 0,
-                        "CPython %d.%d is not supported: probe-heap supports CPython 3.8 to 3.13",
+                        "CPython %d.%d is not supported: probe-heap supports CPython 3.8 to 3.14",
                         v->major, v->minor);
 }
 
@@ -87,9 +88,9 @@ ph_error *ph_detect_version(ph_reader *r, const ph_symbols *syms, ph_version *ou
                                 "this is not a CPython process: it has no _PyRuntime symbol");
         return ph_error_new(PH_ERR_NOT_PYTHON, 0,
                             "cannot tell which CPython version this is: memory at _PyRuntime "
-                            "is unreadable or not CPython 3.8 to 3.13");
+                            "is unreadable or not CPython 3.8 to 3.14");
     }
-    if (out->major != 3 || out->minor < 8 || out->minor > 13)
+    if (out->major != 3 || out->minor < 8 || out->minor > 14)
         return unsupported(out);
     if (out->minor >= 13 && syms->py_runtime && ph_read(r, syms->py_runtime, cookie, 8) &&
         memcmp(cookie, "xdebugpy", 8) == 0) {
@@ -169,22 +170,51 @@ void ph_iframe_referents(ph_heap *h, uint64_t f, ph_visit_fn *visit, void *paylo
     const ph_layout *L = h->L;
     int8_t owner = 0;
     int32_t stacktop = 0;
-    if (!ph_read(h->r, f + (uint64_t)L->iframe_owner, &owner, 1) ||
-        !ph_read(h->r, f + (uint64_t)L->iframe_stacktop, &stacktop, 4))
+    if (!ph_read(h->r, f + (uint64_t)L->iframe_owner, &owner, 1))
         return;
-    iframe_field(h, f, L->iframe_code, ".f_code", visit, payload);
-    /* FRAME_OWNED_BY_CSTACK (3.12+): an entry frame on the C stack; only its
-     * code is set, the other fields are whatever the stack held. */
-    if (owner == 3)
+    if (L->iframe_stacktop != PH_NONE) {
+        if (!ph_read(h->r, f + (uint64_t)L->iframe_stacktop, &stacktop, 4))
+            return;
+    } else {
+        /* 3.14: _PyStackRef *stackpointer; the slot count is its distance
+         * from localsplus (NULL or out of the frame: unknown, as -1 was) */
+        uint64_t sp = 0, base = f + (uint64_t)L->iframe_localsplus;
+        if (!ph_read_u64(h->r, f + (uint64_t)L->iframe_stackpointer, &sp))
+            return;
+        stacktop = sp >= base && sp - base < (UINT64_C(8) << 21) && !((sp - base) & 7)
+                       ? (int32_t)((sp - base) / 8)
+                       : -1;
+    }
+    /* 3.14: f_executable and f_funcobj are _PyStackRefs */
+    uint64_t code = 0, func = 0;
+    if (!ph_read_u64(h->r, f + (uint64_t)L->iframe_code, &code))
         return;
-    iframe_field(h, f, L->iframe_funcobj, "<f_func>", visit, payload);
+    code = ph_stackref_obj(L, code);
+    if (h->root_tstate)
+        PH_LABEL_ROOT(h, ROOT_FRAME_FIELD, ".f_code", 0, f, h->root_tstate);
+    else
+        PH_LABEL(h, EDGE_FIELD, ".f_code", 0, 0);
+    if (code)
+        visit(h, code, payload);
+    /* An entry frame (3.12/3.13 FRAME_OWNED_BY_CSTACK, 3.14
+     * FRAME_OWNED_BY_INTERPRETER or FRAME_OWNED_BY_CSTACK): only its code is
+     * set, the other fields are whatever the stack held. */
+    if (L->frame_owner_entry != PH_NONE && owner >= L->frame_owner_entry)
+        return;
+    if (ph_read_u64(h->r, f + (uint64_t)L->iframe_funcobj, &func) &&
+        (func = ph_stackref_obj(L, func))) {
+        if (h->root_tstate)
+            PH_LABEL_ROOT(h, ROOT_FRAME_FIELD, "<f_func>", 0, f, h->root_tstate);
+        else
+            PH_LABEL(h, EDGE_FIELD, "<f_func>", 0, 0);
+        visit(h, func, payload);
+    }
     iframe_field(h, f, L->iframe_globals, ".f_globals", visit, payload);
     iframe_field(h, f, L->iframe_builtins, ".f_builtins", visit, payload);
     iframe_field(h, f, L->iframe_locals, "<f_locals dict>", visit, payload);
     iframe_field(h, f, L->iframe_frame_obj, "<frame object>", visit, payload);
-    uint64_t code;
     int32_t nlocalsplus = 0, stacksize = 0;
-    if (!ph_read_u64(h->r, f + (uint64_t)L->iframe_code, &code) || !ph_ptr_ok(code) ||
+    if (!ph_ptr_ok(code) ||
         !ph_read(h->r, code + (uint64_t)L->code_nlocalsplus, &nlocalsplus, 4) ||
         !ph_read(h->r, code + (uint64_t)L->code_stacksize, &stacksize, 4) || nlocalsplus < 0 ||
         nlocalsplus > (1 << 20) || stacksize < 0 || stacksize > (1 << 20))
@@ -203,6 +233,7 @@ void ph_iframe_referents(ph_heap *h, uint64_t f, ph_visit_fn *visit, void *paylo
                      (size_t)n * 8))
             return;
         for (int32_t j = 0; j < n; j++) {
+            items[j] = ph_stackref_obj(L, items[j]); /* 3.14: NULL and ints are no references */
             if (!items[j])
                 continue;
             bool was = h->conservative, local = i + j < nlocals;
@@ -279,7 +310,7 @@ static void thread_roots(ph_heap *h, uint64_t ts, ph_visit_fn *visit, void *payl
     ph_cycle fcyc = {0};
     for (int i = 0; i < MAX_FRAMES && ph_ptr_ok(f) && !ph_poll(h); i++) {
         if (ph_cycle_seen(&fcyc, f)) {
-            h->skipped++; /* a frame chain that loops */
+            ph_skip(h, f, "a frame chain that loops");
             break;
         }
         ph_iframe_referents(h, f, visit, payload);
@@ -352,7 +383,7 @@ ph_error *ph_runtime_walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload)
     ph_cycle icyc = {0};
     for (int n = 0; n < MAX_INTERPRETERS && ph_ptr_ok(interp) && !ph_poll(h); n++) {
         if (ph_cycle_seen(&icyc, interp)) {
-            h->skipped++; /* an interpreter list that loops */
+            ph_skip(h, interp, "an interpreter list that loops");
             break;
         }
         h->interpreters++;
@@ -389,7 +420,7 @@ ph_error *ph_runtime_walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload)
         ph_cycle tcyc = {0};
         for (int t = 0; t < MAX_THREADS && ph_ptr_ok(ts) && !ph_poll(h); t++) {
             if (ph_cycle_seen(&tcyc, ts)) {
-                h->skipped++; /* a thread list that loops */
+                ph_skip(h, ts, "a thread list that loops");
                 break;
             }
             h->threads++;
@@ -414,7 +445,7 @@ static void walk_gc_list(ph_heap *h, uint64_t head, ph_visit_fn *visit, void *pa
     for (uint64_t n = 0; n < MAX_LIST_HOPS && p != head; n++) {
         uint64_t gc[2];
         if (!ph_ptr_ok(p) || !ph_read(h->r, p, gc, sizeof(gc)) || (gc[1] & mask) != prev) {
-            h->skipped++; /* a broken link: the rest of this list is lost */
+            ph_skip(h, p, "a GC list link that does not point back"); /* a broken link: the rest of this list is lost */
             return;
         }
         visit(h, p + (uint64_t)h->L->gc_head_size, payload);
@@ -425,15 +456,61 @@ static void walk_gc_list(ph_heap *h, uint64_t head, ph_visit_fn *visit, void *pa
     }
 }
 
+/* A GC list head that links into a circular doubly linked list: its
+ * neighbours point back at it (or it is alone). */
+static bool gc_head_ok(ph_heap *h, uint64_t head)
+{
+    const uint64_t mask = ~(uint64_t)3;
+    uint64_t hd[2], w;
+    if (!ph_read(h->r, head, hd, sizeof(hd)))
+        return false;
+    uint64_t next = hd[0] & mask, prev = hd[1] & mask;
+    /* the neighbours are objects' GC headers (8-aligned); the head itself need not be */
+    if (next != head && (!ph_ptr_ok(next) || !ph_read_u64(h->r, next + 8, &w) || (w & mask) != head))
+        return false;
+    if (prev != head && (!ph_ptr_ok(prev) || !ph_read_u64(h->r, prev, &w) || (w & mask) != head))
+        return false;
+    return true;
+}
+
+static bool gc_generations_ok(ph_heap *h, uint64_t gens)
+{
+    const ph_layout *L = h->L;
+    for (int32_t g = 0; g < L->gc_num_generations; g++)
+        if (!gc_head_ok(h, gens + (uint64_t)g * (uint64_t)L->gc_generation_size))
+            return false;
+    return true;
+}
+
+/* Where the generations start in this build's GC state.  The field before
+ * them ends 4 bytes short of an 8-byte boundary ({PyObject *; int; int; int}
+ * on 3.9-3.13), and a build whose PyGC_Head is only 4-aligned (Debian
+ * trixie's 3.13.5: Py_ALIGNED(1 << _PyObject_ALIGNMENT_SHIFT) on the typedef)
+ * puts them 4 bytes earlier than the table's build did.  The offset whose
+ * heads all link up is taken; when neither does (a damaged heap), the
+ * table's. */
+static uint64_t gc_generations_at(ph_heap *h, uint64_t gc)
+{
+    const ph_layout *L = h->L;
+    uint64_t table = gc + (uint64_t)L->gc_generations;
+    if (gc_generations_ok(h, table))
+        return table;
+    if (L->gc_generations >= 4 && gc_generations_ok(h, table - 4)) {
+        h->gc_generations_shift = -4;
+        return table - 4;
+    }
+    return table;
+}
+
 static void walk_gc_state(ph_heap *h, uint64_t gc, ph_visit_fn *visit, void *payload)
 {
     const ph_layout *L = h->L;
     int32_t collecting = 0;
     if (ph_read(h->r, gc + (uint64_t)L->gc_collecting, &collecting, 4) && collecting)
         h->gc_collecting = true;
+    uint64_t gens = gc_generations_at(h, gc);
     for (int32_t g = 0; g < L->gc_num_generations; g++)
-        walk_gc_list(h, gc + (uint64_t)L->gc_generations + (uint64_t)g * (uint64_t)L->gc_generation_size,
-                     visit, payload);
+        walk_gc_list(h, gens + (uint64_t)g * (uint64_t)L->gc_generation_size, visit, payload);
     h->in_permanent = true;
     walk_gc_list(h, gc + (uint64_t)L->gc_permanent_generation, visit, payload);
     h->in_permanent = false;

@@ -1,7 +1,10 @@
 /* Type objects: validated once, described once (name, shape, slots, whether
- * their flat size is exact), then found by address in a small hash table. */
+ * their flat size is exact), then found by address in a map (base/table.h). */
 #include "base/error.h"
+#include "base/table.h"
+#include "base/vec.h"
 #include "heap/heap.h"
+#include "cpython/ctypes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +17,8 @@ const char *ph_heap_strdup(ph_heap *h, const char *s)
     size_t n = strlen(s) + 1;
     if (h->strpool_len + n > h->strpool_cap) {
         size_t cap = n > 65536 ? n : 65536;
-        char **blocks = realloc(h->strblocks, (h->nstrblocks + 1) * sizeof(char *));
-        if (!blocks)
+        if (!PH_VEC_RESERVE(h->strblocks, h->capstrblocks, h->nstrblocks + 1, 16))
             return "?";
-        h->strblocks = blocks;
         char *block = malloc(cap);
         if (!block)
             return "?";
@@ -39,67 +40,10 @@ void ph_types_free(ph_heap *h)
         free(h->types[i].slot_names);
     }
     free(h->types);
-    free(h->thkeys);
-    free(h->thvals);
+    ph_map64_free(&h->type_map);
     for (size_t i = 0; i < h->nstrblocks; i++)
         free(h->strblocks[i]);
     free(h->strblocks);
-}
-
-static size_t th_slot(uint64_t addr, size_t cap)
-{
-    return (size_t)(((addr >> 3) * UINT64_C(0x9E3779B97F4A7C15)) >> 24) & (cap - 1);
-}
-
-static bool th_put(ph_heap *h, uint64_t addr, uint32_t val);
-
-static bool th_grow(ph_heap *h)
-{
-    size_t oldcap = h->thcap;
-    uint64_t *oldk = h->thkeys;
-    uint32_t *oldv = h->thvals;
-    size_t cap = oldcap ? oldcap * 2 : 1024;
-    h->thkeys = calloc(cap, sizeof(uint64_t));
-    h->thvals = calloc(cap, sizeof(uint32_t));
-    if (!h->thkeys || !h->thvals) {
-        free(h->thkeys);
-        free(h->thvals);
-        h->thkeys = oldk;
-        h->thvals = oldv;
-        return false;
-    }
-    h->thcap = cap;
-    for (size_t i = 0; i < oldcap; i++)
-        if (oldk[i])
-            th_put(h, oldk[i], oldv[i]);
-    free(oldk);
-    free(oldv);
-    return true;
-}
-
-static bool th_put(ph_heap *h, uint64_t addr, uint32_t val)
-{
-    for (size_t i = th_slot(addr, h->thcap);; i = (i + 1) & (h->thcap - 1)) {
-        if (!h->thkeys[i] || h->thkeys[i] == addr) {
-            h->thkeys[i] = addr;
-            h->thvals[i] = val;
-            return true;
-        }
-    }
-}
-
-static bool th_get(const ph_heap *h, uint64_t addr, uint32_t *val)
-{
-    if (!h->thcap)
-        return false;
-    for (size_t i = th_slot(addr, h->thcap);; i = (i + 1) & (h->thcap - 1)) {
-        if (!h->thkeys[i])
-            return false;
-        if (h->thkeys[i] == addr) {
-            *val = h->thvals[i];
-            return true;
-        }
-    }
 }
 
 static const struct {
@@ -303,7 +247,7 @@ static void c_fields(ph_heap *h, ph_type *pt)
 }
 
 /* Does some type before `object` in t's MRO define __sizeof__ that we do not model? */
-static bool sizeof_unknown(ph_heap *h, const raw_type *t, ph_shape shape)
+static bool sizeof_unknown(ph_heap *h, const raw_type *t, ph_shape shape, uint64_t known)
 {
     uint64_t mro = t->mro;
     int64_t n;
@@ -315,6 +259,8 @@ static bool sizeof_unknown(ph_heap *h, const raw_type *t, ph_shape shape)
         if (!ph_read_u64(h->r, mro + (uint64_t)h->L->tuple_ob_item + 8 * (uint64_t)i, &base) ||
             !read_raw_type(h, base, &bt))
             return true;
+        if (known && base == known)
+            return false; /* a C type of ctypes.h, whose __sizeof__ size.c models */
         char name[64] = "";
         bool heap = bt.flags & TPFLAGS_HEAPTYPE;
         if (!heap)
@@ -331,30 +277,23 @@ static bool sizeof_unknown(ph_heap *h, const raw_type *t, ph_shape shape)
 uint32_t ph_type_get(ph_heap *h, uint64_t addr)
 {
     uint32_t v;
-    if (th_get(h, addr, &v))
+    if (ph_map64_get(&h->type_map, addr, &v))
         return v;
-    if (h->thcap == 0 || h->thused * 2 >= h->thcap) {
-        if (h->ntypes + h->thused >= MAX_TYPES || !th_grow(h))
-            return UINT32_MAX;
-    }
+    /* Addresses known not to be types are kept too (UINT32_MAX). */
+    if (!addr || h->type_map.n >= MAX_TYPES)
+        return UINT32_MAX;
     raw_type t;
     if (!is_type(h, addr, &t)) {
-        h->thused++;
-        th_put(h, addr, UINT32_MAX);
+        ph_map64_put(&h->type_map, addr, UINT32_MAX);
         return UINT32_MAX;
     }
-    if (h->ntypes == h->captypes) {
-        size_t cap = h->captypes ? h->captypes * 2 : 256;
-        ph_type *types = realloc(h->types, cap * sizeof(*types));
-        if (!types)
-            return UINT32_MAX;
-        h->types = types;
-        h->captypes = cap;
-    }
+    if (!PH_VEC_RESERVE(h->types, h->captypes, h->ntypes + 1, 256))
+        return UINT32_MAX;
     /* Reserve the entry first: resolving the name may look up other types. */
-    uint32_t id = (uint32_t)h->ntypes++;
-    h->thused++;
-    th_put(h, addr, id);
+    uint32_t id = (uint32_t)h->ntypes;
+    if (!ph_map64_put(&h->type_map, addr, id))
+        return UINT32_MAX;
+    h->ntypes++;
     h->types[id] = (ph_type){.addr = addr, .name = "?", .base_idx = id};
     ph_type pt = {.addr = addr, .flags = t.flags, .basicsize = t.basicsize,
                   .itemsize = t.itemsize, .dictoffset = t.dictoffset,
@@ -408,7 +347,20 @@ uint32_t ph_type_get(ph_heap *h, uint64_t addr)
     pt.plain_generator = pt.shape == SHAPE_GEN && !pt.heap && strcmp(name, "generator") == 0;
     pt.ndarray = strcmp(name, "numpy.ndarray") == 0 ||
                  (pt.base_idx != id && h->types[pt.base_idx].ndarray);
-    pt.estimate = !pt.odict && sizeof_unknown(h, &t, pt.shape);
+    pt.ctype = ph_ctype_find(h, name, t.basicsize);
+    uint64_t known = pt.ctype ? addr : 0; /* the type whose __sizeof__ size.c models */
+    bool base_estimate = false;
+    if (!pt.ctype && pt.heap && ph_ptr_ok(t.base)) {
+        /* a subclass of one (class Q(deque)) */
+        h->types[id] = pt; /* visible to the recursive lookup */
+        uint32_t bi = ph_type_get(h, t.base);
+        if (bi != UINT32_MAX && h->types[bi].ctype) {
+            pt.ctype = h->types[bi].ctype;
+            known = t.base;
+            base_estimate = h->types[bi].estimate;
+        }
+    }
+    pt.estimate = !pt.odict && (base_estimate || sizeof_unknown(h, &t, pt.shape, known));
     h->types[id] = pt;
     return id;
 }

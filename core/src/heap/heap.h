@@ -8,6 +8,7 @@
 #define PH_HEAP_H
 
 #include "base/check.h"
+#include "base/table.h"
 #include "cpython/layout.h"
 #include "cpython/object.h"
 #include "cpython/pymalloc.h"
@@ -21,6 +22,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* What the walk skipped as damaged, the first PH_SKIP_RECORDS of it (info --skipped). */
+#define PH_SKIP_RECORDS 64
+
 struct ph_heap {
     ph_reader *r;
     const ph_layout *L;
@@ -30,16 +34,19 @@ struct ph_heap {
     ph_index idx;
     ph_type *types;
     size_t ntypes, captypes;
-    size_t thcap, thused;   /* type hash: type address -> type index + 1 (0 empty) */
-    uint64_t *thkeys;
-    uint32_t *thvals;       /* UINT32_MAX: known not to be a type */
+    ph_map64 type_map;      /* type address -> type index; UINT32_MAX: known not to be a type */
     char *strpool;          /* names, appended */
     size_t strpool_len, strpool_cap;
     char **strblocks;
-    size_t nstrblocks;
+    size_t nstrblocks, capstrblocks;
     uint64_t interpreters, threads, skipped;
+    ph_skip_record skips[PH_SKIP_RECORDS];
+    uint32_t nskips;
+    bool recording_skips;   /* during the walk: later passes over the same objects do not record */
+    uint64_t visiting;      /* the object whose references are being visited (the walk) */
     uint64_t garbage_objects, garbage_bytes;
     bool gc_collecting;
+    int32_t gc_generations_shift; /* the GC lists found this far from the table's offset (probed) */
     double walk_seconds;
     /* work queue of object ids to expand */
     uint32_t *queue;
@@ -66,6 +73,15 @@ struct ph_heap {
 /* Counts a step of work and, every so often, asks the caller
  * whether to stop (Ctrl-C).  True once the walk must stop. */
 bool ph_poll(ph_heap *h);
+
+/* Counts a reference or structure skipped as damaged, and keeps the first
+ * ones seen during the walk, with where they were met and why. */
+static inline void ph_skip(ph_heap *h, uint64_t addr, const char *why)
+{
+    h->skipped++;
+    if (h->recording_skips && h->nskips < PH_SKIP_RECORDS)
+        h->skips[h->nskips++] = (ph_skip_record){addr, h->visiting, why};
+}
 
 /* graph.c */
 void ph_graph_free(struct ph_graph *g);  /* see graph.h */

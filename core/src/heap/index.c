@@ -17,6 +17,7 @@
  * header that only looks like a pool's (a corrupt heap, a malloc'd page)
  * costs memory, never a wrong answer. */
 #include "base/error.h"
+#include "base/table.h"
 #include "heap/heap.h"
 
 #include <stdlib.h>
@@ -37,13 +38,18 @@ static inline size_t hash_slot(uint64_t key, size_t cap)
     return (size_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 20) & (cap - 1);
 }
 
+/* Keyed by the index's own addresses: 4 bytes a slot. */
+#define ADDR_HASH(addr) ((addr) >> 3)
+#define ADDR_HASH_ID(ix, id) ADDR_HASH((ix)->addr[id])
+#define ADDR_IS(ix, id, a_) ((ix)->addr[id] == (a_))
+PH_DEFINE_ID_TABLE(addrs, const ph_index *, uint64_t, ADDR_HASH, ADDR_HASH_ID, ADDR_IS)
+
 ph_error *ph_index_init(ph_index *ix, ph_reader *r, const ph_layout *L)
 {
     memset(ix, 0, sizeof(*ix));
-    ix->hcap = 1u << 16;
-    ix->slots = calloc(ix->hcap, sizeof(uint32_t));
-    if (!ix->slots)
-        return PH_NOMEM;
+    ph_error *err = addrs_reserve(&ix->by_addr, ix, 1u << 15);
+    if (err)
+        return err;
     ph_pool_geometry g;
     if (!r || !L || !ph_pool_geometry_get(L, &g) || g.nclasses > MAX_CLASSES ||
         (g.pool_size & (g.pool_size - 1)) || g.pool_size > (1u << 16) ||
@@ -80,7 +86,7 @@ void ph_index_deinit(ph_index *ix)
     free(ix->type);
     free(ix->owner);
     free(ix->flags);
-    free(ix->slots);
+    ph_idtable_free(&ix->by_addr);
     free(ix->pools);
     for (size_t i = 0; i < ix->nchunks; i++)
         free(ix->chunks[i]);
@@ -92,7 +98,7 @@ size_t ph_index_bytes(const ph_index *ix)
 {
     return ix->cap * (sizeof(*ix->addr) + sizeof(*ix->size) + sizeof(*ix->type) +
                       sizeof(*ix->owner) + sizeof(*ix->flags)) +
-           ix->hcap * sizeof(*ix->slots) + ix->pcap * sizeof(*ix->pools) +
+           ph_idtable_bytes(&ix->by_addr) + ix->pcap * sizeof(*ix->pools) +
            ix->nchunks * (CHUNK_BLOCKS * sizeof(struct ph_block) + sizeof(*ix->chunks));
 }
 
@@ -193,36 +199,6 @@ static ph_error *pool_get(ph_index *ix, uint64_t base, const struct ph_pool_rec 
 
 /* ---- the hash table of addresses ---------------------------------------- */
 
-/* The slot holding addr, or the empty one where it would go. */
-static size_t hash_probe(const ph_index *ix, uint64_t addr)
-{
-    size_t mask = ix->hcap - 1, i = hash_slot(addr >> 3, ix->hcap);
-    while (ix->slots[i] && ix->addr[ix->slots[i] - 1] != addr)
-        i = (i + 1) & mask;
-    return i;
-}
-
-static ph_error *grow_table(ph_index *ix)
-{
-    size_t hcap = ix->hcap * 2;
-    uint32_t *slots = calloc(hcap, sizeof(uint32_t));
-    if (!slots)
-        return PH_NOMEM;
-    for (size_t j = 0; j < ix->hcap; j++) {
-        uint32_t v = ix->slots[j];
-        if (!v)
-            continue;
-        size_t i = hash_slot(ix->addr[v - 1] >> 3, hcap);
-        while (slots[i])
-            i = (i + 1) & (hcap - 1);
-        slots[i] = v;
-    }
-    free(ix->slots);
-    ix->slots = slots;
-    ix->hcap = hcap;
-    return NULL;
-}
-
 /* ---- both ----------------------------------------------------------------- */
 
 uint32_t ph_index_find(const ph_index *ix, uint64_t addr)
@@ -237,8 +213,7 @@ uint32_t ph_index_find(const ph_index *ix, uint64_t addr)
         if (b && (!b->id || b->lo == (uint32_t)addr))
             return b->id ? b->id - 1 : PH_NO_OBJ;
     }
-    uint32_t v = ix->slots[hash_probe(ix, addr)];
-    return v ? v - 1 : PH_NO_OBJ;
+    return addrs_find(&ix->by_addr, ix, addr);
 }
 
 #define GROW(field, cap)                                                   \
@@ -305,9 +280,10 @@ ph_error *ph_index_add(ph_index *ix, uint64_t addr, uint32_t type, uint32_t *id,
             return NULL;
         }
     } else {
-        i = hash_probe(ix, addr);
-        if (ix->slots[i]) {
-            *id = ix->slots[i] - 1;
+        /* One probe finds the address or the slot it goes to. */
+        i = addrs_probe(&ix->by_addr, ix, addr);
+        if (ix->by_addr.slot[i]) {
+            *id = ix->by_addr.slot[i] - 1;
             *added = false;
             return NULL;
         }
@@ -327,9 +303,6 @@ ph_error *ph_index_add(ph_index *ix, uint64_t addr, uint32_t type, uint32_t *id,
         block->lo = (uint32_t)addr;
         return NULL;
     }
-    ix->slots[i] = new_id + 1;
-    ix->hn++;
-    if (ix->hn * 2 > ix->hcap && (err = grow_table(ix)))
-        return err;
-    return NULL;
+    ix->by_addr.slot[i] = new_id + 1;
+    return addrs_reserve(&ix->by_addr, ix, ++ix->by_addr.n);
 }

@@ -5,6 +5,7 @@
 #ifndef PH_INDEX_H
 #define PH_INDEX_H
 
+#include "base/table.h"
 #include "cpython/layout.h"
 #include "memory/reader.h"
 #include "probeheap.h"
@@ -38,8 +39,7 @@ typedef struct ph_index {
         uint64_t mul;           /* ceil(2^40 / size): a block's number by multiplying */
     } pool_classes[64];
     ph_reader *r;
-    size_t hcap, hn;        /* power of two; entries */
-    uint32_t *slots;        /* object id + 1, 0 = empty */
+    ph_idtable by_addr;     /* the objects not found through a pool, by address */
 } ph_index;
 
 #define OBJ_FROM_ROOTS 1    /* reachable from the interpreter's roots */

@@ -5,9 +5,11 @@
  * held from outside (C code, a C global) and is alive; what is left is
  * cyclic garbage awaiting collection. */
 #include "cpython/debug_offsets.h"
+#include "base/vec.h"
 #include "base/error.h"
 #include "analyses/graph.h"
 #include "heap/heap.h"
+#include "cpython/stackref.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +33,8 @@ static bool push(ph_heap *h, uint32_t id)
             h->qtail -= h->qhead;
             h->qhead = 0;
         } else {
-            size_t cap = h->qcap ? h->qcap * 2 : 1u << 16;
-            uint32_t *q = realloc(h->queue, cap * sizeof(uint32_t));
-            if (!q)
+            if (!PH_VEC_RESERVE(h->queue, h->qcap, h->qcap + 1, 1u << 16))
                 return false;
-            h->queue = q;
-            h->qcap = cap;
         }
     }
     h->queue[h->qtail++] = id;
@@ -67,7 +65,7 @@ static uint32_t add_object(ph_heap *h, uint64_t addr, void *payload)
     uint32_t type = ph_object_check(h, addr);
     if (type == UINT32_MAX) {
         if (!h->conservative)
-            h->skipped++;
+            ph_skip(h, addr, "a reference to something that is not a valid object");
         return PH_NO_OBJ;
     }
     bool added;
@@ -86,15 +84,9 @@ static void note_root(ph_heap *h, uint32_t id, walk_state *ws)
 {
     if (id == PH_NO_OBJ || (h->idx.flags[id] & OBJ_ROOT))
         return;
-    if (h->nroots == h->caproots) {
-        size_t cap = h->caproots ? h->caproots * 2 : 1024;
-        uint32_t *r = realloc(h->roots, cap * sizeof(uint32_t));
-        if (!r) {
-            ws->err = PH_NOMEM;
-            return;
-        }
-        h->roots = r;
-        h->caproots = cap;
+    if (!PH_VEC_RESERVE(h->roots, h->caproots, h->nroots + 1, 1024)) {
+        ws->err = PH_NOMEM;
+        return;
     }
     h->roots[h->nroots++] = id;
     h->idx.flags[id] |= OBJ_ROOT;
@@ -137,7 +129,9 @@ static ph_error *drain(ph_heap *h, walk_state *ws, bool sizes)
             h->idx.size[id] = ph_flat_size(h, h->idx.addr[id], &h->types[h->idx.type[id]]);
         /* An object with corrupt references counts once, however many it has. */
         uint64_t before = h->skipped;
+        h->visiting = h->idx.addr[id];
         ph_referents(h, id, add_object, ws);
+        h->visiting = 0;
         if (h->skipped > before + 1)
             h->skipped = before + 1;
     }
@@ -175,6 +169,7 @@ static ph_error *sort_out_unreached(ph_heap *h)
             continue;
         int64_t rc = 0;
         ph_read_i64(h->r, h->idx.addr[i], &rc);
+        rc = ph_refcnt_word(h->L, (uint64_t)rc);
         if (h->L->minor >= 12 && (int32_t)(uint32_t)rc < 0)
             rc = INT64_MAX / 2; /* immortal */
         refs[i] = rc;
@@ -240,6 +235,7 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
     if (!err)
         err = ph_index_init(&h->idx, h->r, h->L);
     walk_state ws = {.flag = OBJ_FROM_ROOTS};
+    h->recording_skips = true;
     if (!err)
         err = ph_runtime_walk_roots(h, add_root, &ws);
     if (!err) {
@@ -251,6 +247,7 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
         err = ph_runtime_walk_gc(h, add_gc_listed, &ws2);
     if (!err)
         err = ws2.err ? ws2.err : drain(h, &ws2, true);
+    h->recording_skips = false;
     if (!err)
         err = sort_out_unreached(h);
     if (!err && h->interrupted)
@@ -299,6 +296,7 @@ void ph_heap_info_get(const ph_heap *h, ph_heap_info *out)
     out->version = h->version;
     out->layout = h->layout_source;
     out->layout_checked = h->debug_offsets_checked;
+    out->gc_generations_shift = h->gc_generations_shift;
     out->interpreters = h->interpreters;
     out->threads = h->threads;
     out->objects = h->idx.n;
@@ -308,6 +306,8 @@ void ph_heap_info_get(const ph_heap *h, ph_heap_info *out)
             out->estimated_objects++;
     }
     out->skipped = h->skipped;
+    out->skips = h->skips;
+    out->nskips = h->nskips;
     out->garbage_objects = h->garbage_objects;
     out->garbage_bytes = h->garbage_bytes;
     out->gc_collecting = h->gc_collecting;

@@ -7,6 +7,7 @@
  * pread per page, not per object. */
 #define PH_READER_IMPL
 #include "memory/reader.h"
+#include "base/vec.h"
 
 #include "base/error.h"
 
@@ -140,14 +141,8 @@ static ph_error *add_segment(ph_reader *r, const segment *s)
                             (unsigned long long)s->start);
     if (s->end == s->start)
         return NULL;
-    if (r->nsegs == r->capsegs) {
-        size_t cap = r->capsegs ? r->capsegs * 2 : 16;
-        segment *segs = realloc(r->segs, cap * sizeof(*segs));
-        if (!segs)
-            return PH_NOMEM;
-        r->segs = segs;
-        r->capsegs = cap;
-    }
+    if (!PH_VEC_RESERVE(r->segs, r->capsegs, r->nsegs + 1, 16))
+        return PH_NOMEM;
     if (r->nsegs && s->start < r->segs[r->nsegs - 1].start)
         r->sorted = false;
     r->segs[r->nsegs++] = *s;

@@ -1,7 +1,7 @@
 """In-process census of "the heap", the oracle the integration tests compare
 probe-heap against.
 
-Importable by CPython 3.8 to 3.13 (keep the syntax 3.8-compatible). The
+Importable by CPython 3.8 to 3.14 (keep the syntax 3.8-compatible). The
 workload imports this module before it builds its heap, so everything this
 module imports is part of the heap being measured; nothing is imported while
 the census runs.
@@ -41,6 +41,11 @@ out because they cannot form cycles:
     co_freevars are read through ctypes at offsets checked at run time,
     because the Python attributes would CREATE (and on 3.11+ cache) objects;
   * the names of method/getset/member/wrapper descriptors (d_name);
+  * io.BytesIO's bytes buffer (offset 16) and io.StringIO's pending text
+    (3.8-3.11: the _PyAccu lists at 56 and 64; 3.12+: the _PyUnicodeWriter's
+    str at 56), which their tp_traverse leaves out (a BytesIO's size is then
+    measured while the census holds its buffer: sys.getsizeof takes it for
+    shared and leaves it out; services.py measures it before the census);
   * range start/stop/step; re.Pattern groupindex/indexgroup/pattern and
     _struct.Struct s_format on 3.8/3.9 where those types are not GC objects;
   * 3.13: the dict of an instance whose inline values are still valid
@@ -94,6 +99,7 @@ to PATH: hex address, size, hex address of the object it was found from
 at a time), type name: a debugging aid, written after the sizes are measured.
 """
 
+import _io
 import gc
 import sys
 import os
@@ -142,17 +148,23 @@ _CO_FILENAME = 112
 _CO_CONSTS = 24
 _CO_NLOCALSPLUS = {(3, 11): 76}.get(V, 72)
 _CO_CODE_311 = 152                                  # 3.11 _co_code
-_CO_CACHED = {(3, 12): 152, (3, 13): 160}.get(V)    # _PyCoCached *
+_CO_CACHED = {(3, 12): 152, (3, 13): 160, (3, 14): 160}.get(V)    # _PyCoCached *
 # 3.11+ PyFrameObject.f_frame and _PyInterpreterFrame fields.
 _F_FRAME = 24
 if V == (3, 11):
     _IF = {'code': 32, 'frame_obj': 40, 'owner': 69,
            'others': (0, 8, 16, 24)}              # func, globals, builtins, locals
-else:
+elif V < (3, 14):
     _IF = {'code': 0, 'frame_obj': 48, 'owner': 70,
            'others': (16, 24, 32, 40)}            # funcobj, globals, builtins, locals
+else:
+    # 3.14: f_executable (0) and f_funcobj (16) are _PyStackRefs, as are
+    # the slots; _PyStackRef *stackpointer (64) replaced int stacktop.
+    _IF = {'code': 0, 'frame_obj': 48, 'owner': 74,
+           'others': (24, 32, 40), 'refs': (16,)}  # globals, builtins, locals; funcobj
 _IF_STACKTOP = 64
-_IF_LOCALSPLUS = 72
+_IF_LOCALSPLUS = 72 if V < (3, 14) else 80
+_STACKREFS = V >= (3, 14)
 # 3.13 PyManagedDictPointer, before the GC header.
 _MANAGED_DICT = 24
 # 3.8/3.9 non-GC objects with hidden references.
@@ -176,6 +188,28 @@ def _obj_at_slot(slot):
     if not ctypes.c_void_p.from_address(slot).value:
         return None
     return ctypes.py_object.from_address(slot).value
+
+
+def _ref_at_slot(slot):
+    """The object a frame slot refers to, or None: a PyObject * before 3.14,
+    a _PyStackRef from 3.14 (Include/internal/pycore_stackref.h, default
+    build: 1 is NULL, low bits 3 a tagged int, else the pointer with bit 0
+    as a tag)."""
+    if not _STACKREFS:
+        return _obj_at_slot(slot)
+    bits = ctypes.c_void_p.from_address(slot).value or 0
+    if bits in (0, 1) or bits & 3 == 3:
+        return None
+    addr = bits & ~1
+    # A slot the frame no longer uses may still name a dead object (its block
+    # freed, or on a freelist that keeps the next free object's address in
+    # its first word): on 3.14 a live object's first word is a u32 refcount
+    # (not 0) with only ob_flags' 1 and 4 above it (refcount.h).  Touching a
+    # dead one (gc.get_referents) would crash the target.
+    word = ctypes.c_uint64.from_address(addr).value
+    if not word & 0xffffffff or (word >> 32) & ~(5 << 16):
+        return None
+    return _obj_at(addr)
 
 
 def _obj_at(addr):
@@ -538,20 +572,28 @@ def _frame_edges(frames, out, lay):
         if ctypes.c_ubyte.from_address(iframe + _IF['owner']).value != 0:
             continue            # not owned by a thread: traversal covers it
         code = f.f_code
-        if _ptr(iframe + _IF['code']) != id(code):
+        if (_ptr(iframe + _IF['code']) or 0) & ~(1 if _STACKREFS else 0) != id(code):
             continue
         nlp = _cint(id(code) + _CO_NLOCALSPLUS)
-        top = _cint(iframe + _IF_STACKTOP)
+        if _STACKREFS:
+            sp = _ptr(iframe + _IF_STACKTOP) or 0
+            top = (sp - (iframe + _IF_LOCALSPLUS)) // 8 if sp else -1
+        else:
+            top = _cint(iframe + _IF_STACKTOP)
         if nlp <= top <= nlp + code.co_stacksize:
             count = top
         else:
             count = nlp         # running frame: stacktop not kept up to date
         for i in range(count):
-            o = _obj_at_slot(iframe + _IF_LOCALSPLUS + 8 * i)
+            o = _ref_at_slot(iframe + _IF_LOCALSPLUS + 8 * i)
             if o is not None:
                 app(o)
         for off in _IF['others']:
             o = _obj_at_slot(iframe + off)
+            if o is not None:
+                app(o)
+        for off in _IF.get('refs', ()):
+            o = _ref_at_slot(iframe + off)
             if o is not None:
                 app(o)
         n += 1
@@ -639,6 +681,30 @@ def _h_managed_dict(g, out, lay, live_frames):
             out.append(d)
 
 
+def _h_bytesio(g, out, lay, live_frames):
+    for b in g:
+        o = _obj_at_slot(id(b) + _BYTESIO_BUF)
+        if type(o) is bytes:
+            out.append(o)
+
+
+def _h_stringio(g, out, lay, live_frames):
+    for s in g:
+        for off in _STRINGIO_PENDING:
+            slot = id(s) + off
+            if V >= (3, 14):
+                # PyUnicodeWriter *writer: its own _PyUnicodeWriter, buffer first
+                slot = _ptr(slot)
+                if not slot:
+                    continue
+            o = _obj_at_slot(slot)
+            if o is not None:
+                out.append(o)
+
+
+_BYTESIO_BUF = 16
+_STRINGIO_PENDING = (56,) if V >= (3, 12) else (56, 64)
+
 _HANDLERS = {
     'dict': _h_dict,
     'type': lambda g, out, lay, lf: _type_edges(g, out, lay),
@@ -649,6 +715,8 @@ _HANDLERS = {
     'pattern': _h_pattern,
     'struct': _h_struct,
     'managed_dict': _h_managed_dict,
+    'bytesio': _h_bytesio,
+    'stringio': _h_stringio,
 }
 
 
@@ -673,6 +741,10 @@ def _handler_for(t, lay):
         out.append('struct')
     if lay.managed_dict and _t_flags(t) & MANAGED_DICT:
         out.append('managed_dict')
+    if ctypes is not None and issubclass(t, _io.BytesIO):
+        out.append('bytesio')
+    if ctypes is not None and issubclass(t, _io.StringIO):
+        out.append('stringio')
     return tuple(out) or None
 
 

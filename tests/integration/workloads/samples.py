@@ -3,8 +3,10 @@ sys.getsizeof of each recorded in process; then SIGSTOP.
 
 usage: samples.py OUT.json -> {"version": ..., "samples": [[label, hex id, type name, getsizeof]]}"""
 
+import array
 import collections
 import ctypes
+import io
 import json
 import os
 import signal
@@ -97,6 +99,28 @@ small_set = {1, 2, 3}
 big_set = set(range(1000))
 frame = sys._getframe()
 
+
+class Deque(collections.deque):
+    pass
+
+
+big_deque = collections.deque(i if i % 2 else {"i": i} for i in range(10000))
+rotated = collections.deque(range(300))
+rotated.rotate(77)
+for _ in range(50):
+    rotated.popleft()
+bounded = collections.deque(range(1000), maxlen=100)
+dq_iter = iter(big_deque)
+next(dq_iter)
+bio_written = io.BytesIO()
+bio_written.write(b"x" * 10000)
+bio_shared = io.BytesIO(b"y" * 5000)
+bio_shared_value = bio_shared.getvalue()
+sio = io.StringIO()
+sio.write("s" * 3000)
+sio_read = io.StringIO("line\n" * 100)
+sio_read.read()
+
 KEEP = [
     ("str ascii", "hello world"),
     ("str empty", ""),
@@ -165,6 +189,23 @@ KEEP = [
     ("frame", frame),
     ("simple namespace", types.SimpleNamespace(a=1)),
     ("class named with a lone surrogate", surrogate_named()),
+    ("deque empty", collections.deque()),
+    ("deque 10000", big_deque),
+    ("deque rotated", rotated),
+    ("deque maxlen", bounded),
+    ("deque subclass", Deque(range(200))),
+    ("deque iterator", dq_iter),
+    ("deque reverse iterator", reversed(big_deque)),
+    ("array empty", array.array("d")),
+    ("array d", array.array("d", range(1000))),
+    ("array b appended", array.array("b", bytes(range(100)) * 7)),
+    ("array u", array.array("u", "unicode" * 10)),
+    ("BytesIO empty", io.BytesIO()),
+    ("BytesIO written", bio_written),
+    ("BytesIO shared", bio_shared),
+    ("StringIO empty", io.StringIO()),
+    ("StringIO written", sio),
+    ("StringIO read", sio_read),
 ]
 
 

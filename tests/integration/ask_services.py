@@ -1,0 +1,30 @@
+"""Run inside gdb (-x): what the tool says of the services workload
+(workloads/services.py) through the scripting API, written to PH_OUT:
+the partition by type, the referents of the deques, each sample's object
+and sizes, the leaked addresses, and the walk's skipped count."""
+
+import json
+import os
+
+import probeheap
+
+doc = json.load(open(os.environ["PH_SAMPLES"]))
+samples = doc["samples"]
+h = probeheap.Heap()
+p = h.partition(by="type")
+out = {"partition": {"count": p.count, "size": p.size,
+                     "rows": [{"type": r.type, "count": r.count, "size": r.size,
+                               "estimate": r.estimate} for r in p.rows]},
+       "objects": {}, "sizes": {}, "referents": {}}
+for label, s in samples.items():
+    addr = int(s["address"], 16)
+    out["objects"][label] = h.object(addr)
+    o = h.obj(addr)
+    out["sizes"][label] = {"flat": o.flat, "deep": o.deep, "deep_count": o.deep_count}
+for label in ("deque", "queue deque", "asyncio queue deque"):
+    out["referents"][label] = h.referents(int(samples[label]["address"], 16))
+leaks = h.leaks(addresses=True)
+out["leaks"] = leaks
+out["info"] = h.info()
+with open(os.environ["PH_OUT"], "w") as f:
+    json.dump(out, f, default=str)

@@ -1,0 +1,116 @@
+"""C types that keep their items outside their struct (issue 13), against
+the in-process truth of workloads/services.py, on every target CPython,
+live and from a core: a deque of 10,000 items, a queue.Queue of 6,000
+dicts, an asyncio.Queue, an array.array, io.BytesIO and io.StringIO.
+
+- the referents of each deque are its items, each labelled [i] in order
+  (the ids recorded in process);
+- their flat sizes are sys.getsizeof in the target, not estimates;
+- partition --by type agrees with the census (census.py follows deque
+  items through gc.get_referents, and BytesIO's and StringIO's buffers);
+- leaks lists none of the queue's dicts nor the deque's items;
+- deep size of a function and of a generator equals asizeof's rule in
+  process: their module's namespace and the builtins are not entered;
+- the walk of this healthy heap skips nothing."""
+
+import pytest
+
+import harness
+from test_partition import compare_with_census
+
+MODES = ["live", "core"]
+TARGETS = harness.all_targets()
+EXACT = ("deque", "queue deque", "asyncio queue deque", "array", "bytesio", "stringio")
+
+
+class Probed(object):
+    def __init__(self, target, workdir):
+        self.target, self.workdir, self.error = target, workdir, None
+        self.answers = {}
+
+    def run(self):
+        import os
+        for mode in MODES:
+            d = os.path.join(self.workdir, mode)
+            os.makedirs(d)
+            self.answers[mode] = harness.ask_in_gdb(self.target, mode, "services.py",
+                                                    "ask_services.py", d, timeout=600)
+
+
+_runs = harness.Runs(lambda target, workdir: Probed(target, workdir), "services")
+
+
+@pytest.fixture
+def answer(request, tmp_path_factory):
+    target, mode = request.param
+    job = _runs.get(target, [t for t in TARGETS if t.available], tmp_path_factory)
+    return job.answers[mode]
+
+
+PARAMS = [pytest.param((t, m), id="%s-%s" % (t.label, m)) for t in TARGETS for m in MODES]
+
+
+@pytest.mark.parametrize("answer", PARAMS, indirect=True)
+def test_deque_referents_are_its_items(answer):
+    doc, got = answer
+    want = doc["workload"]["deque_items"]
+    links = [l for l in got["referents"]["deque"] if l["edge_kind"] == "index"]
+    items = {}
+    for l in links:
+        items[l["edge"]] = hex(l["address"])
+    missing = [i for i, a in enumerate(want) if items.get("[%d]" % i) != a]
+    assert not missing, "%d of %d items missing or misplaced, first: [%d] %s, tool %s" % (
+        len(missing), len(want), missing[0], want[missing[0]], items.get("[%d]" % missing[0]))
+    assert len(links) == len(want)
+    assert not any(l["conservative"] for l in got["referents"]["deque"])
+    for label in ("queue deque", "asyncio queue deque"):
+        n = len([l for l in got["referents"][label] if l["edge_kind"] == "index"])
+        assert n == {"queue deque": 6000, "asyncio queue deque": 500}[label], label
+
+
+@pytest.mark.parametrize("answer", PARAMS, indirect=True)
+def test_flat_sizes_are_getsizeof(answer):
+    doc, got = answer
+    wrong = []
+    for label in EXACT:
+        size, o = doc["workload"]["getsizeof"][label], got["objects"][label]
+        if o is None or o["estimate"] or o["flat"] != size:
+            wrong.append("%-20s getsizeof %d, tool %r" % (label, size, o))
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("answer", PARAMS, indirect=True)
+def test_partition_agrees_with_census(answer):
+    doc, got = answer
+    problems, table = compare_with_census(doc, got["partition"])
+    assert not problems, "\n".join(problems) + "\n\n" + table
+
+
+@pytest.mark.parametrize("answer", PARAMS, indirect=True)
+def test_leaks_lists_no_queued_item(answer):
+    doc, got = answer
+    leaked = set()
+    for row in got["leaks"]["leaked"]["rows"]:
+        leaked.update(hex(a) for a in row["addresses"])
+    for key in ("queue_dicts", "deque_items"):
+        wrong = leaked & set(doc["workload"][key])
+        assert not wrong, "%d of %s called leaked" % (len(wrong), key)
+
+
+@pytest.mark.parametrize("answer", PARAMS, indirect=True)
+def test_deep_size_stops_at_globals(answer):
+    doc, got = answer
+    wrong = []
+    for label, (size, count) in doc["workload"]["deep"].items():
+        s = got["sizes"][label]
+        # as test_sizes: 1% for deep sizes
+        if abs(s["deep"] - size) > max(1, size // 100) or abs(s["deep_count"] - count) > max(1, count // 100):
+            wrong.append("%s: in process deep %d (%d objects), probe-heap %d (%d)" % (
+                label, size, count, s["deep"], s["deep_count"]))
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("answer", PARAMS, indirect=True)
+def test_healthy_heap_skips_nothing(answer):
+    doc, got = answer
+    assert got["info"]["skipped"] == 0
