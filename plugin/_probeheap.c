@@ -597,6 +597,10 @@ static PyMethodDef Heap_methods[] = {
      "referents(address) -> [dict]: the objects it refers to, with edge labels"},
     {"objects", (PyCFunction)(void (*)(void))Heap_objects, METH_VARARGS | METH_KEYWORDS,
      "objects(kind, limit=None, min_size=0) -> dict: the objects of one kind or type"},
+    {"suspects", (PyCFunction)(void (*)(void))Heap_suspects, METH_VARARGS | METH_KEYWORDS,
+     "suspects(min=10.0, limit=0) -> dict: MAT's leak suspects from the dominator tree"},
+    {"owners", (PyCFunction)(void (*)(void))Heap_owners, METH_VARARGS | METH_KEYWORDS,
+     "owners(min_retained=65536, max_nodes=10000) -> dict: retainer paths of big dominators"},
     {NULL},
 };
 

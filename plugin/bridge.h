@@ -45,4 +45,8 @@ PyObject *Heap_referrers(HeapObject *self, PyObject *args);
 PyObject *Heap_referents(HeapObject *self, PyObject *args);
 PyObject *Heap_objects(HeapObject *self, PyObject *args, PyObject *kw);
 
+/* bridge_suspects.c */
+PyObject *Heap_suspects(HeapObject *self, PyObject *args, PyObject *kw);
+PyObject *Heap_owners(HeapObject *self, PyObject *args, PyObject *kw);
+
 #endif

@@ -124,3 +124,17 @@ class Heap:
         """The object at address as the walk found it: a dict with address,
         type, kind, flat (sys.getsizeof), estimate and reachable; or None."""
         return self._heap.object(int(address))
+
+    def suspects(self, min=10, limit=0):
+        """MAT's leak suspects: a dict (total, threshold, min, suspects), as
+        'probe-heap suspects --json' without python/skipped/partial; see
+        probeheap.suspects.get."""
+        from . import suspects
+        return suspects.get(self._heap, min, limit)
+
+    def owners(self, min_retained=None, max_nodes=10000):
+        """Retainer paths of the dominator tree's big nodes: a dict (total,
+        min_retained, candidates, paths: [{path, address, retained,
+        retained_count, nodes, held}]), largest first."""
+        from . import snapshot
+        return snapshot.owners(self._heap, min_retained, max_nodes)

@@ -135,7 +135,7 @@ def _one_obj(rest, what):
 
 
 from . import (alloc, backrefs, dominators, info, leaks, partition, report,  # noqa: E402  (they use
-               sizes, snapshot, threads)                                  # this module's helpers)
+               sizes, snapshot, suspects, threads)                        # this module's helpers)
 
 SUBCOMMANDS = {
     "partition": partition.cmd_partition,
@@ -153,6 +153,7 @@ SUBCOMMANDS = {
     "snapshot": snapshot.cmd_snapshot,
     "diff": snapshot.cmd_diff,
     "report": report.cmd_report,
+    "suspects": suspects.cmd_suspects,
 }
 
 
@@ -168,6 +169,7 @@ SYNOPSES = [
     ("referrers OBJ, referents OBJ", "its references, labelled"),
     ("objects KIND [--limit N] [--min-size B]", "the objects of one kind or type"),
     ("snapshot FILE, diff FILE", "save the partition; what grew since"),
+    ("suspects [--min PCT] [--limit N]", "leak suspects, as Eclipse MAT finds them"),
     ("leaks [--all]", "allocated but unreachable: leaked, garbage"),
     ("alloc", "pymalloc's arenas, pools and blocks; where RSS goes"),
     ("report FILE [--against SNAPSHOT]", "one HTML page: summary, flame graph, tables"),

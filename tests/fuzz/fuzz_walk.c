@@ -17,7 +17,8 @@
  * succeeds ph_heap_info_get, ph_partition_new (every kind) with
  * ph_format_partition, ph_sizes_get / ph_preview / ph_backrefs_get /
  * ph_referrers_get / ph_referents_get on a few objects, ph_objects_get, ph_leaks_get,
- * ph_dominators(h, 0, 3, 5), ph_resolve_path on a few paths; everything is
+ * ph_dominators(h, 0, 3, 5), ph_suspects_get, ph_owners_get, ph_resolve_path on a
+ * few paths; everything is
  * freed.  Returned errors are fine; crashes, sanitizer reports, leaks and
  * slowness are bugs. */
 #include "world.h"
@@ -164,6 +165,16 @@ static void run(const template *w, const uint8_t *data, size_t size)
         e = ph_dominators(h, w->inst, 2, 3, &dl);
         if (!e)
             ph_dominated_list_free(dl);
+        drop(e);
+        ph_suspects *su = NULL;
+        e = ph_suspects_get(h, 0.01, 0, &su);
+        if (!e)
+            ph_suspects_free(su);
+        drop(e);
+        ph_owners *ow = NULL;
+        e = ph_owners_get(h, 1, 100, &ow);
+        if (!e)
+            ph_owners_free(ow);
         drop(e);
         static const char *const paths[] = {
             "mod:main.a", "sys:modules['main']", "sys:modules['main'].a",

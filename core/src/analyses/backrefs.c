@@ -11,6 +11,7 @@
 #include "analyses/classify.h"
 #include "analyses/graph.h"
 #include "heap/heap.h"
+#include "analyses/chains.h"
 #include "analyses/labels.h"
 
 #include <stdio.h>
@@ -651,4 +652,27 @@ ph_error *ph_objects_get(ph_heap *h, const char *kind, uint64_t min_size, size_t
     free(ids);
     *out = o;
     return NULL;
+}
+
+/* ---- for other analyses (chains.h) ------------------------------------------ */
+
+ph_error *ph_chains_prepare(ph_heap *h, ph_graph **g)
+{
+    ph_error *err = ph_graph_edges(h, g);
+    if (!err)
+        err = root_labels(h, *g);
+    if (!err)
+        err = ph_graph_bfs(h, *g, frame_root);
+    return err;
+}
+
+ph_label ph_chains_root_label(const ph_heap *h, const ph_graph *g, uint32_t id)
+{
+    return root_label_of(h, g, id);
+}
+
+bool ph_chains_edge_label(ph_heap *h, uint32_t from, uint32_t to, ph_label *out)
+{
+    bool conservative;
+    return edge_label(h, from, to, out, &conservative);
 }
