@@ -363,6 +363,8 @@ void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit,
         uint64_t items = 0;
         ph_read_i64(h->r, addr + (uint64_t)L->list_allocated, &alloc);
         ph_read_u64(h->r, addr + (uint64_t)L->list_ob_item, &items);
+        if (n == 0 && alloc == -1 && !items)
+            break; /* being sorted: list.sort holds the items in C meanwhile */
         if (n < 0 || n > alloc) {
             h->skipped++;
             break;

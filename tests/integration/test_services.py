@@ -11,7 +11,8 @@ dicts, an asyncio.Queue, an array.array, io.BytesIO and io.StringIO.
 - leaks lists none of the queue's dicts nor the deque's items;
 - deep size of a function and of a generator equals asizeof's rule in
   process: their module's namespace and the builtins are not entered;
-- the walk of this healthy heap skips nothing."""
+- the walk of this healthy heap skips nothing, nor that of a process
+  stopped inside list.sort (workloads/sorting.py)."""
 
 import pytest
 
@@ -114,3 +115,13 @@ def test_deep_size_stops_at_globals(answer):
 def test_healthy_heap_skips_nothing(answer):
     doc, got = answer
     assert got["info"]["skipped"] == 0
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.label)
+def test_list_being_sorted_is_not_damage(target, mode, tmp_path):
+    """A process stopped inside list.sort (workloads/sorting.py) is healthy:
+    the list's items are out of it meanwhile, and nothing is skipped."""
+    harness.require(target)
+    doc, info = harness.ask_in_gdb(target, mode, "sorting.py", "ask_info.py", str(tmp_path))
+    assert info["skipped"] == 0, info
