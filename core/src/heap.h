@@ -283,6 +283,8 @@ void ph_repr_short(ph_heap *h, uint64_t addr, char *buf, size_t cap);
 
 /* numpy.c: numpy.ndarray's __sizeof__; false when numpy's layout is unknown */
 bool ph_ndarray_sizeof(ph_heap *h, uint64_t addr, const ph_type *t, uint64_t *size);
+/* numpy.c: the elements of an object array that owns its data */
+void ph_ndarray_referents(ph_heap *h, uint64_t addr, ph_visit_fn *visit, void *payload);
 /* Looks for numpy and its version in the target, once (after the roots are known). */
 void ph_numpy_detect(ph_heap *h);
 

@@ -462,6 +462,8 @@ void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit,
     }
     if (t->heap || t->dictoffset)
         instance_refs(h, &c, ti, addr, t);
+    if (t->ndarray)
+        ph_ndarray_referents(h, addr, visit, payload); /* dtype=object elements */
     if (t->ctype) {
         /* a C type known exactly (ctypes.h): its fields instead of a scan */
         if (t->ctype->referents)
