@@ -8,7 +8,8 @@ dicts, an asyncio.Queue, an array.array, io.BytesIO and io.StringIO.
 - their flat sizes are sys.getsizeof in the target, not estimates;
 - partition --by type agrees with the census (census.py follows deque
   items through gc.get_referents, and BytesIO's and StringIO's buffers);
-- leaks lists none of the queue's dicts nor the deque's items;
+- leaks lists none of the queue's dicts nor the deque's items, and backrefs
+  of a queued dict goes through the Queue's deque, at its index;
 - deep size of a function and of a generator equals asizeof's rule in
   process: their module's namespace and the builtins are not entered;
 - the walk of this healthy heap skips nothing, nor that of a process
@@ -96,6 +97,17 @@ def test_leaks_lists_no_queued_item(answer):
     for key in ("queue_dicts", "deque_items"):
         wrong = leaked & set(doc["workload"][key])
         assert not wrong, "%d of %s called leaked" % (len(wrong), key)
+
+
+@pytest.mark.parametrize("answer", PARAMS, indirect=True)
+def test_backrefs_of_a_queued_dict(answer):
+    doc, got = answer
+    b = got["backrefs"]
+    assert b["paths"] and b["paths"][0].endswith("WORK.queue[3000]"), b["paths"]
+    chain = b["chains"][0]
+    assert hex(chain[-1]["address"]) == doc["workload"]["queue_dicts"][3000]
+    assert chain[-2]["type"] == "collections.deque" and chain[-1]["edge"] == "[3000]", chain[-2:]
+    assert not any(l["conservative"] for l in chain)
 
 
 @pytest.mark.parametrize("answer", PARAMS, indirect=True)
