@@ -22,7 +22,7 @@ for label, s in samples.items():
     out["objects"][label] = h.object(addr)
     o = h.obj(addr)
     out["sizes"][label] = {"flat": o.flat, "deep": o.deep, "deep_count": o.deep_count}
-for label in ("deque", "queue deque", "asyncio queue deque"):
+for label in ("deque", "queue deque", "asyncio queue deque", "partial", "defaultdict"):
     out["referents"][label] = h.referents(int(samples[label]["address"], 16))
 # a dict in the middle of the queue.Queue's deque (item 3000 of 6000)
 queued = int(doc["workload"]["queue_dicts"][3000], 16)

@@ -4,7 +4,8 @@ live and from a core: a deque of 10,000 items, a queue.Queue of 6,000
 dicts, an asyncio.Queue, an array.array, io.BytesIO and io.StringIO.
 
 - the referents of each deque are its items, each labelled [i] in order
-  (the ids recorded in process);
+  (the ids recorded in process); a functools.partial's are .func, .args
+  and .keywords, a defaultdict's .default_factory, none found by a scan;
 - their flat sizes are sys.getsizeof in the target, not estimates;
 - partition --by type agrees with the census (census.py follows deque
   items through gc.get_referents, and BytesIO's and StringIO's buffers);
@@ -22,7 +23,8 @@ from test_partition import compare_with_census
 
 MODES = ["live", "core"]
 TARGETS = harness.all_targets()
-EXACT = ("deque", "queue deque", "asyncio queue deque", "array", "bytesio", "stringio")
+EXACT = ("deque", "queue deque", "asyncio queue deque", "array", "bytesio", "stringio", "partial",
+         "defaultdict")
 
 
 class Probed(object):
@@ -68,6 +70,20 @@ def test_deque_referents_are_its_items(answer):
     for label in ("queue deque", "asyncio queue deque"):
         n = len([l for l in got["referents"][label] if l["edge_kind"] == "index"])
         assert n == {"queue deque": 6000, "asyncio queue deque": 500}[label], label
+
+
+@pytest.mark.parametrize("answer", PARAMS, indirect=True)
+def test_fields_of_partial_and_defaultdict(answer):
+    doc, got = answer
+    wrong = []
+    for label, fields in sorted(doc["workload"]["fields"].items()):
+        links = got["referents"][label]
+        have = dict((l["edge"], hex(l["address"])) for l in links)
+        for edge, addr in sorted(fields.items()):
+            if have.get(edge) != addr:
+                wrong.append("%s: %s is %s, tool %s" % (label, edge, addr, have.get(edge)))
+        wrong += ["%s: conservative link %s" % (label, l["edge"]) for l in links if l["conservative"]]
+    assert not wrong, "\n".join(wrong)
 
 
 @pytest.mark.parametrize("answer", PARAMS, indirect=True)

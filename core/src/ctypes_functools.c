@@ -1,0 +1,28 @@
+/* functools.partial (Modules/_functoolsmodule.c): a static type in 3.8 to
+ * 3.11, a heap type from 3.12, named functools.partial either way.
+ *
+ *     partialobject: fn 16, args 24 (a tuple), kw 32 (a dict), dict 40
+ *     (tp_dictoffset), weakreflist 48, then use_fastcall (3.8, 3.9) or
+ *     vectorcall (3.10+), a C function pointer; basicsize 64.
+ *
+ * The same offsets in 3.8 to 3.13 (DWARF of each build).  No __sizeof__ of
+ * its own: basicsize.  The vectorcall pointer, which a conservative scan
+ * would read, is no object. */
+#include "ctypes.h"
+
+static void partial_referents(ph_heap *h, uint64_t addr, const ph_type *t, ph_visit_fn *visit,
+                              void *payload)
+{
+    (void)t;
+    uint64_t w[3];
+    if (!ph_read(h->r, addr + 16, w, sizeof(w)))
+        return;
+    ph_ctype_field(h, w[0], ".func", visit, payload);
+    ph_ctype_field(h, w[1], ".args", visit, payload);
+    ph_ctype_field(h, w[2], ".keywords", visit, payload);
+}
+
+const ph_ctype ph_ctypes_functools[] = {
+    {"functools.partial", 64, partial_referents, NULL},
+    {NULL, 0, NULL, NULL},
+};
