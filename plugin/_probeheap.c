@@ -227,6 +227,19 @@ static PyObject *mod_detect_version(PyObject *mod, PyObject *args)
         return NULL;
     ph_version v;
     ph_error *err = ph_detect_version(reader->r, &s, &v);
+    if (err && v.free_threaded && v.major) {
+        /* known, but not walkable: the version, and why nothing else works */
+        PyObject *d = version_dict(&v);
+        PyObject *why = d ? PyUnicode_FromString(err->message) : NULL;
+        ph_error_free(err);
+        if (!why || PyDict_SetItemString(d, "unsupported", why)) {
+            Py_XDECREF(why);
+            Py_XDECREF(d);
+            return NULL;
+        }
+        Py_DECREF(why);
+        return d;
+    }
     if (err)
         return raise_error(err);
     return version_dict(&v);
@@ -355,9 +368,10 @@ static PyObject *Heap_info(HeapObject *self, PyObject *unused)
     if (!v)
         return NULL;
     PyObject *d = Py_BuildValue(
-        "{s:N,s:s,s:O,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:O,s:d,s:K,s:K,s:d,s:K}", "python", v,
+        "{s:N,s:s,s:O,s:i,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:O,s:d,s:K,s:K,s:d,s:K}", "python", v,
         "layout", i.layout,
         "layout_checked", i.layout_checked ? Py_True : Py_False,
+        "gc_generations_shift", i.gc_generations_shift,
         "interpreters", (unsigned long long)i.interpreters, "threads",
         (unsigned long long)i.threads, "objects", (unsigned long long)i.objects, "bytes",
         (unsigned long long)i.bytes, "skipped", (unsigned long long)i.skipped, "garbage_objects",
@@ -366,6 +380,27 @@ static PyObject *Heap_info(HeapObject *self, PyObject *unused)
         i.gc_collecting ? Py_True : Py_False, "walk_seconds", i.walk_seconds, "bytes_read",
         (unsigned long long)i.bytes_read, "index_bytes", (unsigned long long)i.index_bytes,
         "graph_seconds", i.graph_seconds, "graph_bytes", (unsigned long long)i.graph_bytes);
+    if (!d)
+        return NULL;
+    /* what the walk skipped as damaged: the first ones, with where and why */
+    PyObject *skips = PyList_New(0);
+    for (uint32_t k = 0; skips && k < i.nskips; k++) {
+        PyObject *rec = Py_BuildValue("{s:K,s:K,s:s}", "address", (unsigned long long)i.skips[k].addr,
+                                      "from", (unsigned long long)i.skips[k].from, "why",
+                                      i.skips[k].why);
+        if (!rec || PyList_Append(skips, rec) < 0) {
+            Py_XDECREF(rec);
+            Py_CLEAR(skips);
+            break;
+        }
+        Py_DECREF(rec);
+    }
+    if (!skips || PyDict_SetItemString(d, "skipped_refs", skips) < 0) {
+        Py_XDECREF(skips);
+        Py_DECREF(d);
+        return NULL;
+    }
+    Py_DECREF(skips);
     return d;
 }
 

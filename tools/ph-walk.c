@@ -6,7 +6,7 @@
  * The symbol values are what `bin/probe-heap --core CORE --json info` finds
  * through gdb (tools/bench prints them); read-only file mappings the core
  * leaves out are read from the files its NT_FILE note names. */
-#include "heap.h" /* the index's own numbers */
+#include "heap/heap.h" /* the index's own numbers */
 #include "probeheap.h"
 
 #include <fcntl.h>
@@ -97,7 +97,7 @@ int main(int argc, char **argv)
                (unsigned long long)info.skipped);
         const ph_index *ix = &h->idx;
         printf("index: %zu objects in %zu pools (%zu blocks), %zu in the hash table (%zu slots)\n",
-               ix->n - ix->hn, ix->npools, ix->nblocks, ix->hn, ix->hcap);
+               ix->n - ix->by_addr.n, ix->npools, ix->nblocks, ix->by_addr.n, ix->by_addr.cap);
         FILE *st = fopen("/proc/self/status", "r");
         char line[256];
         while (st && fgets(line, sizeof(line), st))

@@ -127,13 +127,24 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms,
 void ph_heap_set_interrupt(ph_heap *h, ph_interrupt_fn *fn, void *payload);
 void ph_heap_free(ph_heap *h);
 
+/* Something the walk skipped as damaged: what, where it was met, why. */
+typedef struct ph_skip_record {
+    uint64_t addr;          /* what could not be read as what it should be */
+    uint64_t from;          /* the object whose references were being visited; 0: a root or a list */
+    const char *why;        /* a static sentence fragment */
+} ph_skip_record;
+
 typedef struct ph_heap_info {
     ph_version version;
     const char *layout;          /* "table", "dwarf" or "debug_offsets" */
     bool layout_checked;         /* 3.13+: the table agreed with the target's _Py_DebugOffsets */
+    int gc_generations_shift;    /* the GC lists were found this many bytes from the
+                                    table's offset by probing the target (0: where it says) */
     uint64_t interpreters, threads;
     uint64_t objects, bytes;
     uint64_t skipped;            /* objects skipped as corrupt */
+    const ph_skip_record *skips; /* the first of them (at most 64), met during the walk */
+    uint32_t nskips;
     uint64_t garbage_objects, garbage_bytes; /* cyclic garbage awaiting collection */
     uint64_t estimated_objects;  /* objects whose flat size is an estimate */
     bool gc_collecting;          /* stopped inside a collection: the walk may be partial */

@@ -115,6 +115,11 @@ class Heap:
         from . import threads
         return threads.threads(self._heap)
 
+    def report(self, path, against=None):
+        """Writes the HTML report (as 'probe-heap report') to path; returns its size in bytes."""
+        from . import report
+        return report.write(self, path, against)[1]
+
     def object(self, address):
         """The object at address as the walk found it: a dict with address,
         type, kind, flat (sys.getsizeof), estimate and reachable; or None."""

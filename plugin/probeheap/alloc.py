@@ -162,8 +162,8 @@ def _text(a, mem, info):
         for t in shown:
             lines.append("%8d %10d %s" % (t["count"], t["size"], t["type"]))
         if len(a["malloc_types"]) > len(shown):
-            lines.append("<%d more types; --json lists them all>"
-                         % (len(a["malloc_types"]) - len(shown)))
+            lines.append(commands.more_footer(len(a["malloc_types"]) - len(shown), "type",
+                                              "--json lists them all"))
     lines.append("")
     if mem:
         what = "the core file" if mem["source"] == "core" else "the process"
@@ -181,13 +181,23 @@ def _text(a, mem, info):
         notes.append("%d pools and %d arenas skipped as corrupt"
                      % (a["corrupt_pools"], a["corrupt_arenas"]))
     if info["skipped"]:
-        notes.append("%d objects skipped as corrupt by the walk" % info["skipped"])
+        notes.append("%s skipped as corrupt by the walk" % commands.plural(info["skipped"], "object"))
     if notes:
         lines.append("(partial: %s)" % "; ".join(notes))
     return "\n".join(lines) + "\n"
 
 
 def cmd_alloc(argv, as_json):
+    """pymalloc's footprint: arenas, pools and blocks by size class, and where the memory goes.
+
+    Usage: probe-heap alloc [--json]
+
+    Every arena, pool and block of pymalloc (256 KiB arenas and 4 KiB pools
+    before 3.10, 1 MiB and 16 KiB since), allocated blocks told from free ones,
+    by size class: the numbers of sys._debugmallocstats().  Then the objects
+    too big for pymalloc (from malloc) by type, and how much of the writable
+    memory of the core or process the Python heap explains.  On 3.8-3.11 without
+    symbols the arenas are found by searching from known objects' pools."""
     opts, rest, as_json = commands._options(argv, set(), set(), as_json)
     if rest:
         raise commands.UsageError("alloc takes no arguments")

@@ -189,6 +189,19 @@ def _write_graph(b, opts):
 
 
 def cmd_backrefs(argv, as_json):
+    """Why is it alive: a shortest chain of references from a root to OBJ.
+
+    Usage: probe-heap backrefs OBJ [--all N] [--dot FILE] [--svg FILE] [--png FILE] [--json]
+
+    Roots are the modules (sys.modules), sys, builtins, each thread's frames and
+    their locals, the dicts of builtin types, the permanent generation, and
+    objects held from outside Python (a refcount the heap does not explain).
+    Each row is one reference: its label (.attr, ['key'], [3], ->+0x38 for a
+    pointer found by scanning a C object), the kind and address it leads to.
+    The last line is a Python-like path.  --all N shows up to N chains through
+    distinct referrers.  Weak references are not followed: an object held only
+    weakly, or cyclic garbage, is reported unreachable with its referrers.
+    --dot writes the chains for graphviz; --svg and --png run graphviz's dot."""
     opts, rest, as_json = commands._options(argv, set(), {"--all", "--dot", "--svg", "--png"}, as_json)
     n = commands._number(opts, "--all", 1, 1, "a number of chains")
     h = state.heap(quiet=as_json)
@@ -244,19 +257,32 @@ def _edges_cmd(argv, as_json, what):
         else:
             lines.append(_link_row(link))
     if 0 < limit < len(links):
-        lines.append("<%d more; --limit N shows more, --json all>" % (len(links) - limit))
+        lines.append(commands.more_footer(len(links) - limit, what[:-1], "--limit N shows more, --json lists them all"))
     return "\n".join(lines) + "\n" + commands._partial(info)
 
 
 def cmd_referrers(argv, as_json):
+    """The objects and roots that refer to OBJ, each reference labelled.
+
+    Usage: probe-heap referrers OBJ [--limit N] [--json]"""
     return _edges_cmd(argv, as_json, "referrers")
 
 
 def cmd_referents(argv, as_json):
+    """The objects OBJ refers to, each reference labelled.
+
+    Usage: probe-heap referents OBJ [--limit N] [--json]"""
     return _edges_cmd(argv, as_json, "referents")
 
 
 def cmd_objects(argv, as_json):
+    """The objects of one kind or type, largest first, with a preview of each.
+
+    Usage: probe-heap objects KIND [--limit N] [--min-size B] [--json]
+
+    KIND is a kind from the partition table (__main__.Session, 'dict of
+    __main__.Session', str) or a type name.  --limit N shows N (default 20,
+    0 for all); --min-size B only objects of at least B bytes."""
     opts, rest, as_json = commands._options(argv, set(), {"--limit", "--min-size"}, as_json)
     if len(rest) != 1:
         raise commands.UsageError("objects takes one kind or type, like __main__.Session, "
@@ -273,16 +299,19 @@ def cmd_objects(argv, as_json):
                                                   "count": o["count"], "size": o["size"],
                                                   "objects": items}, info))
     if not o["count"]:
-        return ("No objects of kind or type %r%s. 'probe-heap partition' lists the kinds, "
-                "'--by type' the types.\n" % (kind, " of %d bytes or more" % min_size if min_size else ""))
+        known = {r[0] for r in h.partition("kind").rows()} | {r[1] for r in h.partition("type").rows()}
+        guess = "" if kind in known else commands.did_you_mean(kind, known)
+        return ("No objects of kind or type %r%s%s 'probe-heap partition' lists the kinds, "
+                "'--by type' the types.\n" % (kind, " of %d bytes or more" % min_size if min_size else "",
+                                              guess or "."))
     shown = len(o["objects"])
-    lines = ["%d objects of %s, %d bytes%s; %s:" % (
-        o["count"], kind, o["size"], " (%d bytes or more each)" % min_size if min_size else "",
+    lines = ["%s of %s, %d bytes%s; %s:" % (
+        commands.plural(o["count"], "object"), kind, o["size"], " (%d bytes or more each)" % min_size if min_size else "",
         "the largest %d" % shown if shown < o["count"] else "largest first")]
     lines.append("  %-18s %9s  %-32s %s" % ("Address", "Size", "Kind", "Preview"))
     for x in o["objects"]:
         lines.append(("  0x%-16x %9d  %-32s %s" % (x["address"], x["size"], x["kind"], x["preview"])).rstrip())
     if shown < o["count"]:
-        lines.append("<%d more; --limit N shows more (0: all), --min-size B only the big ones>"
-                     % (o["count"] - shown))
+        lines.append(commands.more_footer(o["count"] - shown, "object",
+                                          "--limit N shows more (0: all), --min-size B only the big ones"))
     return "\n".join(lines) + "\n" + commands._partial(info)

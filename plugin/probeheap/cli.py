@@ -16,8 +16,48 @@ import _probeheap
 
 from . import commands, objects, target
 
-USAGE = ("usage: probe-heap [--pid PID | --core CORE [--exe EXE]] [--sysroot DIR] "
-         "[--debug-file-directory DIR] [--json] SUBCOMMAND [ARGS]")
+USAGE = ("usage: probe-heap [--pid PID | --core CORE [--exe EXE]] [--sysroot DIR]\n"
+         "                  [--debug-file-directory DIR] [--json] SUBCOMMAND [ARGS]")
+
+# (option, its value's name or None, what it does): for parse() and --help.
+OPTIONS = [
+    ("--core", "CORE", "analyse a core file; the executable is read from the core"),
+    ("--exe", "EXE", "the executable that made the core, if moved (with --core)"),
+    ("--pid", "PID", "attach to a live process, analyse it, detach"),
+    ("--sysroot", "DIR", "the root file system the process ran in (a container's)"),
+    ("--debug-file-directory", "DIR", "where gdb looks for separate debug symbols"),
+    ("--json", None, "print one JSON document on stdout and nothing else there"),
+    ("-h, --help", None, "this help; 'probe-heap help SUBCOMMAND' for one subcommand"),
+    ("--version", None, "print the version and exit"),
+]
+_VALUED = {"--pid": "pid", "--core": "core", "--exe": "exe", "--sysroot": "sysroot",
+           "--debug-file-directory": "debugdir"}
+_FLAGS = {"--json": "json", "--help": "help", "-h": "help", "--version": "version"}
+
+EXAMPLES = """\
+  probe-heap --core core.4242 partition              the table by kind (exe from the core)
+  probe-heap --core core.4242 --json partition --by type
+  probe-heap --pid 4242 info                         attach, walk, detach
+  probe-heap --core core.4242 sizeof __main__:app.cache
+  probe-heap --core core.4242 backrefs 0x7f3a12c4b0  why is it alive?
+  probe-heap --core core.4242 snapshot monday.phsnap
+  probe-heap --core core.5151 diff monday.phsnap     what grew since
+  probe-heap help partition                          one subcommand's help"""
+
+EXIT_STATUS = """\
+  0 done, 1 failed (bad core, no such process, no permission...), 2 usage error,
+  3 internal error (please report it), 130 interrupted (Ctrl-C)"""
+
+
+def help_text():
+    width = max(len(o) + (len(v) + 1 if v else 0) for o, v, _ in OPTIONS) + 4
+    opts = "\n".join("  %-*s%s" % (width, o + (" " + v if v else ""), d) for o, v, d in OPTIONS)
+    return ("%s\n       probe-heap help [SUBCOMMAND] | --help | --version\n\n"
+            "The heap of a CPython process or core dump, from outside it: heapy's partition\n"
+            "table, object sizes, why objects are alive, leaks. Runs gdb in batch mode;\n"
+            "nothing runs in the target.\n\n"
+            "Options:\n%s\n\nSubcommands:\n%s\n\n%s\n\nExamples:\n%s\n\nExit status:\n%s\n"
+            % (USAGE, opts, commands.synopses("  "), commands.OBJ_HELP, EXAMPLES, EXIT_STATUS))
 
 
 class CliError(Exception):
@@ -30,31 +70,45 @@ def _args():
 
 
 def parse(argv):
+    """The options before the subcommand, and the subcommand with its
+    arguments (opts["command"]); --json may also come after it."""
     opts = {"json": False}
     rest = list(argv)
-    valued = {"--pid": "pid", "--core": "core", "--exe": "exe", "--sysroot": "sysroot",
-              "--debug-file-directory": "debugdir"}
     while rest and rest[0].startswith("-"):
         a = rest.pop(0)
-        if a == "--json":
-            opts["json"] = True
-        elif a in ("-h", "--help"):
-            opts["help"] = True
-        elif a.split("=", 1)[0] in valued:
+        name = a.split("=", 1)[0]
+        if a in _FLAGS:
+            opts[_FLAGS[a]] = True
+        elif name in _VALUED:
             if "=" in a:
-                k, v = a.split("=", 1)
+                v = a.split("=", 1)[1]
+            elif not rest:
+                raise commands.UsageError("%s needs a value" % a)
             else:
-                if not rest:
-                    raise commands.UsageError("%s needs a value" % a)
-                k, v = a, rest.pop(0)
-            opts[valued[k]] = v
+                v = rest.pop(0)
+            opts[_VALUED[name]] = v
         else:
-            raise commands.UsageError("unknown option %s (%s)" % (a, USAGE))
+            raise commands.UsageError("unknown option %s%s" % (
+                a, commands.did_you_mean(name, list(_VALUED) + list(_FLAGS))
+                or " (see probe-heap --help)"))
     if "--json" in rest:
         rest.remove("--json")
         opts["json"] = True
     opts["command"] = rest
     return opts
+
+
+def check_target(opts):
+    """Usage errors in the choice of target, found before any is loaded."""
+    if "pid" in opts and "core" in opts:
+        raise commands.UsageError("give --pid or --core, not both")
+    if "exe" in opts and "core" not in opts:
+        raise commands.UsageError("--exe names the executable of a core: it goes with --core")
+    if "pid" in opts and not re.fullmatch(r"\d+", opts["pid"]):
+        raise commands.UsageError("--pid needs a process id, not %r" % opts["pid"])
+    if "pid" not in opts and "core" not in opts:
+        raise commands.UsageError("say which process or core to analyse: --pid PID or --core CORE "
+                                  "(see probe-heap --help)")
 
 
 def _elf_build_id(data_at):
@@ -169,10 +223,7 @@ def load_core(opts):
 
 
 def attach(opts):
-    pid_text = opts["pid"]
-    if not re.fullmatch(r"\d+", pid_text):
-        raise CliError("--pid needs a process id, not %r" % pid_text)
-    pid = int(pid_text)
+    pid = int(opts["pid"])
     if not os.path.exists("/proc/%d" % pid):
         raise CliError("there is no process with pid %d" % pid)
     if opts.get("sysroot"):
@@ -209,29 +260,35 @@ def _write(fd_env, text):
 
 def run():
     opts = parse(_args())
+    if opts.get("version"):
+        return "probe-heap %s\n" % commands.version(), 0
     if opts.get("help"):
-        return USAGE + "\n\nsubcommands: " + ", ".join(commands.SUBCOMMANDS) + "\n", 0
-    if not opts["command"]:
-        raise commands.UsageError("which subcommand? one of: %s (%s)"
-                                  % (", ".join(commands.SUBCOMMANDS), USAGE))
-    if opts["command"][0] == "more":
-        raise CliError("'more' pages a table inside gdb; on the command line use partition --all")
-    if "pid" in opts and "core" in opts:
-        raise CliError("give --pid or --core, not both")
+        return help_text(), 0
+    argv = opts["command"]
+    if not argv:
+        raise commands.UsageError("which subcommand? one of: %s (see probe-heap --help)"
+                                  % ", ".join(commands.SUBCOMMANDS))
+    if commands.wants_help(argv) is not None:
+        text = commands.dispatch(argv, overview=help_text)
+        return text if text.endswith("\n") else text + "\n", 0
+    commands._known(argv[0])
+    if argv[0] == "more":
+        raise commands.UsageError("'more' pages a table inside gdb; on the command line use "
+                                  "partition --all")
+    check_target(opts)
     if "debugdir" in opts:
         gdb.execute("set debug-file-directory %s" % opts["debugdir"], to_string=True)
     if "core" in opts:
         load_core(opts)
-    elif "pid" in opts:
-        attach(opts)
     else:
-        raise CliError("say which process or core to analyse: --pid PID or --core CORE")
-    text = commands.dispatch(opts["command"], as_json=opts["json"])
+        attach(opts)
+    text = commands.dispatch(argv, as_json=opts["json"])
     return text if text.endswith("\n") else text + "\n", 0
 
 
 def main():
     status = 1
+    commands.FROM_SHELL = True
     try:
         out, status = run()
         _write("PROBE_HEAP_OUT_FD", out)

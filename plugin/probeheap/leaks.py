@@ -28,12 +28,23 @@ def table(group, limit):
             i, r["count"], 100.0 * r["count"] / max(total, 1), r["size"], 100.0 * r["size"] / size,
             cum, 100.0 * cum / size, r["kind"], samples))
     if len(rows) < len(group["rows"]):
-        lines.append("<%d more rows; --all shows them, --json lists them all>"
-                     % (len(group["rows"]) - len(rows)))
+        lines.append(commands.more_footer(len(group["rows"]) - len(rows)))
     return lines
 
 
 def cmd_leaks(argv, as_json):
+    """The objects no root reaches: leaked ones, what they keep alive, cyclic garbage.
+
+    Usage: probe-heap leaks [--all] [--json [--addresses]]
+
+    Candidates are the objects on the GC lists that no root reaches and the
+    objects in pymalloc's allocated blocks that the walk did not find (non-GC
+    objects: bytes, str, int...).  Counting the references among them like the
+    collector does: an object whose refcount is higher than the references
+    found is leaked (a refcount bug in a C extension, or held by a C global or
+    an extension's state); what only leaked objects hold is kept by them; the
+    rest is cyclic garbage awaiting collection.  Each row names sample
+    addresses for backrefs and referrers; --json --addresses lists them all."""
     opts, rest, as_json = commands._options(argv, {"--all", "--addresses"}, set(), as_json)
     if rest:
         raise commands.UsageError("leaks takes no arguments, only --all, --addresses and --json")

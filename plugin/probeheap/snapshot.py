@@ -71,6 +71,13 @@ def load(path):
 
 
 def cmd_snapshot(argv, as_json):
+    """Save the partition (by kind and by type) with its source to FILE.
+
+    Usage: probe-heap snapshot FILE [--json]
+
+    The file is JSON: the Python version, the executable, the core or process
+    and when it was taken, totals and every row.  'probe-heap diff FILE' later,
+    on the same process or on another core of the same program, shows growth."""
     opts, rest, as_json = commands._options(argv, set(), set(), as_json)
     if len(rest) != 1:
         raise commands.UsageError("snapshot takes the file to write, e.g. snapshot /tmp/monday.phsnap")
@@ -141,6 +148,14 @@ def _growth(before, now, limit):
 
 
 def cmd_diff(argv, as_json):
+    """What grew since a snapshot: heapy's table of differences and objgraph's show_growth.
+
+    Usage: probe-heap diff FILE [--limit N] [--all] [--json]
+
+    Kinds are compared by name, so two cores of one program compare (not
+    their addresses).  Rows go by falling size growth; then the types whose
+    count grew, as objgraph.show_growth prints them.  It says so when the
+    snapshot's Python version or executable differ."""
     opts, rest, as_json = commands._options(argv, {"--all"}, {"--limit"}, as_json)
     if len(rest) != 1:
         raise commands.UsageError("diff takes a snapshot file written by 'probe-heap snapshot FILE'")
@@ -182,8 +197,8 @@ def cmd_diff(argv, as_json):
         shown = rows if opts.get("--all") else rows[:limit]
         lines += _table(rows, shown, "Kind (class / dict of class)")
         if len(shown) < len(rows):
-            lines.append("<%d more kinds changed; --all shows them, --json lists them all>"
-                         % (len(rows) - len(shown)))
+            lines.append(commands.more_footer(len(rows) - len(shown), "kind changed",
+                                              nouns="kinds changed"))
     shown_growth = growth if opts.get("--all") else growth[:limit]
     if shown_growth:
         lines.append("")

@@ -68,6 +68,29 @@ def heap(quiet=False):
     return h
 
 
+def cached():
+    """The index of the selected inferior's heap if one is built, else None
+    (for completion, which must not start a walk)."""
+    try:
+        if _cache["heap"] is not None and target.has_target() and _cache["key"] == target.identity():
+            return _cache["heap"]
+    except Exception:  # completion never fails loudly
+        pass
+    return None
+
+
+def free_threaded_version():
+    """The version dict of a free-threaded target (with "unsupported": why
+    no heap can be built), or None for any other target."""
+    if not target.has_target():
+        return None
+    try:
+        v = _probeheap.detect_version(target.make_reader(), target.symbols())
+    except _probeheap.Error:
+        return None     # the heap build reports it
+    return v if "unsupported" in v else None
+
+
 def remember_table(table):
     _cache["last"] = table
 

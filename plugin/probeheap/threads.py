@@ -98,6 +98,12 @@ def _thread_text(t, show_interp):
 
 
 def cmd_threads(argv, as_json):
+    """Every Python thread and its stack, innermost frame first, with the line each frame executes.
+
+    Usage: probe-heap threads [--json]
+
+    Like py-bt for every thread: thread id (threading.get_ident()), native id,
+    and each frame's file, line and function, read from the thread states."""
     from .commands import UsageError, _options
     opts, rest, as_json = _options(argv, set(), set(), as_json)
     if rest:

@@ -143,8 +143,8 @@ def test_core_of_unsupported_python(version, workdir):
         pytest.skip('%s not found' % python)
     core = stopped_core(python, workdir, 'py' + major_minor)
     message = assert_clean_error(probe(['--core', core, '--exe', python]))
-    assert '3.8' in message and '3.13' in message, \
-        'the message should name the supported versions (3.8 to 3.13): %r' % message
+    assert '3.8' in message and '3.14' in message, \
+        'the message should name the supported versions (3.8 to 3.14): %r' % message
 
 
 # --------------------------------------------------------------------------

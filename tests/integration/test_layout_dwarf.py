@@ -1,4 +1,4 @@
-"""Compare the layout tables (core/src/layout_tables.c) with CPython's DWARF.
+"""Compare the layout tables (core/src/cpython/layout_tables.c) with CPython's DWARF.
 
 For each CPython 3.8-3.13 under $PYENV_ROOT/versions (default /root/.pyenv)
 and for Debian's /usr/bin/python3.11 when its debug info is installed
@@ -7,7 +7,9 @@ tests/tools/layout_fields.py, which evaluates every DWARF-checkable field, and
 compare each number with what build/ph-dump-layout prints for that version.
 
 A missing pyenv version skips, except with CI=true, where all of 3.8-3.13
-must be present.
+must be present.  The same for the CPythons tools/build-pythons builds into
+$PROBE_HEAP_CACHE (default /var/cache/probe-heap): 3.14.7, whose executable
+links libpython statically (layout_fields.CACHE_BUILDS).
 """
 
 import json
@@ -30,7 +32,7 @@ DEBIAN_PY311 = Path("/usr/bin/python3.11")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DUMP = REPO / "build" / "ph-dump-layout"
 CC_LINE = ["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-Icore/src",
-           "core/src/layout_tables.c", "tests/tools/dump_layout.c",
+           "core/src/cpython/layout_tables.c", "tests/tools/dump_layout.c",
            "-o", "build/ph-dump-layout"]
 
 
@@ -154,12 +156,12 @@ def pyenv_binary(build, version):
 
 def test_field_lists_agree(dump_tool):
     """layout.h, layout_fields.h, layout_fields.py and the dump agree."""
-    h_fields = L.layout_h_fields(REPO / "core" / "src" / "layout.h")
+    h_fields = L.layout_h_fields(REPO / "core" / "src" / "cpython" / "layout.h")
     assert h_fields == L.FIELD_NAMES, "layout.h and tests/tools/layout_fields.py list different fields"
-    x_text = (REPO / "core" / "src" / "layout_fields.h").read_text()
+    x_text = (REPO / "core" / "src" / "cpython" / "layout_fields.h").read_text()
     x_text = x_text[x_text.index("#define PH_LAYOUT_FIELDS(X)"):]
     x_fields = re.findall(r"\bX\((\w+)\)", x_text.split("(X)", 1)[1])
-    assert x_fields == L.FIELD_NAMES, "core/src/layout_fields.h differs from layout.h"
+    assert x_fields == L.FIELD_NAMES, "core/src/cpython/layout_fields.h differs from layout.h"
     for version in L.VERSIONS:
         keys = list(table(dump_tool, version))
         assert keys == ["major", "minor"] + L.FIELD_NAMES
@@ -183,7 +185,7 @@ def test_table_matches_spec(dump_tool, version):
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.parametrize("bad_version", [(3, 7), (3, 14), (2, 7), (4, 0)],
+@pytest.mark.parametrize("bad_version", [(3, 7), (3, 15), (2, 7), (4, 0)],
                          ids=lambda v: "%d.%d" % v)
 def test_unsupported_version(dump_tool, bad_version):
     r = subprocess.run([str(dump_tool), str(bad_version[0]), str(bad_version[1])],
@@ -212,6 +214,26 @@ def test_pyenv_dwarf(dump_tool, minor):
         if not any("gc_head_size" in b for b in bad):
             bad += check_preheader(label, version, tbl, got)
         bad += check_headers(label, build, version)
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.parametrize("version", sorted(L.CACHE_BUILDS), ids=lambda v: "cache-%d.%d" % v)
+def test_cache_build_dwarf(dump_tool, version):
+    """The CPythons no pyenv provides, built by tools/build-pythons."""
+    cache = Path(os.environ.get("PROBE_HEAP_CACHE", "/var/cache/probe-heap"))
+    build = cache / ("python-" + L.CACHE_BUILDS[version])
+    binary = build / "bin" / ("python%d.%d" % version)
+    if not (build / ".complete").exists() or not binary.exists():
+        _missing("no CPython %s under %s (run tools/build-pythons)" % (L.CACHE_BUILDS[version], cache))
+        pytest.skip("%s not built" % binary)
+    tbl = table(dump_tool, version)
+    label = "CPython %s" % L.CACHE_BUILDS[version]
+    got = dwarf(binary, version)
+    assert got is not None, "%s: %s has no DWARF" % (label, binary)
+    bad = compare(label, binary, version, tbl, got)
+    if not any("gc_head_size" in b for b in bad):
+        bad += check_preheader(label, version, tbl, got)
+    bad += check_headers(label, build, version)
     assert not bad, "\n".join(bad)
 
 

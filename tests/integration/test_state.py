@@ -31,7 +31,7 @@ def small_target():
 
 
 # the targets the state tests run on (each cheap: a small workload)
-STATE_TARGETS = ['debian-3.11-nosym', 'pyenv-3.8.18', 'pyenv-3.13.0']
+STATE_TARGETS = ['debian-3.11-nosym', 'pyenv-3.8.18', 'pyenv-3.13.0', 'cpython-3.14.7']
 
 
 def by_label(label):
@@ -116,7 +116,7 @@ def test_index_follows_core_file(label, tmp_path):
     try:
         core_a = a.gcore()
         a.kill()
-        b = harness.start_workload(target, _mk(tmp_path, 'b'), 'basic.py', ['--size', '60000'])
+        b = harness.start_workload(target, _mk(tmp_path, 'b'), 'basic.py', ['--size', '120000'])
         core_b = b.gcore()
         b.kill()
         r = gdb(target, 'probe-heap info --json', 'core-file ' + core_b, 'probe-heap info --json',

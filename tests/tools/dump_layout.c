@@ -2,8 +2,8 @@
  * version as one JSON object {"major": 3, "minor": 11, "field": number, ...}
  * (PH_NONE prints as -1).  Exit 2 for an unsupported version or bad usage.
  * Used by tests/integration/test_layout_dwarf.py. */
-#include "layout.h"
-#include "layout_fields.h"
+#include "cpython/layout.h"
+#include "cpython/layout_fields.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -60,7 +60,7 @@ int main(int argc, char **argv)
     }
     l = ph_layout_get(major, minor);
     if (l == NULL) {
-        fprintf(stderr, "%s: CPython %d.%d is not supported (3.8 to 3.13 are).\n",
+        fprintf(stderr, "%s: CPython %d.%d is not supported (3.8 to 3.14 are).\n",
                 argv[0], major, minor);
         return 2;
     }

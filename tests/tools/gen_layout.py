@@ -1,10 +1,12 @@
-"""Write core/src/layout_tables.c from the DWARF of the pyenv CPython builds.
+"""Write core/src/cpython/layout_tables.c from the DWARF of the pyenv CPython builds
+(and of those tools/build-pythons builds into $PROBE_HEAP_CACHE, default
+/var/cache/probe-heap: layout_fields.CACHE_BUILDS).
 
 Run inside gdb, from the repository root:
 
-    gdb -batch -nx -x tests/tools/gen_layout.py > core/src/layout_tables.c
+    gdb -batch -nx -x tests/tools/gen_layout.py > core/src/cpython/layout_tables.c
 
-(or set PH_LAYOUT_OUT=core/src/layout_tables.c).  PYENV_ROOT (default
+(or set PH_LAYOUT_OUT=core/src/cpython/layout_tables.c).  PYENV_ROOT (default
 /root/.pyenv) says where the builds named in layout_fields.PYENV_BUILDS live.
 Which member each field means, per version, is in layout_fields.py; this
 script only evaluates and prints.
@@ -23,6 +25,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def library(version):
+    if version in L.CACHE_BUILDS:
+        # built by tools/build-pythons (static libpython: the executable)
+        cache = os.environ.get("PROBE_HEAP_CACHE", "/var/cache/probe-heap")
+        return "%s/python-%s/bin/python%d.%d" % (cache, L.CACHE_BUILDS[version],
+                                                 version[0], version[1])
     pyenv = os.environ.get("PYENV_ROOT", "/root/.pyenv")
     return "%s/versions/%s/lib/libpython%d.%d.so.1.0" % (
         pyenv, L.PYENV_BUILDS[version], version[0], version[1])
@@ -86,7 +93,7 @@ def main():
         " * builds named below; do not edit by hand.  Which member each field means\n"
         " * in each version is in tests/tools/layout_fields.py, and\n"
         " * tests/integration/test_layout_dwarf.py checks every DWARF number again. */\n"
-        "#include \"layout.h\"\n\n#include <stddef.h>\n"
+        "#include \"cpython/layout.h\"\n\n#include <stddef.h>\n"
     ]
     names = []
     for version in L.VERSIONS:

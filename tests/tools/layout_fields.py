@@ -1,11 +1,11 @@
 """The one place that says where each field of `struct ph_layout` comes from.
 
-For every field of core/src/layout.h (in struct order) and every supported
+For every field of core/src/cpython/layout.h (in struct order) and every supported
 CPython version, FIELDS names either a C-like expression evaluated against the
 DWARF of that CPython build, or a constant that DWARF cannot show (with the
 reason).  Used by:
 
-  * tests/tools/gen_layout.py             writes core/src/layout_tables.c
+  * tests/tools/gen_layout.py             writes core/src/cpython/layout_tables.c
   * tests/integration/test_layout_dwarf.py compares the built tables with DWARF
 
 Expression forms (TYPE is a typedef or "struct tag"; PATH is a member path
@@ -30,7 +30,7 @@ import json
 import os
 import re
 
-VERSIONS = [(3, 8), (3, 9), (3, 10), (3, 11), (3, 12), (3, 13)]
+VERSIONS = [(3, 8), (3, 9), (3, 10), (3, 11), (3, 12), (3, 13), (3, 14)]
 
 # The CPython builds the tables were taken from.
 PYENV_BUILDS = {
@@ -40,6 +40,14 @@ PYENV_BUILDS = {
     (3, 11): "3.11.7",
     (3, 12): "3.12.1",
     (3, 13): "3.13.0",
+    (3, 14): "3.14.7",
+}
+
+# Of those, the builds that no pyenv provides: tools/build-pythons builds them
+# into $PROBE_HEAP_CACHE (default /var/cache/probe-heap)/python-VERSION, with
+# libpython linked statically into bin/python3.X.
+CACHE_BUILDS = {
+    (3, 14): "3.14.7",
 }
 
 PH_NONE = -1
@@ -98,6 +106,28 @@ _WHY_ALIGNMENT = ("obmalloc: #define ALIGNMENT 16 when SIZEOF_VOID_P > 4 (3.8+):
 _WHY_THRESHOLD = ("obmalloc: #define SMALL_REQUEST_THRESHOLD 512; larger requests go to "
                   "PyMem_RawMalloc")
 
+_WHY_CSTACK_312 = ("3.12 Include/internal/pycore_frame.h, 3.13 pycore_frame.h: enum _frameowner: "
+                   "FRAME_OWNED_BY_CSTACK = 3, the entry frame of _PyEval_EvalFrameDefault")
+_WHY_CSTACK_314 = ("3.14 Include/internal/pycore_interpframe_structs.h: enum _frameowner: "
+                   "FRAME_OWNED_BY_INTERPRETER = 3, FRAME_OWNED_BY_CSTACK = 4; Python/ceval.c: "
+                   "the entry frame is FRAME_OWNED_BY_INTERPRETER, and frame->owner >= "
+                   "FRAME_OWNED_BY_INTERPRETER means an incomplete frame")
+_WHY_STACKREF_OLD = ("before 3.14 the frame's slots, f_executable and f_funcobj are plain "
+                     "PyObject pointers")
+_WHY_STACKREF_314 = ("3.14 Include/internal/pycore_stackref.h (default build): Py_TAG_BITS 3, "
+                     "Py_TAG_REFCNT 1, PyStackRef_NULL_BITS Py_TAG_REFCNT, Py_INT_TAG 3 "
+                     "(tagged ints), BITS_TO_PTR_MASKED = bits & ~Py_TAG_REFCNT")
+_WHY_REFCNT_OLD = ("before 3.14 ob_refcnt is a Py_ssize_t (3.12/3.13: immortal when its low "
+                   "32 bits are negative)")
+_WHY_REFCNT_314 = ("3.14 Include/object.h (64-bit, little endian): uint32_t ob_refcnt; "
+                   "uint16_t ob_overflow; uint16_t ob_flags; refcount.h: Py_REFCNT is "
+                   "ob_refcnt, _Py_IsImmortal is (int32_t)ob_refcnt < 0")
+
+_WHY_VISIT_313 = ("3.13.0 Objects/dictobject.c PyObject_VisitManagedDict: the inline values "
+                  "while valid, and the dict (_PyObject_VisitInstanceAttributes)")
+_WHY_VISIT_314 = ("3.14 Objects/dictobject.c PyObject_VisitManagedDict (GH-130327): with a "
+                  "managed dict only the dict; the dict traverses the values it points to")
+
 # Snippets that must appear in the installed headers of each version for the
 # constants above (checked by the test when the headers are present).
 _OBMALLOC_EVIDENCE = [
@@ -129,6 +159,22 @@ HEADER_EVIDENCE = {
         ("internal/pycore_object.h",
          "_PyType_HasFeature(tp, Py_TPFLAGS_PREHEADER) * 2 * sizeof(PyObject *)"),
     ] + _OBMALLOC_EVIDENCE,
+    (3, 14): [
+        ("internal/pycore_object.h",
+         "#  define MANAGED_DICT_OFFSET    (((Py_ssize_t)sizeof(PyObject *))*-3)"),
+        ("internal/pycore_object.h",
+         "#  define MANAGED_WEAKREF_OFFSET (((Py_ssize_t)sizeof(PyObject *))*-4)"),
+        ("internal/pycore_object.h",
+         "_PyType_HasFeature(tp, Py_TPFLAGS_PREHEADER) * 2 * sizeof(PyObject *)"),
+        # the 3.14 constants appended to the layout
+    ("internal/pycore_interpframe_structs.h", "    FRAME_OWNED_BY_INTERPRETER = 3,"),
+    ("internal/pycore_interpframe_structs.h", "    FRAME_OWNED_BY_CSTACK = 4,"),
+    ("internal/pycore_stackref.h", "#define PyStackRef_NULL_BITS Py_TAG_REFCNT"),
+    ("internal/pycore_stackref.h", "#define Py_INT_TAG 3"),
+    ("internal/pycore_stackref.h", "#define Py_TAG_BITS 3"),
+    ("object.h", "            uint32_t ob_refcnt;"),
+    ("refcount.h", "return _Py_CAST(PY_INT32_T, op->ob_refcnt) < 0;"),
+] + _OBMALLOC_EVIDENCE,
 }
 
 
@@ -176,16 +222,16 @@ FIELDS = [
     ("interp_dict", _all(IS, "dict")),
     ("interp_types_builtins", {"3.8-3.11": NONE,
                                "3.12": _off(IS, "types.builtins"),
-                               "3.13": _off(IS, "types.builtins.initialized")}),
+                               "3.13+": _off(IS, "types.builtins.initialized")}),
     ("static_builtin_state_size", {"3.8-3.11": NONE,
                                    "3.12": "sizeof(static_builtin_state)",
-                                   "3.13": "sizeof(managed_static_type_state)"}),
+                                   "3.13+": "sizeof(managed_static_type_state)"}),
     ("static_builtin_state_tp_dict", {"3.8-3.11": NONE,
                                       "3.12": _off("static_builtin_state", "tp_dict"),
-                                      "3.13": _off("managed_static_type_state", "tp_dict")}),
+                                      "3.13+": _off("managed_static_type_state", "tp_dict")}),
     ("static_builtin_max", {"3.8-3.11": NONE,
                             "3.12": "lengthof(%s, types.builtins)" % IS,
-                            "3.13": "lengthof(%s, types.builtins.initialized)" % IS}),
+                            "3.13+": "lengthof(%s, types.builtins.initialized)" % IS}),
 
     # struct _gc_runtime_state
     ("gc_generations", _all(GC, "generations")),
@@ -200,7 +246,7 @@ FIELDS = [
     ("tstate_frame", _only("3.8-3.10", TS, "frame")),
     ("tstate_cframe", _only("3.11-3.12", TS, "cframe")),
     ("cframe_current_frame", _only("3.11-3.12", "_PyCFrame", "current_frame")),
-    ("tstate_current_frame", _only("3.13", TS, "current_frame")),
+    ("tstate_current_frame", _only("3.13+", TS, "current_frame")),
     ("tstate_curexc_type", _only("3.8-3.11", TS, "curexc_type")),
     ("tstate_curexc_value", _only("3.8-3.11", TS, "curexc_value")),
     ("tstate_curexc_traceback", _only("3.8-3.11", TS, "curexc_traceback")),
@@ -240,7 +286,7 @@ FIELDS = [
 
     # _PyInterpreterFrame
     ("iframe_code", {"3.8-3.10": NONE, "3.11-3.12": _off(IF, "f_code"),
-                     "3.13": _off(IF, "f_executable")}),
+                     "3.13+": _off(IF, "f_executable")}),
     ("iframe_previous", _only("3.11+", IF, "previous")),
     ("iframe_funcobj", {"3.8-3.10": NONE, "3.11": _off(IF, "f_func"),
                         "3.12+": _off(IF, "f_funcobj")}),
@@ -249,8 +295,8 @@ FIELDS = [
     ("iframe_locals", _only("3.11+", IF, "f_locals")),
     ("iframe_frame_obj", _only("3.11+", IF, "frame_obj")),
     ("iframe_instr", {"3.8-3.10": NONE, "3.11-3.12": _off(IF, "prev_instr"),
-                      "3.13": _off(IF, "instr_ptr")}),
-    ("iframe_stacktop", _only("3.11+", IF, "stacktop")),
+                      "3.13+": _off(IF, "instr_ptr")}),
+    ("iframe_stacktop", _only("3.11-3.13", IF, "stacktop")),
     ("iframe_owner", _only("3.11+", IF, "owner")),
     ("iframe_localsplus", _only("3.11+", IF, "localsplus")),
 
@@ -398,7 +444,7 @@ FIELDS = [
     ("managed_dict", {"3.8-3.10": NONE,
                       "3.11": Const(-24, _WHY_DICT_311),
                       "3.12": Const(-24, _WHY_DICT_312),
-                      "3.13": Const(-24, _WHY_DICT_313)}),
+                      "3.13+": Const(-24, _WHY_DICT_313)}),
     ("managed_values", {"3.11": Const(-32, _WHY_VALUES_311), "else": NONE}),
     ("managed_weakref", {"3.12+": Const(-32, _WHY_WEAKREF_312), "else": NONE}),
 
@@ -408,9 +454,9 @@ FIELDS = [
                          "3.12+": "offsetof(PyInterpreterState, cached_objects.interned_strings)"}),
     ("gen_frame_state", {"3.8-3.10": NONE, "3.11+": "offsetof(PyGenObject, gi_frame_state)"}),
     ("interp_types_for_extensions", {"3.8-3.12": NONE,
-                                     "3.13": "offsetof(PyInterpreterState, types.for_extensions.initialized)"}),
+                                     "3.13+": "offsetof(PyInterpreterState, types.for_extensions.initialized)"}),
     ("static_extension_max", {"3.8-3.12": NONE,
-                              "3.13": "lengthof(PyInterpreterState, types.for_extensions.initialized)"}),
+                              "3.13+": "lengthof(PyInterpreterState, types.for_extensions.initialized)"}),
     ("odict_first", {"*": "offsetof(PyODictObject, od_first)"}),
     ("odict_fast_nodes_size", {"*": "offsetof(PyODictObject, od_fast_nodes_size)"}),
     ("odictnode_sizeof", {"*": "sizeof(_ODictNode)"}),
@@ -436,7 +482,7 @@ FIELDS = [
     ("arena_nextarena", _all("struct arena_object", "nextarena")),
     ("arena_object_sizeof", {"*": "sizeof(struct arena_object)"}),
     ("interp_obmalloc", _only("3.12", IS, "obmalloc")),
-    ("interp_obmalloc_ptr", _only("3.13", IS, "obmalloc")),
+    ("interp_obmalloc_ptr", _only("3.13+", IS, "obmalloc")),
     ("obmalloc_arenas", _only("3.12+", OM, "mgmt.arenas")),
     ("obmalloc_maxarenas", _only("3.12+", OM, "mgmt.maxarenas")),
     ("obmalloc_narenas", _only("3.12+", OM, "mgmt.narenas_currently_allocated")),
@@ -457,6 +503,22 @@ FIELDS = [
     # the allocator gave it), so it is no reference there.
     ("gen_origin_or_finalizer", {"3.8-3.10": NONE,
                                  "3.11+": "offsetof(PyGenObject, gi_origin_or_finalizer)"}),
+
+    # Appended for 3.14: the frame's stack pointer, the owner values that
+    # mark entry frames (no Python code), tagged stack references, and the 32-bit
+    # reference count.
+    ("iframe_stackpointer", {"3.8-3.13": NONE,
+                             "3.14+": "offsetof(_PyInterpreterFrame, stackpointer)"}),
+    ("frame_owner_entry", {"3.8-3.11": NONE,
+                               "3.12-3.13": Const(3, _WHY_CSTACK_312),
+                               "3.14+": Const(3, _WHY_CSTACK_314)}),
+    ("stackref_tagged", {"3.8-3.13": Const(0, _WHY_STACKREF_OLD),
+                         "3.14+": Const(1, _WHY_STACKREF_314)}),
+    ("ob_refcnt_size", {"3.8-3.13": Const(8, _WHY_REFCNT_OLD),
+                        "3.14+": Const(4, _WHY_REFCNT_314)}),
+    ("values_visited_with_dict", {"3.8-3.12": NONE,
+                                  "3.13": Const(1, _WHY_VISIT_313),
+                                  "3.14+": Const(0, _WHY_VISIT_314)}),
 ]
 
 FIELD_NAMES = [name for name, _ in FIELDS]
@@ -512,7 +574,7 @@ def parse_expr(expr):
 
 
 def layout_h_fields(path):
-    """Field names of struct ph_layout in core/src/layout.h, in order, without
+    """Field names of struct ph_layout in core/src/cpython/layout.h, in order, without
     major/minor."""
     text = open(path).read()
     body = text[text.index("typedef struct ph_layout {"):]

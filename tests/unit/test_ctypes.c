@@ -16,10 +16,14 @@
 
 #include "versions.h"
 
-/* collections.deque.__basicsize__ */
-static const int64_t DEQUE_BASICSIZE[NV] = {80, 80, 80, 216, 216, 216};
-/* sys.getsizeof(collections.deque(range(150))): 3 blocks (leftindex 32) */
-static const uint64_t SZ_DEQUE_150[NV] = {1680, 1680, 1680, 1816, 1816, 1816};
+/* collections.deque.__basicsize__ (3.14: struct dequeobject as 3.13's, in
+ * Python-3.14.7's Modules/_collectionsmodule.c) */
+static const int64_t DEQUE_BASICSIZE[] = {80, 80, 80, 216, 216, 216, 216};
+/* sys.getsizeof(collections.deque(range(150))): 3 blocks (leftindex 32);
+ * 3.14: deque___sizeof___impl as before, plus the GC header */
+static const uint64_t SZ_DEQUE_150[] = {1680, 1680, 1680, 1816, 1816, 1816, 1816};
+_Static_assert(sizeof(DEQUE_BASICSIZE) / sizeof(DEQUE_BASICSIZE[0]) == NV, "a size per version");
+_Static_assert(sizeof(SZ_DEQUE_150) / sizeof(SZ_DEQUE_150[0]) == NV, "a size per version");
 
 typedef struct deque_img {
     uint64_t deque, blocks[8], items[300];

@@ -11,7 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "heap.h"
+#include "heap/heap.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -158,7 +158,7 @@ static void run_version(int minor)
         }
         if (!pooled)
             m.in_hash++;
-        assert_int_equal(ix.hn, m.in_hash);
+        assert_int_equal(ix.by_addr.n, m.in_hash);
     }
     /* every address finds its id; others find nothing */
     for (size_t i = 0; i < m.n; i++)
@@ -209,7 +209,7 @@ static void test_hash_only(void **state)
     for (uint64_t i = 1; i <= 50000; i++)
         assert_int_equal(ph_index_find(&ix, i * 48), i - 1);
     assert_int_equal(ph_index_find(&ix, 8), PH_NO_OBJ);
-    assert_int_equal(ix.hn, 50000);
+    assert_int_equal(ix.by_addr.n, 50000);
     /* trimmed to its objects, it grows again as before */
     ph_index_trim(&ix);
     assert_int_equal(ix.cap, 50000);

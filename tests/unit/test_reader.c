@@ -7,7 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "reader.h"
+#include "memory/reader.h"
 
 #include <elf.h>
 #include <stdlib.h>

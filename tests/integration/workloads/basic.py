@@ -6,7 +6,7 @@ Builds a heap of about N objects in all (default 150000; the bench uses about
 2000000), parks a second thread in a function whose locals nobody else
 references, writes the in-process census (census.py) to CENSUS.json, then
 stops itself with SIGSTOP. If it is ever continued it stops itself again, so
-its heap stays as the census saw it. Runs on CPython 3.8 to 3.13.
+its heap stays as the census saw it. Runs on CPython 3.8 to 3.14.
 
 Run it with -B: writing a .pyc marshals code objects, which on 3.11+ creates
 and caches their co_code bytes.

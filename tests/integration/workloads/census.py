@@ -1,7 +1,7 @@
 """In-process census of "the heap", the oracle the integration tests compare
 probe-heap against.
 
-Importable by CPython 3.8 to 3.13 (keep the syntax 3.8-compatible). The
+Importable by CPython 3.8 to 3.14 (keep the syntax 3.8-compatible). The
 workload imports this module before it builds its heap, so everything this
 module imports is part of the heap being measured; nothing is imported while
 the census runs.
@@ -148,17 +148,23 @@ _CO_FILENAME = 112
 _CO_CONSTS = 24
 _CO_NLOCALSPLUS = {(3, 11): 76}.get(V, 72)
 _CO_CODE_311 = 152                                  # 3.11 _co_code
-_CO_CACHED = {(3, 12): 152, (3, 13): 160}.get(V)    # _PyCoCached *
+_CO_CACHED = {(3, 12): 152, (3, 13): 160, (3, 14): 160}.get(V)    # _PyCoCached *
 # 3.11+ PyFrameObject.f_frame and _PyInterpreterFrame fields.
 _F_FRAME = 24
 if V == (3, 11):
     _IF = {'code': 32, 'frame_obj': 40, 'owner': 69,
            'others': (0, 8, 16, 24)}              # func, globals, builtins, locals
-else:
+elif V < (3, 14):
     _IF = {'code': 0, 'frame_obj': 48, 'owner': 70,
            'others': (16, 24, 32, 40)}            # funcobj, globals, builtins, locals
+else:
+    # 3.14: f_executable (0) and f_funcobj (16) are _PyStackRefs, as are
+    # the slots; _PyStackRef *stackpointer (64) replaced int stacktop.
+    _IF = {'code': 0, 'frame_obj': 48, 'owner': 74,
+           'others': (24, 32, 40), 'refs': (16,)}  # globals, builtins, locals; funcobj
 _IF_STACKTOP = 64
-_IF_LOCALSPLUS = 72
+_IF_LOCALSPLUS = 72 if V < (3, 14) else 80
+_STACKREFS = V >= (3, 14)
 # 3.13 PyManagedDictPointer, before the GC header.
 _MANAGED_DICT = 24
 # 3.8/3.9 non-GC objects with hidden references.
@@ -182,6 +188,28 @@ def _obj_at_slot(slot):
     if not ctypes.c_void_p.from_address(slot).value:
         return None
     return ctypes.py_object.from_address(slot).value
+
+
+def _ref_at_slot(slot):
+    """The object a frame slot refers to, or None: a PyObject * before 3.14,
+    a _PyStackRef from 3.14 (Include/internal/pycore_stackref.h, default
+    build: 1 is NULL, low bits 3 a tagged int, else the pointer with bit 0
+    as a tag)."""
+    if not _STACKREFS:
+        return _obj_at_slot(slot)
+    bits = ctypes.c_void_p.from_address(slot).value or 0
+    if bits in (0, 1) or bits & 3 == 3:
+        return None
+    addr = bits & ~1
+    # A slot the frame no longer uses may still name a dead object (its block
+    # freed, or on a freelist that keeps the next free object's address in
+    # its first word): on 3.14 a live object's first word is a u32 refcount
+    # (not 0) with only ob_flags' 1 and 4 above it (refcount.h).  Touching a
+    # dead one (gc.get_referents) would crash the target.
+    word = ctypes.c_uint64.from_address(addr).value
+    if not word & 0xffffffff or (word >> 32) & ~(5 << 16):
+        return None
+    return _obj_at(addr)
 
 
 def _obj_at(addr):
@@ -544,20 +572,28 @@ def _frame_edges(frames, out, lay):
         if ctypes.c_ubyte.from_address(iframe + _IF['owner']).value != 0:
             continue            # not owned by a thread: traversal covers it
         code = f.f_code
-        if _ptr(iframe + _IF['code']) != id(code):
+        if (_ptr(iframe + _IF['code']) or 0) & ~(1 if _STACKREFS else 0) != id(code):
             continue
         nlp = _cint(id(code) + _CO_NLOCALSPLUS)
-        top = _cint(iframe + _IF_STACKTOP)
+        if _STACKREFS:
+            sp = _ptr(iframe + _IF_STACKTOP) or 0
+            top = (sp - (iframe + _IF_LOCALSPLUS)) // 8 if sp else -1
+        else:
+            top = _cint(iframe + _IF_STACKTOP)
         if nlp <= top <= nlp + code.co_stacksize:
             count = top
         else:
             count = nlp         # running frame: stacktop not kept up to date
         for i in range(count):
-            o = _obj_at_slot(iframe + _IF_LOCALSPLUS + 8 * i)
+            o = _ref_at_slot(iframe + _IF_LOCALSPLUS + 8 * i)
             if o is not None:
                 app(o)
         for off in _IF['others']:
             o = _obj_at_slot(iframe + off)
+            if o is not None:
+                app(o)
+        for off in _IF.get('refs', ()):
+            o = _ref_at_slot(iframe + off)
             if o is not None:
                 app(o)
         n += 1
@@ -655,7 +691,13 @@ def _h_bytesio(g, out, lay, live_frames):
 def _h_stringio(g, out, lay, live_frames):
     for s in g:
         for off in _STRINGIO_PENDING:
-            o = _obj_at_slot(id(s) + off)
+            slot = id(s) + off
+            if V >= (3, 14):
+                # PyUnicodeWriter *writer: its own _PyUnicodeWriter, buffer first
+                slot = _ptr(slot)
+                if not slot:
+                    continue
+            o = _obj_at_slot(slot)
             if o is not None:
                 out.append(o)
 

@@ -1,0 +1,98 @@
+/* Values as Python shows them, short and bounded: ints, strs (repr, cut),
+ * the names in a function's or code's fields, and a dict key as a label
+ * shows it (str, int, bytes, float, None, True, False). */
+#include "analyses/repr.h"
+#include "base/utf8.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void ph_name_field(ph_heap *h, uint64_t addr, int32_t off, char *buf, size_t cap)
+{
+    uint64_t p;
+    if (off != PH_NONE && ph_read_u64(h->r, addr + (uint64_t)off, &p) && p)
+        ph_str_read(h, p, buf, cap);
+}
+
+/* Python's repr of a str, from its code points, cut after limit of them. */
+void ph_str_repr(ph_heap *h, uint64_t addr, char *buf, size_t cap, size_t limit)
+{
+    ph_str_iter it;
+    if (!ph_str_iter_init(h, addr, &it)) {
+        snprintf(buf, cap, "<str at 0x%llx>", (unsigned long long)addr);
+        return;
+    }
+    /* Python's choice of quote: ' unless the text has ' and no " */
+    bool sq = false, dq = false;
+    uint32_t cp;
+    ph_str_iter probe = it;
+    for (size_t n = 0; n < limit && ph_str_iter_next(h, &probe, &cp); n++) {
+        sq |= cp == '\'';
+        dq |= cp == '"';
+    }
+    char q = sq && !dq ? '"' : '\'';
+    size_t o = 0, n = 0;
+    if (cap < 16)
+        return;
+    buf[o++] = q;
+    while (o + 16 < cap && ph_str_iter_next(h, &it, &cp)) {
+        if (n++ == limit) {
+            o += (size_t)snprintf(buf + o, cap - o, "...");
+            break;
+        }
+        if (cp == (uint32_t)q || cp == '\\')
+            o += (size_t)snprintf(buf + o, cap - o, "\\%c", (char)cp);
+        else if (cp == '\n')
+            o += (size_t)snprintf(buf + o, cap - o, "\\n");
+        else if (cp == '\t')
+            o += (size_t)snprintf(buf + o, cap - o, "\\t");
+        else if (cp == '\r')
+            o += (size_t)snprintf(buf + o, cap - o, "\\r");
+        else if (cp < 32 || cp == 127)
+            o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", cp);
+        else
+            o += ph_utf8_encode(cp, buf + o);
+    }
+    if (o + 1 < cap)
+        buf[o++] = q;
+    buf[o < cap ? o : cap - 1] = 0;
+}
+
+void ph_repr_short(ph_heap *h, uint64_t addr, char *buf, size_t cap)
+{
+    buf[0] = 0;
+    uint32_t ti = ph_object_check(h, addr);
+    if (ti == UINT32_MAX) {
+        snprintf(buf, cap, "<? at 0x%llx>", (unsigned long long)addr);
+        return;
+    }
+    const ph_type *t = &h->types[ti];
+    switch (t->shape) {
+    case SHAPE_STR:
+        ph_str_repr(h, addr, buf, cap, 40);
+        return;
+    case SHAPE_INT:
+    case SHAPE_BYTES:
+        ph_preview(h, addr, buf, cap);
+        if (t->shape == SHAPE_BYTES) {
+            char *sp = strstr(buf, " (");
+            if (sp)
+                *sp = 0;
+        }
+        if (buf[0] && strcmp(buf, "(big int)") != 0)
+            return;
+        break;
+    case SHAPE_LEAF:
+        if (strcmp(t->name, "NoneType") == 0) {
+            snprintf(buf, cap, "None");
+            return;
+        }
+        ph_preview(h, addr, buf, cap);
+        if (buf[0])
+            return;
+        break;
+    default:
+        break;
+    }
+    snprintf(buf, cap, "<%s at 0x%llx>", t->name, (unsigned long long)addr);
+}

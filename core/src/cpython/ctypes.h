@@ -1,0 +1,40 @@
+/* C types known exactly: extension types that keep their references or
+ * their memory outside their own struct (a deque's blocks, an array's
+ * buffer, a BytesIO's bytes), described once each, per version, in
+ * ctypes_*.c (one concept a file), and found by name in ctypes.c.
+ *
+ * types.c gives a type its description (ph_type.ctype), inherited by
+ * subclasses; referents.c asks it for the references instead of scanning
+ * the struct conservatively; size.c asks it for __sizeof__. */
+#ifndef PH_CTYPES_H
+#define PH_CTYPES_H
+
+#include "heap/heap.h"
+
+typedef struct ph_ctype {
+    const char *name;     /* tp_name of a static type, module.qualname of a heap type */
+    int64_t min_basicsize; /* the struct's size: a type smaller than this is not it */
+    /* The references of the object at addr (t: its type, or a subclass);
+     * NULL: none (the struct holds no object pointers). */
+    void (*referents)(ph_heap *h, uint64_t addr, const ph_type *t, ph_visit_fn *visit,
+                      void *payload);
+    /* Its __sizeof__ (without GC header and pre-header); NULL: basicsize,
+     * the default.  False when the object is unreadable or inconsistent
+     * (the caller then uses basicsize). */
+    bool (*size)(ph_heap *h, uint64_t addr, const ph_type *t, uint64_t *size);
+} ph_ctype;
+
+/* The description of the type named name (basicsize its tp_basicsize), or NULL. */
+const ph_ctype *ph_ctype_find(const ph_heap *h, const char *name, int64_t basicsize);
+
+/* Visits p (when not NULL) labelled as the C field name. */
+uint32_t ph_ctype_field(ph_heap *h, uint64_t p, const char *name, ph_visit_fn *visit,
+                        void *payload);
+
+/* Each file's descriptions, ended by a NULL name. */
+extern const ph_ctype ph_ctypes_collections[];
+extern const ph_ctype ph_ctypes_array[];
+extern const ph_ctype ph_ctypes_io[];
+extern const ph_ctype ph_ctypes_functools[];
+
+#endif

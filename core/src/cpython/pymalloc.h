@@ -1,0 +1,15 @@
+/* pymalloc read from outside (pymalloc.c). */
+#ifndef PH_PYMALLOC_H
+#define PH_PYMALLOC_H
+
+#include "cpython/layout.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+/* pymalloc's geometry for a version (pymalloc.c): false when the layout lacks it. */
+typedef struct ph_pool_geometry {
+    uint64_t arena_size, pool_size, overhead, align, nclasses, pools_per_arena;
+} ph_pool_geometry;
+bool ph_pool_geometry_get(const ph_layout *L, ph_pool_geometry *g);
+
+#endif

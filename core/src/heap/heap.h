@@ -1,0 +1,89 @@
+/* The heap: what one walk of a target found, and what is built on it.
+ *
+ * A heap holds the target's reader and layout, the type table, the object
+ * index, the walk's queue and roots, and the graph built on first use.  Its
+ * lifecycle is ph_heap_build/ph_heap_free (walk.c); long work polls it for
+ * an interruption. */
+#ifndef PH_HEAP_H
+#define PH_HEAP_H
+
+#include "base/check.h"
+#include "base/table.h"
+#include "cpython/layout.h"
+#include "cpython/object.h"
+#include "cpython/pymalloc.h"
+#include "cpython/reference.h"
+#include "cpython/runtime.h"
+#include "cpython/size.h"
+#include "heap/index.h"
+#include "memory/reader.h"
+#include "probeheap.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* What the walk skipped as damaged, the first PH_SKIP_RECORDS of it (info --skipped). */
+#define PH_SKIP_RECORDS 64
+
+struct ph_heap {
+    ph_reader *r;
+    const ph_layout *L;
+    ph_symbols syms;
+    ph_version version;
+    const char *layout_source;
+    ph_index idx;
+    ph_type *types;
+    size_t ntypes, captypes;
+    ph_map64 type_map;      /* type address -> type index; UINT32_MAX: known not to be a type */
+    char *strpool;          /* names, appended */
+    size_t strpool_len, strpool_cap;
+    char **strblocks;
+    size_t nstrblocks, capstrblocks;
+    uint64_t interpreters, threads, skipped;
+    ph_skip_record skips[PH_SKIP_RECORDS];
+    uint32_t nskips;
+    bool recording_skips;   /* during the walk: later passes over the same objects do not record */
+    uint64_t visiting;      /* the object whose references are being visited (the walk) */
+    uint64_t garbage_objects, garbage_bytes;
+    bool gc_collecting;
+    int32_t gc_generations_shift; /* the GC lists found this far from the table's offset (probed) */
+    double walk_seconds;
+    /* work queue of object ids to expand */
+    uint32_t *queue;
+    size_t qhead, qtail, qcap;
+    uint64_t interp_addr;   /* the main interpreter */
+    uint32_t *roots;        /* the roots' ids and the objects held from outside */
+    size_t nroots, caproots;
+    struct ph_graph *graph; /* edges and dominators, built on first use (graph.c) */
+    uint32_t type_type_idx; /* index of PyType_Type */
+    ph_interrupt_fn *interrupt;  /* asked now and then during long work; may be NULL */
+    void *interrupt_payload;
+    bool interrupted;
+    uint64_t polls;
+    bool conservative;      /* the references being visited are guesses */
+    bool labelling;         /* fill in lab before each reference visited */
+    ph_label lab;           /* what the reference being visited is */
+    uint64_t root_tstate;   /* walking a thread's roots: its thread state */
+    bool in_permanent;      /* walking the permanent generation's list */
+    bool debug_offsets_checked; /* the table agreed with the target's _Py_DebugOffsets */
+    bool numpy_checked;     /* numpy.c: looked for numpy's version */
+    const struct numpy_layout *numpy;
+};
+
+/* Counts a step of work and, every so often, asks the caller
+ * whether to stop (Ctrl-C).  True once the walk must stop. */
+bool ph_poll(ph_heap *h);
+
+/* Counts a reference or structure skipped as damaged, and keeps the first
+ * ones seen during the walk, with where they were met and why. */
+static inline void ph_skip(ph_heap *h, uint64_t addr, const char *why)
+{
+    h->skipped++;
+    if (h->recording_skips && h->nskips < PH_SKIP_RECORDS)
+        h->skips[h->nskips++] = (ph_skip_record){addr, h->visiting, why};
+}
+
+/* graph.c */
+void ph_graph_free(struct ph_graph *g);  /* see graph.h */
+
+#endif

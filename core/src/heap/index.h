@@ -1,0 +1,65 @@
+/* The object index: every object found, with its type, flat size and owner.
+ *
+ * Objects live in parallel arrays indexed by a dense object id; an
+ * open-addressing table maps an address to its id.  No allocation per object. */
+#ifndef PH_INDEX_H
+#define PH_INDEX_H
+
+#include "base/table.h"
+#include "cpython/layout.h"
+#include "memory/reader.h"
+#include "probeheap.h"
+
+#define PH_NO_OBJ UINT32_MAX
+
+typedef struct ph_index {
+    size_t n, cap;          /* objects */
+    uint64_t *addr;
+    uint64_t *size;
+    uint32_t *type;         /* index into heap->types */
+    uint32_t *owner;        /* dicts: owner's type index + 1 (0: none) */
+    uint8_t *flags;
+    /* Where an address is: objects in a pymalloc pool by their block's
+     * number in the pool (one probe in a small table of pools, then a dense
+     * array: neighbours in memory are neighbours here); the rest (malloc'd,
+     * static, off the blocks' grid) in an open-addressing hash table. */
+    struct ph_pool_rec *pools;  /* by pool address, open addressing; base 0 = empty */
+    size_t pcap, npools;        /* power of two */
+    struct ph_block {           /* each pool's blocks, in order, in chunks */
+        uint32_t id;            /* the object's id + 1; 0: none */
+        uint32_t lo;            /* the low half of its address (after a GC header, say) */
+    } **chunks;
+    size_t nchunks, chunk_used; /* blocks used in the last chunk */
+    size_t nblocks;             /* in all pools */
+    uint64_t pool_mask;         /* ~(POOL_SIZE - 1); 0: no pools (hash table only) */
+    uint32_t pool_shift, pool_overhead, pool_nclasses;
+    int32_t off_szidx, off_maxnext, hdr_size;
+    struct ph_pool_class {
+        uint32_t size, nblocks; /* block size, blocks per pool */
+        uint64_t mul;           /* ceil(2^40 / size): a block's number by multiplying */
+    } pool_classes[64];
+    ph_reader *r;
+    ph_idtable by_addr;     /* the objects not found through a pool, by address */
+} ph_index;
+
+#define OBJ_FROM_ROOTS 1    /* reachable from the interpreter's roots */
+#define OBJ_GC_LISTED 2     /* found on a GC list */
+#define OBJ_ALIVE 4         /* not reached from the roots, but held from outside (C) */
+#define OBJ_SEEN2 8         /* reached in the GC-list phase */
+#define OBJ_ROOT 16         /* a root itself: in ph_heap.roots */
+#define OBJ_PERMANENT 32    /* on the permanent generation's list (gc.freeze) */
+
+/* index.c.  With a layout (and its reader), objects in pymalloc pools are
+ * found through their pool; with NULL, through the hash table alone. */
+ph_error *ph_index_init(ph_index *ix, ph_reader *r, const ph_layout *L);
+/* Gives back the arrays' room beyond the objects (after a walk: doubling
+ * leaves up to half of it unused). */
+void ph_index_trim(ph_index *ix);
+/* The index's own memory in bytes. */
+size_t ph_index_bytes(const ph_index *ix);
+void ph_index_deinit(ph_index *ix);
+uint32_t ph_index_find(const ph_index *ix, uint64_t addr);
+/* Adds addr; *id is its id; returns true if it is new. */
+ph_error *ph_index_add(ph_index *ix, uint64_t addr, uint32_t type, uint32_t *id, bool *added);
+
+#endif

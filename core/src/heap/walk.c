@@ -1,0 +1,324 @@
+/* Building the heap index: roots first, then the GC lists, each followed to
+ * closure through ph_referents.  Objects reached only from GC-listed
+ * objects that the roots do not reach are sorted out like the collector
+ * does it: an object whose refcount exceeds the references from that set is
+ * held from outside (C code, a C global) and is alive; what is left is
+ * cyclic garbage awaiting collection. */
+#include "cpython/debug_offsets.h"
+#include "base/vec.h"
+#include "base/error.h"
+#include "analyses/graph.h"
+#include "heap/heap.h"
+#include "cpython/stackref.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define INTERRUPT_EVERY 65536
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool push(ph_heap *h, uint32_t id)
+{
+    if (h->qtail == h->qcap) {
+        /* compact or grow */
+        if (h->qhead > h->qcap / 2) {
+            memmove(h->queue, h->queue + h->qhead, (h->qtail - h->qhead) * sizeof(uint32_t));
+            h->qtail -= h->qhead;
+            h->qhead = 0;
+        } else {
+            if (!PH_VEC_RESERVE(h->queue, h->qcap, h->qcap + 1, 1u << 16))
+                return false;
+        }
+    }
+    h->queue[h->qtail++] = id;
+    return true;
+}
+
+typedef struct walk_state {
+    uint8_t flag;     /* set on every object reached in this phase */
+    ph_error *err;
+} walk_state;
+
+/* Visitor: validate, add, queue.  Returns the object id. */
+static uint32_t add_object(ph_heap *h, const ph_ref *ref, void *payload)
+{
+    walk_state *ws = payload;
+    const uint64_t addr = ref->addr;
+    if (ws->err || h->interrupted)
+        return PH_NO_OBJ;
+    uint32_t id = ph_index_find(&h->idx, addr);
+    if (id != PH_NO_OBJ) {
+        /* Already expanded in this phase, or in the roots phase (whose closure is complete). */
+        if (!(h->idx.flags[id] & (ws->flag | OBJ_FROM_ROOTS))) {
+            h->idx.flags[id] |= ws->flag;
+            if (!push(h, id))
+                ws->err = PH_NOMEM;
+        }
+        return id;
+    }
+    uint32_t type = ph_object_check(h, addr);
+    if (type == UINT32_MAX) {
+        if (!ref->guessed)
+            ph_skip(h, addr, "a reference to something that is not a valid object");
+        return PH_NO_OBJ;
+    }
+    bool added;
+    ph_error *err = ph_index_add(&h->idx, addr, type, &id, &added);
+    if (err) {
+        ws->err = err;
+        return PH_NO_OBJ;
+    }
+    h->idx.flags[id] = ws->flag;
+    if (!push(h, id))
+        ws->err = PH_NOMEM;
+    return id;
+}
+
+static void note_root(ph_heap *h, uint32_t id, walk_state *ws)
+{
+    if (id == PH_NO_OBJ || (h->idx.flags[id] & OBJ_ROOT))
+        return;
+    if (!PH_VEC_RESERVE(h->roots, h->caproots, h->nroots + 1, 1024)) {
+        ws->err = PH_NOMEM;
+        return;
+    }
+    h->roots[h->nroots++] = id;
+    h->idx.flags[id] |= OBJ_ROOT;
+}
+
+/* Visitor for the roots themselves: add, and remember as a root. */
+static uint32_t add_root(ph_heap *h, const ph_ref *ref, void *payload)
+{
+    uint32_t id = add_object(h, ref, payload);
+    note_root(h, id, payload);
+    return id;
+}
+
+static uint32_t add_gc_listed(ph_heap *h, const ph_ref *ref, void *payload)
+{
+    uint32_t id = add_object(h, ref, payload);
+    if (id != PH_NO_OBJ)
+        h->idx.flags[id] |= OBJ_GC_LISTED | (ref->permanent ? OBJ_PERMANENT : 0);
+    return id;
+}
+
+bool ph_poll(ph_heap *h)
+{
+    if (h->interrupted)
+        return true;
+    if (++h->polls % INTERRUPT_EVERY || !h->interrupt)
+        return false;
+    ph_reader_stats st;
+    ph_reader_stats_get(h->r, &st);
+    if (h->interrupt(h->idx.n, st.bytes_read, h->interrupt_payload))
+        h->interrupted = true;
+    return h->interrupted;
+}
+
+static ph_error *drain(ph_heap *h, walk_state *ws, bool sizes)
+{
+    while (h->qhead < h->qtail && !ws->err && !ph_poll(h)) {
+        uint32_t id = h->queue[h->qhead++];
+        if (sizes)
+            h->idx.size[id] = ph_flat_size(h, h->idx.addr[id], &h->types[h->idx.type[id]]);
+        /* An object with corrupt references counts once, however many it has. */
+        uint64_t before = h->skipped;
+        h->visiting = h->idx.addr[id];
+        ph_referents(h, id, add_object, ws);
+        h->visiting = 0;
+        if (h->skipped > before + 1)
+            h->skipped = before + 1;
+    }
+    return ws->err;
+}
+
+/* Counts, for each object of the unreached set, the references to it from
+ * within the set (the collector's subtract_refs). */
+typedef struct subtract_state {
+    int64_t *refs;
+} subtract_state;
+
+static uint32_t subtract_ref(ph_heap *h, const ph_ref *ref, void *payload)
+{
+    subtract_state *ss = payload;
+    uint32_t id = ph_index_find(&h->idx, ref->addr);
+    /* Guessed references count too: a C object's field that the scan
+     * found (an itemgetter's item, a Struct's format) holds what it points
+     * to, which is then reached from that object, not held from outside on
+     * its own.  (The leak report counts the same way.) */
+    if (id != PH_NO_OBJ && !(h->idx.flags[id] & OBJ_FROM_ROOTS))
+        ss->refs[id]--;
+    return id;
+}
+
+
+static ph_error *sort_out_unreached(ph_heap *h)
+{
+    size_t n = h->idx.n;
+    int64_t *refs = calloc(n ? n : 1, sizeof(int64_t));
+    if (!refs)
+        return PH_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (h->idx.flags[i] & OBJ_FROM_ROOTS)
+            continue;
+        int64_t rc = 0;
+        ph_read_i64(h->r, h->idx.addr[i], &rc);
+        rc = ph_refcnt_word(h->L, (uint64_t)rc);
+        if (h->L->minor >= 12 && (int32_t)(uint32_t)rc < 0)
+            rc = INT64_MAX / 2; /* immortal */
+        refs[i] = rc;
+    }
+    subtract_state ss = {refs};
+    uint64_t skipped = h->skipped; /* counted once, in the walk */
+    for (size_t i = 0; i < n; i++)
+        if (!(h->idx.flags[i] & OBJ_FROM_ROOTS))
+            ph_referents(h, (uint32_t)i, subtract_ref, &ss);
+    h->skipped = skipped;
+    /* Alive: positive external count (or frozen by gc.freeze: never
+     * collected), and everything those reach. */
+    walk_state ws = {.flag = OBJ_ALIVE};
+    h->qhead = h->qtail = 0;
+    for (size_t i = 0; i < n && !ws.err; i++)
+        if (!(h->idx.flags[i] & OBJ_FROM_ROOTS) &&
+            (refs[i] > 0 || (h->idx.flags[i] & OBJ_PERMANENT))) {
+            h->idx.flags[i] |= OBJ_ALIVE;
+            note_root(h, (uint32_t)i, &ws);
+            if (!push(h, (uint32_t)i))
+                ws.err = PH_NOMEM;
+        }
+    free(refs);
+    size_t before = h->idx.n;
+    ph_error *err = ws.err ? ws.err : drain(h, &ws, false);
+    if (err)
+        return err;
+    /* Objects cannot be new here (all were reached in phase 2), but be sure. */
+    for (size_t i = before; i < h->idx.n; i++)
+        h->idx.size[i] = ph_flat_size(h, h->idx.addr[i], &h->types[h->idx.type[i]]);
+    h->garbage_objects = h->garbage_bytes = 0;
+    for (size_t i = 0; i < h->idx.n; i++)
+        if (!(h->idx.flags[i] & (OBJ_FROM_ROOTS | OBJ_ALIVE))) {
+            h->garbage_objects++;
+            h->garbage_bytes += h->idx.size[i];
+        }
+    return NULL;
+}
+
+ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_options *opts,
+                        ph_heap **out)
+{
+    double t0 = now();
+    ph_heap *h = calloc(1, sizeof(*h));
+    if (!h)
+        return PH_NOMEM;
+    h->r = r;
+    h->syms = *syms;
+    if (opts)
+        ph_heap_set_interrupt(h, opts->interrupt, opts->payload);
+    h->layout_source = "table";
+    ph_error *err = ph_detect_version(r, syms, &h->version);
+    if (!err) {
+        h->L = ph_layout_get(h->version.major, h->version.minor);
+        if (!h->L)
+            err = ph_error_new(PH_ERR_VERSION, 0, "no layout for CPython %s", h->version.text);
+    }
+    if (!err)
+        err = ph_debug_offsets_check(r, syms->py_runtime, &h->version, h->L,
+                                     &h->debug_offsets_checked);
+    if (!err)
+        err = ph_index_init(&h->idx, h->r, h->L);
+    walk_state ws = {.flag = OBJ_FROM_ROOTS};
+    h->recording_skips = true;
+    if (!err)
+        err = ph_runtime_walk_roots(h, add_root, &ws);
+    if (!err) {
+        ph_numpy_detect(h); /* before any size: it may look types up */
+        err = ws.err ? ws.err : drain(h, &ws, true);
+    }
+    walk_state ws2 = {.flag = OBJ_SEEN2};
+    if (!err)
+        err = ph_runtime_walk_gc(h, add_gc_listed, &ws2);
+    if (!err)
+        err = ws2.err ? ws2.err : drain(h, &ws2, true);
+    h->recording_skips = false;
+    if (!err)
+        err = sort_out_unreached(h);
+    if (!err && h->interrupted)
+        err = ph_error_new(PH_ERR_INTERRUPTED, 0, "interrupted");
+    for (size_t i = 0; !err && i < h->ntypes; i++)
+        if (h->types[i].ndarray)
+            h->types[i].estimate = h->numpy == NULL;
+    if (!err && h->idx.n == 0)
+        err = ph_error_new(PH_ERR_CORRUPT, 0, "no objects found: the interpreter state is unreadable");
+    if (err) {
+        ph_heap_free(h);
+        return err;
+    }
+    free(h->queue);
+    h->queue = NULL;
+    h->qcap = h->qhead = h->qtail = 0;
+    ph_index_trim(&h->idx);
+    ph_heap_set_interrupt(h, NULL, NULL); /* the caller's payload need not outlive the build */
+    h->walk_seconds = now() - t0;
+    *out = h;
+    return NULL;
+}
+
+void ph_heap_set_interrupt(ph_heap *h, ph_interrupt_fn *fn, void *payload)
+{
+    h->interrupt = fn;
+    h->interrupt_payload = payload;
+    h->interrupted = false;
+}
+
+void ph_heap_free(ph_heap *h)
+{
+    if (!h)
+        return;
+    ph_index_deinit(&h->idx);
+    ph_types_free(h);
+    ph_graph_free(h->graph);
+    free(h->roots);
+    free(h->queue);
+    free(h);
+}
+
+void ph_heap_info_get(const ph_heap *h, ph_heap_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->version = h->version;
+    out->layout = h->layout_source;
+    out->layout_checked = h->debug_offsets_checked;
+    out->gc_generations_shift = h->gc_generations_shift;
+    out->interpreters = h->interpreters;
+    out->threads = h->threads;
+    out->objects = h->idx.n;
+    for (size_t i = 0; i < h->idx.n; i++) {
+        out->bytes += h->idx.size[i];
+        if (h->types[h->idx.type[i]].estimate)
+            out->estimated_objects++;
+    }
+    out->skipped = h->skipped;
+    out->skips = h->skips;
+    out->nskips = h->nskips;
+    out->garbage_objects = h->garbage_objects;
+    out->garbage_bytes = h->garbage_bytes;
+    out->gc_collecting = h->gc_collecting;
+    out->walk_seconds = h->walk_seconds;
+    ph_reader_stats st;
+    ph_reader_stats_get(h->r, &st);
+    out->bytes_read = st.bytes_read;
+    out->index_bytes = ph_index_bytes(&h->idx) + h->captypes * sizeof(ph_type);
+    if (h->graph) {
+        const ph_graph *g = h->graph;
+        uint64_t N = (uint64_t)g->n + 1;
+        out->graph_seconds = g->seconds;
+        out->graph_bytes = 2 * g->nedges * 4 + N * (4 * 4 + 8 + 4 + 4 + 4) + N * 4;
+    }
+}

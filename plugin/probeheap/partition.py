@@ -1,0 +1,72 @@
+"""partition and more: heapy's partition table, shown page by page."""
+
+import json
+import re
+
+from . import commands, state
+
+
+# The footer the core writes under a page of a partition (heapy's, gdb's way).
+_GDB_MORE = re.compile(r"<(\d+) more rows\. Type e\.g\. 'probe-heap more' to view\.>")
+
+
+class Table:
+    """A partition being shown page by page."""
+
+    def __init__(self, part, by, header):
+        self.part, self.by, self.header, self.next = part, by, header, 0
+
+    def page(self, n=commands.PAGE):
+        text = self.part.text(self.header, self.next, n)
+        if commands.FROM_SHELL:  # the core ends with heapy's hint, which names gdb's 'probe-heap more'
+            text = _GDB_MORE.sub(lambda m: commands.more_footer(int(m.group(1))), text)
+        # Like heapy, a page shows one row more rather than "<1 more rows>".
+        left = self.part.nrows - self.next
+        self.next = self.part.nrows if left <= n + 1 else self.next + n
+        return text
+
+
+def cmd_partition(argv, as_json):
+    """Heapy's partition table of the heap.
+
+    Usage: probe-heap partition [--by kind|type|size|module|rcs|via] [--all] [--json]
+
+    --by kind (default) groups objects by class, and dicts by the class of the
+    object whose __dict__ they are ("dict of __main__.Node"); --by type groups by
+    type only; --by size by flat size; --by module by the module that defines
+    the object's type; --by rcs by the kinds of the objects that refer to it
+    ("<root>": a root refers to it); --by via by the names of the references to
+    it ('.history', "['blob']", '[0]').  Ten rows are shown; in gdb
+    'probe-heap more' shows the next ten; --all shows every row.  --json
+    prints one JSON document with every row."""
+    opts, rest, as_json = commands._options(argv, {"--all"}, {"--by"}, as_json)
+    if rest:
+        raise commands.UsageError("partition takes no arguments, only --by and --all")
+    by = opts.get("--by", "kind")
+    if by not in commands.HEADERS:
+        raise commands.UsageError("cannot partition by %s: choose one of %s" % (by, ", ".join(commands.HEADERS)))
+    h = state.heap(quiet=as_json)
+    part = h.partition(by)
+    if as_json:
+        rows = [{"kind": k, "type": t, "count": c, "size": s, "estimate": e}
+                for k, t, c, s, e in part.rows()]
+        info = h.info()
+        return json.dumps(commands._with_partial({"python": commands._python(info), "count": part.count,
+                                         "size": part.size, "by": by, "rows": rows}, info))
+    table = Table(part, by, commands.HEADERS[by])
+    state.remember_table(table)
+    return table.page(part.nrows if opts.get("--all") else commands.PAGE) + commands._partial(h.info())
+
+
+def cmd_more(argv, as_json):
+    """The next rows of the last partition table (in gdb; from the shell, partition --all).
+
+    Usage: probe-heap more"""
+    if argv:
+        raise commands.UsageError("more takes no arguments")
+    table = state.last_table()
+    if table is None:
+        raise commands.UsageError("there is no table to continue: run 'probe-heap partition' first")
+    if table.next >= table.part.nrows:
+        return "<no more rows>\n"
+    return table.page()

@@ -1,0 +1,148 @@
+"""make install: the files land where the Makefile's install section says,
+the installed bin/probe-heap runs from its own tree (not the checkout), the
+gdb snippet gives gdb the probe-heap command with no -x, and the bash
+completion completes."""
+
+import os
+import subprocess
+
+import pytest
+
+import harness
+
+with open(os.path.join(harness.REPO, 'VERSION')) as _f:
+    VERSION = _f.read().strip()
+
+EXPECTED = [
+    'usr/bin/probe-heap',
+    'usr/lib/probe-heap/bin/probe-heap',
+    'usr/lib/probe-heap/gdbinit',
+    'usr/lib/probe-heap/VERSION',
+    'usr/lib/probe-heap/plugin/probeheap/__init__.py',
+    'usr/lib/probe-heap/plugin/probeheap/cli.py',
+    'usr/lib/probe-heap/plugin/probeheap/commands.py',
+    'usr/share/man/man1/probe-heap.1',
+    'usr/share/bash-completion/completions/probe-heap',
+    'usr/share/doc/probe-heap/README.md',
+    'usr/share/doc/probe-heap/CHANGELOG.md',
+    'usr/share/doc/probe-heap/LICENSE',
+    'usr/share/doc/probe-heap/commands.md',
+    'etc/gdb/gdbinit.d/probe-heap.gdb',
+]
+
+
+def make_install(*args):
+    r = subprocess.run(['make', '-C', harness.REPO, 'install'] + list(args),
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+
+
+@pytest.fixture(scope='module')
+def destdir(tmp_path_factory):
+    root = tmp_path_factory.mktemp('destdir')
+    make_install('DESTDIR=%s' % root, 'PREFIX=/usr')
+    return str(root)
+
+
+def test_files_installed(destdir):
+    missing = [p for p in EXPECTED if not os.path.exists(os.path.join(destdir, p))]
+    assert not missing, 'not installed: %s' % missing
+    so = os.listdir(os.path.join(destdir, 'usr/lib/probe-heap/build'))
+    assert any(f.startswith('_probeheap') and f.endswith('.so') for f in so), so
+    link = os.path.join(destdir, 'usr/bin/probe-heap')
+    assert os.path.islink(link) and not os.path.isabs(os.readlink(link)), \
+        'usr/bin/probe-heap should be a relative link into usr/lib/probe-heap'
+    with open(os.path.join(destdir, 'etc/gdb/gdbinit.d/probe-heap.gdb')) as f:
+        assert 'source /usr/lib/probe-heap/gdbinit' in f.read()
+
+
+def run_installed(destdir, *args):
+    return subprocess.run([os.path.join(destdir, 'usr/bin/probe-heap')] + list(args),
+                          capture_output=True, text=True, timeout=120, cwd='/')
+
+
+def test_installed_version_and_help(destdir):
+    r = run_installed(destdir, '--version')
+    assert (r.returncode, r.stdout) == (0, 'probe-heap %s\n' % VERSION), r.stderr
+    # --help goes through gdb and the installed plugin
+    r = run_installed(destdir, '--help')
+    assert r.returncode == 0 and r.stdout.startswith('usage: probe-heap '), r.stdout + r.stderr
+    r = run_installed(destdir, 'help', 'partition')
+    assert r.returncode == 0 and 'Usage: probe-heap partition' in r.stdout, r.stdout + r.stderr
+
+
+def test_installed_bin_uses_its_own_tree(destdir):
+    """The installed script finds the installed plugin, not the checkout's:
+    a usage error comes back from the installed cli.py (exit 2), and the
+    checkout's paths appear nowhere in what it runs."""
+    r = run_installed(destdir, 'partiton')
+    assert r.returncode == 2 and "did you mean 'partition'?" in r.stderr, r.stderr
+    with open(os.path.join(destdir, 'usr/lib/probe-heap/bin/probe-heap')) as f:
+        assert harness.REPO not in f.read()
+
+
+def test_gdb_finds_the_plugin_without_x(tmp_path):
+    """With the snippet gdb reads from its system gdbinit directory (here named
+    with -ix, as gdb -nx would skip /etc), 'probe-heap' is a gdb command."""
+    prefix = tmp_path / 'prefix'
+    gdbinitdir = tmp_path / 'gdbinit.d'
+    make_install('PREFIX=%s' % prefix, 'GDBINITDIR=%s' % gdbinitdir)
+    r = subprocess.run(['gdb', '-nx', '-q', '-batch', '-ix', str(gdbinitdir / 'probe-heap.gdb'),
+                        '-ex', 'probe-heap --version', '-ex', 'help probe-heap sizeof'],
+                       capture_output=True, text=True, timeout=120, cwd='/')
+    assert r.stdout.startswith('probe-heap %s\n' % VERSION), r.stdout + r.stderr
+    assert 'Usage: probe-heap sizeof OBJ' in r.stdout, r.stdout + r.stderr
+
+
+def complete(destdir, *words):
+    script = os.path.join(destdir, 'usr/share/bash-completion/completions/probe-heap')
+    line = ' '.join("'%s'" % w for w in ('probe-heap',) + words)
+    r = subprocess.run(['bash', '-c', 'source %s; COMP_WORDS=(%s); COMP_CWORD=%d; _probe_heap; '
+                        'printf "%%s\\n" "${COMPREPLY[@]}"' % (script, line, len(words))],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.split()
+
+
+def test_bash_completion(destdir, tmp_path):
+    assert complete(destdir, '--core', 'c', 'part') == ['partition']
+    assert complete(destdir, '--core', 'c', 'partition', '--by', '') == \
+        ['kind', 'type', 'size', 'module', 'rcs', 'via']
+    assert complete(destdir, '--ve') == ['--version']
+    assert complete(destdir, '--core', 'c', 'objects', '--li') == ['--limit']
+    (tmp_path / 'core.4242').write_text('')
+    assert complete(destdir, '--core', str(tmp_path / 'core.4')) == [str(tmp_path / 'core.4242')]
+
+
+# --------------------------------------------------------------------------
+# make deb: the Debian package, built by Debian's tools, holds what make
+# install installs, with the gdb snippet a conffile; unpacked, it runs
+
+@pytest.fixture(scope='module')
+def deb():
+    if subprocess.run(['sh', '-c', 'command -v dpkg-buildpackage && command -v dh'],
+                      capture_output=True).returncode != 0:
+        pytest.skip('debhelper is not installed (apt-get install debhelper)')
+    r = subprocess.run(['make', '-C', harness.REPO, 'deb'], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    path = os.path.join(harness.REPO, 'build', 'deb', 'probe-heap_%s_amd64.deb' % VERSION)
+    assert os.path.exists(path), r.stdout[-2000:]
+    return path
+
+
+def test_deb_contents(deb, tmp_path):
+    listing = subprocess.run(['dpkg-deb', '-c', deb], capture_output=True, text=True).stdout
+    for p in EXPECTED:
+        if p.startswith('usr/share/doc/') or p.startswith('usr/share/man/'):
+            continue  # compressed or renamed by dh
+        assert './' + p in listing, p
+    assert './usr/share/man/man1/probe-heap.1.gz' in listing
+    ctl = tmp_path / 'control'
+    subprocess.run(['dpkg-deb', '-e', deb, str(ctl)], check=True)
+    assert (ctl / 'conffiles').read_text().split() == ['/etc/gdb/gdbinit.d/probe-heap.gdb']
+    root = tmp_path / 'root'
+    subprocess.run(['dpkg-deb', '-x', deb, str(root)], check=True)
+    r = run_installed(str(root), '--version')
+    assert (r.returncode, r.stdout) == (0, 'probe-heap %s\n' % VERSION), r.stderr
+    r = run_installed(str(root), '--help')
+    assert r.returncode == 0 and r.stdout.startswith('usage: probe-heap '), r.stdout + r.stderr
