@@ -424,6 +424,8 @@ static void referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *vi
         uint64_t items = 0;
         ph_read_i64(h->r, addr + (uint64_t)L->list_allocated, &alloc);
         ph_read_u64(h->r, addr + (uint64_t)L->list_ob_item, &items);
+        if (n == 0 && alloc == -1 && !items)
+            break; /* being sorted: list.sort holds the items in C meanwhile */
         if (n < 0 || n > alloc) {
             ph_skip(h, addr, "a list whose size exceeds its allocation");
             break;
@@ -518,7 +520,7 @@ static void referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *vi
     default:
         break;
     }
-    if (t->static_subclass) {
+    if (t->static_subclass && !t->ctype) {
         /* The fields a static subclass adds after the builtin's struct. */
         int32_t base = t->shape == SHAPE_DICT ? L->dict_sizeof
                        : t->shape == SHAPE_LIST ? L->list_sizeof
@@ -527,6 +529,8 @@ static void referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *vi
     }
     if (t->heap || t->dictoffset)
         instance_refs(h, &c, ti, addr, t);
+    if (t->ndarray)
+        ph_ndarray_referents(h, addr, visit, payload); /* dtype=object elements */
     if (t->ctype) {
         /* a C type known exactly (ctypes.h): its fields instead of a scan */
         if (t->ctype->referents)

@@ -360,7 +360,9 @@ uint32_t ph_type_get(ph_heap *h, uint64_t addr)
             base_estimate = h->types[bi].estimate;
         }
     }
-    pt.estimate = !pt.odict && (base_estimate || sizeof_unknown(h, &t, pt.shape, known));
+    /* a C type of ctypes.h itself is exact; a subclass, unless it adds a __sizeof__ */
+    pt.estimate = !pt.odict && known != addr &&
+                  (base_estimate || sizeof_unknown(h, &t, pt.shape, known));
     h->types[id] = pt;
     return id;
 }
