@@ -270,13 +270,15 @@ static PyObject *Partition_text(PartitionObject *self, PyObject *args)
 {
     const char *header;
     Py_ssize_t first, n;
-    if (!PyArg_ParseTuple(args, "snn", &header, &first, &n))
+    int human = 0;
+    if (!PyArg_ParseTuple(args, "snn|p", &header, &first, &n, &human))
         return NULL;
     if (first < 0 || n < 0) {
         PyErr_SetString(PyExc_ValueError, "negative row");
         return NULL;
     }
-    char *text = ph_format_partition(self->p, header, (size_t)first, (size_t)n);
+    char *text = ph_format_partition_opts(self->p, header, (size_t)first, (size_t)n,
+                                          human ? PH_FORMAT_HUMAN : 0);
     if (!text)
         return PyErr_NoMemory();
     PyObject *s = PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "replace");
@@ -308,7 +310,7 @@ static PyGetSetDef Partition_getset[] = {
 
 static PyMethodDef Partition_methods[] = {
     {"rows", (PyCFunction)Partition_rows, METH_NOARGS, "[(kind, type, count, size, estimate)]"},
-    {"text", (PyCFunction)Partition_text, METH_VARARGS, "text(header, first, n): heapy's table"},
+    {"text", (PyCFunction)Partition_text, METH_VARARGS, "text(header, first, n, human=False): heapy's table"},
     {NULL},
 };
 

@@ -13,11 +13,11 @@ _GDB_MORE = re.compile(r"<(\d+) more rows\. Type e\.g\. 'probe-heap more' to vie
 class Table:
     """A partition being shown page by page."""
 
-    def __init__(self, part, by, header):
-        self.part, self.by, self.header, self.next = part, by, header, 0
+    def __init__(self, part, by, header, human=False):
+        self.part, self.by, self.header, self.human, self.next = part, by, header, human, 0
 
     def page(self, n=commands.PAGE):
-        text = self.part.text(self.header, self.next, n)
+        text = self.part.text(self.header, self.next, n, self.human)
         if commands.FROM_SHELL:  # the core ends with heapy's hint, which names gdb's 'probe-heap more'
             text = _GDB_MORE.sub(lambda m: commands.more_footer(int(m.group(1))), text)
         # Like heapy, a page shows one row more rather than "<1 more rows>".
@@ -29,7 +29,7 @@ class Table:
 def cmd_partition(argv, as_json):
     """Heapy's partition table of the heap.
 
-    Usage: probe-heap partition [--by kind|type|size|module|rcs|via] [--all] [--json]
+    Usage: probe-heap partition [--by kind|type|size|module|rcs|via] [--all] [--human] [--json]
 
     --by kind (default) groups objects by class, and dicts by the class of the
     object whose __dict__ they are ("dict of __main__.Node"); --by type groups by
@@ -38,8 +38,9 @@ def cmd_partition(argv, as_json):
     ("<root>": a root refers to it); --by via by the names of the references to
     it ('.history', "['blob']", '[0]').  Ten rows are shown; in gdb
     'probe-heap more' shows the next ten; --all shows every row.  --json
-    prints one JSON document with every row."""
-    opts, rest, as_json = commands._options(argv, {"--all"}, {"--by"}, as_json)
+    prints one JSON document with every row.  --human shows sizes in KiB,
+    MiB, GiB (powers of 1024).  Columns widen as the numbers need."""
+    opts, rest, as_json = commands._options(argv, {"--all", "--human"}, {"--by"}, as_json)
     if rest:
         raise commands.UsageError("partition takes no arguments, only --by and --all")
     by = opts.get("--by", "kind")
@@ -53,7 +54,7 @@ def cmd_partition(argv, as_json):
         info = h.info()
         return json.dumps(commands._with_partial({"python": commands._python(info), "count": part.count,
                                          "size": part.size, "by": by, "rows": rows}, info))
-    table = Table(part, by, commands.HEADERS[by])
+    table = Table(part, by, commands.HEADERS[by], bool(opts.get("--human")))
     state.remember_table(table)
     return table.page(part.nrows if opts.get("--all") else commands.PAGE) + commands._partial(h.info())
 
