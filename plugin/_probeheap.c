@@ -395,8 +395,8 @@ static PyObject *Heap_info(HeapObject *self, PyObject *unused)
 
 static PyObject *Heap_partition(HeapObject *self, PyObject *args)
 {
-    const char *by = "kind";
-    if (!PyArg_ParseTuple(args, "|s", &by))
+    const char *by = "kind", *kind = NULL;
+    if (!PyArg_ParseTuple(args, "|sz", &by, &kind))
         return NULL;
     static const struct {
         const char *name;
@@ -419,7 +419,8 @@ static PyObject *Heap_partition(HeapObject *self, PyObject *args)
     p->heap = NULL;
     build_payload bp = {NULL};
     ph_heap_set_interrupt(self->h, build_interrupt, &bp);
-    ph_error *err = ph_partition_new(self->h, b, &p->p);
+    ph_error *err = kind ? ph_partition_of_kind(self->h, b, kind, &p->p)
+                         : ph_partition_new(self->h, b, &p->p);
     ph_heap_set_interrupt(self->h, NULL, NULL);
     if (err) {
         Py_DECREF(p);
@@ -570,7 +571,7 @@ static PyMethodDef Heap_methods[] = {
     {"object", (PyCFunction)Heap_object, METH_VARARGS,
      "object(address) -> dict (address, type, kind, flat, estimate, reachable, preview) or None"},
     {"info", (PyCFunction)Heap_info, METH_NOARGS, "What the walk found, as a dict."},
-    {"partition", (PyCFunction)Heap_partition, METH_VARARGS, "partition(by='kind'|'type'|'size'|'module'|'rcs'|'via')"},
+    {"partition", (PyCFunction)Heap_partition, METH_VARARGS, "partition(by='kind'|'type'|'size'|'module'|'rcs'|'via', kind=None): of one kind's objects when kind is given"},
     {"threads", (PyCFunction)Heap_threads, METH_NOARGS,
      "threads() -> [dict]: each thread's id and its Python frames, innermost first"},
     {"alloc", (PyCFunction)Heap_alloc, METH_NOARGS,

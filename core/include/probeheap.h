@@ -278,6 +278,13 @@ typedef struct ph_partition {
 ph_error *ph_partition_new(ph_heap *h, ph_partition_by by, ph_partition **out);
 void ph_partition_free(ph_partition *p);
 
+/* heapy's drill-down (h[0].byrcs): a partition of the objects of one kind
+ * (a row's text of the partition by kind, e.g. "dict of __main__.Node") or,
+ * when no object has that kind, of one type name.  An empty partition when
+ * none matches. */
+ph_error *ph_partition_of_kind(ph_heap *h, ph_partition_by by, const char *kind,
+                               ph_partition **out);
+
 /* ---- threads and their Python frames (frames.c) ------------------------------ */
 
 typedef struct ph_frame_info {

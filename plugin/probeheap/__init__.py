@@ -5,6 +5,7 @@ Scripting API (inside gdb):
     import probeheap
     h = probeheap.Heap()                 # the selected inferior or core
     p = h.partition(by="type")
+    s = h.partition(by="rcs", kind="str")  # what refers to the str objects
     print(p.count, p.size, p.rows[0])    # Row(kind, type, count, size, estimate)
     print(h.info()["walk_seconds"])
     print(h.object(0x7f3a12c4b0))        # {'type': ..., 'kind': ..., 'flat': ...}
@@ -57,8 +58,10 @@ class Heap:
     def info(self):
         return self._heap.info()
 
-    def partition(self, by="kind"):
-        return Partition(self._heap.partition(by), by)
+    def partition(self, by="kind", kind=None):
+        """The partition by kind, type, size, module, rcs or via; with kind,
+        of that kind's objects only (heapy's drill-down, h[0].byrcs)."""
+        return Partition(self._heap.partition(by, kind), by)
 
     def obj(self, obj):
         """One object, named as the commands take OBJ (address, path, gdb
