@@ -574,6 +574,8 @@ static PyMethodDef Heap_methods[] = {
     {"partition", (PyCFunction)Heap_partition, METH_VARARGS, "partition(by='kind'|'type'|'size'|'module'|'rcs'|'via', kind=None): of one kind's objects when kind is given"},
     {"threads", (PyCFunction)Heap_threads, METH_NOARGS,
      "threads() -> [dict]: each thread's id and its Python frames, innermost first"},
+    {"frame_locals", (PyCFunction)Heap_frame_locals, METH_VARARGS,
+     "frame_locals(frame address) -> [dict]: name and address of each local that holds an object"},
     {"alloc", (PyCFunction)Heap_alloc, METH_NOARGS,
      "alloc() -> dict: pymalloc's arenas, pools and blocks by size class"},
     {"leaks", (PyCFunction)Heap_leaks, METH_VARARGS,

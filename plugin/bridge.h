@@ -33,6 +33,9 @@ bool build_interrupt(uint64_t objects, uint64_t bytes_read, void *payload);
 /* bridge_threads.c */
 PyObject *Heap_threads(HeapObject *self, PyObject *unused);
 
+/* bridge_locals.c */
+PyObject *Heap_frame_locals(HeapObject *self, PyObject *args);
+
 /* bridge_alloc.c */
 PyObject *Heap_alloc(HeapObject *self, PyObject *unused);
 

@@ -319,6 +319,21 @@ typedef struct ph_threads {
 ph_error *ph_threads_get(ph_heap *h, ph_threads **out);
 void ph_threads_free(ph_threads *t);
 
+/* A frame's local variables that hold an object (cells and free variables
+ * included), in slot order: frame is a ph_frame_info's address. */
+typedef struct ph_frame_local {
+    const char *name;
+    uint64_t address;
+} ph_frame_local;
+
+typedef struct ph_frame_locals_list {
+    ph_frame_local *items;
+    size_t n;
+} ph_frame_locals_list;
+
+ph_error *ph_frame_locals(ph_heap *h, uint64_t frame, ph_frame_locals_list **out);
+void ph_frame_locals_free(ph_frame_locals_list *l);
+
 /* ---- pymalloc: arenas, pools, blocks (alloc.c) ------------------------------ */
 
 /* One size class of pymalloc, over its pools in use (those with at least one

@@ -184,10 +184,10 @@ def to_dot(b):
     return "\n".join(out) + "\n"
 
 
-def _write_graph(b, opts):
+def _write_graph(b, opts, dot=None):
     """--dot FILE, --svg FILE, --png FILE; returns the lines saying what was written."""
     said = []
-    dot = to_dot(b)
+    dot = dot if dot is not None else to_dot(b)
     if opts.get("--dot"):
         try:
             with open(opts["--dot"], "w") as f:
@@ -220,7 +220,7 @@ def _write_graph(b, opts):
 def cmd_backrefs(argv, as_json):
     """Why is it alive: a shortest chain of references from a root to OBJ.
 
-    Usage: probe-heap backrefs OBJ [--all N] [--dot FILE] [--svg FILE] [--png FILE] [--json]
+    Usage: probe-heap backrefs OBJ [--all N] [--graph [--depth N]] [--dot FILE] [--svg FILE] [--png FILE] [--json]
 
     Roots are the modules (sys.modules), sys, builtins, each thread's frames and
     their locals, the dicts of builtin types, the permanent generation, and
@@ -230,9 +230,16 @@ def cmd_backrefs(argv, as_json):
     The last line is a Python-like path.  --all N shows up to N chains through
     distinct referrers.  Weak references are not followed: an object held only
     weakly, or cyclic garbage, is reported unreachable with its referrers.
-    --dot writes the chains for graphviz; --svg and --png run graphviz's dot."""
-    opts, rest, as_json = commands._options(argv, set(), {"--all", "--dot", "--svg", "--png"}, as_json)
+    --dot writes the chains for graphviz; --svg and --png run graphviz's dot.
+    --graph draws objgraph's show_backrefs instead: every referrer, and
+    theirs, --depth N levels up (default 3), at most 10 per object."""
+    opts, rest, as_json = commands._options(argv, {"--graph"}, {"--all", "--dot", "--svg", "--png", "--depth"},
+                                            as_json)
     n = commands._number(opts, "--all", 1, 1, "a number of chains")
+    if opts.get("--depth") and not opts.get("--graph"):
+        raise commands.UsageError("--depth is for --graph: backrefs OBJ --graph --depth N --svg FILE")
+    if opts.get("--graph"):
+        return _graph_cmd(opts, rest, as_json, "backrefs", True)
     h = state.heap(quiet=as_json)
     addr = objects.address_of(h, commands._one_obj(rest, "backrefs"))
     b = h.backrefs(addr, all=n)
@@ -260,8 +267,35 @@ def cmd_backrefs(argv, as_json):
     return "\n".join(lines) + "\n" + commands._partial(info)
 
 
+def _graph_cmd(opts, rest, as_json, what, backwards):
+    """objgraph's show_backrefs (backwards) or show_refs, --depth N levels,
+    written to --dot/--svg/--png."""
+    from . import graphs
+    if not any(opts.get(o) for o in ("--dot", "--svg", "--png")):
+        raise commands.UsageError("%s draws a graph into a file: add --dot FILE, --svg FILE or --png FILE"
+                                  % ("--graph" if what == "backrefs" else "--depth"))
+    depth = commands._number(opts, "--depth", 3, 1, "a number of levels")
+    h = state.heap(quiet=as_json)
+    addr = objects.address_of(h, commands._one_obj(rest, what))
+    dot, nodes, edges = graphs.to_dot(h, addr, depth, backwards)
+    said = _write_graph(None, opts, dot)
+    if as_json:
+        info = h.info()
+        return json.dumps(commands._with_partial({"python": commands._python(info), "address": addr,
+                                                  "depth": depth, "nodes": nodes, "edges": edges,
+                                                  "written": [opts[o] for o in ("--dot", "--svg", "--png")
+                                                              if opts.get(o)]}, info))
+    return ("%s of 0x%x, %d level%s: %s, %s\n" % (
+        "Referrers" if backwards else "Referents", addr, depth, "" if depth == 1 else "s",
+        commands.plural(nodes, "object"), commands.plural(edges, "reference"))
+        + "\n".join(said) + "\n" + commands._partial(h.info()))
+
+
 def _edges_cmd(argv, as_json, what):
-    opts, rest, as_json = commands._options(argv, set(), {"--limit"}, as_json)
+    opts, rest, as_json = commands._options(argv, set(), {"--limit", "--depth", "--dot", "--svg", "--png"},
+                                            as_json)
+    if opts.get("--depth") or any(opts.get(o) for o in ("--dot", "--svg", "--png")):
+        return _graph_cmd(opts, rest, as_json, what, what == "referrers")
     limit = commands._number(opts, "--limit", LIST_LIMIT, 0)
     h = state.heap(quiet=as_json)
     addr = objects.address_of(h, commands._one_obj(rest, what))
@@ -299,14 +333,20 @@ def _edges_cmd(argv, as_json, what):
 def cmd_referrers(argv, as_json):
     """The objects and roots that refer to OBJ, each reference labelled.
 
-    Usage: probe-heap referrers OBJ [--limit N] [--json]"""
+    Usage: probe-heap referrers OBJ [--limit N] [--depth N --dot FILE|--svg FILE|--png FILE] [--json]
+
+    With --depth N and a file, the graph of the referrers, theirs, and so on
+    N levels (default 3), as backrefs --graph draws it."""
     return _edges_cmd(argv, as_json, "referrers")
 
 
 def cmd_referents(argv, as_json):
     """The objects OBJ refers to, each reference labelled.
 
-    Usage: probe-heap referents OBJ [--limit N] [--json]"""
+    Usage: probe-heap referents OBJ [--limit N] [--depth N --dot FILE|--svg FILE|--png FILE] [--json]
+
+    With --depth N and a file, objgraph's show_refs: what OBJ refers to, what
+    those refer to, and so on N levels (default 3), at most 10 per object."""
     return _edges_cmd(argv, as_json, "referents")
 
 
