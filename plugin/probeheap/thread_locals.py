@@ -29,13 +29,30 @@ def thread_names(heap):
             ident = int(edge[1:-1])
         except ValueError:
             continue
-        for attr in heap.referents(link["address"]):
-            if attr["edge"] == "._name" and attr["type"] == "str":
-                try:
-                    names[ident] = ast.literal_eval(attr["preview"])
-                except (ValueError, SyntaxError):
-                    names[ident] = attr["preview"]
+        name = _attribute(heap, link["address"], "_name")
+        if name is not None:
+            names[ident] = name
     return names
+
+
+def _attribute(heap, address, attr):
+    """The str value of an object's attribute (in its slots or values, or
+    its __dict__ on 3.8-3.10), or None."""
+    for l in heap.referents(address):
+        if l["edge"] == ".__dict__" and l["type"] == "dict":
+            for d in heap.referents(l["address"]):
+                if d["edge"] == "[%r]" % attr and d["type"] == "str":
+                    return _literal(d["preview"])
+        elif l["edge"] == "." + attr and l["type"] == "str":
+            return _literal(l["preview"])
+    return None
+
+
+def _literal(preview):
+    try:
+        return ast.literal_eval(preview)
+    except (ValueError, SyntaxError):
+        return preview
 
 
 def _roots():

@@ -90,7 +90,7 @@ def frame_lines(frames, details=None):
 
 def _thread_text(t, show_interp, details=None):
     head = "Thread 0x%x" % t["thread_id"]
-    if t.get("name"):
+    if details and t.get("name"):
         head += " %r" % t["name"]
     if t["native_id"]:
         head += " (native %d)" % t["native_id"]
@@ -110,12 +110,12 @@ def cmd_threads(argv, as_json):
 
     Usage: probe-heap threads [--locals] [--human] [--json]
 
-    Like py-bt for every thread: thread id (threading.get_ident()), its name
-    (threading's), native id, and each frame's file, line and function, read
-    from the thread states, with the line's source text where the file is
-    readable (under --sysroot too).  --locals adds each frame's local
+    Like py-bt for every thread: thread id (threading.get_ident()), native id,
+    and each frame's file, line and function, read from the thread states.
+    --locals adds each thread's name (threading's), each line's source text
+    where the file is readable (under --sysroot too), and each frame's local
     variables: kind, address, preview and retained size (--human: in KiB,
-    MiB, GiB)."""
+    MiB, GiB).  --json always gives names and source lines."""
     from .commands import UsageError, _options
     from . import thread_locals
     opts, rest, as_json = _options(argv, {"--locals", "--human"}, set(), as_json)
@@ -138,4 +138,4 @@ def cmd_threads(argv, as_json):
     def details(f):
         out = ["    " + f["source"]] if f.get("source") else []
         return out + thread_locals.local_lines(f, human)
-    return "\n".join(_thread_text(t, show_interp, details) for t in ts)
+    return "\n".join(_thread_text(t, show_interp, details if with_locals else None) for t in ts)
