@@ -1,7 +1,7 @@
 /* _probeheap: the thin bridge between libprobeheap and gdb's Python.
  *
  * It mirrors the core's handles (Reader, Heap, Partition) and converts a
- * ph_error into _probeheap.Error in exactly one function.  Nothing here
+ * ph_error into probeheap.Error in exactly one function (bridge_errors.c).  Nothing here
  * knows about gdb: the Python package supplies gdb's memory reads and
  * symbols. */
 #define PY_SSIZE_T_CLEAN
@@ -10,26 +10,6 @@
 #include "bridge.h"
 
 #include <stdlib.h>
-
-static PyObject *Error;
-
-/* The one place where a core error becomes a Python exception.  An
- * interrupted walk keeps the exception that interrupted it (KeyboardInterrupt
- * from Ctrl-C, or the progress callback's own error). */
-PyObject *raise_error(ph_error *err)
-{
-    if (err->code == PH_ERR_INTERRUPTED && PyErr_Occurred()) {
-        ph_error_free(err);
-        return NULL;
-    }
-    PyObject *args = Py_BuildValue("(si)", err->message, (int)err->code);
-    if (args) {
-        PyErr_SetObject(Error, args);
-        Py_DECREF(args);
-    }
-    ph_error_free(err);
-    return NULL;
-}
 
 /* Text that came from the target: a corrupt name must not fail the command. */
 PyObject *target_text(const char *s)
@@ -681,9 +661,12 @@ PyMODINIT_FUNC PyInit__probeheap(void)
     PyObject *m = PyModule_Create(&moduledef);
     if (!m)
         return NULL;
-    Error = PyErr_NewException("_probeheap.Error", NULL, NULL);
+    PyObject *error = bridge_error_type();
+    if (!error)
+        return NULL;
     Py_INCREF(&ReaderType);
     PyModule_AddObject(m, "Reader", (PyObject *)&ReaderType);
-    PyModule_AddObject(m, "Error", Error);
+    Py_INCREF(error);
+    PyModule_AddObject(m, "Error", error);
     return m;
 }

@@ -65,7 +65,7 @@ def did_you_mean(word, choices):
     return "; did you mean %r?" % close[0] if close else ""
 
 
-class CommandError(Exception):
+class CommandError(_probeheap.Error):
     """A command that could not do what was asked: a file it cannot read or
     write, a tool it needs that is missing (exit status 1)."""
 
@@ -288,8 +288,6 @@ def dispatch(argv, as_json=False, overview=None):
 
 def error_sentence(exc):
     """The one sentence a user sees for an error."""
-    if isinstance(exc, _probeheap.Error):
-        return exc.args[0]
     return str(exc)
 
 
