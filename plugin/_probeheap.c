@@ -1,7 +1,7 @@
 /* _probeheap: the thin bridge between libprobeheap and gdb's Python.
  *
  * It mirrors the core's handles (Reader, Heap, Partition) and converts a
- * ph_error into _probeheap.Error in exactly one function.  Nothing here
+ * ph_error into probeheap.Error in exactly one function (bridge_errors.c).  Nothing here
  * knows about gdb: the Python package supplies gdb's memory reads and
  * symbols. */
 #define PY_SSIZE_T_CLEAN
@@ -10,26 +10,6 @@
 #include "bridge.h"
 
 #include <stdlib.h>
-
-static PyObject *Error;
-
-/* The one place where a core error becomes a Python exception.  An
- * interrupted walk keeps the exception that interrupted it (KeyboardInterrupt
- * from Ctrl-C, or the progress callback's own error). */
-PyObject *raise_error(ph_error *err)
-{
-    if (err->code == PH_ERR_INTERRUPTED && PyErr_Occurred()) {
-        ph_error_free(err);
-        return NULL;
-    }
-    PyObject *args = Py_BuildValue("(si)", err->message, (int)err->code);
-    if (args) {
-        PyErr_SetObject(Error, args);
-        Py_DECREF(args);
-    }
-    ph_error_free(err);
-    return NULL;
-}
 
 /* Text that came from the target: a corrupt name must not fail the command. */
 PyObject *target_text(const char *s)
@@ -283,13 +263,15 @@ static PyObject *Partition_text(PartitionObject *self, PyObject *args)
 {
     const char *header;
     Py_ssize_t first, n;
-    if (!PyArg_ParseTuple(args, "snn", &header, &first, &n))
+    int human = 0;
+    if (!PyArg_ParseTuple(args, "snn|p", &header, &first, &n, &human))
         return NULL;
     if (first < 0 || n < 0) {
         PyErr_SetString(PyExc_ValueError, "negative row");
         return NULL;
     }
-    char *text = ph_format_partition(self->p, header, (size_t)first, (size_t)n);
+    char *text = ph_format_partition_opts(self->p, header, (size_t)first, (size_t)n,
+                                          human ? PH_FORMAT_HUMAN : 0);
     if (!text)
         return PyErr_NoMemory();
     PyObject *s = PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "replace");
@@ -321,7 +303,7 @@ static PyGetSetDef Partition_getset[] = {
 
 static PyMethodDef Partition_methods[] = {
     {"rows", (PyCFunction)Partition_rows, METH_NOARGS, "[(kind, type, count, size, estimate)]"},
-    {"text", (PyCFunction)Partition_text, METH_VARARGS, "text(header, first, n): heapy's table"},
+    {"text", (PyCFunction)Partition_text, METH_VARARGS, "text(header, first, n, human=False): heapy's table"},
     {NULL},
 };
 
@@ -406,8 +388,8 @@ static PyObject *Heap_info(HeapObject *self, PyObject *unused)
 
 static PyObject *Heap_partition(HeapObject *self, PyObject *args)
 {
-    const char *by = "kind";
-    if (!PyArg_ParseTuple(args, "|s", &by))
+    const char *by = "kind", *kind = NULL;
+    if (!PyArg_ParseTuple(args, "|sz", &by, &kind))
         return NULL;
     static const struct {
         const char *name;
@@ -430,7 +412,8 @@ static PyObject *Heap_partition(HeapObject *self, PyObject *args)
     p->heap = NULL;
     build_payload bp = {NULL};
     ph_heap_set_interrupt(self->h, build_interrupt, &bp);
-    ph_error *err = ph_partition_new(self->h, b, &p->p);
+    ph_error *err = kind ? ph_partition_of_kind(self->h, b, kind, &p->p)
+                         : ph_partition_new(self->h, b, &p->p);
     ph_heap_set_interrupt(self->h, NULL, NULL);
     if (err) {
         Py_DECREF(p);
@@ -581,9 +564,11 @@ static PyMethodDef Heap_methods[] = {
     {"object", (PyCFunction)Heap_object, METH_VARARGS,
      "object(address) -> dict (address, type, kind, flat, estimate, reachable, preview) or None"},
     {"info", (PyCFunction)Heap_info, METH_NOARGS, "What the walk found, as a dict."},
-    {"partition", (PyCFunction)Heap_partition, METH_VARARGS, "partition(by='kind'|'type'|'size'|'module'|'rcs'|'via')"},
+    {"partition", (PyCFunction)Heap_partition, METH_VARARGS, "partition(by='kind'|'type'|'size'|'module'|'rcs'|'via', kind=None): of one kind's objects when kind is given"},
     {"threads", (PyCFunction)Heap_threads, METH_NOARGS,
      "threads() -> [dict]: each thread's id and its Python frames, innermost first"},
+    {"frame_locals", (PyCFunction)Heap_frame_locals, METH_VARARGS,
+     "frame_locals(frame address) -> [dict]: name and address of each local that holds an object"},
     {"alloc", (PyCFunction)Heap_alloc, METH_NOARGS,
      "alloc() -> dict: pymalloc's arenas, pools and blocks by size class"},
     {"leaks", (PyCFunction)Heap_leaks, METH_VARARGS,
@@ -693,9 +678,12 @@ PyMODINIT_FUNC PyInit__probeheap(void)
     PyObject *m = PyModule_Create(&moduledef);
     if (!m)
         return NULL;
-    Error = PyErr_NewException("_probeheap.Error", NULL, NULL);
+    PyObject *error = bridge_error_type();
+    if (!error)
+        return NULL;
     Py_INCREF(&ReaderType);
     PyModule_AddObject(m, "Reader", (PyObject *)&ReaderType);
-    PyModule_AddObject(m, "Error", Error);
+    Py_INCREF(error);
+    PyModule_AddObject(m, "Error", error);
     return m;
 }

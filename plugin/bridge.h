@@ -15,7 +15,10 @@ typedef struct {
     PyObject *reader; /* the heap reads through it */
 } HeapObject;
 
-/* Converts a core error into _probeheap.Error (or keeps the pending
+/* bridge_errors.c: the class probeheap.Error (created once). */
+PyObject *bridge_error_type(void);
+
+/* Converts a core error into probeheap.Error (or keeps the pending
  * KeyboardInterrupt of an interrupted walk), frees it, returns NULL. */
 PyObject *raise_error(ph_error *err);
 
@@ -32,6 +35,9 @@ bool build_interrupt(uint64_t objects, uint64_t bytes_read, void *payload);
 
 /* bridge_threads.c */
 PyObject *Heap_threads(HeapObject *self, PyObject *unused);
+
+/* bridge_locals.c */
+PyObject *Heap_frame_locals(HeapObject *self, PyObject *args);
 
 /* bridge_alloc.c */
 PyObject *Heap_alloc(HeapObject *self, PyObject *unused);

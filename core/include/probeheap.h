@@ -278,6 +278,13 @@ typedef struct ph_partition {
 ph_error *ph_partition_new(ph_heap *h, ph_partition_by by, ph_partition **out);
 void ph_partition_free(ph_partition *p);
 
+/* heapy's drill-down (h[0].byrcs): a partition of the objects of one kind
+ * (a row's text of the partition by kind, e.g. "dict of __main__.Node") or,
+ * when no object has that kind, of one type name.  An empty partition when
+ * none matches. */
+ph_error *ph_partition_of_kind(ph_heap *h, ph_partition_by by, const char *kind,
+                               ph_partition **out);
+
 /* ---- threads and their Python frames (frames.c) ------------------------------ */
 
 typedef struct ph_frame_info {
@@ -311,6 +318,21 @@ typedef struct ph_threads {
  * line -1 when they cannot be read. */
 ph_error *ph_threads_get(ph_heap *h, ph_threads **out);
 void ph_threads_free(ph_threads *t);
+
+/* A frame's local variables that hold an object (cells and free variables
+ * included), in slot order: frame is a ph_frame_info's address. */
+typedef struct ph_frame_local {
+    const char *name;
+    uint64_t address;
+} ph_frame_local;
+
+typedef struct ph_frame_locals_list {
+    ph_frame_local *items;
+    size_t n;
+} ph_frame_locals_list;
+
+ph_error *ph_frame_locals(ph_heap *h, uint64_t frame, ph_frame_locals_list **out);
+void ph_frame_locals_free(ph_frame_locals_list *l);
 
 /* ---- pymalloc: arenas, pools, blocks (alloc.c) ------------------------------ */
 
@@ -592,6 +614,19 @@ void ph_suspects_free(ph_suspects *s);
  * Returns a malloc'd NUL-terminated string, or NULL when out of memory. */
 char *ph_format_partition(const ph_partition *p, const char *kind_header,
                           size_t first, size_t nrows);
+
+/* Options of ph_format_partition_opts. */
+#define PH_FORMAT_HUMAN 1u   /* sizes as "1.5 KiB", "12.3 MiB" (powers of 1024) */
+
+/* ph_format_partition with options.  Columns are widened as the partition's
+ * widest number needs (heapy's widths are the minimum), so all pages align. */
+char *ph_format_partition_opts(const ph_partition *p, const char *kind_header,
+                               size_t first, size_t nrows, unsigned flags);
+
+/* A size as text into s (cap bytes): "%llu", or with human "512 B",
+ * "1.5 KiB", "12.3 MiB", "1.1 GiB" (one decimal, powers of 1024).  Returns
+ * the length snprintf reports. */
+size_t ph_format_size(uint64_t n, bool human, char *s, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -5,15 +5,30 @@ Scripting API (inside gdb):
     import probeheap
     h = probeheap.Heap()                 # the selected inferior or core
     p = h.partition(by="type")
+    s = h.partition(by="rcs", kind="str")  # what refers to the str objects
     print(p.count, p.size, p.rows[0])    # Row(kind, type, count, size, estimate)
     print(h.info()["walk_seconds"])
     print(h.object(0x7f3a12c4b0))        # {'type': ..., 'kind': ..., 'flat': ...}
     b = h.backrefs("__main__:cache", all=3)   # chains from the roots
     print(b["paths"])
     print(h.objects("__main__.Session", limit=5)["count"])
+
+Errors: every method raises probeheap.Error, whose str() is one sentence
+and whose .code is the core's error code (0 when raised by the package).
+A method given an address that holds no object the walk found raises it
+(object, obj, backrefs, referrers, referents, dominators alike); a query by
+kind that matches nothing returns an empty answer (objects: count 0;
+partition(kind=...): no rows).  Nothing returns None for "not found".
 """
 
 import collections
+import functools
+
+try:
+    from _probeheap import Error
+except ImportError:  # outside gdb (documentation tools): a stand-in of the same shape
+    class Error(Exception):
+        code = 0
 
 Row = collections.namedtuple("Row", "kind type count size estimate")
 
@@ -47,6 +62,20 @@ class Obj:
             self.kind, self.address, self.flat, self.deep, self.retained)
 
 
+def _errors(method):
+    """A Heap method whose argument errors (ValueError from the bridge: a bad
+    'by', a limit under 1) are probeheap.Error too."""
+    @functools.wraps(method)
+    def wrapper(*args, **kw):
+        try:
+            return method(*args, **kw)
+        except Error:
+            raise
+        except (ValueError, TypeError, OverflowError) as e:
+            raise Error(str(e)) from None
+    return wrapper
+
+
 class Heap:
     """The heap of gdb's selected inferior (process or core), indexed once per stop."""
 
@@ -54,12 +83,17 @@ class Heap:
         from . import state
         self._heap = state.heap(quiet=True)
 
+    @_errors
     def info(self):
         return self._heap.info()
 
-    def partition(self, by="kind"):
-        return Partition(self._heap.partition(by), by)
+    @_errors
+    def partition(self, by="kind", kind=None):
+        """The partition by kind, type, size, module, rcs or via; with kind,
+        of that kind's objects only (heapy's drill-down, h[0].byrcs)."""
+        return Partition(self._heap.partition(by, kind), by)
 
+    @_errors
     def obj(self, obj):
         """One object, named as the commands take OBJ (address, path, gdb
         expression), with .address .type .kind .flat .deep .retained."""
@@ -67,6 +101,7 @@ class Heap:
         return Obj(self._heap.sizes(objects.address_of(self._heap, str(obj))
                                     if not isinstance(obj, int) else obj))
 
+    @_errors
     def dominators(self, obj=None, depth=1, limit=10):
         """The dominator tree below obj (default: the roots) as a dict."""
         from . import objects
@@ -77,6 +112,7 @@ class Heap:
         from . import objects
         return obj if isinstance(obj, int) else objects.address_of(self._heap, str(obj))
 
+    @_errors
     def backrefs(self, obj, all=1):
         """Shortest chains from a root to obj: a dict with target, reachable,
         garbage, held_weakly, chains (lists of links: address, type, kind,
@@ -87,43 +123,58 @@ class Heap:
         b["paths"] = [backrefs.path_of(c) for c in b["chains"]]
         return b
 
+    @_errors
     def referrers(self, obj):
         """The links (objects and roots) referring to obj, labelled."""
         return self._heap.referrers(self._addr(obj))
 
+    @_errors
     def referents(self, obj):
         """The links obj refers to, labelled."""
         return self._heap.referents(self._addr(obj))
 
+    @_errors
     def objects(self, kind, limit=0, min_size=0):
         """The objects of a kind or type, largest first: a dict with count,
         size and objects (at most limit; 0: all)."""
         return self._heap.objects(kind, limit=limit, min_size=min_size)
 
+    @_errors
     def leaks(self, addresses=False):
         """The objects no root reaches: a dict with leaked, kept and garbage
         (each count, size, rows of kind, count, size, samples; with
         addresses, every object's address too), as 'probe-heap leaks --json'."""
         return self._heap.leaks(addresses)
 
+    @_errors
     def alloc(self):
         """pymalloc's arenas, pools and blocks by size class, as a dict."""
         return self._heap.alloc()
 
+    @_errors
     def threads(self):
         """Every Python thread with its frames, innermost first, as dicts."""
         from . import threads
         return threads.threads(self._heap)
 
+    @_errors
     def report(self, path, against=None):
         """Writes the HTML report (as 'probe-heap report') to path; returns its size in bytes."""
         from . import report
         return report.write(self, path, against)[1]
 
+    @_errors
     def object(self, address):
         """The object at address as the walk found it: a dict with address,
-        type, kind, flat (sys.getsizeof), estimate and reachable; or None."""
-        return self._heap.object(int(address))
+        type, kind, flat (sys.getsizeof), estimate, reachable and preview.
+        Raises probeheap.Error when the walk found no object there."""
+        o = self._heap.object(int(address))
+        if o is None:
+            err = Error("0x%x is not an object the walk found (not a Python object, or freed memory)"
+                        % int(address))
+            err.code = 9  # PH_ERR_ARGUMENT, as the other methods' answer
+            raise err
+        return o
 
     def suspects(self, min=10, limit=0):
         """MAT's leak suspects: a dict (total, threshold, min, suspects), as

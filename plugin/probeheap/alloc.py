@@ -10,7 +10,7 @@ import gdb
 
 # commands imports this module to register the command: take its helpers at
 # call time, not at import time.
-from . import commands, state, target
+from . import commands, state, tables, target
 
 PAGE = 10
 
@@ -113,27 +113,32 @@ def _pct(n, total):
     return "%3.0f" % (n * 100.0 / total) if total else "  -"
 
 
-def _text(a, mem, info):
+def _text(a, mem, info, as_human=False):
     lines = []
     if a["found_by"] == "none":
         lines.append("pymalloc's state was not found (PYTHONMALLOC=malloc, or damaged memory): "
                      "every object is counted outside the arenas.")
     lines.append("pymalloc: %d arenas of %d bytes, pools of %d bytes (state found by %s, %.3f s)"
                  % (a["arenas"], a["arena_size"], a["pool_size"], a["found_by"], a["seconds"]))
-    lines.append(" Size  Pools Blocks used Blocks free   Bytes used   Bytes free  Frag  Objects")
     tot = {"pools": 0, "blocks_used": 0, "blocks_free": 0, "bytes_used": 0, "bytes_free": 0,
            "objects": 0}
+    cells = []
     for c in a["classes"]:
         if not c["pools"] and not c["objects"]:
             continue
         for k in tot:
             tot[k] += c[k]
-        lines.append("%5d %6d %11d %11d %12d %12d %s %8d" % (
-            c["size"], c["pools"], c["blocks_used"], c["blocks_free"], c["bytes_used"],
-            c["bytes_free"], _frag(c), c["objects"]))
-    lines.append("Total %6d %11d %11d %12d %12d %s %8d" % (
-        tot["pools"], tot["blocks_used"], tot["blocks_free"], tot["bytes_used"],
-        tot["bytes_free"], _frag(tot), tot["objects"]))
+        cells.append(["%d" % c["size"], "%d" % c["pools"], "%d" % c["blocks_used"], "%d" % c["blocks_free"],
+                      tables.size(c["bytes_used"], as_human), tables.size(c["bytes_free"], as_human),
+                      _frag(c), "%d" % c["objects"]])
+    cells.append(["Total", "%d" % tot["pools"], "%d" % tot["blocks_used"], "%d" % tot["blocks_free"],
+                  tables.size(tot["bytes_used"], as_human), tables.size(tot["bytes_free"], as_human),
+                  _frag(tot), "%d" % tot["objects"]])
+    minimums = [5, 6, 11, 11, 12, 12, 6, 8]
+    ws = tables.widths(cells, minimums)
+    lines.append(tables.header([" Size", "  Pools", " Blocks used", " Blocks free", "   Bytes used",
+                                "   Bytes free", "  Frag", "  Objects"], minimums, ws))
+    lines += [tables.row(c, ws) for c in cells]
     lines.append("")
     lines.append("Arenas: %d bytes = %d in allocated blocks + %d free in pools in use + %d in "
                  "%d unused pools + %d pool headers + %d quantization + %d alignment" % (
@@ -174,8 +179,10 @@ def _text(a, mem, info):
     else:
         lines.append("What the Python heap holds (the target's mappings cannot be read):")
         total = 0
-    for _key, n, text in where(a, mem):
-        lines.append("%14d %s%% %s" % (n, _pct(n, total), text))
+    rows = where(a, mem)
+    width = max([14] + [len(tables.size(n, as_human)) for _key, n, _text in rows])
+    for _key, n, text in rows:
+        lines.append("%*s %s%% %s" % (width, tables.size(n, as_human), _pct(n, total), text))
     notes = []
     if a["corrupt_pools"] or a["corrupt_arenas"]:
         notes.append("%d pools and %d arenas skipped as corrupt"
@@ -190,15 +197,16 @@ def _text(a, mem, info):
 def cmd_alloc(argv, as_json):
     """pymalloc's footprint: arenas, pools and blocks by size class, and where the memory goes.
 
-    Usage: probe-heap alloc [--json]
+    Usage: probe-heap alloc [--human] [--json]
 
     Every arena, pool and block of pymalloc (256 KiB arenas and 4 KiB pools
     before 3.10, 1 MiB and 16 KiB since), allocated blocks told from free ones,
     by size class: the numbers of sys._debugmallocstats().  Then the objects
     too big for pymalloc (from malloc) by type, and how much of the writable
     memory of the core or process the Python heap explains.  On 3.8-3.11 without
-    symbols the arenas are found by searching from known objects' pools."""
-    opts, rest, as_json = commands._options(argv, set(), set(), as_json)
+    symbols the arenas are found by searching from known objects' pools.
+    --human shows sizes in KiB, MiB, GiB."""
+    opts, rest, as_json = commands._options(argv, {"--human"}, set(), as_json)
     if rest:
         raise commands.UsageError("alloc takes no arguments")
     h = state.heap(quiet=as_json)
@@ -214,4 +222,4 @@ def cmd_alloc(argv, as_json):
         doc["partial"] = bool(info["skipped"] or a["corrupt_pools"] or a["corrupt_arenas"]
                               or a["found_by"] == "none")
         return json.dumps(doc)
-    return _text(a, mem, info)
+    return _text(a, mem, info, bool(opts.get("--human")))

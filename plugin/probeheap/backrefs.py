@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import tempfile
 
-from . import commands, objects, state
+from . import commands, objects, state, tables
 
 LIST_LIMIT = 100            # referrers/referents rows shown by default
 IDENT = re.compile(r"^\['([A-Za-z_][A-Za-z0-9_]*)'\]$")
@@ -55,12 +55,44 @@ def path_of(chain):
     return path.strip()
 
 
-def _link_row(link, edge_width=28):
-    preview = ("  " + link["preview"]) if link["preview"] else ""
+WIDTH = 100                 # a row's budget, as heapy's tables
+EDGE_MAX, KIND_MAX = 28, 32  # the widest the edge and kind columns grow
+
+
+def _link_rows(links):
+    """One row per link: edge label, kind, address, size, preview, flags, in
+    columns as wide as the links need (edge at most 28, kind 32), each row at
+    most 100 columns: the preview, then a long edge, then a long kind are cut
+    in the middle with '...' to fit."""
+    ew = min(EDGE_MAX, max([0] + [len(l["edge"]) for l in links]))
+    kw = min(KIND_MAX, max([0] + [len(l["kind"]) for l in links]))
+    return [_link_row(l, ew, kw) for l in links]
+
+
+def _link_row(link, ew=EDGE_MAX, kw=KIND_MAX):
     flags = " (guessed by a scan)" if link["conservative"] else ""
     flags += " (weak)" if link["weak"] else ""
-    return ("  %-*s %-32s 0x%x %7d B%s%s" % (edge_width, link["edge"], link["kind"], link["address"],
-                                            link["size"], preview, flags)).rstrip()
+    edge, kind = link["edge"], link["kind"]
+    tail = " 0x%x %7d B" % (link["address"], link["size"])
+
+    def fixed():
+        return "  %-*s %-*s%s" % (ew, edge, kw, kind, tail)
+
+    over = len(fixed()) + len(flags) - WIDTH
+    if over > 0 and len(edge) > ew:
+        edge = tables.cut_middle(edge, max(ew, len(edge) - over))
+        over = len(fixed()) + len(flags) - WIDTH
+    if over > 0 and len(edge) > 5:
+        edge = tables.cut_middle(edge, max(5, len(edge) - over))
+        over = len(fixed()) + len(flags) - WIDTH
+    if over > 0 and len(kind) > kw:
+        kind = tables.cut_middle(kind, max(kw, len(kind) - over))
+    row = fixed()
+    room = WIDTH - len(row) - len(flags) - 2
+    preview = link["preview"]
+    if preview and room >= 5:
+        row += "  " + tables.cut_middle(preview, room)
+    return (row + flags).rstrip()
 
 
 def _target_text(t):
@@ -78,10 +110,7 @@ def _chain_text(chain):
     else:
         root = first["edge"]
     rows = _merged(chain)
-    width = max([28] + [len(r["edge"]) for r in rows[1:]])
-    lines = ["root: %s" % root, _link_row(dict(rows[0], edge=""), width)]
-    lines += [_link_row(r, width) for r in rows[1:]]
-    return lines
+    return [tables.cut_middle("root: %s" % root, WIDTH)] + _link_rows([dict(rows[0], edge="")] + rows[1:])
 
 
 def _unreachable_text(b):
@@ -98,7 +127,7 @@ def _unreachable_text(b):
         lines.append("It is held only weakly: weak references do not keep it alive.")
     if b["referrers"]:
         lines.append("Its referrers:")
-        lines += [_link_row(r) for r in b["referrers"]]
+        lines += _link_rows(b["referrers"])
     elif not b.get("unwalked"):
         lines.append("Nothing in the heap refers to it.")
     return lines
@@ -155,10 +184,10 @@ def to_dot(b):
     return "\n".join(out) + "\n"
 
 
-def _write_graph(b, opts):
+def _write_graph(b, opts, dot=None):
     """--dot FILE, --svg FILE, --png FILE; returns the lines saying what was written."""
     said = []
-    dot = to_dot(b)
+    dot = dot if dot is not None else to_dot(b)
     if opts.get("--dot"):
         try:
             with open(opts["--dot"], "w") as f:
@@ -191,7 +220,7 @@ def _write_graph(b, opts):
 def cmd_backrefs(argv, as_json):
     """Why is it alive: a shortest chain of references from a root to OBJ.
 
-    Usage: probe-heap backrefs OBJ [--all N] [--dot FILE] [--svg FILE] [--png FILE] [--json]
+    Usage: probe-heap backrefs OBJ [--all N] [--graph [--depth N]] [--dot FILE] [--svg FILE] [--png FILE] [--json]
 
     Roots are the modules (sys.modules), sys, builtins, each thread's frames and
     their locals, the dicts of builtin types, the permanent generation, and
@@ -201,9 +230,16 @@ def cmd_backrefs(argv, as_json):
     The last line is a Python-like path.  --all N shows up to N chains through
     distinct referrers.  Weak references are not followed: an object held only
     weakly, or cyclic garbage, is reported unreachable with its referrers.
-    --dot writes the chains for graphviz; --svg and --png run graphviz's dot."""
-    opts, rest, as_json = commands._options(argv, set(), {"--all", "--dot", "--svg", "--png"}, as_json)
+    --dot writes the chains for graphviz; --svg and --png run graphviz's dot.
+    --graph draws objgraph's show_backrefs instead: every referrer, and
+    theirs, --depth N levels up (default 3), at most 10 per object."""
+    opts, rest, as_json = commands._options(argv, {"--graph"}, {"--all", "--dot", "--svg", "--png", "--depth"},
+                                            as_json)
     n = commands._number(opts, "--all", 1, 1, "a number of chains")
+    if opts.get("--depth") and not opts.get("--graph"):
+        raise commands.UsageError("--depth is for --graph: backrefs OBJ --graph --depth N --svg FILE")
+    if opts.get("--graph"):
+        return _graph_cmd(opts, rest, as_json, "backrefs", True)
     h = state.heap(quiet=as_json)
     addr = objects.address_of(h, commands._one_obj(rest, "backrefs"))
     b = h.backrefs(addr, all=n)
@@ -231,8 +267,35 @@ def cmd_backrefs(argv, as_json):
     return "\n".join(lines) + "\n" + commands._partial(info)
 
 
+def _graph_cmd(opts, rest, as_json, what, backwards):
+    """objgraph's show_backrefs (backwards) or show_refs, --depth N levels,
+    written to --dot/--svg/--png."""
+    from . import graphs
+    if not any(opts.get(o) for o in ("--dot", "--svg", "--png")):
+        raise commands.UsageError("%s draws a graph into a file: add --dot FILE, --svg FILE or --png FILE"
+                                  % ("--graph" if what == "backrefs" else "--depth"))
+    depth = commands._number(opts, "--depth", 3, 1, "a number of levels")
+    h = state.heap(quiet=as_json)
+    addr = objects.address_of(h, commands._one_obj(rest, what))
+    dot, nodes, edges = graphs.to_dot(h, addr, depth, backwards)
+    said = _write_graph(None, opts, dot)
+    if as_json:
+        info = h.info()
+        return json.dumps(commands._with_partial({"python": commands._python(info), "address": addr,
+                                                  "depth": depth, "nodes": nodes, "edges": edges,
+                                                  "written": [opts[o] for o in ("--dot", "--svg", "--png")
+                                                              if opts.get(o)]}, info))
+    return ("%s of 0x%x, %d level%s: %s, %s\n" % (
+        "Referrers" if backwards else "Referents", addr, depth, "" if depth == 1 else "s",
+        commands.plural(nodes, "object"), commands.plural(edges, "reference"))
+        + "\n".join(said) + "\n" + commands._partial(h.info()))
+
+
 def _edges_cmd(argv, as_json, what):
-    opts, rest, as_json = commands._options(argv, set(), {"--limit"}, as_json)
+    opts, rest, as_json = commands._options(argv, set(), {"--limit", "--depth", "--dot", "--svg", "--png"},
+                                            as_json)
+    if opts.get("--depth") or any(opts.get(o) for o in ("--dot", "--svg", "--png")):
+        return _graph_cmd(opts, rest, as_json, what, what == "referrers")
     limit = commands._number(opts, "--limit", LIST_LIMIT, 0)
     h = state.heap(quiet=as_json)
     addr = objects.address_of(h, commands._one_obj(rest, what))
@@ -248,14 +311,20 @@ def _edges_cmd(argv, as_json, what):
     if as_json:
         return json.dumps(commands._with_partial({"python": commands._python(info), "target": target,
                                                   what: links}, info))
-    head = "%s of 0x%x (%s%s): %d" % (what.capitalize(), addr, target.get("kind", "?"),
-                                      ", " + target["preview"] if target.get("preview") else "", len(links))
+    head = "%s of 0x%x (%s): %d" % (what.capitalize(), addr, target.get("kind", "?"), len(links))
+    if target.get("preview"):
+        room = WIDTH - len(head) - 2
+        if room >= 5:
+            head = head.replace(" (%s)" % target.get("kind", "?"), " (%s, %s)" % (
+                target.get("kind", "?"), tables.cut_middle(target["preview"], room)), 1)
     lines = [head]
-    for link in links[:limit] if limit > 0 else links:
+    shown = links[:limit] if limit > 0 else links
+    rows = iter(_link_rows([l for l in shown if l["edge_kind"] != "root"]))
+    for link in shown:
         if link["edge_kind"] == "root":
-            lines.append("  root: %s" % link["edge"])
+            lines.append(tables.cut_middle("  root: %s" % link["edge"], WIDTH))
         else:
-            lines.append(_link_row(link))
+            lines.append(next(rows))
     if 0 < limit < len(links):
         lines.append(commands.more_footer(len(links) - limit, what[:-1], "--limit N shows more, --json lists them all"))
     return "\n".join(lines) + "\n" + commands._partial(info)
@@ -264,26 +333,33 @@ def _edges_cmd(argv, as_json, what):
 def cmd_referrers(argv, as_json):
     """The objects and roots that refer to OBJ, each reference labelled.
 
-    Usage: probe-heap referrers OBJ [--limit N] [--json]"""
+    Usage: probe-heap referrers OBJ [--limit N] [--depth N --dot FILE|--svg FILE|--png FILE] [--json]
+
+    With --depth N and a file, the graph of the referrers, theirs, and so on
+    N levels (default 3), as backrefs --graph draws it."""
     return _edges_cmd(argv, as_json, "referrers")
 
 
 def cmd_referents(argv, as_json):
     """The objects OBJ refers to, each reference labelled.
 
-    Usage: probe-heap referents OBJ [--limit N] [--json]"""
+    Usage: probe-heap referents OBJ [--limit N] [--depth N --dot FILE|--svg FILE|--png FILE] [--json]
+
+    With --depth N and a file, objgraph's show_refs: what OBJ refers to, what
+    those refer to, and so on N levels (default 3), at most 10 per object."""
     return _edges_cmd(argv, as_json, "referents")
 
 
 def cmd_objects(argv, as_json):
     """The objects of one kind or type, largest first, with a preview of each.
 
-    Usage: probe-heap objects KIND [--limit N] [--min-size B] [--json]
+    Usage: probe-heap objects KIND [--limit N] [--min-size B] [--human] [--json]
 
     KIND is a kind from the partition table (__main__.Session, 'dict of
     __main__.Session', str) or a type name.  --limit N shows N (default 20,
-    0 for all); --min-size B only objects of at least B bytes."""
-    opts, rest, as_json = commands._options(argv, set(), {"--limit", "--min-size"}, as_json)
+    0 for all); --min-size B only objects of at least B bytes; --human shows
+    sizes in KiB, MiB, GiB."""
+    opts, rest, as_json = commands._options(argv, {"--human"}, {"--limit", "--min-size"}, as_json)
     if len(rest) != 1:
         raise commands.UsageError("objects takes one kind or type, like __main__.Session, "
                                   "'dict of __main__.Session' or str")
@@ -305,12 +381,16 @@ def cmd_objects(argv, as_json):
                 "'--by type' the types.\n" % (kind, " of %d bytes or more" % min_size if min_size else "",
                                               guess or "."))
     shown = len(o["objects"])
-    lines = ["%s of %s, %d bytes%s; %s:" % (
-        commands.plural(o["count"], "object"), kind, o["size"], " (%d bytes or more each)" % min_size if min_size else "",
+    human = bool(opts.get("--human"))
+    lines = ["%s of %s, %s%s; %s:" % (
+        commands.plural(o["count"], "object"), kind, tables.total_text(o["size"], human),
+        " (%d bytes or more each)" % min_size if min_size else "",
         "the largest %d" % shown if shown < o["count"] else "largest first")]
-    lines.append("  %-18s %9s  %-32s %s" % ("Address", "Size", "Kind", "Preview"))
-    for x in o["objects"]:
-        lines.append(("  0x%-16x %9d  %-32s %s" % (x["address"], x["size"], x["kind"], x["preview"])).rstrip())
+    sizes = [tables.size(x["size"], human) for x in o["objects"]]
+    w = max([9] + [len(z) for z in sizes])
+    lines.append("  %-18s %*s  %-32s %s" % ("Address", w, "Size", "Kind", "Preview"))
+    for x, z in zip(o["objects"], sizes):
+        lines.append(("  0x%-16x %*s  %-32s %s" % (x["address"], w, z, x["kind"], x["preview"])).rstrip())
     if shown < o["count"]:
         lines.append(commands.more_footer(o["count"] - shown, "object",
                                           "--limit N shows more (0: all), --min-size B only the big ones"))

@@ -174,7 +174,7 @@ def _executable_of(core):
     try:
         files = _probeheap.core_mapped_files(core)
     except _probeheap.Error as e:
-        raise CliError(e.args[0])
+        raise CliError(str(e))
     exe = next((path for _s, _e, _o, path, is_exe in files if is_exe), None)
     if exe is None:
         return None, None
@@ -193,7 +193,7 @@ def load_core(opts):
     try:
         _probeheap.Reader().open_core(core)
     except _probeheap.Error as e:
-        raise CliError(e.args[0])
+        raise CliError(str(e))
     sysroot = opts.get("sysroot")
     in_core, core_id = _executable_of(core)
     exe = opts.get("exe")

@@ -65,7 +65,7 @@ def did_you_mean(word, choices):
     return "; did you mean %r?" % close[0] if close else ""
 
 
-class CommandError(Exception):
+class CommandError(_probeheap.Error):
     """A command that could not do what was asked: a file it cannot read or
     write, a tool it needs that is missing (exit status 1)."""
 
@@ -166,7 +166,9 @@ SYNOPSES = [
     ("sizeof OBJ", "flat, deep and retained size of one object"),
     ("dominators [OBJ] [--depth N] [--limit N]", "what keeps the most memory alive"),
     ("backrefs OBJ [--all N] [--dot|--svg|--png FILE]", "why it is alive: chains from a root"),
+    ("backrefs OBJ --graph [--depth N] --svg FILE", "objgraph's show_backrefs"),
     ("referrers OBJ, referents OBJ", "its references, labelled"),
+    ("referents OBJ --depth N --svg FILE", "objgraph's show_refs"),
     ("objects KIND [--limit N] [--min-size B]", "the objects of one kind or type"),
     ("snapshot FILE, diff FILE", "save the partition; what grew since"),
     ("suspects [--min PCT] [--limit N]", "leak suspects, as Eclipse MAT finds them"),
@@ -288,8 +290,6 @@ def dispatch(argv, as_json=False, overview=None):
 
 def error_sentence(exc):
     """The one sentence a user sees for an error."""
-    if isinstance(exc, _probeheap.Error):
-        return exc.args[0]
     return str(exc)
 
 

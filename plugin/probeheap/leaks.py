@@ -3,7 +3,7 @@ not explained by the heap), kept alive by leaked objects, cyclic garbage."""
 
 import json
 
-from . import commands, state
+from . import commands, state, tables
 
 GROUPS = [
     ("leaked", "Leaked: no root reaches them and their refcount is higher than the references "
@@ -14,19 +14,14 @@ GROUPS = [
 ]
 
 
-def table(group, limit):
+def table(group, limit, as_human=False):
     """heapy's partition table of one group, with sample addresses per row."""
-    total, size = group["count"], group["size"] or 1
-    lines = ["Partition of a set of %d objects. Total size = %d bytes." % (group["count"], group["size"]),
-             " Index  Count   %     Size   % Cumulative  % Kind (class / dict of class)"]
-    cum = 0
+    lines = ["Partition of a set of %d objects. Total size = %s." % (
+        group["count"], tables.total_text(group["size"], as_human))]
     rows = group["rows"] if limit <= 0 else group["rows"][:limit]
-    for i, r in enumerate(rows):
-        cum += r["size"]
-        samples = ", ".join("0x%x" % a for a in r["samples"])
-        lines.append("%6d %6d %3.0f %8d %3.0f %9d %3.0f %s  (e.g. %s)" % (
-            i, r["count"], 100.0 * r["count"] / max(total, 1), r["size"], 100.0 * r["size"] / size,
-            cum, 100.0 * cum / size, r["kind"], samples))
+    kinds = ["%s  (e.g. %s)" % (r["kind"], ", ".join("0x%x" % a for a in r["samples"])) for r in rows]
+    lines += tables.heapy_table([(r["count"], r["size"]) for r in rows], group["count"], group["size"],
+                                kinds, "Kind (class / dict of class)", as_human)
     if len(rows) < len(group["rows"]):
         lines.append(commands.more_footer(len(group["rows"]) - len(rows)))
     return lines
@@ -35,7 +30,7 @@ def table(group, limit):
 def cmd_leaks(argv, as_json):
     """The objects no root reaches: leaked ones, what they keep alive, cyclic garbage.
 
-    Usage: probe-heap leaks [--all] [--json [--addresses]]
+    Usage: probe-heap leaks [--all] [--human] [--json [--addresses]]
 
     Candidates are the objects on the GC lists that no root reaches and the
     objects in pymalloc's allocated blocks that the walk did not find (non-GC
@@ -44,10 +39,11 @@ def cmd_leaks(argv, as_json):
     found is leaked (a refcount bug in a C extension, or held by a C global or
     an extension's state); what only leaked objects hold is kept by them; the
     rest is cyclic garbage awaiting collection.  Each row names sample
-    addresses for backrefs and referrers; --json --addresses lists them all."""
-    opts, rest, as_json = commands._options(argv, {"--all", "--addresses"}, set(), as_json)
+    addresses for backrefs and referrers; --json --addresses lists them all.
+    --human shows sizes in KiB, MiB, GiB."""
+    opts, rest, as_json = commands._options(argv, {"--all", "--addresses", "--human"}, set(), as_json)
     if rest:
-        raise commands.UsageError("leaks takes no arguments, only --all, --addresses and --json")
+        raise commands.UsageError("leaks takes no arguments, only --all, --human, --addresses and --json")
     if opts.get("--addresses") and not as_json:
         raise commands.UsageError("--addresses lists every object's address in the JSON: add --json")
     h = state.heap(quiet=as_json)
@@ -64,7 +60,7 @@ def cmd_leaks(argv, as_json):
             lines.append("%s: none." % title.split(":")[0])
             continue
         lines.append(title + ":")
-        lines += table(g, limit)
+        lines += table(g, limit, bool(opts.get("--human")))
         lines.append("")
     if l["allocator"]:
         lines.append("Searched %d allocated pymalloc blocks for objects the walk cannot see "

@@ -15,7 +15,7 @@ NO_MODULE = re.compile(r"there is no module '(.*)' in sys\.modules")
 NO_ATTRIBUTE = re.compile(r"step 1, .*: the module (\S+) has no attribute '(.*)'")
 
 
-class ObjError(Exception):
+class ObjError(_probeheap.Error):
     """An OBJ that does not name an object, said in one sentence."""
 
 
@@ -66,10 +66,12 @@ def address_of(heap, text):
         try:
             return heap.resolve(text)
         except _probeheap.Error as e:
-            guess = _path_guess(heap, e.args[0])
+            guess = _path_guess(heap, str(e))
             if not guess:
                 raise
-            raise _probeheap.Error(e.args[0].rstrip(".") + guess, *e.args[1:]) from None
+            err = _probeheap.Error(str(e).rstrip(".") + guess)
+            err.code = e.code
+            raise err from None
     if NAME.match(text):
         addr = _module(heap, text)  # a module by name, before a C symbol of that name
         if addr is not None:

@@ -13,11 +13,11 @@ _GDB_MORE = re.compile(r"<(\d+) more rows\. Type e\.g\. 'probe-heap more' to vie
 class Table:
     """A partition being shown page by page."""
 
-    def __init__(self, part, by, header):
-        self.part, self.by, self.header, self.next = part, by, header, 0
+    def __init__(self, part, by, header, human=False):
+        self.part, self.by, self.header, self.human, self.next = part, by, header, human, 0
 
     def page(self, n=commands.PAGE):
-        text = self.part.text(self.header, self.next, n)
+        text = self.part.text(self.header, self.next, n, self.human)
         if commands.FROM_SHELL:  # the core ends with heapy's hint, which names gdb's 'probe-heap more'
             text = _GDB_MORE.sub(lambda m: commands.more_footer(int(m.group(1))), text)
         # Like heapy, a page shows one row more rather than "<1 more rows>".
@@ -29,7 +29,7 @@ class Table:
 def cmd_partition(argv, as_json):
     """Heapy's partition table of the heap.
 
-    Usage: probe-heap partition [--by kind|type|size|module|rcs|via] [--all] [--json]
+    Usage: probe-heap partition [--by kind|type|size|module|rcs|via] [--kind KIND] [--all] [--human] [--json]
 
     --by kind (default) groups objects by class, and dicts by the class of the
     object whose __dict__ they are ("dict of __main__.Node"); --by type groups by
@@ -38,22 +38,37 @@ def cmd_partition(argv, as_json):
     ("<root>": a root refers to it); --by via by the names of the references to
     it ('.history', "['blob']", '[0]').  Ten rows are shown; in gdb
     'probe-heap more' shows the next ten; --all shows every row.  --json
-    prints one JSON document with every row."""
-    opts, rest, as_json = commands._options(argv, {"--all"}, {"--by"}, as_json)
+    prints one JSON document with every row.  --human shows sizes in KiB,
+    MiB, GiB (powers of 1024).  Columns widen as the numbers need.
+
+    --kind KIND partitions only the objects of one kind (a row of the table by
+    kind, like 'dict of __main__.Node', or a type name): heapy's drill-down,
+    h[0].byrcs; 'partition --kind str --by rcs' says what refers to the str
+    objects."""
+    opts, rest, as_json = commands._options(argv, {"--all", "--human"}, {"--by", "--kind"}, as_json)
     if rest:
-        raise commands.UsageError("partition takes no arguments, only --by and --all")
+        raise commands.UsageError("partition takes no arguments, only options (a kind with blanks "
+                                  "goes in quotes: --kind 'dict of __main__.Node')")
     by = opts.get("--by", "kind")
     if by not in commands.HEADERS:
         raise commands.UsageError("cannot partition by %s: choose one of %s" % (by, ", ".join(commands.HEADERS)))
     h = state.heap(quiet=as_json)
-    part = h.partition(by)
+    kind = opts.get("--kind")
+    part = h.partition(by, kind)
+    if kind is not None and not part.count:
+        known = {r[0] for r in h.partition("kind").rows()} | {r[1] for r in h.partition("type").rows()}
+        raise commands.CommandError("no objects of kind or type %r%s" % (
+            kind, commands.did_you_mean(kind, known) or "; 'probe-heap partition' lists the kinds"))
     if as_json:
         rows = [{"kind": k, "type": t, "count": c, "size": s, "estimate": e}
                 for k, t, c, s, e in part.rows()]
         info = h.info()
-        return json.dumps(commands._with_partial({"python": commands._python(info), "count": part.count,
-                                         "size": part.size, "by": by, "rows": rows}, info))
-    table = Table(part, by, commands.HEADERS[by])
+        doc = {"python": commands._python(info), "count": part.count, "size": part.size, "by": by,
+               "rows": rows}
+        if kind is not None:
+            doc["kind"] = kind
+        return json.dumps(commands._with_partial(doc, info))
+    table = Table(part, by, commands.HEADERS[by], bool(opts.get("--human")))
     state.remember_table(table)
     return table.page(part.nrows if opts.get("--all") else commands.PAGE) + commands._partial(h.info())
 

@@ -11,7 +11,7 @@ import os
 
 import gdb
 
-from . import commands, state, target
+from . import commands, state, tables, target
 
 FORMAT = "probe-heap snapshot"
 FORMAT_VERSION = 1
@@ -225,19 +225,24 @@ def _pct(x, total):
     return int(round(100.0 * x / total)) if total else 0
 
 
-def _table(rows, shown, header):
+def _table(rows, shown, header, as_human=False):
     """heapy's table, of differences: signed counts and sizes; the
     percentages are of all the rows' changes (counted by size), not only of
-    the rows shown."""
-    lines = [" Index  Count   %      Size   % Cumulative  % " + header]
+    the rows shown.  Columns widen as the numbers need (tables.py)."""
     all_count = sum(abs(r[1] - r[3]) for r in rows)
     all_size = sum(abs(r[2] - r[4]) for r in rows)
-    cum = 0
+    cum, cells = 0, []
     for i, (k, c2, s2, c1, s1) in enumerate(shown):
         dc, ds = c2 - c1, s2 - s1
         cum += ds
-        lines.append("%6d %+7d %3d %+9d %3d %+10d %3d %s" % (
-            i, dc, _pct(abs(dc), all_count), ds, _pct(ds, all_size), cum, _pct(cum, all_size), k))
+        cells.append(["%d" % i, "%+d" % dc, "%3d" % _pct(abs(dc), all_count),
+                      tables.size(ds, as_human, True), "%3d" % _pct(ds, all_size),
+                      tables.size(cum, as_human, True), "%3d" % _pct(cum, all_size)])
+    minimums = [6, 7, 3, 9, 3, 10, 3]
+    ws = tables.widths(cells, minimums)
+    lines = [tables.header([" Index", "  Count", "   %", "      Size", "   %", " Cumulative", "  % "],
+                           minimums, ws) + header]
+    lines += [tables.row(c, ws) + " " + r[0] for c, r in zip(cells, shown)]
     return lines
 
 
@@ -377,7 +382,7 @@ def _diff_by_owner(path, old, h, opts, limit, as_json):
 def cmd_diff(argv, as_json):
     """What grew since a snapshot: heapy's table of differences and objgraph's show_growth.
 
-    Usage: probe-heap diff FILE|CORE [--by kind|owner] [--limit N] [--all] [--json]
+    Usage: probe-heap diff FILE|CORE [--by kind|owner] [--limit N] [--all] [--human] [--json]
 
     Kinds are compared by name, so two cores of one program compare (not
     their addresses).  Rows go by falling size growth; then the types whose
@@ -385,8 +390,9 @@ def cmd_diff(argv, as_json):
     snapshot's Python version or executable differ.  --by owner: growth per
     retainer path (sys.modules['app'].cache is app:cache), with the kinds
     that grew under each.  A core of the same program instead of FILE is
-    walked first by a second probe-heap."""
-    opts, rest, as_json = commands._options(argv, {"--all"}, {"--limit", "--by"}, as_json)
+    walked first by a second probe-heap.  --human shows sizes in KiB, MiB,
+    GiB."""
+    opts, rest, as_json = commands._options(argv, {"--all", "--human"}, {"--limit", "--by"}, as_json)
     if len(rest) != 1:
         raise commands.UsageError("diff takes a snapshot file written by 'probe-heap snapshot FILE', "
                                   "or a core of the same program")
@@ -431,7 +437,7 @@ def cmd_diff(argv, as_json):
         lines.append("No kind changed.")
     else:
         shown = rows if opts.get("--all") else rows[:limit]
-        lines += _table(rows, shown, "Kind (class / dict of class)")
+        lines += _table(rows, shown, "Kind (class / dict of class)", bool(opts.get("--human")))
         if len(shown) < len(rows):
             lines.append(commands.more_footer(len(rows) - len(shown), "kind changed",
                                               nouns="kinds changed"))

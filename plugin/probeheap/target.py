@@ -14,7 +14,7 @@ import _probeheap
 _SYMBOLS = ("_PyRuntime", "Py_Version", "PyType_Type")
 
 
-class TargetError(Exception):
+class TargetError(_probeheap.Error):
     """A problem with the target, said in one sentence."""
 
 

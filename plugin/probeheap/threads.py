@@ -42,21 +42,25 @@ def threads(heap):
 
 
 def _frame_json(f):
-    return {"function": f["function"], "file": f["file"],
-            "line": f["line"] if f["line"] >= 0 else None, "first_line": f["first_line"],
-            "address": f["address"], "code": f["code"]}
+    out = {"function": f["function"], "file": f["file"],
+           "line": f["line"] if f["line"] >= 0 else None, "first_line": f["first_line"],
+           "address": f["address"], "code": f["code"]}
+    for k in ("source", "locals"):
+        if k in f:
+            out[k] = f[k]
+    return out
 
 
 def _thread_json(t):
     return {"thread_id": t["thread_id"], "native_id": t["native_id"] or None,
-            "tstate": t["tstate"], "interp": t["interp"],
+            "name": t.get("name"), "tstate": t["tstate"], "interp": t["interp"],
             "truncated": t["truncated"], "frames": [_frame_json(f) for f in t["frames"]]}
 
 
 REPEATS_SHOWN = 3
 
 
-def frame_lines(frames):
+def frame_lines(frames, details=None):
     """One line per frame, as in a traceback; like CPython's tracebacks,
     a line repeated more than three times in a row is shown three times,
     then counted."""
@@ -78,18 +82,22 @@ def frame_lines(frames):
             flush()
             last, count = text, 1
         out.append(text)
+        if details:
+            out += details(f)
     flush()
     return out
 
 
-def _thread_text(t, show_interp):
+def _thread_text(t, show_interp, details=None):
     head = "Thread 0x%x" % t["thread_id"]
+    if details and t.get("name"):
+        head += " %r" % t["name"]
     if t["native_id"]:
         head += " (native %d)" % t["native_id"]
     if show_interp:
         head += ", interpreter 0x%x" % t["interp"]
     lines = [head + (" (most recent call first):" if t["frames"] else ":")]
-    lines += frame_lines(t["frames"])
+    lines += frame_lines(t["frames"], details)
     if t["truncated"]:
         lines.append("  <stack cut short: a frame link is unreadable or loops>")
     elif not t["frames"]:
@@ -100,16 +108,23 @@ def _thread_text(t, show_interp):
 def cmd_threads(argv, as_json):
     """Every Python thread and its stack, innermost frame first, with the line each frame executes.
 
-    Usage: probe-heap threads [--json]
+    Usage: probe-heap threads [--locals] [--human] [--json]
 
     Like py-bt for every thread: thread id (threading.get_ident()), native id,
-    and each frame's file, line and function, read from the thread states."""
+    and each frame's file, line and function, read from the thread states.
+    --locals adds each thread's name (threading's), each line's source text
+    where the file is readable (under --sysroot too), and each frame's local
+    variables: kind, address, preview and retained size (--human: in KiB,
+    MiB, GiB).  --json always gives names and source lines."""
     from .commands import UsageError, _options
-    opts, rest, as_json = _options(argv, set(), set(), as_json)
+    from . import thread_locals
+    opts, rest, as_json = _options(argv, {"--locals", "--human"}, set(), as_json)
     if rest:
-        raise UsageError("threads takes no arguments, only --json")
+        raise UsageError("threads takes no arguments, only --locals, --human and --json")
     h = state.heap(quiet=as_json)
     ts = threads(h)
+    with_locals = bool(opts.get("--locals"))
+    thread_locals.add_details(h, ts, with_locals)
     if as_json:
         from .commands import _python, _with_partial
         info = h.info()
@@ -118,4 +133,9 @@ def cmd_threads(argv, as_json):
     if not ts:
         return "No Python threads.\n"
     show_interp = len({t["interp"] for t in ts}) > 1
-    return "\n".join(_thread_text(t, show_interp) for t in ts)
+    human = bool(opts.get("--human"))
+
+    def details(f):
+        out = ["    " + f["source"]] if f.get("source") else []
+        return out + thread_locals.local_lines(f, human)
+    return "\n".join(_thread_text(t, show_interp, details if with_locals else None) for t in ts)

@@ -9,6 +9,16 @@ import probeheap
 
 samples = json.load(open(os.environ["PH_SAMPLES"]))["samples"]
 h = probeheap.Heap()
-out = {addr: h.object(int(addr, 16)) for _label, addr, _t, _s in samples}
+
+
+def lookup(addr):
+    """The tool's object at addr; None when the walk found none (h.object raises)."""
+    try:
+        return h.object(int(addr, 16))
+    except probeheap.Error:
+        return None
+
+
+out = {addr: lookup(addr) for _label, addr, _t, _s in samples}
 with open(os.environ["PH_OUT"], "w") as f:
     json.dump(out, f)

@@ -19,7 +19,10 @@ out = {"partition": {"count": p.count, "size": p.size,
        "objects": {}, "sizes": {}, "referents": {}}
 for label, s in samples.items():
     addr = int(s["address"], 16)
-    out["objects"][label] = h.object(addr)
+    try:
+        out["objects"][label] = h.object(addr)
+    except probeheap.Error:  # the walk found no object there
+        out["objects"][label] = None
     o = h.obj(addr)
     out["sizes"][label] = {"flat": o.flat, "deep": o.deep, "deep_count": o.deep_count}
 for label in ("deque", "queue deque", "asyncio queue deque", "partial", "defaultdict"):

@@ -228,6 +228,43 @@ def test_partition_by_kind(workload):
             workload.target.label, '\n  '.join(problems), sample), pytrace=False)
 
 
+def test_partition_drill_down(workload):
+    """partition --kind KIND --by X (heapy's h[0].byrcs): a partition of one
+    kind's objects.  Its totals are the KIND row of the full partition (the
+    tool's own table) and, for the workload's __main__.Node, the census's
+    count of Node instances (counted in process); each --by of the subset
+    adds up to those totals."""
+    census = workload.census()
+    full = rows_by(partition_json(workload, 'core', None), 'kind')
+    problems = []
+    for kind, bys in (('__main__.Node', ('kind', 'type', 'rcs', 'via', 'size', 'module')),
+                      ('str', ('type', 'rcs'))):
+        want = full.get(kind)
+        if kind in census['workload']['kinds']:
+            assert want and want[0] == census['workload']['kinds'][kind], (kind, want)
+        for by in bys:
+            res = probe(workload, 'core', '--json', 'partition', '--kind', kind, '--by', by)
+            doc = res.json()
+            check_partition_doc(doc, res, by)
+            if doc.get('kind') != kind:
+                problems.append('--kind %s --by %s: the JSON names kind %r' % (kind, by, doc.get('kind')))
+            if [doc['count'], doc['size']] != want:
+                problems.append('--kind %s --by %s: %d objects, %d bytes; the full partition\'s row: %s'
+                                % (kind, by, doc['count'], doc['size'], want))
+            if by == 'type' and [r['kind'] for r in doc['rows']] != [kind]:
+                problems.append('--kind %s --by type: rows %s' % (kind, [r['kind'] for r in doc['rows']]))
+            if by == 'kind' and [r['kind'] for r in doc['rows']] != [kind]:
+                problems.append('--kind %s --by kind: rows %s' % (kind, [r['kind'] for r in doc['rows']]))
+    text = probe(workload, 'core', 'partition', '--kind', '__main__.Node', '--by', 'rcs').expect_ok().stdout
+    if not text.splitlines()[1].rstrip().endswith('Referrers by Kind (class / dict of class)'):
+        problems.append('--by rcs text header: %r' % text.splitlines()[1])
+    bad = probe(workload, 'core', 'partition', '--kind', '__main__.Nod')
+    if bad.returncode != 1 or "did you mean '__main__.Node'" not in bad.stderr:
+        problems.append('an unknown kind: exit %s, %r' % (bad.returncode, bad.stderr))
+    if problems:
+        pytest.fail('%s: drill-down:\n  %s' % (workload.target.label, '\n  '.join(problems)), pytrace=False)
+
+
 def test_info(workload):
     census = workload.census()
     res = probe(workload, 'core', '--json', 'info')

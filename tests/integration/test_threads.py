@@ -123,6 +123,71 @@ def test_threads_command(tmp_path):
         w.kill()
 
 
+def locals_differences(expected, doc):
+    """What `threads --locals --json` gets wrong against the workload's own
+    record (details_of: sys._current_frames(), f_locals, linecache,
+    threading._active): thread names, source lines, each local's name,
+    type and address (id()), a cell variable's slot holding a cell, and the
+    retained size of a bytearray only its frame holds (sys.getsizeof)."""
+    wrong = []
+    by_id = {t["thread_id"]: t for t in doc["threads"]}
+    for ident, want in sorted(expected["details"].items()):
+        t = by_id.get(int(ident))
+        label = "%-13s" % expected["threads"][ident]["name"]
+        if t is None:
+            wrong.append("%s missing" % label)
+            continue
+        if t.get("name") != want["threading_name"]:
+            wrong.append("%s threading's name %r, probe-heap %r" % (label, want["threading_name"], t.get("name")))
+        if len(t["frames"]) != len(want["frames"]):
+            wrong.append("%s %d frames, probe-heap %d" % (label, len(want["frames"]), len(t["frames"])))
+            continue
+        for i, (f, w) in enumerate(zip(t["frames"], want["frames"])):
+            where = "%s frame %d (%s)" % (label, i, f["function"])
+            if f.get("source") != w["source"]:
+                wrong.append("%s source %r, probe-heap %r" % (where, w["source"], f.get("source")))
+            have = {l["name"]: l for l in f.get("locals", [])}
+            for name, v in sorted(w["locals"].items()):
+                l = have.get(name)
+                if l is None:
+                    wrong.append("%s: no local %r (in process a %s)" % (where, name, v["type"]))
+                elif (l["address"], l["type"]) != (v["id"], v["type"]):
+                    wrong.append("%s: local %r is %s at 0x%x, probe-heap %s at 0x%x"
+                                 % (where, name, v["type"], v["id"], l["type"], l["address"]))
+                elif v["size"] is not None and l["retained"] != v["size"]:
+                    wrong.append("%s: local %r retains %d bytes (sys.getsizeof), probe-heap %s"
+                                 % (where, name, v["size"], l["retained"]))
+            for name in w["cells"]:
+                if name in have and have[name]["type"] != "cell":
+                    wrong.append("%s: cell variable %r's slot is a %s" % (where, name, have[name]["type"]))
+    return wrong
+
+
+@pytest.mark.parametrize("target", harness.all_targets(), ids=lambda t: t.label)
+def test_threads_locals(target, tmp_path):
+    """threads --locals: names, source lines, locals, against the process."""
+    harness.require(target)
+    w = harness.start_workload(target, str(tmp_path), "threads.py")
+    try:
+        args = harness.source_args(w, "core") + target.cli_args
+        doc = harness.run_probe(args + ["--json", "threads", "--locals"]).json()
+        expected = w.census()
+        assert len(expected["details"]) == 13  # every thread but the stopper
+        wrong = locals_differences(expected, doc)
+        assert not wrong, "\n".join(wrong)
+        text = harness.run_probe(args + ["threads", "--locals"]).expect_ok().stdout
+        ident = next(int(i) for i, t in expected["threads"].items() if t["name"] == "event")
+        payload = next(f["locals"]["payload"] for f in expected["details"][str(ident)]["frames"]
+                       if "payload" in f["locals"])
+        assert "Thread 0x%x 'event'" % ident in text, text
+        assert "      payload = bytearray 0x%x" % payload["id"] in text, text
+        assert "(retained %d bytes)" % payload["size"] in text, text
+        assert all(len(l) <= 100 for l in text.splitlines() if l.startswith("      ")), text
+    finally:
+        w.discard_core()
+        w.kill()
+
+
 # ---- the line tables -----------------------------------------------------------------
 
 LINES_CHECK = textwrap.dedent("""

@@ -303,9 +303,12 @@ static void test_percent_order_of_operations(void **state)
           "     1     17  42        9  38        24 100 y\n");
 }
 
-/* The widths are printf minimum widths ('%6d', '%8d', '%9d'): a longer
- * number pushes the rest of its row right; nothing is computed from the
- * data. */
+/* heapy's widths ('%6d', '%8d', '%9d') are minimums: a longer number pushed
+ * the rest of its row right, out of line with the others (issue 17: on GB
+ * heaps "1101874  98 1136478373  88").  A column is as wide as the widest
+ * number of the whole partition needs, and its header label moves right
+ * with it.  Expected widths: count 8 digits (12345678), size 10
+ * (1234567890), cumulative 10 (1234567900). */
 static void test_wide_numbers(void **state)
 {
     (void)state;
@@ -314,19 +317,94 @@ static void test_wide_numbers(void **state)
     ph_partition p = make(s, 2, rows, 0, 0);
     check(&p, KIND_HDR, 0, 10,
           "Partition of a set of 12345679 objects. Total size = 1234567900 bytes.\n"
-          HDR
+          " Index    Count   %       Size   %  Cumulative  % Kind (class / dict of class)\n"
           "     0 12345678 100 1234567890 100 1234567890 100 bytes\n"
-          "     1      1   0       10   0 1234567900 100 int\n");
+          "     1        1   0         10   0 1234567900 100 int\n");
 
+    /* 20 digits everywhere */
     spec t[] = {{UINT64_MAX - 1, UINT64_MAX - 1, "big", false}, {1, 1, "small", false}};
     p = make(t, 2, rows, 0, 0);
     check(&p, KIND_HDR, 0, 10,
           "Partition of a set of 18446744073709551615 objects. "
           "Total size = 18446744073709551615 bytes.\n"
-          HDR
+          " Index                Count   %                 Size   %"
+          "            Cumulative  % Kind (class / dict\n"
+          "                                                                                  of class)\n"
           "     0 18446744073709551614 100 18446744073709551614 100 "
           "18446744073709551614 100 big\n"
-          "     1      1   0        1   0 18446744073709551615 100 small\n");
+          "     1                    1   0                    1   0 "
+          "18446744073709551615 100 small\n");
+}
+
+/* A synthetic heap of 10^10 bytes and more (issue 17): every column stays
+ * aligned on every page, even one whose own rows are narrow (the widths
+ * come from the whole partition).  12 rows: sizes 10^10 + i, counts
+ * 10^10 / 8 = 1250000000 (10 digits). */
+static void test_ten_to_the_ten(void **state)
+{
+    (void)state;
+    spec s[12];
+    char names[12][8];
+    ph_row rows[12];
+    for (int i = 0; i < 12; i++) {
+        snprintf(names[i], sizeof names[i], "k%02d", i);
+        s[i] = (spec){1250000000ull, 10000000000ull - (uint64_t)i, names[i], false};
+    }
+    s[11] = (spec){1, 10, names[11], false};
+    ph_partition p = make(s, 12, rows, 0, 0);
+    char *got = ph_format_partition(&p, KIND_HDR, 0, 10);
+    assert_non_null(got);
+    /* total = 11 * 10^10 - 55 + 10 = 109999999955: 12 digits */
+    const char *want_head =
+        "Partition of a set of 13750000001 objects. Total size = 109999999955 bytes.\n"
+        " Index      Count   %        Size   %    Cumulative  % Kind (class / dict of class)\n"
+        "     0 1250000000   9 10000000000   9  10000000000   9 k00\n"
+        "     1 1250000000   9  9999999999   9  19999999999  18 k01\n";
+    assert_true(strncmp(got, want_head, strlen(want_head)) == 0);
+    /* every row line has its kind at the same column as the header's */
+    const char *line = strchr(got, '\n') + 1;
+    size_t kind_col = strstr(line, "Kind") - line;
+    for (const char *l = strchr(line, '\n') + 1; *l && *l != '<'; l = strchr(l, '\n') + 1)
+        assert_int_equal(strchr(l, 'k') - l, kind_col);
+    free(got);
+
+    /* the second page: index 10 and 11, still the same widths */
+    got = ph_format_partition(&p, KIND_HDR, 10, 10);
+    assert_string_equal(got,
+        " Index      Count   %        Size   %    Cumulative  % Kind (class / dict of class)\n"
+        "    10 1250000000   9  9999999990   9 109999999945 100 k10\n"
+        "    11          1   0          10   0 109999999955 100 k11\n");
+    free(got);
+}
+
+/* --human: sizes in powers of 1024 with one decimal, "B" below 1024; the
+ * expected texts are Python's '%.1f %s' of the same quotients. */
+static void test_human_sizes(void **state)
+{
+    (void)state;
+    char s[64];
+    struct { uint64_t n; const char *want; } cases[] = {
+        {0, "0 B"}, {1023, "1023 B"}, {1024, "1.0 KiB"}, {1536, "1.5 KiB"},
+        {10000000000ull, "9.3 GiB"}, {1136478373ull, "1.1 GiB"}, {1048576ull * 12 + 314573, "12.3 MiB"},
+        {UINT64_MAX, "16.0 EiB"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ph_format_size(cases[i].n, true, s, sizeof s);
+        assert_string_equal(s, cases[i].want);
+    }
+    ph_format_size(10000000000ull, false, s, sizeof s);
+    assert_string_equal(s, "10000000000");
+
+    spec t[] = {{1101874, 1136478373ull, "str", false}, {10, 2048, "int", false}};
+    ph_row rows[2];
+    ph_partition p = make(t, 2, rows, 0, 0);
+    char *got = ph_format_partition_opts(&p, KIND_HDR, 0, 10, PH_FORMAT_HUMAN);
+    assert_string_equal(got,
+        "Partition of a set of 1101884 objects. Total size = 1.1 GiB.\n"
+        " Index   Count   %     Size   % Cumulative  % Kind (class / dict of class)\n"
+        "     0 1101874 100  1.1 GiB 100   1.1 GiB 100 str\n"
+        "     1      10   0  2.0 KiB   0   1.1 GiB 100 int\n");
+    free(got);
 }
 
 /* A 150-character kind: textwrap.wrap(fr + kind, width=100,
@@ -546,6 +624,8 @@ int main(void)
         cmocka_unit_test(test_round_half_even),
         cmocka_unit_test(test_percent_order_of_operations),
         cmocka_unit_test(test_wide_numbers),
+        cmocka_unit_test(test_ten_to_the_ten),
+        cmocka_unit_test(test_human_sizes),
         cmocka_unit_test(test_wrap_long_kind),
         cmocka_unit_test(test_wrap_long_word),
         cmocka_unit_test(test_wrap_hyphens),

@@ -436,29 +436,108 @@ static void format_percent(char *s, size_t n, uint64_t part, uint64_t total)
     }
 }
 
-static const char STAT_HEADER[] = " Index  Count   %     Size   % Cumulative  % ";
 static const char EST_MARK[] = " (size estimated)";
 
-static bool format_row(buf *out, const ph_partition *p, size_t idx, uint64_t cumul)
+/* heapy's columns are printf minimum widths ('%6d %6d %3d %8d %3d %9d %3d '):
+ * a longer number pushed the rest of its row right, out of line with the
+ * rows above.  Here a column is as wide as the widest number of the whole
+ * partition needs (so every page lines up), never narrower than heapy's; at
+ * normal sizes the text is heapy's, character for character. */
+typedef struct widths {
+    int index, count, size, cumul;
+    bool human;
+} widths;
+
+size_t ph_format_size(uint64_t n, bool human, char *s, size_t cap)
+{
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    int w;
+    if (!human || n < 1024) {
+        w = snprintf(s, cap, human ? "%llu B" : "%llu", (unsigned long long)n);
+    } else {
+        double x = (double)n / 1024.0;
+        size_t u = 0;
+        while (x >= 1024.0 && u + 1 < sizeof units / sizeof *units) {
+            x /= 1024.0;
+            u++;
+        }
+        w = snprintf(s, cap, "%.1f %s", x, units[u]);
+    }
+    return w < 0 ? 0 : (size_t)w;
+}
+
+static int digits(uint64_t n)
+{
+    int d = 1;
+    while (n >= 10) {
+        n /= 10;
+        d++;
+    }
+    return d;
+}
+
+static int size_width(uint64_t n, bool human)
+{
+    char s[64];
+    return (int)ph_format_size(n, human, s, sizeof s);
+}
+
+static widths column_widths(const ph_partition *p, bool human)
+{
+    widths w = {6, 6, 8, 9, human};
+    if (p->nrows)
+        w.index = digits(p->nrows - 1) > w.index ? digits(p->nrows - 1) : w.index;
+    uint64_t cumul = 0;
+    for (size_t i = 0; i < p->nrows; i++) {
+        const ph_row *r = &p->rows[i];
+        cumul += r->size;
+        if (digits(r->count) > w.count)
+            w.count = digits(r->count);
+        if (size_width(r->size, human) > w.size)
+            w.size = size_width(r->size, human);
+        if (size_width(cumul, human) > w.cumul)
+            w.cumul = size_width(cumul, human);
+    }
+    return w;
+}
+
+/* heapy's header with each label moved right by as much as its column grew. */
+static void format_header(char *s, size_t cap, const widths *w)
+{
+    snprintf(s, cap, "%*s Index %*s Count   %% %*s    Size   %% %*sCumulative  %% ",
+             w->index - 6, "", w->count - 6, "", w->size - 8, "", w->cumul - 9, "");
+}
+
+static bool format_row(buf *out, const ph_partition *p, size_t idx, uint64_t cumul,
+                       const widths *w)
 {
     const ph_row *r = &p->rows[idx];
-    char pc[32], ps[32], pcs[32];
-    char fr[256];
+    char pc[32], ps[32], pcs[32], sz[64], cs[64];
     format_percent(pc, sizeof pc, r->count, p->count);
     format_percent(ps, sizeof ps, r->size, p->size);
     format_percent(pcs, sizeof pcs, cumul, p->size);
-    snprintf(fr, sizeof fr, "%6llu %6llu %s %8llu %s %9llu %s ",
-             (unsigned long long)idx, (unsigned long long)r->count, pc,
-             (unsigned long long)r->size, ps, (unsigned long long)cumul, pcs);
-    size_t frlen = strlen(fr);
+    ph_format_size(r->size, w->human, sz, sizeof sz);
+    ph_format_size(cumul, w->human, cs, sizeof cs);
+    buf frb = {0};
+    buf_printf(&frb, "%*llu %*llu %s %*s %s %*s %s ",
+               w->index, (unsigned long long)idx, w->count, (unsigned long long)r->count, pc,
+               w->size, sz, ps, w->cumul, cs, pcs);
+    if (frb.oom || !frb.data) {
+        free(frb.data);
+        return false;
+    }
+    const char *fr = frb.data;
+    size_t frlen = frb.len;
 
     /* the kind, with the estimate mark, split on '\n' like row.name */
     const char *kind = r->kind ? r->kind : "";
     size_t klen = strlen(kind);
     size_t mlen = r->estimate ? sizeof EST_MARK - 1 : 0;
     char *name = malloc(klen + mlen + 1);
-    if (!name)
+    if (!name) {
+        free(frb.data);
         return false;
+    }
     memcpy(name, kind, klen);
     memcpy(name + klen, EST_MARK, mlen);
     name[klen + mlen] = '\0';
@@ -474,11 +553,18 @@ static bool format_row(buf *out, const ph_partition *p, size_t idx, uint64_t cum
         ok = wrap_bytes(out, "", seg, seglen, frlen, frlen);
     }
     free(name);
+    free(frb.data);
     return ok;
 }
 
 char *ph_format_partition(const ph_partition *p, const char *kind_header,
                           size_t first, size_t nrows)
+{
+    return ph_format_partition_opts(p, kind_header, first, nrows, 0);
+}
+
+char *ph_format_partition_opts(const ph_partition *p, const char *kind_header,
+                               size_t first, size_t nrows, unsigned flags)
 {
     buf out = {0};
     if (!p)
@@ -487,17 +573,23 @@ char *ph_format_partition(const ph_partition *p, const char *kind_header,
         return NULL;
     out.data[0] = '\0';
 
-    if (first == 0)
-        buf_printf(&out, "Partition of a set of %llu object%s. Total size = %llu bytes.\n",
-                   (unsigned long long)p->count, p->count != 1 ? "s" : "",
-                   (unsigned long long)p->size);
+    bool human = flags & PH_FORMAT_HUMAN;
+    if (first == 0) {
+        char total[64];
+        ph_format_size(p->size, human, total, sizeof total);
+        buf_printf(&out, "Partition of a set of %llu object%s. Total size = %s%s.\n",
+                   (unsigned long long)p->count, p->count != 1 ? "s" : "", total,
+                   human ? "" : " bytes");
+    }
+    widths w = column_widths(p, human);
+    char header[128];
+    format_header(header, sizeof header, &w);
 
     if (first < p->nrows && p->rows) {
         /* the column header */
         if (p->count || p->size) {
             const char *kh = kind_header ? kind_header : "";
-            if (!wrap_bytes(&out, STAT_HEADER, kh, strlen(kh), 0,
-                            sizeof STAT_HEADER - 1))
+            if (!wrap_bytes(&out, header, kh, strlen(kh), 0, strlen(header)))
                 goto fail;
         } else {
             buf_addc(&out, '\n');
@@ -516,7 +608,7 @@ char *ph_format_partition(const ph_partition *p, const char *kind_header,
                 break;
             }
             cumul += p->rows[i].size;
-            if (!format_row(&out, p, i, cumul))
+            if (!format_row(&out, p, i, cumul, &w))
                 goto fail;
             shown++;
             if (shown > nrows)      /* the one last row shown instead of the message */

@@ -37,7 +37,10 @@ static void type_module(ph_heap *h, uint32_t ti, char *buf, size_t cap)
         snprintf(buf, cap, "%.*s", (int)(dot - t->name), t->name);
 }
 
-static ph_error *by_size_or_module(ph_heap *h, ph_partition_by by, ph_rows *a)
+/* only (NULL: every object) marks the objects a partition of a subset counts. */
+#define SKIP(only, i) ((only) && !(only)[i])
+
+static ph_error *by_size_or_module(ph_heap *h, ph_partition_by by, const uint8_t *only, ph_rows *a)
 {
     char **modules = NULL;
     if (by == PH_BY_MODULE && !(modules = calloc(h->ntypes ? h->ntypes : 1, sizeof(char *))))
@@ -45,6 +48,8 @@ static ph_error *by_size_or_module(ph_heap *h, ph_partition_by by, ph_rows *a)
     ph_error *err = NULL;
     char text[512];
     for (size_t i = 0; !err && i < h->idx.n; i++) {
+        if (SKIP(only, i))
+            continue;
         if (by == PH_BY_SIZE) {
             snprintf(text, sizeof(text), "%llu", (unsigned long long)h->idx.size[i]);
             err = ph_rows_add(a, text, h->idx.size[i], h->idx.addr[i], NULL);
@@ -94,7 +99,7 @@ static void join(const char **parts, size_t n, bool quote, char *buf, size_t cap
 }
 
 /* heapy's byrcs: the kinds of an object's referrers. */
-static ph_error *by_rcs(ph_heap *h, ph_rows *a)
+static ph_error *by_rcs(ph_heap *h, const uint8_t *only, ph_rows *a)
 {
     ph_graph *g;
     ph_error *err = ph_graph_edges(h, &g);
@@ -110,6 +115,8 @@ static ph_error *by_rcs(ph_heap *h, ph_rows *a)
         const char *parts[MAX_CLASS_PARTS];
         size_t n = 0;
         bool more = false;
+        if (SKIP(only, v))
+            continue;
         for (uint32_t e = g->rev_off[v]; e < g->rev_off[v + 1]; e++) {
             uint32_t p = g->rev[e];
             const char *kind;
@@ -195,7 +202,7 @@ static int cmp_via(const void *x, const void *y)
     return a->label < b->label ? -1 : a->label > b->label;
 }
 
-static ph_error *by_via(ph_heap *h, ph_rows *a)
+static ph_error *by_via(ph_heap *h, const uint8_t *only, ph_rows *a)
 {
     via_state st = {0};
     uint64_t skipped = h->skipped;
@@ -227,6 +234,8 @@ static ph_error *by_via(ph_heap *h, ph_rows *a)
             }
             parts[n++] = st.labels.buf + st.labels.off[st.edges[e].label];
         }
+        if (SKIP(only, v))
+            continue;
         if (!n) {
             snprintf(text, sizeof(text), "%s", (h->idx.flags[v] & OBJ_ROOT) ? "<root>" : "<none>");
         } else {
@@ -241,15 +250,61 @@ static ph_error *by_via(ph_heap *h, ph_rows *a)
     return st.err;
 }
 
-ph_error *ph_partition_by_text(ph_heap *h, ph_partition_by by, ph_partition **out)
+/* by kind or by type, of a subset */
+static ph_error *by_kind_or_type(ph_heap *h, ph_partition_by by, const uint8_t *only, ph_rows *a)
+{
+    ph_error *err = NULL;
+    char kbuf[600];
+    for (size_t i = 0; !err && i < h->idx.n; i++) {
+        if (SKIP(only, i))
+            continue;
+        const char *text = by == PH_BY_KIND ? ph_kind_of(h, (uint32_t)i, kbuf, sizeof(kbuf))
+                                            : h->types[h->idx.type[i]].name;
+        err = ph_rows_add(a, text, h->idx.size[i], h->idx.addr[i], NULL);
+    }
+    return err;
+}
+
+static ph_error *partition_of(ph_heap *h, ph_partition_by by, const uint8_t *only,
+                              ph_partition **out)
 {
     *out = NULL;
     ph_rows a = {0};
-    ph_error *err = by == PH_BY_RCS   ? by_rcs(h, &a)
-                    : by == PH_BY_VIA ? by_via(h, &a)
-                                      : by_size_or_module(h, by, &a);
+    ph_error *err = by == PH_BY_RCS   ? by_rcs(h, only, &a)
+                    : by == PH_BY_VIA ? by_via(h, only, &a)
+                    : by == PH_BY_KIND || by == PH_BY_TYPE ? by_kind_or_type(h, by, only, &a)
+                                      : by_size_or_module(h, by, only, &a);
     if (!err)
         err = ph_rows_partition(&a, by, out);
     ph_rows_free(&a);
+    return err;
+}
+
+ph_error *ph_partition_by_text(ph_heap *h, ph_partition_by by, ph_partition **out)
+{
+    return partition_of(h, by, NULL, out);
+}
+
+/* heapy's drill-down (h[0].byrcs): the objects of one kind (the text of a
+ * row of the partition by kind) or, when no object has that kind, of one
+ * type name, partitioned by. */
+ph_error *ph_partition_of_kind(ph_heap *h, ph_partition_by by, const char *kind,
+                               ph_partition **out)
+{
+    *out = NULL;
+    uint8_t *only = calloc(h->idx.n ? h->idx.n : 1, 1);
+    if (!only)
+        return PH_NOMEM;
+    char kbuf[600];
+    size_t found = 0;
+    for (size_t i = 0; i < h->idx.n; i++)
+        if (strcmp(ph_kind_of(h, (uint32_t)i, kbuf, sizeof(kbuf)), kind) == 0) {
+            only[i] = 1;
+            found++;
+        }
+    for (size_t i = 0; !found && i < h->idx.n; i++)
+        only[i] = strcmp(h->types[h->idx.type[i]].name, kind) == 0;
+    ph_error *err = partition_of(h, by, only, out);
+    free(only);
     return err;
 }

@@ -96,5 +96,8 @@ typedef struct ph_ref_sink {
 /* A ph_visit_fn whose payload is a ph_ref_sink. */
 uint32_t ph_ref_emit(ph_heap *h, uint64_t addr, void *sink);
 void ph_iframe_referents(ph_heap *h, uint64_t frame, ph_visit_fn *visit, void *payload);
+/* The references of a 3.11+ _PyInterpreterFrame (its locals labelled as the
+ * frame's, not as a thread's roots), each described to fn. */
+void ph_frame_referents(ph_heap *h, uint64_t frame, ph_ref_fn *fn, void *payload);
 
 #endif

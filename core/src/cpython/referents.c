@@ -392,6 +392,18 @@ void ph_referents(ph_heap *h, uint32_t id, ph_ref_fn *fn, void *payload)
 
 static void referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit, void *payload);
 
+void ph_frame_referents(ph_heap *h, uint64_t frame, ph_ref_fn *fn, void *payload)
+{
+    ph_ref_sink sink = {fn, payload};
+    const bool conservative = h->conservative;
+    const uint64_t tstate = h->root_tstate;
+    h->conservative = false;
+    h->root_tstate = 0;
+    ph_iframe_referents(h, frame, ph_ref_emit, &sink);
+    h->conservative = conservative;
+    h->root_tstate = tstate;
+}
+
 void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_ref_fn *fn, void *payload)
 {
     ph_ref_sink sink = {fn, payload};

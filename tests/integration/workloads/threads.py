@@ -39,8 +39,11 @@ def about_to_block():
 
 
 def event_waiter():
+    payload = bytearray(123457)    # only this frame holds it: retained = sys.getsizeof(payload)
+    count = 4242
     about_to_block()
     never.wait()
+    return payload, count
 
 
 def lock_waiter():
@@ -179,6 +182,32 @@ def stop():
     signal.pthread_kill(threading.get_ident(), signal.SIGSTOP)  # STOP
 
 
+def type_name(v):
+    """probe-heap's name of a type: tp_name, module.qualname for classes."""
+    t = type(v)
+    return t.__qualname__ if t.__module__ == "builtins" else "%s.%s" % (t.__module__, t.__qualname__)
+
+
+def details_of(frame):
+    """Per frame, innermost first: its source line's text and its locals
+    (name -> type, id) from f_locals; cell and free variables apart (the
+    frame's slot holds the cell, f_locals its contents)."""
+    import linecache
+    out = []
+    while frame is not None:
+        co = frame.f_code
+        hidden = set(co.co_cellvars) | set(co.co_freevars)
+        # a module's or class body's locals are a dict, not the frame's slots
+        values = dict(frame.f_locals) if co.co_flags & 1 else {}
+        out.append({"source": linecache.getline(co.co_filename, frame.f_lineno).strip() or None,
+                    "cells": sorted(hidden & set(values)),
+                    "locals": {k: {"type": type_name(v), "id": id(v),
+                                   "size": sys.getsizeof(v) if isinstance(v, bytearray) else None}
+                               for k, v in values.items() if k not in hidden}})
+        frame = frame.f_back
+    return out
+
+
 def stopper(out_path, idents, names):
     wait_until_blocked(idents)
     frames = sys._current_frames()
@@ -188,6 +217,9 @@ def stopper(out_path, idents, names):
     for ident in idents:
         doc["threads"][str(ident)] = {"name": names[ident], "native_id": native_ids[ident],
                                       "frames": stack_of(frames[ident])}
+        t = threading._active.get(ident)
+        doc.setdefault("details", {})[str(ident)] = {"threading_name": t.name if t else None,
+                                                      "frames": details_of(frames[ident])}
     here = sys._getframe()
     mine = [[function_name(stop.__code__), stop.__code__.co_filename, marked_line("STOP")],
             [function_name(here.f_code), here.f_code.co_filename, marked_line("CALL_STOP")]]
