@@ -584,6 +584,9 @@ static PyMethodDef Heap_methods[] = {
      "referents(address) -> [dict]: the objects it refers to, with edge labels"},
     {"objects", (PyCFunction)(void (*)(void))Heap_objects, METH_VARARGS | METH_KEYWORDS,
      "objects(kind, limit=None, min_size=0) -> dict: the objects of one kind or type"},
+    {"addresses", (PyCFunction)Heap_addresses, METH_NOARGS,
+     "addresses() -> [(address, type, flags)]: every indexed object; flags: 1 from the roots, "
+     "2 on a GC list, 4 held from outside, 8 found only by a conservative scan"},
     {NULL},
 };
 

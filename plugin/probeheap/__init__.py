@@ -115,6 +115,12 @@ class Heap:
         from . import threads
         return threads.threads(self._heap)
 
+    def addresses(self):
+        """Every object of the index as (address, type, flags): flags 1 from
+        the roots, 2 on a GC list, 4 held from outside Python, 8 found only
+        by a conservative scan of a C object."""
+        return self._heap.addresses()
+
     def object(self, address):
         """The object at address as the walk found it: a dict with address,
         type, kind, flat (sys.getsizeof), estimate and reachable; or None."""
