@@ -164,6 +164,7 @@ typedef struct ph_object {
     uint64_t size;       /* flat size: sys.getsizeof */
     bool estimate;       /* the size is an estimate */
     bool reachable;      /* from the roots (else cyclic garbage, or held from C) */
+    bool conservative;   /* found only by a conservative scan's guess at a C field */
 } ph_object;
 
 /* Looks an address up in the index; false when the walk did not find an

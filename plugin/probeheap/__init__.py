@@ -123,5 +123,6 @@ class Heap:
 
     def object(self, address):
         """The object at address as the walk found it: a dict with address,
-        type, kind, flat (sys.getsizeof), estimate and reachable; or None."""
+        type, kind, flat (sys.getsizeof), estimate, reachable and conservative
+        (found only by a conservative scan of a C object); or None."""
         return self._heap.object(int(address))

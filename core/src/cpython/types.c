@@ -71,7 +71,11 @@ static const struct {
  * Thread, Event, Condition has some). */
 static bool holds_no_references(const char *name)
 {
-    return strcmp(name, "_thread.lock") == 0 || strcmp(name, "_thread.RLock") == 0;
+    /* PyCapsule: its pointer is a C struct (the _datetime and _socket C
+     * APIs), never an object; decimal.Decimal: its inline digits are
+     * numbers. */
+    return strcmp(name, "_thread.lock") == 0 || strcmp(name, "_thread.RLock") == 0 ||
+           strcmp(name, "PyCapsule") == 0 || strcmp(name, "decimal.Decimal") == 0;
 }
 
 static ph_shape shape_of_static(const ph_heap *h, const char *name)
@@ -225,11 +229,13 @@ static void collect_slots(ph_heap *h, ph_type *pt, const raw_type *t)
 /* A heap type made by C (PyType_FromSpec: functools' lru_cache wrapper,
  * _io, _asyncio...) has fields after its static base's that no slot,
  * __dict__ or __weakref__ explains: mark those words for a conservative
- * scan.  A class statement's type has none. */
+ * scan.  A class statement's type has none.  One with an item size of its
+ * own (3.10+ re.Pattern, SRE_Template) has its fields before the items;
+ * pointer-sized items are scanned too. */
 static void c_fields(ph_heap *h, ph_type *pt)
 {
     const ph_type *base = &h->types[pt->base_idx];
-    if (pt->base_idx == UINT32_MAX || base == pt || base->itemsize || pt->itemsize ||
+    if (pt->base_idx == UINT32_MAX || base == pt || base->itemsize ||
         pt->shape == SHAPE_OTHER || pt->static_subclass || pt->basicsize <= base->basicsize ||
         pt->basicsize > (1 << 20))
         return;
@@ -243,6 +249,10 @@ static void c_fields(ph_heap *h, ph_type *pt)
         if (!pt->cfields_from)
             pt->cfields_from = (uint32_t)off;
         pt->cfields_to = (uint32_t)(off + 8);
+    }
+    if (pt->itemsize && pt->itemsize % 8 == 0 && pt->cfields_to) {
+        pt->citems = true;
+        pt->cfields_to = (uint32_t)pt->basicsize;
     }
 }
 

@@ -23,7 +23,7 @@
  * reads is exactly the heap walked here.
  *
  * The file has one line per object, in breadth-first order:
- *     ADDRESS PARENT HOW TYPE
+ *     ADDRESS PARENT REFCNT HOW|TYPE
  * (hex addresses, PARENT 0 for a root, HOW how the parent reaches it).
  */
 #define PY_SSIZE_T_CLEAN
@@ -200,8 +200,40 @@ static void code_fields(PyCodeObject *co)
 #endif
 }
 
+static PyObject *subclasses_of;   /* type.__subclasses__ (a method descriptor) */
+
+/* The subclasses the interpreter lists in type.__subclasses__(): a static
+ * type that nothing else refers to (an extension module's, say) is reached
+ * only there, through a weak reference. */
+static void subclasses(PyTypeObject *t)
+{
+    PyObject *d = t->tp_subclasses;
+#if V(3, 12)
+    if (!(t->tp_flags & Py_TPFLAGS_HEAPTYPE) && (t->tp_flags & (1UL << 1))) {
+        /* _Py_TPFLAGS_STATIC_BUILTIN: the dict lives in the interpreter;
+         * ask it (C code only, a new list, freed) */
+        PyObject *l = subclasses_of ? PyObject_CallFunctionObjArgs(subclasses_of, (PyObject *)t, NULL) : NULL;
+        if (!l) { PyErr_Clear(); return; }
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(l); i++)
+            see(PyList_GET_ITEM(l, i), "type.__subclasses__()");
+        Py_DECREF(l);
+        return;
+    }
+#endif
+    if (!d || !PyDict_Check(d)) return;
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(d, &pos, &k, &v))
+        if (PyWeakref_CheckRef(v)) {
+            PyObject *o = ((PyWeakReference *)v)->wr_object;
+            if (o && o != Py_None && PyType_Check(o))
+                see(o, "type.tp_subclasses weakref");
+        }
+}
+
 static void type_fields(PyTypeObject *t)
 {
+    subclasses(t);
 #if V(3, 12)
     if (!(t->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
         PyObject *d = PyType_GetDict(t);  /* interp->types.builtins[i].tp_dict */
@@ -260,8 +292,16 @@ static void expand(PyObject *o)
         see(((PyDescrObject *)o)->d_qualname, "descr.d_qualname");
         see((PyObject *)((PyDescrObject *)o)->d_type, "descr.d_type");
     }
-    if (PyModule_Check(o))
+    if (PyModule_Check(o)) {
         see(slot(o, 48), "module.md_name");
+        PyModuleDef *def = PyModule_GetDef(o);   /* a PyObject (moduledef) */
+        if (def) {
+            see((PyObject *)def, "module.md_def");
+            see(def->m_base.m_copy, "moduledef.m_copy");
+        }
+    }
+    if (Py_TYPE(o) == &PyModuleDef_Type)
+        see(((PyModuleDef *)o)->m_base.m_copy, "moduledef.m_copy");
     if (t == &PyRange_Type)
         for (int off = 16; off <= 40; off += 8) see(slot(o, off), "range.start/stop/step/length");
     if (PyFrame_Check(o))
@@ -291,9 +331,20 @@ static void expand(PyObject *o)
     }
     if (!V(3, 10) && !PyObject_IS_GC(o) && has_base_named(t, "re.Pattern"))
         for (int off = 32; off <= 48; off += 8) see(slot(o, off), "Pattern.groupindex/indexgroup/pattern");
+    if (has_base_named(t, "numpy._DTypeMeta")) {
+        /* numpy's DType classes: {PyHeapTypeObject; PyArray_Descr *singleton;
+         * int type_num; PyTypeObject *scalar_type; ...}, what
+         * dtypemeta_traverse visits; the legacy ones are not heap types, so
+         * not GC objects, and their traverse never runs */
+        see(slot(o, sizeof(PyHeapTypeObject)), "DTypeMeta.singleton");
+        see(slot(o, sizeof(PyHeapTypeObject) + 16), "DTypeMeta.scalar_type");
+    }
     if (has_base_named(t, "numpy.ndarray")) {
         see(slot(o, 48), "ndarray.base");
         see(slot(o, 56), "ndarray.descr");
+        PyObject *mh = slot(o, 88);   /* numpy >= 1.22: mem_handler, a capsule */
+        if (mh && PyCapsule_CheckExact(mh))
+            see(mh, "ndarray.mem_handler");
     }
 }
 
@@ -356,6 +407,10 @@ static PyObject *run(PyObject *self, PyObject *args)
     Py_DECREF(gc);
     if (!all) { Py_DECREF(frames); return NULL; }
 
+    if (!subclasses_of) {
+        subclasses_of = PyObject_GetAttrString((PyObject *)&PyType_Type, "__subclasses__");
+        if (!subclasses_of) PyErr_Clear();
+    }
     nents = 0; cur = 0; oom = 0;
     if (nslots) { memset(slots, 0, nslots * sizeof(*slots)); }
     /* the oracle's own lists: in the set so that nothing records them, and
@@ -384,8 +439,9 @@ static PyObject *run(PyObject *self, PyObject *args)
     if (!f) { Py_DECREF(all); Py_DECREF(frames); return PyErr_SetFromErrnoWithFilename(PyExc_OSError, path); }
     for (size_t i = own; i < nents; i++) {
         entry *e = &ents[i];
-        fprintf(f, "%lx %lx %s|%s\n", (unsigned long)e->addr,
-                e->parent ? (unsigned long)ents[e->parent - 1].addr : 0UL, e->how,
+        fprintf(f, "%lx %lx %zd %s|%s\n", (unsigned long)e->addr,
+                e->parent ? (unsigned long)ents[e->parent - 1].addr : 0UL,
+                (Py_ssize_t)Py_REFCNT((PyObject *)e->addr), e->how,
                 Py_TYPE((PyObject *)e->addr)->tp_name);
     }
     fprintf(f, "# end %zu%s\n", nents - own, oom ? " OOM" : "");

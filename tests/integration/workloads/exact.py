@@ -58,11 +58,16 @@ def cached(n):
     return [n] * 3
 
 
+OFFSET = 1
+
+
 def hot(x):
-    y = x * 2
-    return y + 1
+    # globals and attributes: 3.8-3.10 give it an opcode cache after 1024 calls
+    y = x.real * 2
+    return len(NODES) + y + OFFSET
 
 
+NODES = []
 for _i in range(2000):
     hot(_i)
 for _i in range(100):
@@ -150,11 +155,15 @@ WORKER = threading.Thread(target=_worker, name='exact-worker', daemon=True)
 WORKER.start()
 _ready.wait()
 
+_samples = {'hot_code': [hex(id(hot.__code__)), sys.getsizeof(hot.__code__)],
+            'cached_code': [hex(id(cached.__wrapped__.__code__)),
+                            sys.getsizeof(cached.__wrapped__.__code__)]}
 with open(sys.argv[1], 'w') as _f:
     json.dump({'python': '%d.%d.%d' % sys.version_info[:3], 'pid': os.getpid(),
+               'samples': _samples,
                'numpy': getattr(numpy, '__version__', None),
                'pandas': getattr(pandas, '__version__', None)}, _f)
-del _f, _i, _n
+del _f, _i, _n, _samples
 
 _interned = census._find_interned()[1]
 PH_ROOTS = [_interned, census._static_builtin_types() if sys.version_info >= (3, 12) else []]
