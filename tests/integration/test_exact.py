@@ -100,6 +100,9 @@ BLIND_SPOTS = [
      'the code object of the entry frame C pushes under every thread\'s first Python frame '
      '(interp->interpreter_trampoline, "<shim>") and what it holds: the interpreter keeps it '
      'in its own state, which no API exposes, and the oracle skips frames C owns'),
+    ('dead object on a free list', 'oracle', lambda o: o['refcnt'] == 0,
+     "refcount 0: an object freed onto a module's free list (3.12 _asyncio's FutureIter), which "
+     "the module's m_traverse still visits; not alive, so not in the heap"),
     ('C field tp_traverse leaves out', 'probe', _untraversed,
      'a C object refers to it through a field its type does not traverse (UNTRAVERSED_FIELDS)'),
     ('module state m_traverse leaves out', 'probe', _module_state,
@@ -249,7 +252,7 @@ def describe(job, left, explained, n_oracle_only, n_probe_only):
         lines.append('  explained: %-28s %d' % (name, count))
     lines.append('  unexplained oracle-only: %d' % len(left['oracle']))
     for o in left['oracle'][:SHOW]:
-        lines.append('    0x%x %s  via %s' % (o['address'], o['type'], o['chain']))
+        lines.append('    0x%x %s refcnt %d  via %s' % (o['address'], o['type'], o['refcnt'], o['chain']))
     groups = collections.Counter(
         (o['type'], (o['referrers'] or [{}])[0].get('type') if o['referrers'] is not None else '?',
          bool(o['referrers'] and o['referrers'][0].get('conservative')))
@@ -277,6 +280,12 @@ def test_exact(target, tmp_path_factory):
     assert job.probe['skipped'] == 0, '%s: skipped %s on a healthy core\n%s' % (
         target.label, job.probe['skipped'], text)
     assert not left['oracle'] and not left['probe'], text
+    # what only a conservative scan found is labelled so (Heap.addresses()
+    # flag 8, Heap.object()['conservative'])
+    for o in probe_only:
+        if _untraversed(o) or _module_state(o):
+            assert o['flags'] & 8, '%s: 0x%x (%s) found only by a scan, not labelled so\n%s' % (
+                target.label, o['address'], o['type'], text)
 
 
 @pytest.mark.parametrize('target', TARGETS, ids=[t.label for t in TARGETS])
