@@ -52,7 +52,8 @@ typedef struct ph_type {
     uint32_t *slots;
     uint64_t *slot_names;   /* the members' names: C strings in the target */
     uint32_t cfields_from, cfields_to; /* a C heap type's own fields: scanned (0, 0: none) */
-    bool citems;                       /* and its items (pointer-sized: ob_size of them after basicsize) */
+    bool citems;
+    bool unready;                      /* a static type never made ready: reached only through its instances */                       /* and its items (pointer-sized: ob_size of them after basicsize) */
     uint32_t base_idx;      /* nearest builtin base's type index, or self */
 } ph_type;
 

@@ -390,7 +390,7 @@ void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit,
     /* A copy: visiting may add types and move h->types. */
     const ph_type type = h->types[ti];
     const ph_type *t = &type;
-    if (t->heap) {
+    if (t->heap || t->unready) {
         PH_LABEL(h, EDGE_CLASS, NULL, 0, 0);
         ref(h, &c, t->addr);
     }

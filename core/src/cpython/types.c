@@ -128,11 +128,24 @@ static bool plausible(const raw_type *t)
            t->tp_name >= 0x1000 && t->tp_name < (UINT64_C(1) << 47);
 }
 
+/* A static type that was never made ready (3.8's functools._lru_list_elem,
+ * whose instances live in lru_cache's dict): no READY flag, no dict, no mro,
+ * but its type is PyType_Type itself. */
+static bool unreadied_static(ph_heap *h, const raw_type *t)
+{
+    raw_type r = *t;
+    r.flags |= TPFLAGS_READY;
+    return !(t->flags & (TPFLAGS_READY | TPFLAGS_HEAPTYPE)) && h->syms.type_type &&
+           t->ob_type == h->syms.type_type && plausible(&r);
+}
+
 /* Is addr a type object: its metatype chain ends at PyType_Type. */
 static bool is_type(ph_heap *h, uint64_t addr, raw_type *t)
 {
-    if (!ph_ptr_ok(addr) || !read_raw_type(h, addr, t) || !plausible(t))
+    if (!ph_ptr_ok(addr) || !read_raw_type(h, addr, t))
         return false;
+    if (!plausible(t))
+        return unreadied_static(h, t);
     uint64_t m = t->ob_type;
     for (int depth = 0; depth < 8; depth++) {
         if (h->syms.type_type ? m == h->syms.type_type : false)
@@ -309,6 +322,7 @@ uint32_t ph_type_get(ph_heap *h, uint64_t addr)
                   .itemsize = t.itemsize, .dictoffset = t.dictoffset,
                   .weaklistoffset = t.weaklistoffset, .base_idx = id};
     pt.heap = t.flags & TPFLAGS_HEAPTYPE;
+    pt.unready = !(t.flags & TPFLAGS_READY);
     pt.gc = t.flags & TPFLAGS_HAVE_GC;
     pt.is_type_type = t.flags & TPFLAGS_TYPE_SUBCLASS;
     char name[512] = "?";
