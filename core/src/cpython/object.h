@@ -62,6 +62,7 @@ typedef struct ph_type {
 #define TPFLAGS_INLINE_VALUES (1UL << 2)
 #define TPFLAGS_HEAPTYPE (1UL << 9)
 #define TPFLAGS_READY (1UL << 12)
+#define TPFLAGS_VERSION_TAG (1UL << 18) /* in Py_TPFLAGS_DEFAULT */
 #define TPFLAGS_HAVE_GC (1UL << 14)
 #define TPFLAGS_LONG_SUBCLASS (1UL << 24)
 #define TPFLAGS_LIST_SUBCLASS (1UL << 25)

@@ -130,13 +130,15 @@ static bool plausible(const raw_type *t)
 
 /* A static type that was never made ready (3.8's functools._lru_list_elem,
  * whose instances live in lru_cache's dict): no READY flag, no dict, no mro,
- * but its type is PyType_Type itself. */
+ * but its type is PyType_Type itself and its flags are C's initializer,
+ * Py_TPFLAGS_DEFAULT (HAVE_VERSION_TAG) and no heap type. */
 static bool unreadied_static(ph_heap *h, const raw_type *t)
 {
     raw_type r = *t;
     r.flags |= TPFLAGS_READY;
-    return !(t->flags & (TPFLAGS_READY | TPFLAGS_HEAPTYPE)) && h->syms.type_type &&
-           t->ob_type == h->syms.type_type && plausible(&r);
+    return !(t->flags & (TPFLAGS_READY | TPFLAGS_HEAPTYPE)) && (t->flags & TPFLAGS_VERSION_TAG) &&
+           !t->dict && !t->mro && h->syms.type_type && t->ob_type == h->syms.type_type &&
+           plausible(&r);
 }
 
 /* Is addr a type object: its metatype chain ends at PyType_Type. */
