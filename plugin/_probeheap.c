@@ -434,11 +434,12 @@ static PyObject *Heap_object(HeapObject *self, PyObject *args)
         Py_RETURN_NONE;
     char preview[128];
     ph_preview(self->h, addr, preview, sizeof(preview));
-    return Py_BuildValue("{s:K,s:N,s:N,s:K,s:O,s:O,s:N}", "address", (unsigned long long)o.address,
+    return Py_BuildValue("{s:K,s:N,s:N,s:K,s:O,s:O,s:O,s:N}", "address", (unsigned long long)o.address,
                          "type", target_text(o.type), "kind", target_text(o.kind), "flat",
                          (unsigned long long)o.size,
                          "estimate", o.estimate ? Py_True : Py_False, "reachable",
-                         o.reachable ? Py_True : Py_False, "preview", target_text(preview));
+                         o.reachable ? Py_True : Py_False, "conservative",
+                         o.conservative ? Py_True : Py_False, "preview", target_text(preview));
 }
 
 static PyObject *kind_rows(const ph_kind_total *k, size_t n)
@@ -562,7 +563,7 @@ static PyMethodDef Heap_methods[] = {
     {"dominators", (PyCFunction)Heap_dominators, METH_VARARGS,
      "dominators(address or 0, depth, limit) -> dict: the dominator tree below it"},
     {"object", (PyCFunction)Heap_object, METH_VARARGS,
-     "object(address) -> dict (address, type, kind, flat, estimate, reachable, preview) or None"},
+     "object(address) -> dict (address, type, kind, flat, estimate, reachable, conservative, preview) or None"},
     {"info", (PyCFunction)Heap_info, METH_NOARGS, "What the walk found, as a dict."},
     {"partition", (PyCFunction)Heap_partition, METH_VARARGS, "partition(by='kind'|'type'|'size'|'module'|'rcs'|'via', kind=None): of one kind's objects when kind is given"},
     {"threads", (PyCFunction)Heap_threads, METH_NOARGS,
@@ -586,6 +587,9 @@ static PyMethodDef Heap_methods[] = {
      "suspects(min=10.0, limit=0) -> dict: MAT's leak suspects from the dominator tree"},
     {"owners", (PyCFunction)(void (*)(void))Heap_owners, METH_VARARGS | METH_KEYWORDS,
      "owners(min_retained=65536, max_nodes=10000) -> dict: retainer paths of big dominators"},
+    {"addresses", (PyCFunction)Heap_addresses, METH_NOARGS,
+     "addresses() -> [(address, type, flags)]: every indexed object; flags: 1 from the roots, "
+     "2 on a GC list, 4 held from outside, 8 found only by a conservative scan"},
     {NULL},
 };
 

@@ -164,11 +164,25 @@ typedef struct ph_object {
     uint64_t size;       /* flat size: sys.getsizeof */
     bool estimate;       /* the size is an estimate */
     bool reachable;      /* from the roots (else cyclic garbage, or held from C) */
+    bool conservative;   /* found only by a conservative scan's guess at a C field */
 } ph_object;
 
 /* Looks an address up in the index; false when the walk did not find an
  * object there. */
 bool ph_heap_object(const ph_heap *h, uint64_t address, ph_object *out);
+
+/* The index one object at a time (ids 0 .. ph_heap_count - 1), for the
+ * object-for-object test and scripts. */
+typedef struct ph_indexed {
+    uint64_t address;
+    const char *type;
+    bool from_roots;     /* reachable from the roots */
+    bool gc_listed;      /* found on a GC list */
+    bool held;           /* not from the roots, held from outside (C) */
+    bool conservative;   /* found only by a conservative scan's guess */
+} ph_indexed;
+size_t ph_heap_count(const ph_heap *h);
+bool ph_heap_object_at(const ph_heap *h, size_t id, ph_indexed *out);
 
 /* ---- sizes: flat, deep, retained; the dominator tree ---- */
 

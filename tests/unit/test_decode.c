@@ -686,6 +686,38 @@ static void test_corrupt_objects(void **state)
     }
 }
 
+/* A static type C never made ready (3.8's functools._lru_list_elem): no
+ * READY flag, no dict, no mro, Py_TPFLAGS_DEFAULT, its type PyType_Type: a
+ * type, and its instances objects; with a dict or an mro, or without
+ * Py_TPFLAGS_DEFAULT's version tag, or with another metatype, not. */
+static void test_unreadied_static_type(void **state)
+{
+    FOR_EACH_VERSION(i) {
+        fixture f;
+        fx_init(&f, MINORS[i]);
+        img *im = &f.im;
+        ph_heap *h = f.h;
+        const ph_layout *L = im->L;
+        uint64_t t = img_static_type(im, "functools._lru_list_elem", 56, 0, 0);
+        img_field(im, t, L->tp_flags, TPFLAGS_VERSION_TAG);
+        uint64_t o = img_object(im, t, 56, false, false);
+        uint32_t ti = ph_object_check(h, o);
+        assert_int_not_equal(ti, UINT32_MAX);
+        assert_true(h->types[ti].unready);
+        assert_string_equal(h->types[ti].name, "functools._lru_list_elem");
+
+        uint64_t with_dict = img_static_type(im, "with_dict", 56, 0, 0);
+        img_field(im, with_dict, L->tp_flags, TPFLAGS_VERSION_TAG);
+        img_field(im, with_dict, L->tp_dict, img_str(im, "not a dict"));
+        assert_int_equal(ph_object_check(h, img_object(im, with_dict, 56, false, false)), UINT32_MAX);
+        uint64_t other_meta = img_static_type(im, "other_meta", 56, 0, 0);
+        img_field(im, other_meta, L->tp_flags, TPFLAGS_VERSION_TAG);
+        img_w64(im, other_meta + 8, t);
+        assert_int_equal(ph_object_check(h, img_object(im, other_meta, 56, false, false)), UINT32_MAX);
+        fx_free(&f);
+    }
+}
+
 /* ---- known bugs ------------------------------------------------------------------------------------- */
 
 /* BUG (core/src/types.c): a lock's struct ends in a char whose padding
@@ -813,6 +845,7 @@ int main(void)
         cmocka_unit_test_teardown(test_referents_containers, img_cleanup),
         cmocka_unit_test_teardown(test_corrupt_containers, img_cleanup),
         cmocka_unit_test_teardown(test_corrupt_objects, img_cleanup),
+        cmocka_unit_test_teardown(test_unreadied_static_type, img_cleanup),
         /* known core bugs: last, so that an abort under the sanitizers
          * does not hide the tests above */
         cmocka_unit_test_teardown(test_regression_313_embedded_split_dict_size, img_cleanup),

@@ -9,6 +9,7 @@
 #include "heap/heap.h"
 #include "cpython/stackref.h"
 #include "cpython/ctypes.h"
+#include "cpython/module_state.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -70,8 +71,9 @@ static int64_t ob_size(ph_heap *h, uint64_t addr)
 }
 
 /* Every word of [from, to) that points to a valid object, labelled with
- * its offset from the object at base. */
-static void scan(ph_heap *h, const ctx *c, uint64_t base, uint64_t from, uint64_t to)
+ * its offset from the object at base (after name, when there is one). */
+static void scan_named(ph_heap *h, const ctx *c, uint64_t base, uint64_t from, uint64_t to,
+                       const char *name)
 {
     if (to <= from)
         return;
@@ -86,11 +88,23 @@ static void scan(ph_heap *h, const ctx *c, uint64_t base, uint64_t from, uint64_
             break;
         for (uint64_t j = 0; j < k; j++)
             if (ph_ptr_ok(buf[j])) {
-                PH_LABEL(h, EDGE_OFFSET, NULL, a + 8 * j - base, 0);
+                PH_LABEL(h, EDGE_OFFSET, name, a + 8 * j - base, 0);
                 ref(h, c, buf[j]);
             }
     }
     h->conservative = was;
+}
+
+static void scan(ph_heap *h, const ctx *c, uint64_t base, uint64_t from, uint64_t to)
+{
+    scan_named(h, c, base, from, to, NULL);
+}
+
+void ph_scan_words(ph_heap *h, uint64_t base, uint64_t from, uint64_t to, const char *name,
+                   ph_visit_fn *visit, void *payload)
+{
+    ctx c = {visit, payload};
+    scan_named(h, &c, base, from, to, name);
 }
 
 static void dict_refs(ph_heap *h, const ctx *c, uint64_t addr)
@@ -420,7 +434,7 @@ static void referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *vi
     /* A copy: visiting may add types and move h->types. */
     const ph_type type = h->types[ti];
     const ph_type *t = &type;
-    if (t->heap) {
+    if (t->heap || t->unready) {
         PH_LABEL(h, EDGE_CLASS, NULL, 0, 0);
         ref(h, &c, t->addr);
     }
@@ -456,9 +470,11 @@ static void referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *vi
         type_refs(h, &c, ti, addr);
         break;
     case SHAPE_MODULE: /* md_dict is the module type's dictoffset: see instance_refs */
+        ph_module_state_refs(h, addr, visit, payload);
         break;
     case SHAPE_CODE:
         code_refs(h, &c, addr);
+        ph_code_cache_refs(h, addr, visit, payload);
         break;
     case SHAPE_FRAME:
         frame_refs(h, &c, addr);
@@ -548,6 +564,11 @@ static void referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *vi
         if (t->ctype->referents)
             t->ctype->referents(h, addr, t, visit, payload);
     } else if (t->cfields_to) {
-        scan(h, &c, addr, addr + t->cfields_from, addr + t->cfields_to);
+        uint64_t to = addr + t->cfields_to;
+        if (t->citems) {
+            uint64_t n = ph_abs64(ob_size(h, addr));
+            to += (n < SCAN_MAX ? n : SCAN_MAX) * (uint64_t)t->itemsize;
+        }
+        scan(h, &c, addr, addr + t->cfields_from, to);
     }
 }

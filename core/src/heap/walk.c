@@ -10,6 +10,7 @@
 #include "analyses/graph.h"
 #include "heap/heap.h"
 #include "cpython/stackref.h"
+#include "cpython/conservative.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,8 @@ static uint32_t add_object(ph_heap *h, const ph_ref *ref, void *payload)
         return PH_NO_OBJ;
     uint32_t id = ph_index_find(&h->idx, addr);
     if (id != PH_NO_OBJ) {
+        if (!ref->guessed)
+            h->idx.flags[id] &= (uint8_t)~OBJ_CONSERVATIVE; /* a precise reference too */
         /* Already expanded in this phase, or in the roots phase (whose closure is complete). */
         if (!(h->idx.flags[id] & (ws->flag | OBJ_FROM_ROOTS))) {
             h->idx.flags[id] |= ws->flag;
@@ -69,13 +72,15 @@ static uint32_t add_object(ph_heap *h, const ph_ref *ref, void *payload)
             ph_skip(h, addr, "a reference to something that is not a valid object");
         return PH_NO_OBJ;
     }
+    if (ref->guessed && !ph_conservative_ok(h, addr, type))
+        return PH_NO_OBJ; /* a guess that fails the full check */
     bool added;
     ph_error *err = ph_index_add(&h->idx, addr, type, &id, &added);
     if (err) {
         ws->err = err;
         return PH_NO_OBJ;
     }
-    h->idx.flags[id] = ws->flag;
+    h->idx.flags[id] = (uint8_t)(ws->flag | (ref->guessed ? OBJ_CONSERVATIVE : 0));
     if (!push(h, id))
         ws->err = PH_NOMEM;
     return id;
