@@ -38,6 +38,13 @@ def annotate(h, addr, children):
         parent = parents.get(c["depth"] - 1, 0)
         parents[c["depth"]] = c["address"]
         c["edge"] = _edge(h, parent, c["address"], cache)
+    return name_module_dicts(h, children)
+
+
+def name_module_dicts(h, children):
+    """A module's dict is 'dict of module NAME', its module's name in
+    module (None for the others): what dominators and the report show."""
+    for c in children:
         c["module"] = _module_of_dict(h, c["address"]) if c["kind"] == "dict of module" else None
         if c["module"]:
             c["kind"] = "dict of module %s" % c["module"]

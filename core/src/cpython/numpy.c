@@ -20,6 +20,10 @@ typedef struct numpy_layout {
 #define NPY_DATA 16
 #define NPY_DESCR_TYPE_NUM 28
 #define NPY_OBJECT 17
+/* PyArrayObject_fields' object pointers, the same in 1.x and 2.x: base,
+ * descr, and (1.22+) mem_handler, a capsule; weakreflist (72) is weak */
+#define NPY_BASE 48
+#define NPY_MEM_HANDLER 88
 
 /* numpy/core/include/numpy/ndarraytypes.h (1.x: 1.20-1.26) and
  * numpy/_core/include/numpy/ndarraytypes.h (2.x) */
@@ -83,7 +87,25 @@ void ph_ndarray_referents(ph_heap *h, uint64_t addr, ph_visit_fn *visit, void *p
 {
     const numpy_layout *np = h->numpy;
     if (!np)
-        return;
+        return; /* an unknown numpy: the struct is scanned conservatively */
+    /* Its object fields, as array_traverse knows them (no conservative scan:
+     * data, dimensions and strides point into buffers, not at objects). */
+    static const struct {
+        int32_t off;
+        const char *name;
+    } fields[] = {{NPY_BASE, ".base"}, {-1, ".dtype"}, {NPY_MEM_HANDLER, "<mem_handler>"}};
+    uint32_t ti = ph_object_check(h, addr);
+    int64_t basicsize = ti == UINT32_MAX ? 0 : h->types[ti].basicsize;
+    for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
+        uint64_t p = 0;
+        int32_t off = fields[f].off < 0 ? np->descr : fields[f].off;
+        if (off + 8 > basicsize) /* mem_handler: numpy 1.22 and later */
+            continue;
+        if (ph_read_u64(h->r, addr + (uint64_t)off, &p) && p) {
+            PH_LABEL(h, EDGE_FIELD, fields[f].name, 0, 0);
+            visit(h, p, payload);
+        }
+    }
     int32_t nd = 0, flags = 0, type_num = 0;
     uint64_t dims = 0, descr = 0, data = 0;
     int64_t d[64];

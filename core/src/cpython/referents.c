@@ -515,8 +515,8 @@ static void referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *vi
         break;
     }
     case SHAPE_OTHER: {
-        if (t->ctype)
-            break; /* below */
+        if (t->ctype || (t->ndarray && h->numpy))
+            break; /* below: known exactly */
         uint64_t size = (uint64_t)t->basicsize;
         if (t->itemsize) {
             int64_t n = ob_size(h, addr);
@@ -558,7 +558,7 @@ static void referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *vi
     if (t->heap || t->dictoffset)
         instance_refs(h, &c, ti, addr, t);
     if (t->ndarray)
-        ph_ndarray_referents(h, addr, visit, payload); /* dtype=object elements */
+        ph_ndarray_referents(h, addr, visit, payload); /* base, dtype, dtype=object elements */
     if (t->ctype) {
         /* a C type known exactly (ctypes.h): its fields instead of a scan */
         if (t->ctype->referents)
