@@ -10,6 +10,18 @@
 
 #define PH_PAGE (16 * 1024)
 #define PH_NPAGES 4096  /* 64 MiB of cache */
+#ifndef PH_RUN
+#define PH_RUN 4        /* pages a live process's read brings in at once */
+#endif
+
+/* How a live process is read: process_vm_readv, and /proc/PID/mem where
+ * that is refused (PH_LIVE_ANY); or /proc/PID/mem alone. */
+enum ph_live_read { PH_LIVE_ANY, PH_LIVE_PROC_MEM };
+ph_error *ph_reader_open_process(ph_reader *r, int pid, enum ph_live_read how);
+/* How many bytes of a live process's segments may be copied whole (after
+ * ph_reader_open_process; it sets a quarter of MemAvailable); 0: none, the
+ * page cache alone. */
+void ph_reader_set_copy_budget(ph_reader *r, uint64_t bytes);
 
 /* The reader closes fd when it is freed. */
 ph_error *ph_reader_own_fd(ph_reader *r, int fd);
