@@ -51,7 +51,8 @@ static uint32_t add_object(ph_heap *h, uint64_t addr, void *payload)
     walk_state *ws = payload;
     if (ws->err || h->interrupted)
         return PH_NO_OBJ;
-    uint32_t id = ph_index_find(&h->idx, addr);
+    struct ph_block *place;
+    uint32_t id = ph_index_find_place(&h->idx, addr, &place);
     if (id != PH_NO_OBJ) {
         /* Already expanded in this phase, or in the roots phase (whose closure is complete). */
         if (!(h->idx.flags[id] & (ws->flag | OBJ_FROM_ROOTS))) {
@@ -68,7 +69,8 @@ static uint32_t add_object(ph_heap *h, uint64_t addr, void *payload)
         return PH_NO_OBJ;
     }
     bool added;
-    ph_error *err = ph_index_add(&h->idx, addr, type, &id, &added);
+    ph_error *err = place ? ph_index_add_placed(&h->idx, addr, type, place, &id)
+                          : ph_index_add(&h->idx, addr, type, &id, &added);
     if (err) {
         ws->err = err;
         return PH_NO_OBJ;
@@ -120,9 +122,19 @@ bool ph_poll(ph_heap *h)
     return h->interrupted;
 }
 
+/* ph_poll without the call where it would only count. */
+static inline bool poll_fast(ph_heap *h)
+{
+    if (!h->interrupted && (h->polls + 1) % INTERRUPT_EVERY) {
+        h->polls++;
+        return false;
+    }
+    return ph_poll(h);
+}
+
 static ph_error *drain(ph_heap *h, walk_state *ws, bool sizes)
 {
-    while (h->qhead < h->qtail && !ws->err && !ph_poll(h)) {
+    while (h->qhead < h->qtail && !ws->err && !poll_fast(h)) {
         uint32_t id = h->queue[h->qhead++];
         if (sizes)
             h->idx.size[id] = ph_flat_size(h, h->idx.addr[id], &h->types[h->idx.type[id]]);

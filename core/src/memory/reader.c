@@ -61,6 +61,10 @@ struct ph_reader {
     size_t nsegs, capsegs;
     bool sorted;
     size_t last_seg;
+    /* The segment last found in each MiB of addresses (index + 1; 0: none):
+     * a walk goes back and forth between a few hundred arenas, each its own
+     * segment in a core, and most lookups end here, not in a search. */
+    uint32_t hint[PH_SEG_HINTS];
     size_t npages, run; /* the page cache's slots; pages a live run reads */
     ph_read_fn *fallback;
     void *fallback_payload;
@@ -168,6 +172,7 @@ static ph_error *add_segment(ph_reader *r, const segment *s)
         r->sorted = false;
     r->segs[r->nsegs++] = *s;
     r->win.len = 0;
+    memset(r->hint, 0, sizeof(r->hint));
     /* Pages cached before this segment existed may now be stale. */
     for (size_t i = 0; r->pages && i < r->npages; i++)
         r->pages[i].addr = UINT64_MAX;
@@ -209,10 +214,21 @@ void ph_reader_set_fallback(ph_reader *r, ph_read_fn *fn, void *payload)
         r->fb[i].addr = UINT64_MAX;
 }
 
+static const segment *find_segment_search(ph_reader *r, uint64_t addr);
+
 static int cmp_seg(const void *a, const void *b)
 {
     const segment *x = a, *y = b;
     return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Whether segment i is the one for addr: it covers addr, and no later
+ * segment (which would win) starts at or before it. */
+static inline bool seg_is(const ph_reader *r, size_t i, uint64_t addr)
+{
+    const segment *s = &r->segs[i];
+    return addr >= s->start && addr < s->end &&
+           (i + 1 == r->nsegs || r->segs[i + 1].start > addr);
 }
 
 static const segment *find_segment(ph_reader *r, uint64_t addr)
@@ -221,7 +237,21 @@ static const segment *find_segment(ph_reader *r, uint64_t addr)
         qsort(r->segs, r->nsegs, sizeof(*r->segs), cmp_seg);
         r->sorted = true;
         r->last_seg = 0;
+        memset(r->hint, 0, sizeof(r->hint));
     }
+    uint32_t *hint = &r->hint[(addr >> 20) % PH_SEG_HINTS];
+    if (*hint && *hint <= r->nsegs && seg_is(r, *hint - 1, addr)) {
+        r->last_seg = *hint - 1;
+        return &r->segs[*hint - 1];
+    }
+    const segment *s = find_segment_search(r, addr);
+    if (s && s - r->segs < UINT32_MAX)
+        *hint = (uint32_t)(s - r->segs) + 1;
+    return s;
+}
+
+static const segment *find_segment_search(ph_reader *r, uint64_t addr)
+{
     if (r->last_seg < r->nsegs) {
         /* The last hit, unless a later-starting segment also covers addr. */
         const segment *s = &r->segs[r->last_seg];

@@ -10,6 +10,7 @@
 
 #define PH_PAGE (16 * 1024)
 #define PH_NPAGES 4096  /* 64 MiB of cache */
+#define PH_SEG_HINTS 4096 /* the last segment found in each MiB, by MiB mod this */
 #ifndef PH_RUN
 #define PH_RUN 4        /* pages a live process's read brings in at once */
 #endif
