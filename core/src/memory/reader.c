@@ -56,14 +56,13 @@ typedef struct page {
 } page;
 
 struct ph_reader {
-    ph_read_window win; /* first: reader.h's ph_read_fast looks here */
+    ph_read_windows wins; /* first: reader.h's ph_read_fast looks here */
     segment *segs;
     size_t nsegs, capsegs;
     bool sorted;
     size_t last_seg;
-    /* The segment last found in each MiB of addresses (index + 1; 0: none):
-     * a walk goes back and forth between a few hundred arenas, each its own
-     * segment in a core, and most lookups end here, not in a search. */
+    /* The segment last found in each 64 KiB of addresses (index + 1; 0:
+     * none; mod PH_SEG_HINTS): most lookups end here, not in a search. */
     uint32_t hint[PH_SEG_HINTS];
     size_t npages, run; /* the page cache's slots; pages a live run reads */
     ph_read_fn *fallback;
@@ -171,7 +170,8 @@ static ph_error *add_segment(ph_reader *r, const segment *s)
     if (r->nsegs && s->start < r->segs[r->nsegs - 1].start)
         r->sorted = false;
     r->segs[r->nsegs++] = *s;
-    r->win.len = 0;
+    r->wins.last.len = 0;
+    memset(r->wins.by_addr, 0, sizeof(r->wins.by_addr));
     memset(r->hint, 0, sizeof(r->hint));
     /* Pages cached before this segment existed may now be stale. */
     for (size_t i = 0; r->pages && i < r->npages; i++)
@@ -239,7 +239,7 @@ static const segment *find_segment(ph_reader *r, uint64_t addr)
         r->last_seg = 0;
         memset(r->hint, 0, sizeof(r->hint));
     }
-    uint32_t *hint = &r->hint[(addr >> 20) % PH_SEG_HINTS];
+    uint32_t *hint = &r->hint[(addr >> PH_WINDOW_SHIFT) % PH_SEG_HINTS];
     if (*hint && *hint <= r->nsegs && seg_is(r, *hint - 1, addr)) {
         r->last_seg = *hint - 1;
         return &r->segs[*hint - 1];
@@ -307,7 +307,7 @@ static const page *load_page(ph_reader *r, const segment *s, uint64_t addr)
     r->stats.page_misses++;
     uint64_t from = base < s->start ? s->start : base;
     uint64_t to = base + PH_PAGE > s->end ? s->end : base + PH_PAGE;
-    r->win.len = 0; /* it may lie over this slot (a live process's run) */
+    r->wins.last.len = 0; /* it may lie over this slot (a live process's run) */
     pg->addr = UINT64_MAX;
     if (!pread_all(s->fd, pg->data + (from - base), (size_t)(to - from),
                    s->offset + (from - s->start)))
@@ -386,10 +386,10 @@ static const page *load_run(ph_reader *r, const segment *s, uint64_t addr, uint6
     page *pg = &r->pages[slot];
     if (pg->addr == base && addr - base >= pg->lo && addr - base < pg->hi) {
         r->stats.page_hits++;
-        r->win.start = base + pg->lo;
-        r->win.len = pg->hi - pg->lo;
-        r->win.base = pg->data + pg->lo;
-        r->win.counter = NULL;
+        r->wins.last.start = base + pg->lo;
+        r->wins.last.len = pg->hi - pg->lo;
+        r->wins.last.base = pg->data + pg->lo;
+        r->wins.last.counter = NULL;
         return pg;
     }
     r->stats.page_misses++;
@@ -397,7 +397,7 @@ static const page *load_run(ph_reader *r, const segment *s, uint64_t addr, uint6
     size_t npages = r->npages - slot < r->run ? r->npages - slot : r->run;
     uint64_t from = base < s->start ? s->start : base;
     uint64_t to = end - base > (uint64_t)npages * PH_PAGE ? base + (uint64_t)npages * PH_PAGE : end;
-    r->win.len = 0;
+    r->wins.last.len = 0;
     for (size_t k = 0; k < npages; k++)
         pg[k].addr = UINT64_MAX;
     size_t got = process_read(r, s, from, pg->data + (from - base), (size_t)(to - from));
@@ -411,10 +411,10 @@ static const page *load_run(ph_reader *r, const segment *s, uint64_t addr, uint6
         pg[k].lo = (uint32_t)((from > pb ? from : pb) - pb);
         pg[k].hi = (uint32_t)((valid < pb + PH_PAGE ? valid : pb + PH_PAGE) - pb);
     }
-    r->win.start = from;
-    r->win.len = valid - from;
-    r->win.base = pg->data + (from - base);
-    r->win.counter = NULL;
+    r->wins.last.start = from;
+    r->wins.last.len = valid - from;
+    r->wins.last.base = pg->data + (from - base);
+    r->wins.last.counter = NULL;
     return pg;
 }
 
@@ -480,7 +480,7 @@ static bool snapshot(ph_reader *r, segment *s)
     r->stats.bytes_read += len;
     s->kind = SEG_BUFFER;
     s->buf = p;
-    r->win.len = 0;
+    r->wins.last.len = 0;
     return true;
 }
 
@@ -586,12 +586,14 @@ bool ph_read(ph_reader *r, uint64_t addr, void *out, size_t len)
             uint64_t end = s->end;
             if (i + 1 < r->nsegs && r->segs[i + 1].start < end)
                 end = r->segs[i + 1].start;
-            r->win.start = s->start;
-            r->win.len = end - s->start;
-            r->win.base = s->buf;
-            r->win.counter = s->kind == SEG_MAPPED ? &r->stats.bytes_read : NULL;
-            if (r->win.counter)
-                *r->win.counter += n;
+            r->wins.last.start = s->start;
+            r->wins.last.len = end - s->start;
+            r->wins.last.base = s->buf;
+            r->wins.last.counter = s->kind == SEG_MAPPED ? &r->stats.bytes_read : NULL;
+            if (r->wins.last.counter)
+                *r->wins.last.counter += n;
+            /* This memory stays: the window is kept for its 64 KiB too. */
+            r->wins.by_addr[(addr >> PH_WINDOW_SHIFT) % PH_WINDOWS] = r->wins.last;
             ok = true;
             break;
         }
