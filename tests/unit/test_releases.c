@@ -10,11 +10,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "world.h"
+#include "releases.h"
 
 #include <string.h>
 
-#define I314 6 /* index of 3.14 in versions.h */
 
 static ph_heap *build(world *w, const char *what)
 {
@@ -53,74 +52,64 @@ static const krow *find_kind(const krow *rows, size_t n, const char *kind)
     return NULL;
 }
 
-/* h found what ref found, kind by kind (sizes too when same_sizes), plus
- * extra_lists more lists of 56 bytes, and skipped nothing. */
-static void assert_same_heap(ph_heap *ref, ph_heap *h, bool same_sizes, uint64_t extra_lists,
-                             const char *what)
+/* What h found beyond what ref found, kind by kind: count more objects of
+ * `kind` (new kinds too), of size more bytes (UINT64_MAX: not checked). */
+typedef struct extra {
+    const char *kind;
+    uint64_t count, size;
+} extra;
+
+/* h found what ref found, kind by kind, plus the extras; the sizes of the
+ * "type" row only when type_sizes (3.15's type objects are 8 bytes larger);
+ * and skipped nothing. */
+static void assert_heap_rows(ph_heap *ref, ph_heap *h, const extra *ex, size_t nex,
+                             bool type_sizes, const char *what)
 {
     ph_heap_info a, b;
     ph_heap_info_get(ref, &a);
     ph_heap_info_get(h, &b);
-    if (b.objects != a.objects + extra_lists || b.skipped != 0 ||
-        b.garbage_objects != a.garbage_objects)
+    uint64_t more = 0;
+    for (size_t e = 0; e < nex; e++)
+        more += ex[e].count;
+    if (b.objects != a.objects + more || b.skipped != 0 || b.garbage_objects != a.garbage_objects)
         fail_msg("%s: %llu objects (%llu skipped, %llu garbage); want %llu (0, %llu)", what,
                  (unsigned long long)b.objects, (unsigned long long)b.skipped,
-                 (unsigned long long)b.garbage_objects,
-                 (unsigned long long)(a.objects + extra_lists),
+                 (unsigned long long)b.garbage_objects, (unsigned long long)(a.objects + more),
                  (unsigned long long)a.garbage_objects);
     krow ra[32], rb[32];
     size_t na = kinds(ref, ra, 32), nb = kinds(h, rb, 32);
-    assert_int_equal(na, nb);
-    for (size_t r = 0; r < na; r++) {
-        const krow *x = find_kind(rb, nb, ra[r].kind);
-        if (!x)
-            fail_msg("%s: no row \"%s\"", what, ra[r].kind);
-        uint64_t more = strcmp(ra[r].kind, "list") == 0 ? extra_lists : 0;
-        if (x->count != ra[r].count + more ||
-            (same_sizes && x->size != ra[r].size + more * 56))
-            fail_msg("%s: row \"%s\": %llu objects, %llu bytes; want %llu, %llu", what,
-                     ra[r].kind, (unsigned long long)x->count, (unsigned long long)x->size,
-                     (unsigned long long)(ra[r].count + more),
-                     (unsigned long long)(ra[r].size + more * 56));
+    size_t seen = 0;
+    for (size_t r = 0; r < nb; r++) {
+        const krow *x = &rb[r];
+        const krow *y = find_kind(ra, na, x->kind);
+        uint64_t count = y ? y->count : 0, size = y ? y->size : 0;
+        bool check_size = type_sizes || strcmp(x->kind, "type") != 0;
+        for (size_t e = 0; e < nex; e++)
+            if (strcmp(ex[e].kind, x->kind) == 0) {
+                count += ex[e].count;
+                if (ex[e].size == UINT64_MAX)
+                    check_size = false;
+                else
+                    size += ex[e].size;
+            }
+        if (!y && count == 0)
+            fail_msg("%s: an unexpected row \"%s\"", what, x->kind);
+        if (y)
+            seen++;
+        if (x->count != count || (check_size && x->size != size))
+            fail_msg("%s: row \"%s\": %llu objects, %llu bytes; want %llu, %llu", what, x->kind,
+                     (unsigned long long)x->count, (unsigned long long)x->size,
+                     (unsigned long long)count, (unsigned long long)size);
     }
+    if (seen != na)
+        fail_msg("%s: %zu of the reference's %zu rows", what, seen, na);
 }
 
-/* ---- 3.14.x as laid out by that release ------------------------------------------------- */
-
-/* The 3.14.7 table with the interpreter's fields moved: the GC state by
- * gc, the fields after it up to qsbr (sys dict, builtins, imports.modules,
- * interp->dict) by after_gc, those after qsbr (obmalloc, types, cached
- * objects) by after_qsbr. */
-static void layout_3_14(ph_layout *L, int32_t gc, int32_t after_gc, int32_t after_qsbr)
+static void assert_same_heap(ph_heap *ref, ph_heap *h, bool same_sizes, uint64_t extra_lists,
+                             const char *what)
 {
-    *L = *ph_layout_table(14);
-    L->interp_gc += gc;
-    L->interp_sysdict += after_gc;
-    L->interp_builtins += after_gc;
-    L->interp_modules += after_gc;
-    L->interp_dict += after_gc;
-    L->interp_obmalloc_ptr += after_qsbr;
-    L->interp_types_builtins += after_qsbr;
-    L->interp_types_for_extensions += after_qsbr;
-    L->interp_interned += after_qsbr;
-}
-
-/* 3.14.5: the generational collector's 264-byte state at 7384, imports.modules
- * at 7664 (py-spy: moved to 7688 in 3.14.6), sizeof(PyInterpreterState) 24
- * bytes short of 3.14.7's 225864. */
-static ph_layout L_3_14_5;
-#define HEX_3_14_5 UINT64_C(0x030E05F0)
-/* 3.14.3: the incremental collector's 240-byte state (24 bytes less), and
- * qsbr's state 8 bytes smaller than from 3.14.4 on. */
-static ph_layout L_3_14_3;
-#define HEX_3_14_3 UINT64_C(0x030E03F0)
-
-static void world_3_14_5(world *w)
-{
-    layout_3_14(&L_3_14_5, -24, -24, -24);
-    make_world_as(w, I314, 14, &L_3_14_5, HEX_3_14_5,
-                  "3.14.5 (main, Jan  1 2024, 00:00:00) [GCC 12.2.0]");
-    img_debug_offsets(&w->im, w->runtime, 14, HEX_3_14_5, 225864 - 24, 264);
+    extra ex[] = {{"list", extra_lists, extra_lists * 56}};
+    assert_heap_rows(ref, h, ex, 1, same_sizes, what);
 }
 
 static void test_3_14_5_from_debug_offsets(void **state)
@@ -176,27 +165,6 @@ static void test_3_14_5_without_debug_offsets_misses(void **state)
     img_heap_free(hr);
     img_free(&w.im);
     img_free(&ref.im);
-}
-
-/* 3.14.3: young, old[0] and old[1] where 3.14.5's generations are; a list D
- * held from C only sits in old[1] after main's __dict__, and every _gc_next
- * of that space carries bit 0 (_PyGC_NEXT_MASK_OLD_SPACE_1), which the walk
- * masks. */
-static void world_3_14_3(world *w, uint64_t *D, uint64_t gc_size)
-{
-    layout_3_14(&L_3_14_3, -24, -48, -56);
-    make_world_as(w, I314, 14, &L_3_14_3, HEX_3_14_3,
-                  "3.14.3 (main, Jan  1 2024, 00:00:00) [GCC 12.2.0]");
-    img_debug_offsets(&w->im, w->runtime, 14, HEX_3_14_3, 225864 - 56, gc_size);
-    img *im = &w->im;
-    const ph_layout *L = im->L;
-    *D = img_list(im, 0, 0, NULL);
-    uint64_t old1 = w->gc + (uint64_t)L->gc_generations + 2 * (uint64_t)L->gc_generation_size;
-    gc_list(im, old1, 1, D);
-    /* old[1]: head -> instdict -> D -> head; bit 0 on each object's _gc_next */
-    uint64_t gi = w->instdict - 16, gd = *D - 16;
-    img_w64(im, gi, img_r64(im, gi) | 1);
-    img_w64(im, gd, img_r64(im, gd) | 1);
 }
 
 static void test_3_14_3_incremental_gc(void **state)
@@ -276,6 +244,163 @@ static void test_hostile_debug_offsets_refused(void **state)
     img_free(&w.im);
 }
 
+/* ---- 3.15 -------------------------------------------------------------------------------- */
+
+/* 3.15.0: laid out by the 3.15 table (its GC state, thread state and type
+ * objects), read through its 888-byte _Py_DebugOffsets; its new builtins are
+ * classified by their own names and followed: the lazy import's names, the
+ * frozendict's items (not its hash), the sentinel's fields by a scan. */
+static void test_3_15(void **state)
+{
+    world ref, w;
+    world315 x;
+    make_world(&ref, I314);
+    ph_heap *hr = build(&ref, "3.14.7");
+    world_3_15(&w, &x);
+    ph_heap *h = build(&w, "3.15.0");
+    /* interp->dict: one dict (no owner) of 3 str keys; 'json' 'dumps' of the lazy
+     * import; 'k' and 9 of the frozendict; the sentinel's name */
+    const ph_layout *L = w.im.L;
+    uint64_t strs = 0;
+    const char *names[] = {"json", "FD", "MISSING", "json", "dumps", "k", "MISSING"};
+    for (size_t i = 0; i < 7; i++)
+        strs += (uint64_t)L->str_ascii_sizeof + strlen(names[i]) + 1;
+    extra ex[] = {
+        {"dict (no owner)", 1, UINT64_MAX}, {"str", 7, strs},     {"int", 1, 28},
+        {"lazy_import", 1, 56 + 16},        {"frozendict", 1, UINT64_MAX},
+        {"sentinel", 1, 32},
+    };
+    assert_heap_rows(hr, h, ex, sizeof(ex) / sizeof(ex[0]), false, "3.15.0");
+    /* sys.getsizeof(frozendict({'k': 9})): dict's __sizeof__ with frozendict's
+     * basicsize (one more word: ma_hash) and the GC header */
+    ph_object fo, go;
+    assert_true(ph_heap_object(h, x.fd, &fo));
+    assert_true(ph_heap_object(h, x.globals, &go));
+    assert_string_equal(fo.type, "frozendict");
+    assert_string_equal(fo.kind, "frozendict");
+    uint64_t keys_size = img_flat_size(h, x.fd) - (uint64_t)L->dict_sizeof - 8 - 16;
+    assert_true(keys_size > 0);
+    ph_links *l = NULL;
+    assert_null(ph_referents_get(h, x.lazy, &l));
+    assert_int_equal(l->n, 3); /* lz_builtins, lz_from, lz_attr (lz_code NULL) */
+    ph_links_free(l);
+    l = NULL;
+    assert_null(ph_referents_get(h, x.fd, &l));
+    assert_int_equal(l->n, 2); /* 'k' and 9: not the hash */
+    ph_links_free(l);
+    ph_heap_info info;
+    ph_heap_info_get(h, &info);
+    assert_null(info.warning);
+    assert_non_null(strstr(info.layout_origin, "read as 3.15's 888 bytes"));
+    assert_non_null(strstr(info.layout_origin, "the table of CPython 3.15"));
+    assert_int_equal(h->L->gc_collecting, 112);
+    assert_int_equal(h->L->tstate_current_exception, 136);
+    img_heap_free(h);
+    img_heap_free(hr);
+    img_free(&w.im);
+    img_free(&ref.im);
+}
+
+/* ---- newer than every table ----------------------------------------------------------- */
+
+/* A "3.16" whose interpreter moved fields its _Py_DebugOffsets describe:
+ * analysed from them and 3.15's table, with one warning line naming what
+ * was assumed; it finds what 3.15 finds. */
+static void test_3_16_from_debug_offsets(void **state)
+{
+    world ref, w;
+    world315 x, y;
+    world_3_15(&ref, &y);
+    ph_heap *hr = build(&ref, "3.15.0");
+    world_3_16(&w, &x, NULL);
+    ph_heap *h = build(&w, "3.16.0");
+    assert_heap_rows(hr, h, NULL, 0, true, "3.16.0");
+    ph_heap_info info;
+    ph_heap_info_get(h, &info);
+    assert_string_equal(info.version.text, "3.16.0");
+    assert_non_null(info.warning);
+    assert_null(strchr(info.warning, '\n'));
+    assert_non_null(strstr(info.warning, "3.16.0"));
+    assert_non_null(strstr(info.warning, "assumed"));
+    assert_non_null(strstr(info.warning, "3.15"));
+    assert_non_null(strstr(info.layout_origin, "interp_modules 7584->7632"));
+    assert_int_equal(h->L->interp_dict, ph_layout_table(15)->interp_dict + 48);
+    img_heap_free(h);
+    img_heap_free(hr);
+    img_free(&w.im);
+    img_free(&ref.im);
+}
+
+/* What the checks catch: a "3.16" whose GC state starts its lists 8 bytes
+ * later than 3.15's (a field the _Py_DebugOffsets do not describe), or whose
+ * str objects grew, or that carries no _Py_DebugOffsets: refused, one sentence. */
+static void gc_lists_moved(ph_layout *L)
+{
+    L->gc_generations += 8;
+    L->gc_permanent_generation += 8;
+}
+
+static void str_grew(ph_layout *L)
+{
+    L->str_unicode_sizeof += 8;
+}
+
+static void expect_refusal(world *w, const char *phrase)
+{
+    ph_heap *h = NULL;
+    ph_error *err = ph_heap_build(w->im.r, &w->syms, NULL, &h);
+    assert_null(h);
+    if (!err)
+        fail_msg("accepted; want a refusal saying \"%s\"", phrase);
+    assert_int_equal(err->code, PH_ERR_VERSION);
+    if (!strstr(err->message, phrase) || strchr(err->message, '\n'))
+        fail_msg("\"%s\" does not say \"%s\" in one line", err->message, phrase);
+    ph_error_free(err);
+    img_free(&w->im);
+}
+
+static void test_3_16_wrong_assumption_refused(void **state)
+{
+    world w;
+    world315 x;
+    world_3_16(&w, &x, gc_lists_moved);
+    expect_refusal(&w, "GC lists do not link up");
+    world_3_16(&w, &x, str_grew);
+    expect_refusal(&w, "`str`");
+    world_3_16(&w, &x, NULL);
+    memcpy(img_at(&w.im, w.runtime, 8), "notdebug", 8);
+    expect_refusal(&w, "no _Py_DebugOffsets");
+    /* a sys.version naming another release than Py_Version */
+    world_3_16(&w, &x, NULL);
+    img_w64(&w.im, w.syms.py_version, UINT64_C(0x031100F0)); /* 3.17.0 */
+    img_w64(&w.im, w.runtime + 8, UINT64_C(0x031100F0));
+    expect_refusal(&w, "sys.version");
+}
+
+/* The _Py_DebugOffsets structs as each release lays them out: 584, 760 and
+ * 888 bytes; every field read lies inside, at a distinct 8-aligned position
+ * after the 24-byte header, and past its section's size field. */
+static void test_debug_offsets_structs(void **state)
+{
+    assert_int_equal(ph_debug_offsets_size(13), 584);
+    assert_int_equal(ph_debug_offsets_size(14), 760);
+    assert_int_equal(ph_debug_offsets_size(15), 888);
+    assert_int_equal(ph_debug_offsets_size(16), 0);
+    for (int minor = 13; minor <= 15; minor++) {
+        uint32_t at, sect, prev = 0;
+        size_t field;
+        size_t n = 0;
+        for (size_t i = 0; ph_debug_offsets_field_at(minor, i, &at, &sect, &field); i++, n++) {
+            assert_true(at >= 24 && at + 8 <= ph_debug_offsets_size(minor));
+            assert_int_equal(at % 8, 0);
+            assert_true(at > prev);
+            assert_true(sect == 0 || sect <= at);
+            prev = at;
+        }
+        assert_true(n >= 42);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +409,10 @@ int main(void)
         cmocka_unit_test_teardown(test_3_14_3_incremental_gc, img_cleanup),
         cmocka_unit_test_teardown(test_gc_state_size_disagreement_refused, img_cleanup),
         cmocka_unit_test_teardown(test_hostile_debug_offsets_refused, img_cleanup),
+        cmocka_unit_test(test_debug_offsets_structs),
+        cmocka_unit_test_teardown(test_3_15, img_cleanup),
+        cmocka_unit_test_teardown(test_3_16_from_debug_offsets, img_cleanup),
+        cmocka_unit_test_teardown(test_3_16_wrong_assumption_refused, img_cleanup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,7 +11,7 @@ typedef struct world {
     uint64_t runtime, interp, gc;
     uint64_t modules, sysdict;
     uint64_t node, inst, instdict, int5, A, B, C;
-    const char *strs[16]; /* every str of the world, for their sizes */
+    const char *strs[32]; /* every str of the world, for their sizes */
     int nstrs;
 } world;
 
