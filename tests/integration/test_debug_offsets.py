@@ -1,6 +1,7 @@
-"""The positions in _Py_DebugOffsets that the core checks its 3.13 and 3.14
-tables against (core/src/cpython/debug_offsets.c) are those of the DWARF of CPython
-3.13 and 3.14, and name the members that mean the same field."""
+"""The positions in _Py_DebugOffsets that the core takes its 3.13 and 3.14
+layouts from (core/src/cpython/debug_offsets.c) are those of the DWARF of CPython
+3.13 and 3.14, name the members that mean the same field, and each is bounded
+by the size field of its own section."""
 
 import os
 import subprocess
@@ -39,6 +40,33 @@ MEMBERS = {
 }
 
 
+def _parse(lines):
+    """{field: position}, {field: its section's size position} from the dump."""
+    checks, sections = {}, {}
+    for l in lines:
+        if l:
+            f, at, sect = l.split()
+            checks[f], sections[f] = at, sect
+    return checks, sections
+
+
+def _section_expr(members, checks):
+    """gdb Python printing 'SECT field position' of each field's section size."""
+    return "; ".join(
+        "print('SECT', %r, int(gdb.parse_and_eval('(long)&((struct _Py_DebugOffsets *)0)->%s.size')))"
+        % (f, members[f].split(".")[0]) for f in sorted(checks))
+
+
+def _wrong_sections(out, sections):
+    dwarf = {}
+    for l in out.splitlines():
+        w = l.split()
+        if len(w) == 3 and w[0] == "SECT":
+            dwarf[w[1]] = w[2]
+    return ["%s: core bounds it by the size at %s, DWARF's section size is at %s"
+            % (f, sections[f], dwarf.get(f)) for f in sections if sections[f] != dwarf.get(f)]
+
+
 def test_positions_match_dwarf():
     target = harness.target_by_label("pyenv-3.13.0")
     harness.require(target)
@@ -46,14 +74,16 @@ def test_positions_match_dwarf():
     subprocess.run(["make", "-s", "build/ph-dump-debug-offsets"], cwd=harness.REPO, check=True)
     lines = subprocess.run([os.path.join(harness.REPO, "build", "ph-dump-debug-offsets")],
                            check=True, capture_output=True, text=True).stdout.split("\n")
-    checks = dict(l.split() for l in lines if l)
+    checks, sections = _parse(lines)
     assert set(checks) == set(MEMBERS)
     expr = "; ".join("print(%r, int(gdb.parse_and_eval('(long)&((struct _Py_DebugOffsets *)0)->%s')))"
                      % (f, MEMBERS[f]) for f in sorted(checks))
+    expr += "; " + _section_expr(MEMBERS, checks)
     out = subprocess.run(["gdb", "-nx", "-batch", lib, "-ex", "python " + expr],
                          check=True, capture_output=True, text=True).stdout
-    dwarf = dict(l.split() for l in out.splitlines() if l.split()[0] in checks)
+    dwarf = dict(l.split() for l in out.splitlines() if l.split() and l.split()[0] in checks)
     wrong = ["%s: core %s, DWARF %s" % (f, checks[f], dwarf.get(f)) for f in checks if checks[f] != dwarf.get(f)]
+    wrong += _wrong_sections(out, sections)
     assert not wrong, "\n".join(wrong)
 
 
@@ -73,15 +103,17 @@ def test_positions_match_dwarf_3_14():
     subprocess.run(["make", "-s", "build/ph-dump-debug-offsets"], cwd=harness.REPO, check=True)
     lines = subprocess.run([os.path.join(harness.REPO, "build", "ph-dump-debug-offsets"), "14"],
                            check=True, capture_output=True, text=True).stdout.split("\n")
-    checks = dict(l.split() for l in lines if l)
+    checks, sections = _parse(lines)
     assert set(checks) == set(MEMBERS_3_14)
     expr = "; ".join("print(%r, int(gdb.parse_and_eval('(long)&((struct _Py_DebugOffsets *)0)->%s')))"
                      % (f, MEMBERS_3_14[f]) for f in sorted(checks))
     expr += "; print('SIZE', gdb.lookup_type('struct _Py_DebugOffsets').sizeof)"
+    expr += "; " + _section_expr(MEMBERS_3_14, checks)
     out = subprocess.run(["gdb", "-nx", "-batch", target.python, "-ex", "python " + expr],
                          check=True, capture_output=True, text=True).stdout
     dwarf = dict(l.split() for l in out.splitlines() if l.split() and l.split()[0] in checks)
     wrong = ["%s: core %s, DWARF %s" % (f, checks[f], dwarf.get(f)) for f in checks if checks[f] != dwarf.get(f)]
+    wrong += _wrong_sections(out, sections)
     assert not wrong, "\n".join(wrong)
     # the size the core reads (DEBUG_OFFSETS_3_14_SIZE in core/src/debug_offsets.c)
     size = [l.split()[1] for l in out.splitlines() if l.startswith("SIZE ")]
