@@ -69,10 +69,10 @@ static void make_extra_template(template *t, int i)
 {
     world w;
     world315 x;
-    uint64_t D;
+    uint64_t D, E;
     switch (i) {
     case 0: world_3_14_5(&w); break;
-    case 1: world_3_14_3(&w, &D, 240); break;
+    case 1: world_3_14_3(&w, &D, &E, 240); break;
     case 2: world_3_15(&w, &x); break;
     default: world_3_16(&w, &x, NULL); break;
     }

@@ -48,11 +48,12 @@ static inline void world_3_14_5(world *w)
     img_debug_offsets(&w->im, w->runtime, 14, HEX_3_14_5, 225864 - 24, 264);
 }
 
-/* 3.14.3: young, old[0] and old[1] where 3.14.5's generations are; a list D
- * held from C only sits in old[1] after main's __dict__, and every _gc_next
- * of that space carries bit 0 (_PyGC_NEXT_MASK_OLD_SPACE_1), which the walk
- * masks. */
-static inline void world_3_14_3(world *w, uint64_t *D, uint64_t gc_size)
+/* 3.14.3: young, old[0] and old[1] where 3.14.5's generations are.  Besides
+ * world.h's objects (A, B, C young; main's __dict__ in old[1]), a list E held
+ * from C only sits in old[0] and a list D in old[1] after main's __dict__;
+ * every _gc_next in old[1] (its head's too) carries bit 0
+ * (_PyGC_NEXT_MASK_OLD_SPACE_1: the object's space), which the walk masks. */
+static inline void world_3_14_3(world *w, uint64_t *D, uint64_t *E, uint64_t gc_size)
 {
     layout_3_14(&L_3_14_3, -24, -48, -56);
     make_world_as(w, I314, 14, &L_3_14_3, HEX_3_14_3,
@@ -60,13 +61,17 @@ static inline void world_3_14_3(world *w, uint64_t *D, uint64_t gc_size)
     img_debug_offsets(&w->im, w->runtime, 14, HEX_3_14_3, 225864 - 56, gc_size);
     img *im = &w->im;
     const ph_layout *L = im->L;
+    uint64_t spaces = w->gc + (uint64_t)L->gc_generations;
+    uint64_t old0 = spaces + (uint64_t)L->gc_generation_size;
+    uint64_t old1 = spaces + 2 * (uint64_t)L->gc_generation_size;
+    *E = img_list(im, 0, 0, NULL);
+    gc_list(im, old0, 1, E);
     *D = img_list(im, 0, 0, NULL);
-    uint64_t old1 = w->gc + (uint64_t)L->gc_generations + 2 * (uint64_t)L->gc_generation_size;
     gc_list(im, old1, 1, D);
-    /* old[1]: head -> instdict -> D -> head; bit 0 on each object's _gc_next */
-    uint64_t gi = w->instdict - 16, gd = *D - 16;
-    img_w64(im, gi, img_r64(im, gi) | 1);
-    img_w64(im, gd, img_r64(im, gd) | 1);
+    /* old[1]: head -> main's __dict__ -> D -> head, bit 0 on each _gc_next */
+    const uint64_t links[] = {old1, w->instdict - 16, *D - 16};
+    for (size_t i = 0; i < 3; i++)
+        img_w64(im, links[i], img_r64(im, links[i]) | 1);
 }
 
 /* ---- 3.15 ------------------------------------------------------------------------------ */

@@ -170,13 +170,14 @@ static void test_3_14_5_without_debug_offsets_misses(void **state)
 static void test_3_14_3_incremental_gc(void **state)
 {
     world ref, w;
-    uint64_t D;
+    uint64_t D, E;
     make_world(&ref, I314);
     ph_heap *hr = build(&ref, "3.14.7");
-    world_3_14_3(&w, &D, 240);
+    world_3_14_3(&w, &D, &E, 240);
     ph_heap *h = build(&w, "3.14.3");
-    assert_same_heap(hr, h, true, 1, "3.14.3");
+    assert_same_heap(hr, h, true, 2, "3.14.3");
     assert_int_not_equal(ph_index_find(&h->idx, D), PH_NO_OBJ);
+    assert_int_not_equal(ph_index_find(&h->idx, E), PH_NO_OBJ);
     assert_true(h->gc_incremental);
     ph_heap_info info;
     ph_heap_info_get(h, &info);
@@ -194,8 +195,8 @@ static void test_3_14_3_incremental_gc(void **state)
 static void test_gc_state_size_disagreement_refused(void **state)
 {
     world w;
-    uint64_t D;
-    world_3_14_3(&w, &D, 264);
+    uint64_t D, E;
+    world_3_14_3(&w, &D, &E, 264);
     ph_heap *h = NULL;
     ph_error *err = ph_heap_build(w.im.r, &w.syms, NULL, &h);
     assert_non_null(err);
