@@ -118,3 +118,31 @@ def test_positions_match_dwarf_3_14():
     # the size the core reads (DEBUG_OFFSETS_3_14_SIZE in core/src/debug_offsets.c)
     size = [l.split()[1] for l in out.splitlines() if l.startswith("SIZE ")]
     assert size == ["760"], size
+
+
+# info says where every part of the layout came from: on the real 3.13.0 and
+# 3.14.7 the fields their _Py_DebugOffsets describe are taken from them (and
+# agree with the tables), the rest from the table; nothing is assumed.
+@pytest.mark.parametrize("label,fields,table", [
+    ("pyenv-3.13.0", 43, "the table of CPython 3.13"),
+    ("cpython-3.14.7", 49, "the table of CPython 3.14.7"),
+])
+def test_info_says_where_the_layout_came_from(label, fields, table, tmp_path):
+    target = harness.target_by_label(label)
+    harness.require(target)
+    p = harness.start_stopped_python(target.python, str(tmp_path))
+    try:
+        doc = harness.run_probe(["--pid", p.pid, "--json", "info"]).json()
+        text = harness.run_probe(["--pid", p.pid, "info"]).expect_ok().stdout
+    finally:
+        p.kill()
+    origin = doc["layout_origin"]
+    assert doc["python"]["layout"] == "debug_offsets", doc
+    assert doc["layout_checked"] is True, origin
+    assert doc["warning"] is None, doc["warning"]
+    assert "_Py_DebugOffsets (%d fields" % fields in origin, origin
+    assert "0 differ from the table" in origin, origin
+    assert table in origin, origin
+    assert "GC lists: generational" in origin, origin
+    for line in origin.splitlines():
+        assert line in text, (line, text)

@@ -232,7 +232,10 @@ ph_error *ph_runtime_layout(ph_heap *h)
     }
     origin_line(h, "everything else (GC heads, dict keys, type slots, pymalloc): %s%s", table_name,
                 c.assumed ? ", assumed" : "");
-    origin_line(h, "GC lists: %s, by the micro version %d", c.gc, h->version.micro);
+    if (c.gc_state_size && h->version.minor == 14)
+        origin_line(h, "GC lists: %s, by the micro version (%d)", c.gc, h->version.micro);
+    else
+        origin_line(h, "GC lists: %s, from %s", c.gc, table_name);
     if (c.assumed) {
         snprintf(h->warning, sizeof(h->warning),
                  "CPython %s is newer than probe-heap's tables: its layout is its "
