@@ -146,3 +146,52 @@ def test_info_says_where_the_layout_came_from(label, fields, table, tmp_path):
     assert "GC lists: generational" in origin, origin
     for line in origin.splitlines():
         assert line in text, (line, text)
+
+
+def _relabel(src, dst, hex_version):
+    """A copy of the static interpreter src whose Py_Version and
+    _Py_DebugOffsets.version say hex_version (nothing else changes: CPython
+    reads neither itself)."""
+    import struct
+    nm = subprocess.run(["nm", src], check=True, capture_output=True, text=True).stdout
+    py_version = [int(l.split()[0], 16) for l in nm.splitlines()
+                  if l.split()[-1:] == ["Py_Version"]]
+    sections = subprocess.run(["readelf", "-SW", src], check=True, capture_output=True,
+                              text=True).stdout
+    data = bytearray(open(src, "rb").read())
+    offsets = []
+    for line in sections.splitlines():
+        w = line.replace("[ ", "[").split()
+        if len(w) > 5 and w[1] in (".rodata", ".PyRuntime"):
+            addr, off = int(w[3], 16), int(w[4], 16)
+            if w[1] == ".PyRuntime":
+                assert data[off:off + 8] == b"xdebugpy"
+                offsets.append(off + 8)
+            elif py_version:
+                offsets.append(py_version[0] - addr + off)
+    assert len(offsets) == 2, (py_version, offsets)
+    for off in offsets:
+        assert struct.unpack_from("<Q", data, off)[0] == 0x030E07F0
+        struct.pack_into("<Q", data, off, hex_version)
+    open(dst, "wb").write(data)
+    os.chmod(dst, 0o755)
+
+
+# A CPython newer than every table is read from its _Py_DebugOffsets as
+# 3.15's struct, and checked: the real 3.14.7, relabelled 3.16.0 (its 760-byte
+# _Py_DebugOffsets then read where 3.15's 888-byte one has its fields), is
+# refused in one sentence, exit status 1, nothing walked.
+def test_newer_release_with_another_layout_refused(tmp_path):
+    target = harness.target_by_label("cpython-3.14.7")
+    harness.require(target)
+    python = str(tmp_path / "python3.16")
+    _relabel(target.python, python, 0x031000F0)
+    p = harness.start_stopped_python(python, str(tmp_path))
+    try:
+        r = harness.run_probe(["--pid", p.pid, "info"])
+    finally:
+        p.kill()
+    assert r.returncode == 1, r.describe()
+    message = r.stderr.strip()
+    assert "\n" not in message and "3.16.0" in message and "_Py_DebugOffsets" in message, \
+        r.describe()
