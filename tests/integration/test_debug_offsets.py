@@ -195,3 +195,30 @@ def test_newer_release_with_another_layout_refused(tmp_path):
     message = r.stderr.strip()
     assert "\n" not in message and "3.16.0" in message and "_Py_DebugOffsets" in message, \
         r.describe()
+
+
+# The micro version decides the collector, and the target's _Py_DebugOffsets
+# must agree: the real 3.14.7 relabelled 3.14.5 (the same generational GC
+# state, 264 bytes) is walked as before; relabelled 3.14.3 (whose incremental
+# state is 240 bytes) it is refused in one sentence naming the disagreement.
+def test_micro_version_decides_the_gc_state(tmp_path):
+    target = harness.target_by_label("cpython-3.14.7")
+    harness.require(target)
+    results = {}
+    for hexv, name in ((0x030E05F0, "3.14.5"), (0x030E03F0, "3.14.3")):
+        python = str(tmp_path / ("python" + name))
+        _relabel(target.python, python, hexv)
+        p = harness.start_stopped_python(python, str(tmp_path), name=name)
+        try:
+            results[name] = harness.run_probe(["--pid", p.pid, "--json", "info"])
+        finally:
+            p.kill()
+    doc = results["3.14.5"].json()
+    assert doc["python"]["version"] == "3.14.5"
+    assert "generational (3.14.5+)" in doc["layout_origin"], doc["layout_origin"]
+    assert doc["objects"] > 1000 and doc["skipped"] == 0, doc
+    r = results["3.14.3"]
+    assert r.returncode == 1, r.describe()
+    message = r.stderr.strip()
+    assert "\n" not in message and "GC state of 264 bytes" in message and "240" in message, \
+        r.describe()
