@@ -209,40 +209,55 @@ static void test_gc_state_size_disagreement_refused(void **state)
 }
 
 /* _Py_DebugOffsets of a hostile core are data: each field in turn set out of
- * its structure (past it, misaligned, or huge) is refused, never walked. */
+ * its structure (past it, misaligned, or huge) is refused, never walked; in
+ * 3.14's struct and in 3.15's. */
+static void hostile_world(world *w, int minor)
+{
+    world315 x;
+    if (minor == 14)
+        world_3_14_5(w);
+    else
+        world_3_15(w, &x);
+}
+
 static void test_hostile_debug_offsets_refused(void **state)
 {
     const uint64_t bad[] = {UINT64_C(1) << 40, UINT64_C(0xFFFFFFFFFFFFFFF8), 4000003};
-    uint32_t at, sect;
-    size_t field;
-    size_t n = 0;
-    for (size_t i = 0; ph_debug_offsets_field_at(14, i, &at, &sect, &field); i++) {
-        for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
-            world w;
-            world_3_14_5(&w);
-            img_w64(&w.im, w.runtime + at, bad[b]);
-            ph_heap *h = NULL;
-            ph_error *err = ph_heap_build(w.im.r, &w.syms, NULL, &h);
-            if (!err)
-                fail_msg("field at %u = %llu was accepted", at, (unsigned long long)bad[b]);
-            assert_null(h);
-            if (err->code != PH_ERR_VERSION)
-                fail_msg("field at %u = %llu: %s", at, (unsigned long long)bad[b], err->message);
-            ph_error_free(err);
-            img_free(&w.im);
-            n++;
+    for (int minor = 14; minor <= 15; minor++) {
+        uint32_t at, sect;
+        size_t field;
+        size_t n = 0;
+        for (size_t i = 0; ph_debug_offsets_field_at(minor, i, &at, &sect, &field); i++) {
+            for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
+                world w;
+                hostile_world(&w, minor);
+                img_w64(&w.im, w.runtime + at, bad[b]);
+                ph_heap *h = NULL;
+                ph_error *err = ph_heap_build(w.im.r, &w.syms, NULL, &h);
+                if (!err)
+                    fail_msg("3.%d: field at %u = %llu was accepted", minor, at,
+                             (unsigned long long)bad[b]);
+                assert_null(h);
+                if (err->code != PH_ERR_VERSION)
+                    fail_msg("3.%d: field at %u = %llu: %s", minor, at,
+                             (unsigned long long)bad[b], err->message);
+                ph_error_free(err);
+                img_free(&w.im);
+                n++;
+            }
         }
+        assert_true(n >= 3 * 49);
+        /* the interpreter's size too small for its GC state */
+        world w;
+        hostile_world(&w, minor);
+        img_w64(&w.im, w.runtime + ph_debug_offsets_section_at(minor, "interp"), 7000);
+        ph_heap *h = NULL;
+        ph_error *err = ph_heap_build(w.im.r, &w.syms, NULL, &h);
+        assert_non_null(err);
+        assert_null(h);
+        ph_error_free(err);
+        img_free(&w.im);
     }
-    assert_true(n >= 3 * 40);
-    /* the interpreter's size too small for its GC state */
-    world w;
-    world_3_14_5(&w);
-    img_w64(&w.im, w.runtime + 48, 7000);
-    ph_heap *h = NULL;
-    ph_error *err = ph_heap_build(w.im.r, &w.syms, NULL, &h);
-    assert_non_null(err);
-    ph_error_free(err);
-    img_free(&w.im);
 }
 
 /* ---- 3.15 -------------------------------------------------------------------------------- */
