@@ -221,9 +221,10 @@ ph_error *ph_runtime_layout(ph_heap *h)
         origin_line(h,
                     "interpreter, thread, frame, code, type, object offsets: the target's "
                     "_Py_DebugOffsets (%u fields, read as 3.%d's %zu bytes%s; %u differ from "
-                    "the table%s%s)",
+                    "the table%s%s%s)",
                     rep.fields, rep.read_as, rep.size, rep.assumed ? ", assumed" : "",
-                    rep.changed, rep.changed ? ": " : "", rep.changed_names);
+                    rep.changed, rep.changed ? ": " : "", rep.changed_names,
+                    rep.changed > 4 ? ", ..." : "");
         if (c.placed)
             origin_line(h,
                         "interpreter fields it does not describe: %u moved with their "
