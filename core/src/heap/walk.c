@@ -240,14 +240,8 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
         ph_heap_set_interrupt(h, opts->interrupt, opts->payload);
     h->layout_source = "table";
     ph_error *err = ph_detect_version(r, syms, &h->version);
-    if (!err) {
-        h->L = ph_layout_get(h->version.major, h->version.minor);
-        if (!h->L)
-            err = ph_error_new(PH_ERR_VERSION, 0, "no layout for CPython %s", h->version.text);
-    }
     if (!err)
-        err = ph_debug_offsets_check(r, syms->py_runtime, &h->version, h->L,
-                                     &h->debug_offsets_checked);
+        err = ph_runtime_layout(h);
     if (!err)
         err = ph_index_init(&h->idx, h->r, h->L);
     walk_state ws = {.flag = OBJ_FROM_ROOTS};
@@ -312,6 +306,8 @@ void ph_heap_info_get(const ph_heap *h, ph_heap_info *out)
     out->version = h->version;
     out->layout = h->layout_source;
     out->layout_checked = h->debug_offsets_checked;
+    out->layout_origin = h->layout_origin;
+    out->warning = h->warning[0] ? h->warning : NULL;
     out->gc_generations_shift = h->gc_generations_shift;
     out->interpreters = h->interpreters;
     out->threads = h->threads;
