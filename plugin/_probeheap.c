@@ -377,6 +377,19 @@ static PyObject *Heap_info(HeapObject *self, PyObject *unused)
         }
         Py_DECREF(rec);
     }
+    /* where each part of the layout came from; what was assumed of a newer CPython */
+    PyObject *origin = PyUnicode_FromString(i.layout_origin ? i.layout_origin : "");
+    PyObject *warning = i.warning ? PyUnicode_FromString(i.warning) : (Py_INCREF(Py_None), Py_None);
+    if (!origin || !warning || PyDict_SetItemString(d, "layout_origin", origin) < 0 ||
+        PyDict_SetItemString(d, "warning", warning) < 0) {
+        Py_XDECREF(origin);
+        Py_XDECREF(warning);
+        Py_XDECREF(skips);
+        Py_DECREF(d);
+        return NULL;
+    }
+    Py_DECREF(origin);
+    Py_DECREF(warning);
     if (!skips || PyDict_SetItemString(d, "skipped_refs", skips) < 0) {
         Py_XDECREF(skips);
         Py_DECREF(d);

@@ -138,6 +138,8 @@ typedef struct ph_heap_info {
     ph_version version;
     const char *layout;          /* "table", "dwarf" or "debug_offsets" */
     bool layout_checked;         /* 3.13+: the table agreed with the target's _Py_DebugOffsets */
+    const char *layout_origin;   /* where each part of the layout came from, a line each */
+    const char *warning;         /* what was assumed of a CPython newer than every table, or NULL */
     int gc_generations_shift;    /* the GC lists were found this many bytes from the
                                     table's offset by probing the target (0: where it says) */
     uint64_t interpreters, threads;

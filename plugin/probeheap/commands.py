@@ -306,8 +306,8 @@ def gdb_overview():
 %s
 
 It works on a live process (gdb -p PID) or a core file (gdb PYTHON CORE)
-of CPython 3.8 to 3.14, with or without debug symbols; nothing runs in the
-target.  Add --json to any subcommand but more for one JSON document.
+of CPython 3.8 to 3.14 (3.15 and newer through their _Py_DebugOffsets),
+with or without debug symbols; nothing runs in the target.  Add --json to any subcommand but more for one JSON document.
 'probe-heap help SUBCOMMAND' or 'probe-heap SUBCOMMAND --help' for one
 subcommand; 'probe-heap --version' for the version.""" % (synopses("probe-heap "), OBJ_HELP))
 

@@ -34,6 +34,9 @@ def cmd_info(argv, as_json):
         ("Python", "CPython %s, %s build (version from %s)" % (py["version"], build, py["found_by"])),
         ("Layout", "%s (CPython %d.%d)%s" % (i["layout"], py["major"], py["minor"],
                    ", checked against the target's _Py_DebugOffsets" if i["layout_checked"] else "")),
+    ]
+    lines += [("  from", part) for part in i.get("layout_origin", "").splitlines()]
+    lines += [
         ("GC lists", "probed: %+d bytes from the table's offset (this build aligns PyGC_Head "
          "differently)" % i["gc_generations_shift"] if i["gc_generations_shift"]
          else "where the table says"),
@@ -47,6 +50,8 @@ def cmd_info(argv, as_json):
          (i["garbage_objects"], i["garbage_bytes"])),
         ("Walk", "%.3f s, %.1f MB read" % (i["walk_seconds"], i["bytes_read"] / 1e6)),
     ]
+    if i.get("warning"):
+        lines.append(("Warning", i["warning"]))
     if i["gc_collecting"]:
         lines.append(("Warning", "stopped during a garbage collection: the walk may be partial"))
     width = max(len(k) for k, _ in lines) + 2

@@ -2,6 +2,7 @@
 the inferior runs, exits, or another inferior or core is selected."""
 
 import os
+import sys
 import time
 
 import gdb
@@ -65,6 +66,9 @@ def heap(quiet=False):
         progress.done()
     _cache["key"] = key
     _cache["heap"] = h
+    warning = h.info().get("warning")
+    if warning:  # a CPython newer than every table: one line, once per walk
+        sys.stderr.write("probe-heap: warning: %s\n" % warning)
     return h
 
 

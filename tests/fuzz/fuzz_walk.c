@@ -3,7 +3,13 @@
  * Input: byte 0 picks the version (3.8 + byte % 6, as when the corpus and
  * the regressions were made), and every input runs again on the 3.14 world
  * (the last of versions.h: 32-bit refcounts, tagged stack references, tuples
- * with a cached hash), so that 3.14 gets all of them; the rest is a sequence
+ * with a cached hash), so that 3.14 gets all of them, and on one of the
+ * releases read through their _Py_DebugOffsets (tests/unit/releases.h), picked
+ * by (byte 0 / 6) % 4: 3.14.5 (interpreter fields moved), 3.14.3 (the
+ * incremental collector, old-space bits), 3.15 (its 888-byte
+ * _Py_DebugOffsets, lazy imports, frozendict, a sentinel), a "3.16" (newer
+ * than every table: assumed and checked); the mutations reach their
+ * _Py_DebugOffsets too (at the start of the runtime); the rest is a sequence
  * of 12-byte mutations {u32 where, u64 value} (little-endian) applied to a
  * copy of a well-formed synthetic runtime (the world of tests/unit/
  * test_walk.c's make_world, built with tests/unit/image.h):
@@ -21,7 +27,7 @@
  * few paths; everything is
  * freed.  Returned errors are fine; crashes, sanitizer reports, leaks and
  * slowness are bugs. */
-#include "world.h"
+#include "releases.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -45,11 +51,37 @@ static template templates[NV];
 #define NV_PICKED 6
 _Static_assert(NV == NV_PICKED + 1, "versions.h: 3.8-3.14, the last run on every input");
 
+/* The releases of releases.h, run on every input besides. */
+#define NEXTRA 4
+static template extra_templates[NEXTRA];
+
+static void template_from(template *t, world *w);
+
 /* test_walk.c's world, copied out of its image as a template. */
 static void make_template(template *t, int i)
 {
     world w;
     make_world(&w, i);
+    template_from(t, &w);
+}
+
+static void make_extra_template(template *t, int i)
+{
+    world w;
+    world315 x;
+    uint64_t D, E;
+    switch (i) {
+    case 0: world_3_14_5(&w); break;
+    case 1: world_3_14_3(&w, &D, &E, 240); break;
+    case 2: world_3_15(&w, &x); break;
+    default: world_3_16(&w, &x, NULL); break;
+    }
+    template_from(t, &w);
+}
+
+static void template_from(template *t, world *wp)
+{
+    world w = *wp;
     t->inst = w.inst;
     t->instdict = w.instdict;
     t->modules = w.modules;
@@ -74,6 +106,14 @@ static const template *get_world(int i)
     if (!templates[i].mem)
         make_template(&templates[i], i);
     return &templates[i];
+}
+
+/* The template of release i of releases.h, built on first use. */
+static const template *get_extra_world(int i)
+{
+    if (!extra_templates[i].mem)
+        make_extra_template(&extra_templates[i], i);
+    return &extra_templates[i];
 }
 
 /* ---- the pipeline ------------------------------------------------------------------ */
@@ -213,5 +253,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     run(get_world(data[0] % NV_PICKED), data + 1, size - 1);
     run(get_world(NV - 1), data + 1, size - 1); /* 3.14 */
+    run(get_extra_world((data[0] / NV_PICKED) % NEXTRA), data + 1, size - 1);
     return 0;
 }

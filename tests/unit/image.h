@@ -18,6 +18,8 @@
 #include "heap/heap.h"
 #include "analyses/classify.h"
 #include "cpython/layout.h"
+#include "cpython/versions.h"
+#include "cpython/debug_offsets.h"
 #include "probeheap.h"
 #include "memory/reader.h"
 
@@ -452,11 +454,20 @@ static inline int img_cleanup(void **state)
 
 /* A new image for CPython 3.minor of cap bytes, with the builtin types and
  * the shared empty dict keys, exposed through a new reader (im->r). */
+static inline void img_init_layout(img *im, int minor, const ph_layout *layout, size_t cap);
+
 static inline void img_init(img *im, int minor, size_t cap)
+{
+    img_init_layout(im, minor, ph_layout_table(minor), cap);
+}
+
+/* An image laid out by L (which must outlive it): a release whose layout
+ * differs from its minor's table (3.14.0-3.14.6, a "3.16"). */
+static inline void img_init_layout(img *im, int minor, const ph_layout *layout, size_t cap)
 {
     memset(im, 0, sizeof(*im));
     im->minor = minor;
-    im->L = ph_layout_get(3, minor);
+    im->L = layout;
     if (!im->L)
         img_die("no layout for this version", (uint64_t)minor);
     im->base = IMG_BASE;
@@ -626,6 +637,33 @@ static inline void img_runtime(img *im, uint64_t *runtime, uint64_t *interp, uin
     uint64_t perm = *gc + (uint64_t)L->gc_permanent_generation;
     img_w64(im, perm, perm);
     img_w64(im, perm + 8, perm);
+}
+
+/* _Py_DebugOffsets at the start of the runtime, as release `hex` writes them with
+ * the layout of 3.do_minor's struct: cookie, version, free_threaded 0, every field
+ * probe-heap takes from them with im->L's value, each section's size as
+ * large as its fields need, and the interpreter's and GC state's sizes given. */
+static inline void img_debug_offsets(img *im, uint64_t runtime, int do_minor, uint64_t hex,
+                                     uint64_t interp_size, uint64_t gc_size)
+{
+    memcpy(img_at(im, runtime, 8), "xdebugpy", 8);
+    img_w64(im, runtime + 8, hex);
+    img_w64(im, runtime + 16, 0);
+    uint32_t at, sect;
+    size_t field;
+    for (size_t i = 0; ph_debug_offsets_field_at(do_minor, i, &at, &sect, &field); i++) {
+        int32_t v;
+        memcpy(&v, (const char *)im->L + field, 4);
+        img_w64(im, runtime + at, (uint64_t)(int64_t)v);
+    }
+    for (size_t i = 0; ph_debug_offsets_field_at(do_minor, i, &at, &sect, &field); i++) {
+        int32_t v;
+        memcpy(&v, (const char *)im->L + field, 4);
+        if (sect && sect != at && img_r64(im, runtime + sect) < (uint64_t)(int64_t)v + 8)
+            img_w64(im, runtime + sect, (uint64_t)(int64_t)v + 8);
+    }
+    img_w64(im, runtime + ph_debug_offsets_section_at(do_minor, "interp"), interp_size);
+    img_w64(im, runtime + ph_debug_offsets_section_at(do_minor, "gc"), gc_size);
 }
 
 #endif

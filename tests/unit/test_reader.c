@@ -12,7 +12,10 @@
 #include <elf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef NT_FILE
@@ -99,6 +102,19 @@ static int temp_file(const void *data, size_t n, char path[64])
         n -= (size_t)w;
     }
     return fd;
+}
+
+/* A child process a test reads (killed by the teardown if the test fails). */
+static pid_t live_child;
+
+static int cleanup_child(void **state)
+{
+    if (live_child > 0) {
+        kill(live_child, SIGKILL);
+        waitpid(live_child, NULL, 0);
+        live_child = 0;
+    }
+    return cleanup(state);
 }
 
 /* ---- buffer segments ------------------------------------------------------------- */
@@ -690,6 +706,139 @@ static void test_core_damaged_notes(void **state)
     unlink(path);
 }
 
+/* ---- a live process: process_vm_readv and /proc/PID/mem ------------------------------ */
+
+#define LIVE_HEAP (3 * 1024 * 1024 + 5000)  /* private writable: copied at its first read */
+#define LIVE_RO (2 * 1024 * 1024)           /* read-only: page cache, copied after a few runs */
+#define LIVE_SEED 777                       /* the child's pattern starts here, the parent's at 0 */
+
+/* Reads the child's memory every way a test asks for: the same bytes each time. */
+static void check_live(pid_t pid, enum ph_live_read how, bool copy, unsigned char *heap,
+                       unsigned char *ro, unsigned char *holey, unsigned char *file_map,
+                       unsigned char *big)
+{
+    ph_reader *r = new_reader();
+    assert_null(ph_reader_open_process(r, pid, how));
+    if (!copy)
+        ph_reader_set_copy_budget(r, 0);
+    uint64_t H = (uint64_t)(uintptr_t)heap, R = (uint64_t)(uintptr_t)ro;
+    unsigned char b8[8];
+    /* the child's bytes, not the parent's */
+    assert_true(ph_read(r, H, b8, 8));
+    assert_pattern(b8, 8, LIVE_SEED);
+    /* across 16 KiB pages and runs, and one read larger than a run */
+    for (uint64_t off = 3; off + 64 < LIVE_HEAP; off += 40961) {
+        assert_true(ph_read(r, H + off, b8, 8));
+        assert_pattern(b8, 8, LIVE_SEED + off);
+    }
+    assert_true(ph_read(r, H + PH_PAGE - 5, b8, 8));
+    assert_pattern(b8, 8, LIVE_SEED + PH_PAGE - 5);
+    assert_true(ph_read(r, H + 1000, big, LIVE_HEAP - 1000));
+    assert_pattern(big, LIVE_HEAP - 1000, LIVE_SEED + 1000);
+    /* the heap's last byte; the page after it is another mapping or none */
+    assert_true(ph_read(r, H + LIVE_HEAP - 1, b8, 1));
+    assert_pattern(b8, 1, LIVE_SEED + LIVE_HEAP - 1);
+    /* read-only memory: spread reads (more runs than it takes to be copied), then all of it */
+    for (int pass = 0; pass < 2; pass++)
+        for (uint64_t off = 11; off + 8 < LIVE_RO; off += 65536 + 13) {
+            assert_true(ph_read(r, R + off, b8, 8));
+            assert_pattern(b8, 8, LIVE_SEED + off);
+        }
+    assert_true(ph_read(r, R, big, LIVE_RO));
+    assert_pattern(big, LIVE_RO, LIVE_SEED);
+    /* a hole between two mappings: each side reads, across it does not */
+    uint64_t Z = (uint64_t)(uintptr_t)holey;
+    assert_true(ph_read(r, Z + 4096 - 8, b8, 8));
+    assert_pattern(b8, 8, LIVE_SEED + 4096 - 8);
+    assert_true(ph_read(r, Z + 2 * 4096, b8, 8));
+    assert_pattern(b8, 8, LIVE_SEED + 2 * 4096);
+    assert_false(ph_read(r, Z + 4096 - 4, b8, 8));
+    assert_false(ph_read(r, Z + 4096 + 16, b8, 8));
+    /* a mapping longer than its file: the file's page reads, the rest (SIGBUS in the
+     * child) does not, whether or not the page cache holds the first page already */
+    uint64_t F = (uint64_t)(uintptr_t)file_map;
+    assert_true(ph_read(r, F + 100, b8, 8));
+    assert_pattern(b8, 8, 100);
+    assert_false(ph_read(r, F + 4096 + 100, b8, 8));
+    assert_false(ph_read(r, F + 4090, b8, 8));
+    assert_true(ph_read(r, F + 4088, b8, 8));
+    assert_pattern(b8, 8, 4088);
+    for (int i = 0; i < 20; i++) /* still no, however often asked */
+        assert_false(ph_read(r, F + 8192 + 64 * (uint64_t)i, b8, 8));
+    ph_reader_stats st;
+    ph_reader_stats_get(r, &st);
+    assert_true(st.bytes_read >= LIVE_HEAP);
+    free_reader(r);
+}
+
+static void test_live_process(void **state)
+{
+    unsigned char *heap = mmap(NULL, LIVE_HEAP, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    unsigned char *ro = mmap(NULL, LIVE_RO, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    unsigned char *holey = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE,
+                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    unsigned char file_page[4096];
+    fill(file_page, sizeof(file_page), 0);
+    char path[64];
+    int fd = temp_file(file_page, sizeof(file_page), path);
+    unsigned char *file_map = mmap(NULL, 16 * 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    assert_true(heap != MAP_FAILED && ro != MAP_FAILED && holey != MAP_FAILED &&
+                file_map != MAP_FAILED);
+    fill(heap, LIVE_HEAP, 0); /* the parent's: what a read of the child must not see */
+    int ready[2], done[2];
+    assert_int_equal(pipe(ready), 0);
+    assert_int_equal(pipe(done), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(done[1]); /* so that the parent's close is the end of the pipe */
+        close(ready[0]);
+        fill(heap, LIVE_HEAP, LIVE_SEED);
+        fill(ro, LIVE_RO, LIVE_SEED);
+        fill(holey, 3 * 4096, LIVE_SEED);
+        mprotect(ro, LIVE_RO, PROT_READ);
+        munmap(holey + 4096, 4096);
+        char c = 1;
+        if (write(ready[1], &c, 1) != 1)
+            _exit(1);
+        (void)!read(done[0], &c, 1); /* until the parent closes it */
+        _exit(0);
+    }
+    live_child = pid;
+    close(ready[1]);
+    close(done[0]);
+    char c;
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    unsigned char *big = malloc(LIVE_HEAP);
+    assert_non_null(big);
+    /* process_vm_readv (copying private memory whole, or the page cache alone), then
+     * /proc/PID/mem (the same, as where process_vm_readv is refused) */
+    check_live(pid, PH_LIVE_ANY, true, heap, ro, holey, file_map, big);
+    check_live(pid, PH_LIVE_ANY, false, heap, ro, holey, file_map, big);
+    check_live(pid, PH_LIVE_PROC_MEM, true, heap, ro, holey, file_map, big);
+    check_live(pid, PH_LIVE_PROC_MEM, false, heap, ro, holey, file_map, big);
+    /* ph_reader_open_pid is the first way */
+    ph_reader *r = new_reader();
+    assert_null(ph_reader_open_pid(r, pid));
+    assert_true(ph_read(r, (uint64_t)(uintptr_t)heap + 12345, big, 4096));
+    assert_pattern(big, 4096, LIVE_SEED + 12345);
+    free_reader(r);
+    free(big);
+    close(done[1]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    live_child = 0;
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    munmap(heap, LIVE_HEAP);
+    munmap(ro, LIVE_RO);
+    munmap(holey, 3 * 4096);
+    munmap(file_map, 16 * 4096);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -702,6 +851,7 @@ int main(void)
         cmocka_unit_test_teardown(test_core_file, cleanup),
         cmocka_unit_test_teardown(test_core_errors, cleanup),
         cmocka_unit_test_teardown(test_core_damaged_notes, cleanup),
+        cmocka_unit_test_teardown(test_live_process, cleanup_child),
         /* regressions: core bugs these tests found, since fixed */
         cmocka_unit_test_teardown(test_regression_overlapping_segments_later_start_wins, cleanup),
         cmocka_unit_test_teardown(test_regression_read_cstr_exact_fit, cleanup),

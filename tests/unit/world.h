@@ -11,7 +11,7 @@ typedef struct world {
     uint64_t runtime, interp, gc;
     uint64_t modules, sysdict;
     uint64_t node, inst, instdict, int5, A, B, C;
-    const char *strs[16]; /* every str of the world, for their sizes */
+    const char *strs[32]; /* every str of the world, for their sizes */
     int nstrs;
 } world;
 
@@ -31,11 +31,23 @@ static inline uint64_t wstr(world *w, const char *s)
  * {'version': sys.version} and builtins {'x': 5} are the roots, no threads;
  * GC generation 0 holds A, B, C, generation 2 main's __dict__.  3.12+ also
  * keep object's type dict in interp->types.builtins[0]. */
+static inline void make_world_as(world *w, int i, int minor, const ph_layout *layout,
+                                 uint64_t hex, const char *sys_version);
+
 static inline void make_world(world *w, int i)
+{
+    make_world_as(w, i, MINORS[i], ph_layout_table(MINORS[i]), VERSION_HEX[i], SYS_VERSION[i]);
+}
+
+/* The same world for another release of the same shape as MINORS[i]'s (a
+ * 3.14.x, 3.15, a "3.16"), laid out by layout (which must outlive it), with
+ * Py_Version hex and that sys.version. */
+static inline void make_world_as(world *w, int i, int minor, const ph_layout *layout,
+                                 uint64_t hex, const char *sys_version)
 {
     memset(w, 0, sizeof(*w));
     img *im = &w->im;
-    img_init(im, MINORS[i], 1u << 21);
+    img_init_layout(im, minor, layout, 1u << 21);
     const ph_layout *L = im->L;
 
     img_runtime(im, &w->runtime, &w->interp, &w->gc);
@@ -43,7 +55,7 @@ static inline void make_world(world *w, int i)
     /* the roots */
     uint64_t k, v;
     k = wstr(w, "version");
-    v = wstr(w, SYS_VERSION[i]);
+    v = wstr(w, sys_version);
     w->sysdict = img_dict(im, 3, true, 1, &k, &v);
     img_field(im, w->interp, L->interp_sysdict, w->sysdict);
     k = wstr(w, "x");
@@ -80,7 +92,7 @@ static inline void make_world(world *w, int i)
 
     w->syms.py_runtime = w->runtime;
     w->syms.type_type = im->type_type;
-    w->syms.py_version = VERSION_HEX[i] ? u64_at(im, VERSION_HEX[i]) : 0;
+    w->syms.py_version = hex ? u64_at(im, hex) : 0;
 }
 
 #endif

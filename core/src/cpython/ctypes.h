@@ -36,5 +36,6 @@ extern const ph_ctype ph_ctypes_collections[];
 extern const ph_ctype ph_ctypes_array[];
 extern const ph_ctype ph_ctypes_io[];
 extern const ph_ctype ph_ctypes_functools[];
+extern const ph_ctype ph_ctypes_315[];
 
 #endif

@@ -44,6 +44,7 @@ typedef struct ph_type {
     bool estimate;          /* its own __sizeof__ is not known to us */
     bool is_type_type;      /* a metatype (type or a subclass of it) */
     bool static_subclass;   /* a static subclass of a builtin (OrderedDict): shape from tp_flags */
+    bool frozendict;        /* 3.15's frozendict: a dict and its cached hash, nothing more */
     bool odict;             /* collections.OrderedDict or a subclass: odict_sizeof */
     bool plain_generator;   /* 3.11+ "generator": its gi_origin_or_finalizer is never set */
     bool ndarray;           /* numpy.ndarray or a subclass: numpy.c */

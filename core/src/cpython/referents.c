@@ -548,7 +548,7 @@ static void referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *vi
     default:
         break;
     }
-    if (t->static_subclass && !t->ctype) {
+    if (t->static_subclass && !t->ctype && !t->frozendict) {
         /* The fields a static subclass adds after the builtin's struct. */
         int32_t base = t->shape == SHAPE_DICT ? L->dict_sizeof
                        : t->shape == SHAPE_LIST ? L->list_sizeof

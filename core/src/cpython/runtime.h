@@ -6,6 +6,11 @@
 #include "cpython/reference.h"
 
 /* target.c */
+/* The target's layout (h->layout, h->L): the table of its release, the fields
+ * its _Py_DebugOffsets describe taken from them; where each part came from
+ * in h->layout_origin; a newer CPython's assumptions in h->warning, after
+ * checks that refuse it when they fail. */
+ph_error *ph_runtime_layout(ph_heap *h);
 /* The roots of every interpreter, each described to fn (its label when labelling, its thread). */
 ph_error *ph_runtime_walk_roots(ph_heap *h, ph_ref_fn *fn, void *payload);
 /* The objects on the GC lists (the permanent generation's told as such). */

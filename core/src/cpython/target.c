@@ -3,7 +3,11 @@
 #include "base/error.h"
 #include "heap/heap.h"
 #include "cpython/stackref.h"
+#include "cpython/debug_offsets.h"
+#include "cpython/versions.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,7 +60,8 @@ static bool probe_sys_version(ph_reader *r, const ph_symbols *syms, int minor, p
 static ph_error *unsupported(const ph_version *v)
 {
     return ph_error_new(PH_ERR_VERSION, 0,
-                        "CPython %d.%d is not supported: probe-heap supports CPython 3.8 to 3.14",
+                        "CPython %d.%d is not supported: probe-heap supports CPython 3.8 to 3.14, "
+                        "and 3.15 and later through their _Py_DebugOffsets",
                         v->major, v->minor);
 }
 
@@ -88,9 +93,9 @@ ph_error *ph_detect_version(ph_reader *r, const ph_symbols *syms, ph_version *ou
                                 "this is not a CPython process: it has no _PyRuntime symbol");
         return ph_error_new(PH_ERR_NOT_PYTHON, 0,
                             "cannot tell which CPython version this is: memory at _PyRuntime "
-                            "is unreadable or not CPython 3.8 to 3.14");
+                            "is unreadable or not CPython 3.8 or later");
     }
-    if (out->major != 3 || out->minor < 8 || out->minor > 14)
+    if (out->major != 3 || out->minor < 8 || out->minor > 99)
         return unsupported(out);
     if (out->minor >= 13 && syms->py_runtime && ph_read(r, syms->py_runtime, cookie, 8) &&
         memcmp(cookie, "xdebugpy", 8) == 0) {
@@ -103,6 +108,144 @@ ph_error *ph_detect_version(ph_reader *r, const ph_symbols *syms, ph_version *ou
                                 "works on it)",
                                 out->text);
         }
+    }
+    return NULL;
+}
+
+/* ---- the layout ----------------------------------------------------------- */
+
+static void origin_line(ph_heap *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void origin_line(ph_heap *h, const char *fmt, ...)
+{
+    size_t len = strlen(h->layout_origin);
+    if (len >= sizeof(h->layout_origin) - 1)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(h->layout_origin + len, sizeof(h->layout_origin) - len, fmt, ap);
+    va_end(ap);
+    len = strlen(h->layout_origin);
+    if (len < sizeof(h->layout_origin) - 1)
+        strcat(h->layout_origin, "\n");
+}
+
+static bool gc_generations_ok(ph_heap *h, uint64_t gens);
+static bool cstr_is(ph_heap *h, uint64_t p, const char *want);
+
+/* What a layout assumed for a CPython newer than every table must pass
+ * before anything is walked with it: the type of `type` is `type`, the
+ * builtin types met on the way (type, dict, str) have their names and the
+ * sizes the layout gives them, and every GC list head links up. */
+static ph_error *check_assumed(ph_heap *h)
+{
+    const ph_layout *L = h->L;
+    uint64_t tt = h->syms.type_type, t, interp, d, dt, v;
+    const char *why = NULL;
+    if (!tt || !ph_read_u64(h->r, tt + 8, &t) || t != tt)
+        why = "the type of `type` is not `type`";
+    else if (!cstr_is(h, tt, "type") || !ph_read_u64(h->r, tt + (uint64_t)L->tp_basicsize, &v) ||
+             v != (uint64_t)L->heaptype_sizeof)
+        why = "`type` does not have the name and size the layout gives it";
+    else if (!ph_read_u64(h->r, h->syms.py_runtime + (uint64_t)L->runtime_interpreters_head,
+                          &interp) ||
+             !ph_ptr_ok(interp) || !ph_read_u64(h->r, interp + (uint64_t)L->interp_sysdict, &d) ||
+             !ph_ptr_ok(d) || !ph_read_u64(h->r, d + 8, &dt) || !ph_ptr_ok(dt) ||
+             !ph_read_u64(h->r, dt + 8, &t) || t != tt || !cstr_is(h, dt, "dict") ||
+             !ph_read_u64(h->r, dt + (uint64_t)L->tp_basicsize, &v) ||
+             v != (uint64_t)L->dict_sizeof)
+        why = "the interpreter's sys dict is not a `dict` of the size the layout gives it";
+    else {
+        uint64_t s = ph_dict_get_str(h, d, "version"), st = 0;
+        if (!s || !ph_read_u64(h->r, s + 8, &st) || !cstr_is(h, st, "str") ||
+            !ph_read_u64(h->r, st + (uint64_t)L->tp_basicsize, &v) ||
+            v != (uint64_t)L->str_unicode_sizeof)
+            why = "sys.version is not a `str` of the layout's size";
+        else {
+            char text[64];
+            int major = 0, minor = 0;
+            if (!ph_str_read(h, s, text, sizeof(text)) ||
+                sscanf(text, "%d.%d", &major, &minor) != 2 || major != h->version.major ||
+                minor != h->version.minor)
+                why = "sys.version does not name the release Py_Version does";
+        }
+    }
+    if (!why && L->runtime_gc == PH_NONE && !gc_generations_ok(h, interp + (uint64_t)L->interp_gc +
+                                                                     (uint64_t)L->gc_generations))
+        why = "its GC lists do not link up where the layout puts them";
+    if (!why)
+        return NULL;
+    return ph_error_new(PH_ERR_VERSION, 0,
+                        "CPython %s is newer than probe-heap's tables and the layout assumed for "
+                        "it from CPython 3.%d fails a check (%s): it cannot be analysed safely",
+                        h->version.text, h->layout_choice_minor, why);
+}
+
+ph_error *ph_runtime_layout(ph_heap *h)
+{
+    ph_layout_choice c;
+    h->layout_origin[0] = h->warning[0] = 0;
+    ph_error *err = ph_layout_select(&h->version, &h->layout, &c);
+    if (err)
+        return err;
+    h->L = &h->layout;
+    h->gc_incremental = c.gc_incremental;
+    h->layout_choice_minor = c.table_minor;
+    const ph_layout *table = ph_layout_table(c.table_minor);
+    ph_debug_offsets_report rep;
+    err = ph_debug_offsets_apply(h->r, h->syms.py_runtime, &h->version, &h->layout, &rep);
+    if (err)
+        return err;
+    if (c.assumed && !rep.present)
+        return ph_error_new(PH_ERR_VERSION, 0,
+                            "CPython %s is newer than probe-heap's tables and carries no "
+                            "_Py_DebugOffsets to read its layout from",
+                            h->version.text);
+    if (rep.present && c.gc_state_size && !c.assumed && rep.gc_size != c.gc_state_size)
+        return ph_error_new(PH_ERR_VERSION, h->syms.py_runtime,
+                            "this CPython %s's _Py_DebugOffsets give a GC state of %llu bytes, "
+                            "not the %u of its collector (%s)",
+                            h->version.text, (unsigned long long)rep.gc_size, c.gc_state_size,
+                            c.gc);
+    if (rep.present)
+        ph_layout_place_interp(&h->version, &h->layout, table, rep.interp_size, &c);
+    h->debug_offsets_checked = rep.present && rep.changed == 0;
+    h->layout_source = rep.present ? "debug_offsets" : "table";
+    char table_name[112];
+    if (c.table_micro)
+        snprintf(table_name, sizeof(table_name), "the table of CPython 3.%d.%d", c.table_minor,
+                 c.table_micro);
+    else
+        snprintf(table_name, sizeof(table_name), "the table of CPython 3.%d%s", c.table_minor,
+                 c.derived ? " (derived from 3.14.7's and 3.15's headers)" : "");
+    if (rep.present) {
+        origin_line(h,
+                    "interpreter, thread, frame, code, type, object offsets: the target's "
+                    "_Py_DebugOffsets (%u fields, read as 3.%d's %zu bytes%s; %u differ from "
+                    "the table%s%s%s)",
+                    rep.fields, rep.read_as, rep.size, rep.assumed ? ", assumed" : "",
+                    rep.changed, rep.changed ? ": " : "", rep.changed_names,
+                    rep.changed > 4 ? ", ..." : "");
+        if (c.placed)
+            origin_line(h,
+                        "interpreter fields it does not describe: %u moved with their "
+                        "neighbours (sizeof(PyInterpreterState) %llu)",
+                        c.placed, (unsigned long long)rep.interp_size);
+    }
+    origin_line(h, "everything else (GC heads, dict keys, type slots, pymalloc): %s%s", table_name,
+                c.assumed ? ", assumed" : "");
+    if (c.gc_state_size && h->version.minor == 14)
+        origin_line(h, "GC lists: %s, by the micro version (%d)", c.gc, h->version.micro);
+    else
+        origin_line(h, "GC lists: %s, from %s", c.gc, table_name);
+    if (c.assumed) {
+        snprintf(h->warning, sizeof(h->warning),
+                 "CPython %s is newer than probe-heap's tables: its layout is its "
+                 "_Py_DebugOffsets read as 3.%d's, and 3.%d's table for the rest (GC heads, "
+                 "dict keys, type slots, pymalloc), checked but assumed",
+                 h->version.text, rep.read_as, c.table_minor);
+        err = check_assumed(h);
+        if (err)
+            return err;
     }
     return NULL;
 }
@@ -552,4 +695,16 @@ ph_error *ph_runtime_walk_gc(ph_heap *h, ph_ref_fn *fn, void *payload)
             break;
     }
     return NULL;
+}
+
+/* Is the C string tp_name of type t exactly want? */
+static bool cstr_is(ph_heap *h, uint64_t t, const char *want)
+{
+    uint64_t p;
+    char buf[32];
+    size_t n = strlen(want) + 1;
+    if (n > sizeof(buf) || !ph_read_u64(h->r, t + (uint64_t)h->L->tp_name, &p) || !ph_ptr_ok(p) ||
+        !ph_read(h->r, p, buf, n))
+        return false;
+    return memcmp(buf, want, n) == 0;
 }

@@ -53,6 +53,7 @@ static const struct {
     {"object", SHAPE_OBJECT},  {"str", SHAPE_STR},        {"int", SHAPE_INT},
     {"bool", SHAPE_INT},       {"bytes", SHAPE_BYTES},    {"bytearray", SHAPE_BYTEARRAY},
     {"tuple", SHAPE_TUPLE},    {"list", SHAPE_LIST},      {"dict", SHAPE_DICT},
+    {"frozendict", SHAPE_DICT},
     {"set", SHAPE_SET},        {"frozenset", SHAPE_SET},  {"type", SHAPE_TYPE},
     {"module", SHAPE_MODULE},  {"code", SHAPE_CODE},      {"frame", SHAPE_FRAME},
     {"cell", SHAPE_CELL},      {"method", SHAPE_METHOD},  {"function", SHAPE_FUNCTION},
@@ -335,7 +336,12 @@ uint32_t ph_type_get(ph_heap *h, uint64_t addr)
     pt.name = ph_heap_strdup(h, name);
     if (!pt.heap) {
         pt.shape = shape_of_static(h, name);
-        if (pt.shape == SHAPE_OTHER) {
+        if (strcmp(name, "frozendict") == 0) {
+            /* 3.15 (PEP 814): {PyDictObject ob_base; Py_hash_t ma_hash}: a
+             * dict underneath, of its own kind, with no other reference */
+            pt.shape = SHAPE_DICT;
+            pt.static_subclass = pt.frozendict = true;
+        } else if (pt.shape == SHAPE_OTHER) {
             /* Static subclasses of builtins (collections.OrderedDict,
              * defaultdict, ctypes' metatypes) are the builtin underneath. */
             pt.shape = t.flags & TPFLAGS_DICT_SUBCLASS   ? SHAPE_DICT
@@ -359,6 +365,7 @@ uint32_t ph_type_get(ph_heap *h, uint64_t addr)
                     pt.base_idx = bi;
                     pt.shape = h->types[bi].shape;
                     pt.static_subclass = h->types[bi].static_subclass;
+                    pt.frozendict = h->types[bi].frozendict;
                 }
                 break;
             }

@@ -27,7 +27,12 @@
 
 struct ph_heap {
     ph_reader *r;
-    const ph_layout *L;
+    const ph_layout *L;     /* &layout once built (tests may point it at a table) */
+    ph_layout layout;       /* the table, the target's _Py_DebugOffsets applied */
+    char layout_origin[768]; /* where each part of the layout came from, a line each */
+    char warning[400];      /* what was assumed of a CPython newer than every table */
+    int layout_choice_minor; /* the table's minor version */
+    bool gc_incremental;    /* 3.14.0-3.14.4: young and two old spaces (bit 0 of _gc_next) */
     ph_symbols syms;
     ph_version version;
     const char *layout_source;

@@ -50,6 +50,8 @@ ph_error *ph_index_init(ph_index *ix, ph_reader *r, const ph_layout *L)
     ph_error *err = addrs_reserve(&ix->by_addr, ix, 1u << 15);
     if (err)
         return err;
+    if (!(ix->hot = calloc(PH_INDEX_HOT, sizeof(*ix->hot))))
+        return PH_NOMEM;
     ph_pool_geometry g;
     if (!r || !L || !ph_pool_geometry_get(L, &g) || g.nclasses > MAX_CLASSES ||
         (g.pool_size & (g.pool_size - 1)) || g.pool_size > (1u << 16) ||
@@ -87,6 +89,7 @@ void ph_index_deinit(ph_index *ix)
     free(ix->owner);
     free(ix->flags);
     ph_idtable_free(&ix->by_addr);
+    free(ix->hot);
     free(ix->pools);
     for (size_t i = 0; i < ix->nchunks; i++)
         free(ix->chunks[i]);
@@ -201,19 +204,45 @@ static ph_error *pool_get(ph_index *ix, uint64_t base, const struct ph_pool_rec 
 
 /* ---- both ----------------------------------------------------------------- */
 
-uint32_t ph_index_find(const ph_index *ix, uint64_t addr)
+/* The id of the object at addr, or PH_NO_OBJ; then *place is the empty
+ * block addr would take (in a pool already known), or NULL. */
+static inline uint32_t find_place(const ph_index *ix, uint64_t addr, struct ph_block **place)
 {
+    *place = NULL;
     uint64_t base = addr & ix->pool_mask;
     if (base) {
         /* Every page an object was added from has its record. */
         const struct ph_pool_rec *p = pool_find(ix, base);
         if (!p)
             return PH_NO_OBJ;
-        const struct ph_block *b = block_of(ix, p, addr);
-        if (b && (!b->id || b->lo == (uint32_t)addr))
-            return b->id ? b->id - 1 : PH_NO_OBJ;
+        struct ph_block *b = block_of(ix, p, addr);
+        if (b && !b->id) {
+            *place = b;
+            return PH_NO_OBJ;
+        }
+        if (b && b->lo == (uint32_t)addr)
+            return b->id - 1;
     }
-    return addrs_find(&ix->by_addr, ix, addr);
+    struct ph_hot *e = ix->hot ? &ix->hot[(addr >> 4) % PH_INDEX_HOT] : NULL;
+    if (e && e->id && e->addr == addr)
+        return e->id - 1;
+    uint32_t id = addrs_find(&ix->by_addr, ix, addr);
+    if (id != PH_NO_OBJ && e) {
+        e->addr = addr;
+        e->id = id + 1;
+    }
+    return id;
+}
+
+uint32_t ph_index_find(const ph_index *ix, uint64_t addr)
+{
+    struct ph_block *place;
+    return find_place(ix, addr, &place);
+}
+
+uint32_t ph_index_find_place(const ph_index *ix, uint64_t addr, struct ph_block **place)
+{
+    return find_place(ix, addr, place);
 }
 
 #define GROW(field, cap)                                                   \
@@ -258,6 +287,33 @@ void ph_index_trim(ph_index *ix)
     ix->cap = ix->n;
 }
 
+/* A new entry in the arrays, for addr. */
+static ph_error *new_entry(ph_index *ix, uint64_t addr, uint32_t type, uint32_t *id)
+{
+    ph_error *err;
+    if (ix->n == ix->cap && (err = grow_arrays(ix)))
+        return err;
+    uint32_t new_id = (uint32_t)ix->n++;
+    ix->addr[new_id] = addr;
+    ix->size[new_id] = 0;
+    ix->type[new_id] = type;
+    ix->owner[new_id] = 0;
+    ix->flags[new_id] = 0;
+    *id = new_id;
+    return NULL;
+}
+
+ph_error *ph_index_add_placed(ph_index *ix, uint64_t addr, uint32_t type, struct ph_block *place,
+                              uint32_t *id)
+{
+    ph_error *err = new_entry(ix, addr, type, id);
+    if (err)
+        return err;
+    place->id = *id + 1;
+    place->lo = (uint32_t)addr;
+    return NULL;
+}
+
 ph_error *ph_index_add(ph_index *ix, uint64_t addr, uint32_t type, uint32_t *id, bool *added)
 {
     ph_error *err;
@@ -288,14 +344,9 @@ ph_error *ph_index_add(ph_index *ix, uint64_t addr, uint32_t type, uint32_t *id,
             return NULL;
         }
     }
-    if (ix->n == ix->cap && (err = grow_arrays(ix)))
+    uint32_t new_id;
+    if ((err = new_entry(ix, addr, type, &new_id)))
         return err;
-    uint32_t new_id = (uint32_t)ix->n++;
-    ix->addr[new_id] = addr;
-    ix->size[new_id] = 0;
-    ix->type[new_id] = type;
-    ix->owner[new_id] = 0;
-    ix->flags[new_id] = 0;
     *id = new_id;
     *added = true;
     if (block) {

@@ -40,7 +40,13 @@ typedef struct ph_index {
     } pool_classes[64];
     ph_reader *r;
     ph_idtable by_addr;     /* the objects not found through a pool, by address */
+    /* The last objects found in by_addr, direct-mapped by address: the
+     * few that every object points to (its heap type, None, a module's
+     * dict) are found here without a probe. Found, so never stale. */
+    struct ph_hot { uint64_t addr; uint32_t id; } *hot; /* id + 1; 0: empty */
 } ph_index;
+
+#define PH_INDEX_HOT 256
 
 #define OBJ_FROM_ROOTS 1    /* reachable from the interpreter's roots */
 #define OBJ_GC_LISTED 2     /* found on a GC list */
@@ -62,5 +68,12 @@ void ph_index_deinit(ph_index *ix);
 uint32_t ph_index_find(const ph_index *ix, uint64_t addr);
 /* Adds addr; *id is its id; returns true if it is new. */
 ph_error *ph_index_add(ph_index *ix, uint64_t addr, uint32_t type, uint32_t *id, bool *added);
+/* For the walk, which adds what it does not find, without looking twice:
+ * ph_index_find, and when addr is absent, *place is the empty block of a
+ * known pool it would take (NULL: ph_index_add finds out); then, with
+ * nothing added in between, ph_index_add_placed adds it there. */
+uint32_t ph_index_find_place(const ph_index *ix, uint64_t addr, struct ph_block **place);
+ph_error *ph_index_add_placed(ph_index *ix, uint64_t addr, uint32_t type, struct ph_block *place,
+                              uint32_t *id);
 
 #endif

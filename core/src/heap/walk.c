@@ -54,7 +54,8 @@ static uint32_t add_object(ph_heap *h, const ph_ref *ref, void *payload)
     const uint64_t addr = ref->addr;
     if (ws->err || h->interrupted)
         return PH_NO_OBJ;
-    uint32_t id = ph_index_find(&h->idx, addr);
+    struct ph_block *place;
+    uint32_t id = ph_index_find_place(&h->idx, addr, &place);
     if (id != PH_NO_OBJ) {
         if (!ref->guessed)
             h->idx.flags[id] &= (uint8_t)~OBJ_CONSERVATIVE; /* a precise reference too */
@@ -75,7 +76,8 @@ static uint32_t add_object(ph_heap *h, const ph_ref *ref, void *payload)
     if (ref->guessed && !ph_conservative_ok(h, addr, type))
         return PH_NO_OBJ; /* a guess that fails the full check */
     bool added;
-    ph_error *err = ph_index_add(&h->idx, addr, type, &id, &added);
+    ph_error *err = place ? ph_index_add_placed(&h->idx, addr, type, place, &id)
+                          : ph_index_add(&h->idx, addr, type, &id, &added);
     if (err) {
         ws->err = err;
         return PH_NO_OBJ;
@@ -127,9 +129,19 @@ bool ph_poll(ph_heap *h)
     return h->interrupted;
 }
 
+/* ph_poll without the call where it would only count. */
+static inline bool poll_fast(ph_heap *h)
+{
+    if (!h->interrupted && (h->polls + 1) % INTERRUPT_EVERY) {
+        h->polls++;
+        return false;
+    }
+    return ph_poll(h);
+}
+
 static ph_error *drain(ph_heap *h, walk_state *ws, bool sizes)
 {
-    while (h->qhead < h->qtail && !ws->err && !ph_poll(h)) {
+    while (h->qhead < h->qtail && !ws->err && !poll_fast(h)) {
         uint32_t id = h->queue[h->qhead++];
         if (sizes)
             h->idx.size[id] = ph_flat_size(h, h->idx.addr[id], &h->types[h->idx.type[id]]);
@@ -228,14 +240,8 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
         ph_heap_set_interrupt(h, opts->interrupt, opts->payload);
     h->layout_source = "table";
     ph_error *err = ph_detect_version(r, syms, &h->version);
-    if (!err) {
-        h->L = ph_layout_get(h->version.major, h->version.minor);
-        if (!h->L)
-            err = ph_error_new(PH_ERR_VERSION, 0, "no layout for CPython %s", h->version.text);
-    }
     if (!err)
-        err = ph_debug_offsets_check(r, syms->py_runtime, &h->version, h->L,
-                                     &h->debug_offsets_checked);
+        err = ph_runtime_layout(h);
     if (!err)
         err = ph_index_init(&h->idx, h->r, h->L);
     walk_state ws = {.flag = OBJ_FROM_ROOTS};
@@ -300,6 +306,8 @@ void ph_heap_info_get(const ph_heap *h, ph_heap_info *out)
     out->version = h->version;
     out->layout = h->layout_source;
     out->layout_checked = h->debug_offsets_checked;
+    out->layout_origin = h->layout_origin;
+    out->warning = h->warning[0] ? h->warning : NULL;
     out->gc_generations_shift = h->gc_generations_shift;
     out->interpreters = h->interpreters;
     out->threads = h->threads;
