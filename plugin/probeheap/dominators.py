@@ -25,8 +25,8 @@ def _edge(h, parent, addr, cache):
                 cache[parent].setdefault(l["address"], l["edge"])
         return cache[parent].get(addr, "")
     for l in h.referrers(addr):
-        if l["edge_kind"] == "root":  # a frame's file and line are for threads and backrefs
-            return re.sub(r" \([^()]*:\d+\)", "", l["edge"])
+        if l["edge_kind"] == "root":  # the thread's id and the frame's file and line: see threads, backrefs
+            return re.sub(r"^thread 0x[0-9a-f]+:", "thread:", re.sub(r" \([^()]*:\d+\)", "", l["edge"]))
     return ""
 
 
