@@ -32,15 +32,14 @@ def _edge(h, parent, addr, cache):
 
 def annotate(h, addr, children):
     """Adds to each child its edge label from its parent in the tree and, for
-    a module's dict, the module's name (module) and kind 'dict of module NAME'."""
+    a module's dict, the module's name (module; the text shows the kind as
+    'dict of module NAME', the JSON keeps the partition's kind)."""
     parents, cache = {0: addr}, {}
     for c in children:
         parent = parents.get(c["depth"] - 1, 0)
         parents[c["depth"]] = c["address"]
         c["edge"] = _edge(h, parent, c["address"], cache)
         c["module"] = _module_of_dict(h, c["address"]) if c["kind"] == "dict of module" else None
-        if c["module"]:
-            c["kind"] = "dict of module %s" % c["module"]
     return children
 
 
@@ -50,7 +49,7 @@ EDGE_MAX = 44   # the longest edge label shown; a longer one loses its middle
 def _row(prefix, c):
     """prefix, the edge from the parent, kind and address, then the preview
     in what is left of 100 columns (a long edge or preview cut in the middle)."""
-    kind = "%s 0x%x" % (c["kind"], c["address"])
+    kind = "%s 0x%x" % (c["kind"] + (" " + c["module"] if c.get("module") else ""), c["address"])
     edge = c["edge"]
     if edge:
         room = max(12, min(EDGE_MAX, tables.LINE_WIDTH - len(prefix) - len(kind) - 1))

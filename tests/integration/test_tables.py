@@ -72,7 +72,9 @@ def test_dominators_name_module_and_edges(core):
     assert ids["a"] not in edges  # the module's dict refers to a too: top does not dominate it
     roots = harness.run_probe(args + ["--json", "dominators", "--limit", "1000"]).json()
     main = [c for c in roots["children"] if c["address"] == ids["globals"]]
-    assert main and main[0]["kind"] == "dict of module __main__" and main[0]["module"] == "__main__", main
+    assert main and main[0]["kind"] == "dict of module" and main[0]["module"] == "__main__", main
+    text = harness.run_probe(args + ["dominators", "--limit", "1000"]).expect_ok().stdout
+    assert "dict of module __main__ 0x%x" % ids["globals"] in text, text
     text = harness.run_probe(args + ["dominators", "0x%x" % ids["top"], "--human"]).expect_ok().stdout
     assert re.search(r"\.kids list 0x%x" % ids["top.kids"], text), text
     assert all(len(l) <= 100 for l in text.splitlines()), text
