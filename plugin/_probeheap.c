@@ -207,6 +207,19 @@ static PyObject *mod_detect_version(PyObject *mod, PyObject *args)
         return NULL;
     ph_version v;
     ph_error *err = ph_detect_version(reader->r, &s, &v);
+    if (err && v.free_threaded && v.major) {
+        /* known, but not walkable: the version, and why nothing else works */
+        PyObject *d = version_dict(&v);
+        PyObject *why = d ? PyUnicode_FromString(err->message) : NULL;
+        ph_error_free(err);
+        if (!why || PyDict_SetItemString(d, "unsupported", why)) {
+            Py_XDECREF(why);
+            Py_XDECREF(d);
+            return NULL;
+        }
+        Py_DECREF(why);
+        return d;
+    }
     if (err)
         return raise_error(err);
     return version_dict(&v);
@@ -421,11 +434,12 @@ static PyObject *Heap_object(HeapObject *self, PyObject *args)
         Py_RETURN_NONE;
     char preview[128];
     ph_preview(self->h, addr, preview, sizeof(preview));
-    return Py_BuildValue("{s:K,s:N,s:N,s:K,s:O,s:O,s:N}", "address", (unsigned long long)o.address,
+    return Py_BuildValue("{s:K,s:N,s:N,s:K,s:O,s:O,s:O,s:N}", "address", (unsigned long long)o.address,
                          "type", target_text(o.type), "kind", target_text(o.kind), "flat",
                          (unsigned long long)o.size,
                          "estimate", o.estimate ? Py_True : Py_False, "reachable",
-                         o.reachable ? Py_True : Py_False, "preview", target_text(preview));
+                         o.reachable ? Py_True : Py_False, "conservative",
+                         o.conservative ? Py_True : Py_False, "preview", target_text(preview));
 }
 
 static PyObject *kind_rows(const ph_kind_total *k, size_t n)
@@ -549,7 +563,7 @@ static PyMethodDef Heap_methods[] = {
     {"dominators", (PyCFunction)Heap_dominators, METH_VARARGS,
      "dominators(address or 0, depth, limit) -> dict: the dominator tree below it"},
     {"object", (PyCFunction)Heap_object, METH_VARARGS,
-     "object(address) -> dict (address, type, kind, flat, estimate, reachable, preview) or None"},
+     "object(address) -> dict (address, type, kind, flat, estimate, reachable, conservative, preview) or None"},
     {"info", (PyCFunction)Heap_info, METH_NOARGS, "What the walk found, as a dict."},
     {"partition", (PyCFunction)Heap_partition, METH_VARARGS, "partition(by='kind'|'type'|'size'|'module'|'rcs'|'via', kind=None): of one kind's objects when kind is given"},
     {"threads", (PyCFunction)Heap_threads, METH_NOARGS,
@@ -569,6 +583,13 @@ static PyMethodDef Heap_methods[] = {
      "referents(address) -> [dict]: the objects it refers to, with edge labels"},
     {"objects", (PyCFunction)(void (*)(void))Heap_objects, METH_VARARGS | METH_KEYWORDS,
      "objects(kind, limit=None, min_size=0) -> dict: the objects of one kind or type"},
+    {"suspects", (PyCFunction)(void (*)(void))Heap_suspects, METH_VARARGS | METH_KEYWORDS,
+     "suspects(min=10.0, limit=0) -> dict: MAT's leak suspects from the dominator tree"},
+    {"owners", (PyCFunction)(void (*)(void))Heap_owners, METH_VARARGS | METH_KEYWORDS,
+     "owners(min_retained=65536, max_nodes=10000) -> dict: retainer paths of big dominators"},
+    {"addresses", (PyCFunction)Heap_addresses, METH_NOARGS,
+     "addresses() -> [(address, type, flags)]: every indexed object; flags: 1 from the roots, "
+     "2 on a GC list, 4 held from outside, 8 found only by a conservative scan"},
     {NULL},
 };
 

@@ -50,5 +50,11 @@ PyObject *Heap_backrefs(HeapObject *self, PyObject *args, PyObject *kw);
 PyObject *Heap_referrers(HeapObject *self, PyObject *args);
 PyObject *Heap_referents(HeapObject *self, PyObject *args);
 PyObject *Heap_objects(HeapObject *self, PyObject *args, PyObject *kw);
+/* bridge_addresses.c */
+PyObject *Heap_addresses(HeapObject *self, PyObject *unused);
+
+/* bridge_suspects.c */
+PyObject *Heap_suspects(HeapObject *self, PyObject *args, PyObject *kw);
+PyObject *Heap_owners(HeapObject *self, PyObject *args, PyObject *kw);
 
 #endif

@@ -164,11 +164,25 @@ typedef struct ph_object {
     uint64_t size;       /* flat size: sys.getsizeof */
     bool estimate;       /* the size is an estimate */
     bool reachable;      /* from the roots (else cyclic garbage, or held from C) */
+    bool conservative;   /* found only by a conservative scan's guess at a C field */
 } ph_object;
 
 /* Looks an address up in the index; false when the walk did not find an
  * object there. */
 bool ph_heap_object(const ph_heap *h, uint64_t address, ph_object *out);
+
+/* The index one object at a time (ids 0 .. ph_heap_count - 1), for the
+ * object-for-object test and scripts. */
+typedef struct ph_indexed {
+    uint64_t address;
+    const char *type;
+    bool from_roots;     /* reachable from the roots */
+    bool gc_listed;      /* found on a GC list */
+    bool held;           /* not from the roots, held from outside (C) */
+    bool conservative;   /* found only by a conservative scan's guess */
+} ph_indexed;
+size_t ph_heap_count(const ph_heap *h);
+bool ph_heap_object_at(const ph_heap *h, size_t id, ph_indexed *out);
 
 /* ---- sizes: flat, deep, retained; the dominator tree ---- */
 
@@ -527,6 +541,83 @@ typedef struct ph_objects {
 ph_error *ph_objects_get(ph_heap *h, const char *kind, uint64_t min_size, size_t limit,
                          ph_objects **out);
 void ph_objects_free(ph_objects *o);
+
+/* ---- leak suspects and retainer paths (suspects.c, owners.c) ---------------- */
+
+#define PH_HELD_MAX 8
+#define PH_PATH_MAX 1024
+
+typedef struct ph_held {
+    char kind[200];
+    uint64_t count, size;
+} ph_held;
+
+/* A retainer path: the labels from a root to a node of the dominator tree,
+ * the members of big lists, tuples, sets and dicts folded into [*]; the
+ * nodes with one path are added up. */
+typedef struct ph_owner_path {
+    char *path;
+    uint64_t address;            /* its largest node */
+    uint64_t retained, retained_count, nodes;
+    size_t nheld;
+    ph_held held[PH_HELD_MAX];   /* what it retains by kind, largest first */
+} ph_owner_path;
+
+typedef struct ph_owners {
+    uint64_t total, min_retained; /* the heap's bytes; the threshold used */
+    uint64_t candidates;          /* nodes over the threshold (at most max_nodes were named) */
+    size_t n;
+    ph_owner_path *items;         /* by falling retained size */
+    char *strings;                /* private */
+} ph_owners;
+
+/* The retainer paths of the dominator tree's nodes retaining at least
+ * min_retained bytes, at most max_nodes of them (the largest). */
+ph_error *ph_owners_get(ph_heap *h, uint64_t min_retained, size_t max_nodes, ph_owners **out);
+void ph_owners_free(ph_owners *o);
+
+typedef struct ph_suspect_owner {
+    char path[PH_PATH_MAX];      /* the owners' retainer path */
+    char kind[200];              /* the largest owner's kind */
+    uint64_t address;            /* the largest owner */
+    uint64_t owners, count, size; /* owners on the path; the group's objects they hold, bytes */
+} ph_suspect_owner;
+
+typedef struct ph_suspect_point {
+    uint64_t address;
+    char kind[200];
+    char preview[128];
+    uint64_t retained, retained_count, children; /* children in the dominator tree */
+    char path[PH_PATH_MAX];
+} ph_suspect_point;
+
+typedef struct ph_suspect {
+    bool group;                  /* false: one object; true: a kind of many small objects */
+    char kind[200];              /* the object's kind, or the group's */
+    uint64_t address;            /* the object (0 for a group) */
+    char preview[128];
+    uint64_t retained, retained_count;
+    uint64_t objects;            /* a group's objects (none inside another of its kind) */
+    char path[PH_PATH_MAX];      /* an object's shortest path from a root */
+    ph_suspect_point point;      /* an object's accumulation point */
+    size_t nheld;
+    ph_held held[5];             /* what it retains by kind, largest first */
+    uint64_t all_owners;         /* a group's owners (immediate dominators) */
+    size_t nowners;
+    ph_suspect_owner owners[8];  /* the owners holding most of the group, by path */
+} ph_suspect;
+
+typedef struct ph_suspects {
+    uint64_t total, threshold;   /* the heap's bytes; min_fraction of it */
+    size_t n;
+    ph_suspect *items;           /* by falling retained size */
+} ph_suspects;
+
+/* Eclipse MAT's leak suspects from the dominator tree: objects retaining at
+ * least min_fraction of the heap, and kinds of small objects that together
+ * do; at most limit (0: all). */
+ph_error *ph_suspects_get(ph_heap *h, double min_fraction, size_t limit, ph_suspects **out);
+void ph_suspects_free(ph_suspects *s);
 
 /* ---- text ------------------------------------------------------------------ */
 

@@ -158,6 +158,13 @@ class Heap:
         return threads.threads(self._heap)
 
     @_errors
+    def addresses(self):
+        """Every object of the index as (address, type, flags): flags 1 from
+        the roots, 2 on a GC list, 4 held from outside Python, 8 found only
+        by a conservative scan of a C object."""
+        return self._heap.addresses()
+
+    @_errors
     def report(self, path, against=None):
         """Writes the HTML report (as 'probe-heap report') to path; returns its size in bytes."""
         from . import report
@@ -166,7 +173,8 @@ class Heap:
     @_errors
     def object(self, address):
         """The object at address as the walk found it: a dict with address,
-        type, kind, flat (sys.getsizeof), estimate, reachable and preview.
+        type, kind, flat (sys.getsizeof), estimate, reachable, preview and
+        conservative (found only by a conservative scan of a C object).
         Raises probeheap.Error when the walk found no object there."""
         o = self._heap.object(int(address))
         if o is None:
@@ -175,3 +183,17 @@ class Heap:
             err.code = 9  # PH_ERR_ARGUMENT, as the other methods' answer
             raise err
         return o
+
+    def suspects(self, min=10, limit=0):
+        """MAT's leak suspects: a dict (total, threshold, min, suspects), as
+        'probe-heap suspects --json' without python/skipped/partial; see
+        probeheap.suspects.get."""
+        from . import suspects
+        return suspects.get(self._heap, min, limit)
+
+    def owners(self, min_retained=None, max_nodes=10000):
+        """Retainer paths of the dominator tree's big nodes: a dict (total,
+        min_retained, candidates, paths: [{path, address, retained,
+        retained_count, nodes, held}]), largest first."""
+        from . import snapshot
+        return snapshot.owners(self._heap, min_retained, max_nodes)

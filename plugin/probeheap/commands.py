@@ -135,7 +135,7 @@ def _one_obj(rest, what):
 
 
 from . import (alloc, backrefs, dominators, info, leaks, partition, report,  # noqa: E402  (they use
-               sizes, snapshot, threads)                                  # this module's helpers)
+               sizes, snapshot, suspects, threads)                        # this module's helpers)
 
 SUBCOMMANDS = {
     "partition": partition.cmd_partition,
@@ -153,6 +153,7 @@ SUBCOMMANDS = {
     "snapshot": snapshot.cmd_snapshot,
     "diff": snapshot.cmd_diff,
     "report": report.cmd_report,
+    "suspects": suspects.cmd_suspects,
 }
 
 
@@ -170,6 +171,7 @@ SYNOPSES = [
     ("referents OBJ --depth N --svg FILE", "objgraph's show_refs"),
     ("objects KIND [--limit N] [--min-size B]", "the objects of one kind or type"),
     ("snapshot FILE, diff FILE", "save the partition; what grew since"),
+    ("suspects [--min PCT] [--limit N]", "leak suspects, as Eclipse MAT finds them"),
     ("leaks [--all]", "allocated but unreachable: leaked, garbage"),
     ("alloc", "pymalloc's arenas, pools and blocks; where RSS goes"),
     ("report FILE [--against SNAPSHOT]", "one HTML page: summary, flame graph, tables"),
@@ -304,7 +306,7 @@ def gdb_overview():
 %s
 
 It works on a live process (gdb -p PID) or a core file (gdb PYTHON CORE)
-of CPython 3.8 to 3.13, with or without debug symbols; nothing runs in the
+of CPython 3.8 to 3.14, with or without debug symbols; nothing runs in the
 target.  Add --json to any subcommand but more for one JSON document.
 'probe-heap help SUBCOMMAND' or 'probe-heap SUBCOMMAND --help' for one
 subcommand; 'probe-heap --version' for the version.""" % (synopses("probe-heap "), OBJ_HELP))

@@ -18,11 +18,15 @@ def cmd_info(argv, as_json):
     opts, rest, as_json = commands._options(argv, {"--skipped"}, set(), as_json)
     if rest:
         raise commands.UsageError("info takes no arguments")
+    ft = state.free_threaded_version()
+    if ft is not None:
+        return _info_free_threaded(ft, as_json)
     h = state.heap(quiet=as_json)
     i = h.info()
     if as_json:
         out = dict(i)
         out["python"] = dict(i["python"], layout=i["layout"])
+        out["free_threaded"] = bool(i["python"]["free_threaded"])
         return json.dumps(out)
     py = i["python"]
     build = "free-threaded" if py["free_threaded"] else "debug" if py["debug"] else "release"
@@ -50,6 +54,21 @@ def cmd_info(argv, as_json):
     if "--skipped" in opts:
         text += _skipped_text(h, i)
     return text
+
+
+def _info_free_threaded(py, as_json):
+    """info on a free-threaded build: what it is, and that nothing else
+    works on it yet (its objects are in mimalloc's heaps, not walked)."""
+    why = py.pop("unsupported")
+    if as_json:
+        return json.dumps({"python": dict(py, layout=None), "free_threaded": True,
+                           "supported": False, "error": why})
+    lines = [
+        ("Python", "CPython %s, free-threaded build (version from %s)" % (py["version"], py["found_by"])),
+        ("Supported", "no: " + why),
+    ]
+    width = max(len(k) for k, _ in lines) + 2
+    return "".join("%-*s%s\n" % (width, k + ":", v) for k, v in lines)
 
 
 def _skipped_text(h, i):

@@ -79,6 +79,18 @@ def cached():
     return None
 
 
+def free_threaded_version():
+    """The version dict of a free-threaded target (with "unsupported": why
+    no heap can be built), or None for any other target."""
+    if not target.has_target():
+        return None
+    try:
+        v = _probeheap.detect_version(target.make_reader(), target.symbols())
+    except _probeheap.Error:
+        return None     # the heap build reports it
+    return v if "unsupported" in v else None
+
+
 def remember_table(table):
     _cache["last"] = table
 

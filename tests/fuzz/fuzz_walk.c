@@ -1,6 +1,9 @@
 /* libFuzzer harness: the whole pipeline over a corrupted synthetic CPython.
  *
- * Input: byte 0 picks the version (3.8 + byte % 6); the rest is a sequence
+ * Input: byte 0 picks the version (3.8 + byte % 6, as when the corpus and
+ * the regressions were made), and every input runs again on the 3.14 world
+ * (the last of versions.h: 32-bit refcounts, tagged stack references, tuples
+ * with a cached hash), so that 3.14 gets all of them; the rest is a sequence
  * of 12-byte mutations {u32 where, u64 value} (little-endian) applied to a
  * copy of a well-formed synthetic runtime (the world of tests/unit/
  * test_walk.c's make_world, built with tests/unit/image.h):
@@ -14,7 +17,8 @@
  * succeeds ph_heap_info_get, ph_partition_new (every kind) with
  * ph_format_partition, ph_sizes_get / ph_preview / ph_backrefs_get /
  * ph_referrers_get / ph_referents_get on a few objects, ph_objects_get, ph_leaks_get,
- * ph_dominators(h, 0, 3, 5), ph_resolve_path on a few paths; everything is
+ * ph_dominators(h, 0, 3, 5), ph_suspects_get, ph_owners_get, ph_resolve_path on a
+ * few paths; everything is
  * freed.  Returned errors are fine; crashes, sanitizer reports, leaks and
  * slowness are bugs. */
 #include "world.h"
@@ -36,6 +40,10 @@ typedef struct template {
 } template;
 
 static template templates[NV];
+
+/* The versions byte 0 picks from: 3.8-3.13 (3.14, the last, runs every input). */
+#define NV_PICKED 6
+_Static_assert(NV == NV_PICKED + 1, "versions.h: 3.8-3.14, the last run on every input");
 
 /* test_walk.c's world, copied out of its image as a template. */
 static void make_template(template *t, int i)
@@ -158,6 +166,16 @@ static void run(const template *w, const uint8_t *data, size_t size)
         if (!e)
             ph_dominated_list_free(dl);
         drop(e);
+        ph_suspects *su = NULL;
+        e = ph_suspects_get(h, 0.01, 0, &su);
+        if (!e)
+            ph_suspects_free(su);
+        drop(e);
+        ph_owners *ow = NULL;
+        e = ph_owners_get(h, 1, 100, &ow);
+        if (!e)
+            ph_owners_free(ow);
+        drop(e);
         static const char *const paths[] = {
             "mod:main.a", "sys:modules['main']", "sys:modules['main'].a",
             "sys:version", "sys:modules['main'].__class__",
@@ -193,6 +211,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (size < 1)
         return 0;
-    run(get_world(data[0] % NV), data + 1, size - 1);
+    run(get_world(data[0] % NV_PICKED), data + 1, size - 1);
+    run(get_world(NV - 1), data + 1, size - 1); /* 3.14 */
     return 0;
 }

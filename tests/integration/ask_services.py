@@ -1,6 +1,7 @@
 """Run inside gdb (-x): what the tool says of the services workload
 (workloads/services.py) through the scripting API, written to PH_OUT:
-the partition by type, the referents of the deques, each sample's object
+the partition by type, the referents of the deques, the backrefs of a
+queued dict, each sample's object
 and sizes, the leaked addresses, and the walk's skipped count."""
 
 import json
@@ -24,8 +25,11 @@ for label, s in samples.items():
         out["objects"][label] = None
     o = h.obj(addr)
     out["sizes"][label] = {"flat": o.flat, "deep": o.deep, "deep_count": o.deep_count}
-for label in ("deque", "queue deque", "asyncio queue deque"):
+for label in ("deque", "queue deque", "asyncio queue deque", "partial", "defaultdict"):
     out["referents"][label] = h.referents(int(samples[label]["address"], 16))
+# a dict in the middle of the queue.Queue's deque (item 3000 of 6000)
+queued = int(doc["workload"]["queue_dicts"][3000], 16)
+out["backrefs"] = h.backrefs(queued)
 leaks = h.leaks(addresses=True)
 out["leaks"] = leaks
 out["info"] = h.info()

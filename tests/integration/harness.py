@@ -81,6 +81,29 @@ def cache_python(version):
     return os.path.join(CACHE, 'python-' + version, 'bin', 'python' + major_minor)
 
 
+def stripped_python(version):
+    """A copy of the cached CPython's executable without its symbol table
+    and DWARF (strip --strip-all keeps .dynsym: _PyRuntime, Py_Version),
+    made beside it on first use, as a distribution's stripped binary is.
+    (path, why it is missing or None)."""
+    py = cache_python(version)
+    out = py + '-nosym'
+    if os.access(out, os.X_OK) and os.path.getmtime(out) >= os.path.getmtime(py):
+        return out, None
+    strip = shutil.which('strip')
+    if not strip:
+        return out, 'strip (binutils) is not installed'
+    tmp = '%s.%d.tmp' % (out, os.getpid())
+    try:
+        subprocess.run([strip, '--strip-all', '-o', tmp, py], check=True,
+                       capture_output=True, timeout=120)
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, out)
+    except (OSError, subprocess.SubprocessError) as e:
+        return out, 'cannot strip %s: %s' % (py, e)
+    return out, None
+
+
 def build_id(path):
     """The GNU build ID of an ELF file, as hex, or None."""
     try:
@@ -125,7 +148,7 @@ def separate_debug_file(path):
 
 def all_targets():
     """Every target, available or not: pyenv 3.8-3.13, CPython 3.14.7 from
-    tools/build-pythons' cache, Debian's python3.11 with its separate debug
+    tools/build-pythons' cache (as built, and a stripped copy), Debian's python3.11 with its separate debug
     symbols, and Debian's python3.11 with gdb told to look for symbols
     nowhere."""
     out = []
@@ -139,6 +162,12 @@ def all_targets():
             os.path.join(os.path.dirname(os.path.dirname(py)), '.complete'))
         out.append(Target('cpython-' + v, py, (), v,
                           why_missing=None if ok else py + ' not found (run tools/build-pythons)'))
+        # the same without symbols: a stripped copy of the executable
+        if ok:
+            spy, why = stripped_python(v)
+        else:
+            spy, why = py + '-nosym', py + ' not found (run tools/build-pythons)'
+        out.append(Target('cpython-' + v + '-nosym', spy, (), v, why_missing=why))
     deb = DEBIAN_PYTHON
     have = os.access(deb, os.X_OK)
     if not have:
@@ -158,6 +187,21 @@ def all_targets():
 def targets():
     """The available targets."""
     return [t for t in all_targets() if t.available]
+
+
+def free_threaded_targets():
+    """The free-threaded CPythons (3.14.7t from tools/build-pythons' cache).
+    Not among all_targets(): only `info` works on them (no mimalloc walk
+    yet), which tests/integration/test_free_threaded.py checks."""
+    out = []
+    for v in CACHE_VERSIONS:
+        major_minor = '.'.join(v.split('.')[:2])
+        prefix = os.path.join(CACHE, 'python-%st' % v)
+        py = os.path.join(prefix, 'bin', 'python%st' % major_minor)
+        ok = os.access(py, os.X_OK) and os.path.exists(os.path.join(prefix, '.complete'))
+        out.append(Target('cpython-%st' % v, py, (), v,
+                          why_missing=None if ok else py + ' not found (run tools/build-pythons)'))
+    return out
 
 
 def target_by_label(label):

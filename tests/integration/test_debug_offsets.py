@@ -1,6 +1,6 @@
-"""The positions in _Py_DebugOffsets that the core checks its 3.13 table
-against (core/src/cpython/debug_offsets.c) are those of the DWARF of CPython 3.13,
-and name the members that mean the same field."""
+"""The positions in _Py_DebugOffsets that the core checks its 3.13 and 3.14
+tables against (core/src/cpython/debug_offsets.c) are those of the DWARF of CPython
+3.13 and 3.14, and name the members that mean the same field."""
 
 import os
 import subprocess
@@ -55,3 +55,34 @@ def test_positions_match_dwarf():
     dwarf = dict(l.split() for l in out.splitlines() if l.split()[0] in checks)
     wrong = ["%s: core %s, DWARF %s" % (f, checks[f], dwarf.get(f)) for f in checks if checks[f] != dwarf.get(f)]
     assert not wrong, "\n".join(wrong)
+
+
+# 3.14 checks these too (its _Py_DebugOffsets grew set, generator and frame
+# stackpointer entries).
+MEMBERS_3_14 = dict(MEMBERS, **{
+    "iframe_stackpointer": "interpreter_frame.stackpointer",
+    "set_sizeof": "set_object.size", "set_used": "set_object.used",
+    "set_table": "set_object.table", "set_mask": "set_object.mask",
+    "gen_frame_state": "gen_object.gi_frame_state",
+})
+
+
+def test_positions_match_dwarf_3_14():
+    target = harness.target_by_label("cpython-3.14.7")
+    harness.require(target)
+    subprocess.run(["make", "-s", "build/ph-dump-debug-offsets"], cwd=harness.REPO, check=True)
+    lines = subprocess.run([os.path.join(harness.REPO, "build", "ph-dump-debug-offsets"), "14"],
+                           check=True, capture_output=True, text=True).stdout.split("\n")
+    checks = dict(l.split() for l in lines if l)
+    assert set(checks) == set(MEMBERS_3_14)
+    expr = "; ".join("print(%r, int(gdb.parse_and_eval('(long)&((struct _Py_DebugOffsets *)0)->%s')))"
+                     % (f, MEMBERS_3_14[f]) for f in sorted(checks))
+    expr += "; print('SIZE', gdb.lookup_type('struct _Py_DebugOffsets').sizeof)"
+    out = subprocess.run(["gdb", "-nx", "-batch", target.python, "-ex", "python " + expr],
+                         check=True, capture_output=True, text=True).stdout
+    dwarf = dict(l.split() for l in out.splitlines() if l.split() and l.split()[0] in checks)
+    wrong = ["%s: core %s, DWARF %s" % (f, checks[f], dwarf.get(f)) for f in checks if checks[f] != dwarf.get(f)]
+    assert not wrong, "\n".join(wrong)
+    # the size the core reads (DEBUG_OFFSETS_3_14_SIZE in core/src/debug_offsets.c)
+    size = [l.split()[1] for l in out.splitlines() if l.startswith("SIZE ")]
+    assert size == ["760"], size

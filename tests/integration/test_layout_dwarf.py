@@ -7,7 +7,9 @@ tests/tools/layout_fields.py, which evaluates every DWARF-checkable field, and
 compare each number with what build/ph-dump-layout prints for that version.
 
 A missing pyenv version skips, except with CI=true, where all of 3.8-3.13
-must be present.
+must be present.  The same for the CPythons tools/build-pythons builds into
+$PROBE_HEAP_CACHE (default /var/cache/probe-heap): 3.14.7, whose executable
+links libpython statically (layout_fields.CACHE_BUILDS).
 """
 
 import json
@@ -183,7 +185,7 @@ def test_table_matches_spec(dump_tool, version):
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.parametrize("bad_version", [(3, 7), (3, 14), (2, 7), (4, 0)],
+@pytest.mark.parametrize("bad_version", [(3, 7), (3, 15), (2, 7), (4, 0)],
                          ids=lambda v: "%d.%d" % v)
 def test_unsupported_version(dump_tool, bad_version):
     r = subprocess.run([str(dump_tool), str(bad_version[0]), str(bad_version[1])],
@@ -212,6 +214,26 @@ def test_pyenv_dwarf(dump_tool, minor):
         if not any("gc_head_size" in b for b in bad):
             bad += check_preheader(label, version, tbl, got)
         bad += check_headers(label, build, version)
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.parametrize("version", sorted(L.CACHE_BUILDS), ids=lambda v: "cache-%d.%d" % v)
+def test_cache_build_dwarf(dump_tool, version):
+    """The CPythons no pyenv provides, built by tools/build-pythons."""
+    cache = Path(os.environ.get("PROBE_HEAP_CACHE", "/var/cache/probe-heap"))
+    build = cache / ("python-" + L.CACHE_BUILDS[version])
+    binary = build / "bin" / ("python%d.%d" % version)
+    if not (build / ".complete").exists() or not binary.exists():
+        _missing("no CPython %s under %s (run tools/build-pythons)" % (L.CACHE_BUILDS[version], cache))
+        pytest.skip("%s not built" % binary)
+    tbl = table(dump_tool, version)
+    label = "CPython %s" % L.CACHE_BUILDS[version]
+    got = dwarf(binary, version)
+    assert got is not None, "%s: %s has no DWARF" % (label, binary)
+    bad = compare(label, binary, version, tbl, got)
+    if not any("gc_head_size" in b for b in bad):
+        bad += check_preheader(label, version, tbl, got)
+    bad += check_headers(label, build, version)
     assert not bad, "\n".join(bad)
 
 

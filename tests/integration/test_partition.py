@@ -28,7 +28,7 @@ LAYOUTS = ('dwarf', 'table', 'debug_offsets')
 # from the core): one shared-libpython build, one static Debian binary. The
 # others are listed with a skip mark, so that the parameters keep the indices
 # of the module's workload fixture and share its processes.
-NO_EXE_LABELS = ('pyenv-3.12.1', 'debian-3.11-nosym')
+NO_EXE_LABELS = ('pyenv-3.12.1', 'debian-3.11-nosym', 'cpython-3.14.7-nosym')
 NO_EXE_TARGETS = [
     pytest.param(t, id=t.label, marks=() if t.label in NO_EXE_LABELS else pytest.mark.skip(
         reason='core without --exe is checked on %s only' % ' and '.join(NO_EXE_LABELS)))

@@ -4,14 +4,17 @@ live and from a core: a deque of 10,000 items, a queue.Queue of 6,000
 dicts, an asyncio.Queue, an array.array, io.BytesIO and io.StringIO.
 
 - the referents of each deque are its items, each labelled [i] in order
-  (the ids recorded in process);
+  (the ids recorded in process); a functools.partial's are .func, .args
+  and .keywords, a defaultdict's .default_factory, none found by a scan;
 - their flat sizes are sys.getsizeof in the target, not estimates;
 - partition --by type agrees with the census (census.py follows deque
   items through gc.get_referents, and BytesIO's and StringIO's buffers);
-- leaks lists none of the queue's dicts nor the deque's items;
+- leaks lists none of the queue's dicts nor the deque's items, and backrefs
+  of a queued dict goes through the Queue's deque, at its index;
 - deep size of a function and of a generator equals asizeof's rule in
   process: their module's namespace and the builtins are not entered;
-- the walk of this healthy heap skips nothing."""
+- the walk of this healthy heap skips nothing, nor that of a process
+  stopped inside list.sort (workloads/sorting.py)."""
 
 import pytest
 
@@ -20,7 +23,8 @@ from test_partition import compare_with_census
 
 MODES = ["live", "core"]
 TARGETS = harness.all_targets()
-EXACT = ("deque", "queue deque", "asyncio queue deque", "array", "bytesio", "stringio")
+EXACT = ("deque", "queue deque", "asyncio queue deque", "array", "bytesio", "stringio", "partial",
+         "defaultdict")
 
 
 class Probed(object):
@@ -69,6 +73,20 @@ def test_deque_referents_are_its_items(answer):
 
 
 @pytest.mark.parametrize("answer", PARAMS, indirect=True)
+def test_fields_of_partial_and_defaultdict(answer):
+    doc, got = answer
+    wrong = []
+    for label, fields in sorted(doc["workload"]["fields"].items()):
+        links = got["referents"][label]
+        have = dict((l["edge"], hex(l["address"])) for l in links)
+        for edge, addr in sorted(fields.items()):
+            if have.get(edge) != addr:
+                wrong.append("%s: %s is %s, tool %s" % (label, edge, addr, have.get(edge)))
+        wrong += ["%s: conservative link %s" % (label, l["edge"]) for l in links if l["conservative"]]
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("answer", PARAMS, indirect=True)
 def test_flat_sizes_are_getsizeof(answer):
     doc, got = answer
     wrong = []
@@ -98,6 +116,17 @@ def test_leaks_lists_no_queued_item(answer):
 
 
 @pytest.mark.parametrize("answer", PARAMS, indirect=True)
+def test_backrefs_of_a_queued_dict(answer):
+    doc, got = answer
+    b = got["backrefs"]
+    assert b["paths"] and b["paths"][0].endswith("WORK.queue[3000]"), b["paths"]
+    chain = b["chains"][0]
+    assert hex(chain[-1]["address"]) == doc["workload"]["queue_dicts"][3000]
+    assert chain[-2]["type"] == "collections.deque" and chain[-1]["edge"] == "[3000]", chain[-2:]
+    assert not any(l["conservative"] for l in chain)
+
+
+@pytest.mark.parametrize("answer", PARAMS, indirect=True)
 def test_deep_size_stops_at_globals(answer):
     doc, got = answer
     wrong = []
@@ -114,3 +143,13 @@ def test_deep_size_stops_at_globals(answer):
 def test_healthy_heap_skips_nothing(answer):
     doc, got = answer
     assert got["info"]["skipped"] == 0
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.label)
+def test_list_being_sorted_is_not_damage(target, mode, tmp_path):
+    """A process stopped inside list.sort (workloads/sorting.py) is healthy:
+    the list's items are out of it meanwhile, and nothing is skipped."""
+    harness.require(target)
+    doc, info = harness.ask_in_gdb(target, mode, "sorting.py", "ask_info.py", str(tmp_path))
+    assert info["skipped"] == 0, info

@@ -31,7 +31,7 @@ def small_target():
 
 
 # the targets the state tests run on (each cheap: a small workload)
-STATE_TARGETS = ['debian-3.11-nosym', 'pyenv-3.8.18', 'pyenv-3.13.0']
+STATE_TARGETS = ['debian-3.11-nosym', 'pyenv-3.8.18', 'pyenv-3.13.0', 'cpython-3.14.7']
 
 
 def by_label(label):

@@ -60,7 +60,7 @@ int main(int argc, char **argv)
     }
     l = ph_layout_get(major, minor);
     if (l == NULL) {
-        fprintf(stderr, "%s: CPython %d.%d is not supported (3.8 to 3.13 are).\n",
+        fprintf(stderr, "%s: CPython %d.%d is not supported (3.8 to 3.14 are).\n",
                 argv[0], major, minor);
         return 2;
     }

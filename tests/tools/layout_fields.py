@@ -166,7 +166,15 @@ HEADER_EVIDENCE = {
          "#  define MANAGED_WEAKREF_OFFSET (((Py_ssize_t)sizeof(PyObject *))*-4)"),
         ("internal/pycore_object.h",
          "_PyType_HasFeature(tp, Py_TPFLAGS_PREHEADER) * 2 * sizeof(PyObject *)"),
-    ] + _OBMALLOC_EVIDENCE,
+        # the 3.14 constants appended to the layout
+    ("internal/pycore_interpframe_structs.h", "    FRAME_OWNED_BY_INTERPRETER = 3,"),
+    ("internal/pycore_interpframe_structs.h", "    FRAME_OWNED_BY_CSTACK = 4,"),
+    ("internal/pycore_stackref.h", "#define PyStackRef_NULL_BITS Py_TAG_REFCNT"),
+    ("internal/pycore_stackref.h", "#define Py_INT_TAG 3"),
+    ("internal/pycore_stackref.h", "#define Py_TAG_BITS 3"),
+    ("object.h", "            uint32_t ob_refcnt;"),
+    ("refcount.h", "return _Py_CAST(PY_INT32_T, op->ob_refcnt) < 0;"),
+] + _OBMALLOC_EVIDENCE,
 }
 
 

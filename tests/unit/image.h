@@ -565,21 +565,21 @@ typedef struct img_refs {
     uint64_t ref[256];
 } img_refs;
 
-static inline uint32_t img_record(ph_heap *h, uint64_t ref, void *payload)
+static inline uint32_t img_record(ph_heap *h, const ph_ref *ref, void *payload)
 {
     img_refs *rs = payload;
     if (rs->n < sizeof(rs->ref) / sizeof(rs->ref[0]))
-        rs->ref[rs->n] = ref;
+        rs->ref[rs->n] = ref->addr;
     rs->n++;
     return PH_NO_OBJ;
 }
 
 /* Records, and adds each valid referent to the index as the walker's
  * add_object does (returning its id, so that owners get set). */
-static inline uint32_t img_record_add(ph_heap *h, uint64_t ref, void *payload)
+static inline uint32_t img_record_add(ph_heap *h, const ph_ref *ref, void *payload)
 {
     img_record(h, ref, payload);
-    return img_index(h, ref);
+    return img_index(h, ref->addr);
 }
 
 

@@ -201,7 +201,9 @@ static void test_partitions_by_references(void **state)
                 break;
             case PH_BY_SIZE:
                 assert_non_null(x = row(p, "64"));
-                assert_int_equal(x->count, 2); /* A and B */
+                /* A and B; on 3.14 also Node.__mro__, (Node, object): tuples
+                 * cache their hash there, sys.getsizeof((1, 2)) is 64 */
+                assert_int_equal(x->count, MINORS[i] >= 14 ? 3 : 2);
                 break;
             default:
                 assert_non_null(x = row(p, "mod"));

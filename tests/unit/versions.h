@@ -1,4 +1,4 @@
-/* Facts about CPython 3.8-3.13 that the synthetic images of several tests
+/* Facts about CPython 3.8-3.14 that the synthetic images of several tests
  * share: the versions, sys.version and PY_VERSION_HEX, and the class
  *     class Node: pass   (in module "mod")
  * as each version lays it out, with builders for it and for GC lists.
@@ -8,20 +8,20 @@
 
 #include "image.h"
 
-#define NV 6
-static const int MINORS[NV] = {8, 9, 10, 11, 12, 13};
+#define NV 7
+static const int MINORS[NV] = {8, 9, 10, 11, 12, 13, 14};
 #define FOR_EACH_VERSION(i) for (int i = 0; i < NV; i++)
 
 /* ---- class Node: pass, in module "mod" ------------------------------------------------ */
 
 /* Node.__flags__ without the version-tag bits 18/19: HEAPTYPE | BASETYPE |
  * READY | HAVE_GC (0x5600), plus MANAGED_DICT (3.11), + MANAGED_WEAKREF
- * (3.12), + INLINE_VALUES (3.13). */
-static const uint64_t NODE_FLAGS[NV] = {0x5600, 0x5600, 0x5600, 0x5610, 0x5618, 0x561c};
+ * (3.12), + INLINE_VALUES (3.13, 3.14: Node.__flags__ in 3.14.7 too). */
+static const uint64_t NODE_FLAGS[NV] = {0x5600, 0x5600, 0x5600, 0x5610, 0x5618, 0x561c, 0x561c};
 /* Node.__basicsize__, __dictoffset__, __weakrefoffset__ */
-static const int64_t NODE_BASICSIZE[NV] = {32, 32, 32, 24, 16, 16};
-static const int64_t NODE_DICTOFFSET[NV] = {16, 16, 16, -48, -1, -1};
-static const int64_t NODE_WEAKLISTOFFSET[NV] = {24, 24, 24, 16, -32, -32};
+static const int64_t NODE_BASICSIZE[NV] = {32, 32, 32, 24, 16, 16, 16};
+static const int64_t NODE_DICTOFFSET[NV] = {16, 16, 16, -48, -1, -1, -1};
+static const int64_t NODE_WEAKLISTOFFSET[NV] = {24, 24, 24, 16, -32, -32, -32};
 /* Node's ht_cached_keys: what CPython made for it (see SZ_NODE_CLS). */
 static inline uint64_t node_cached_keys(img *im, size_t n, const uint64_t *keys)
 {
@@ -60,10 +60,11 @@ static const char *const SYS_VERSION[NV] = {
     "3.11.7 (main, Jan  1 2024, 00:00:00) [GCC 12.2.0]",
     "3.12.1 (main, Jan  1 2024, 00:00:00) [GCC 12.2.0]",
     "3.13.0 (main, Jan  1 2024, 00:00:00) [GCC 12.2.0]",
+    "3.14.7 (main, Jan  1 2024, 00:00:00) [GCC 12.2.0]",
 };
 static const char *const VERSION_TEXT[NV] = {"3.8.18", "3.9.18", "3.10.13",
-                                             "3.11.7", "3.12.1", "3.13.0"};
-static const uint64_t VERSION_HEX[NV] = {0, 0, 0, 0x030B07F0, 0x030C01F0, 0x030D00F0};
+                                             "3.11.7", "3.12.1", "3.13.0", "3.14.7"};
+static const uint64_t VERSION_HEX[NV] = {0, 0, 0, 0x030B07F0, 0x030C01F0, 0x030D00F0, 0x030E07F0};
 
 static inline uint64_t u64_at(img *im, uint64_t v)
 {

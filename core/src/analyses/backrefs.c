@@ -11,6 +11,7 @@
 #include "analyses/classify.h"
 #include "analyses/graph.h"
 #include "heap/heap.h"
+#include "analyses/chains.h"
 #include "analyses/labels.h"
 
 #include <stdio.h>
@@ -65,17 +66,17 @@ typedef struct roots_state {
     bool nomem;
 } roots_state;
 
-static uint32_t note_root_label(ph_heap *h, uint64_t addr, void *payload)
+static uint32_t note_root_label(ph_heap *h, const ph_ref *ref, void *payload)
 {
     roots_state *st = payload;
-    uint32_t id = ph_index_find(&h->idx, addr);
+    uint32_t id = ph_index_find(&h->idx, ref->addr);
     if (id == PH_NO_OBJ || st->nomem)
         return id;
     if (!PH_VEC_RESERVE(st->items, st->cap, st->n + 1, 256)) {
         st->nomem = true;
         return id;
     }
-    st->items[st->n] = (struct ph_root_label){id, (uint32_t)st->n, h->lab};
+    st->items[st->n] = (struct ph_root_label){id, (uint32_t)st->n, ref->label};
     st->n++;
     return id;
 }
@@ -150,15 +151,16 @@ static void fill_link(ph_heap *h, uint32_t id, ph_link *k);
 static void fill_link_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_link *k);
 static void set_edge(ph_heap *h, ph_link *k, const ph_label *l, bool conservative);
 
-static uint32_t find_edge(ph_heap *h, uint64_t addr, void *payload)
+static uint32_t find_edge(ph_heap *h, const ph_ref *ref, void *payload)
 {
     find_state *st = payload;
+    const uint64_t addr = ref->addr;
     uint32_t id = ph_index_find(&h->idx, addr);
     uint32_t ti;
-    if (id == PH_NO_OBJ && st->want == PH_NO_OBJ && !h->conservative &&
+    if (id == PH_NO_OBJ && st->want == PH_NO_OBJ && !ref->guessed &&
         (ti = ph_object_check(h, addr)) != UINT32_MAX) {
         /* a referent the walk did not find (the object listed is one too) */
-        ph_label l = h->lab;
+        ph_label l = ref->label;
         ph_link *k = links_push(st->all);
         if (!k) {
             st->nomem = true;
@@ -171,10 +173,10 @@ static uint32_t find_edge(ph_heap *h, uint64_t addr, void *payload)
     if (id == PH_NO_OBJ)
         return id;
     if (st->want == PH_NO_OBJ) {
-        if (id == st->self && h->conservative)
+        if (id == st->self && ref->guessed)
             return id; /* a guessed pointer to itself: a C object's own links, not a reference */
-        ph_label l = h->lab;
-        bool cons = h->conservative;
+        ph_label l = ref->label;
+        bool cons = ref->guessed;
         ph_link *k = links_push(st->all);
         if (!k) {
             st->nomem = true;
@@ -183,8 +185,8 @@ static uint32_t find_edge(ph_heap *h, uint64_t addr, void *payload)
         fill_link(h, id, k);
         set_edge(h, k, &l, cons);
     } else if (id == st->want && st->n < MAX_LABELS) {
-        st->labels[st->n] = h->lab;
-        st->conservative[st->n++] = h->conservative;
+        st->labels[st->n] = ref->label;
+        st->conservative[st->n++] = ref->guessed;
     }
     return id;
 }
@@ -193,11 +195,9 @@ static uint32_t find_edge(ph_heap *h, uint64_t addr, void *payload)
 static void visit_labelled(ph_heap *h, uint32_t from, find_state *st)
 {
     uint64_t skipped = h->skipped;
-    bool was = h->conservative;
     h->labelling = true;
     ph_referents(h, from, find_edge, st);
     h->labelling = false;
-    h->conservative = was;
     h->skipped = skipped;
 }
 
@@ -575,11 +575,9 @@ ph_error *ph_referents_get(ph_heap *h, uint64_t address, ph_links **out)
     find_state st = {.want = PH_NO_OBJ, .self = id, .all = &ll};
     if (id == PH_NO_OBJ) {
         uint64_t skipped = h->skipped;
-        bool was = h->conservative;
         h->labelling = true;
         ph_referents_at(h, address, outside, find_edge, &st);
         h->labelling = false;
-        h->conservative = was;
         h->skipped = skipped;
     } else {
         visit_labelled(h, id, &st);
@@ -654,4 +652,27 @@ ph_error *ph_objects_get(ph_heap *h, const char *kind, uint64_t min_size, size_t
     free(ids);
     *out = o;
     return NULL;
+}
+
+/* ---- for other analyses (chains.h) ------------------------------------------ */
+
+ph_error *ph_chains_prepare(ph_heap *h, ph_graph **g)
+{
+    ph_error *err = ph_graph_edges(h, g);
+    if (!err)
+        err = root_labels(h, *g);
+    if (!err)
+        err = ph_graph_bfs(h, *g, frame_root);
+    return err;
+}
+
+ph_label ph_chains_root_label(const ph_heap *h, const ph_graph *g, uint32_t id)
+{
+    return root_label_of(h, g, id);
+}
+
+bool ph_chains_edge_label(ph_heap *h, uint32_t from, uint32_t to, ph_label *out)
+{
+    bool conservative;
+    return edge_label(h, from, to, out, &conservative);
 }

@@ -20,6 +20,7 @@ bool ph_heap_object(const ph_heap *h, uint64_t address, ph_object *out)
     out->size = h->idx.size[id];
     out->estimate = t->estimate;
     out->reachable = h->idx.flags[id] & OBJ_FROM_ROOTS;
+    out->conservative = h->idx.flags[id] & OBJ_CONSERVATIVE;
     return true;
 }
 

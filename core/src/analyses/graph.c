@@ -48,10 +48,10 @@ typedef struct edge_sink {
     ph_error *err;
 } edge_sink;
 
-static uint32_t collect_edge(ph_heap *h, uint64_t addr, void *payload)
+static uint32_t collect_edge(ph_heap *h, const ph_ref *ref, void *payload)
 {
     edge_sink *s = payload;
-    uint32_t id = ph_index_find(&h->idx, addr);
+    uint32_t id = ph_index_find(&h->idx, ref->addr);
     if (id == PH_NO_OBJ || id == s->src || s->err)
         return id;
     if (s->n == s->cap) {
@@ -90,7 +90,8 @@ static ph_error *build_edges(ph_heap *h, ph_graph *g)
     /* the virtual root's successors: the roots */
     for (size_t i = 0; i < h->nroots && !s.err; i++) {
         s.src = UNDEF;
-        collect_edge(h, h->idx.addr[h->roots[i]], &s);
+        const ph_ref root = {.addr = h->idx.addr[h->roots[i]]};
+        collect_edge(h, &root, &s);
     }
     if (s.err)
         return s.err;

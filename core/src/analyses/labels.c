@@ -172,7 +172,9 @@ void ph_label_text(ph_heap *h, const ph_label *l, uint64_t addr, char *buf, size
         snprintf(buf, cap, "<local '%s'>", text);
         return;
     case EDGE_STACK: snprintf(buf, cap, "<stack>"); return;
-    case EDGE_OFFSET: snprintf(buf, cap, "->+0x%llx", (unsigned long long)l->num); return;
+    case EDGE_OFFSET:
+        snprintf(buf, cap, "%s+0x%llx", l->name ? l->name : "->", (unsigned long long)l->num);
+        return;
     case EDGE_ROOT: root_text(h, l, addr, buf, cap); return;
     case EDGE_NONE: break;
     }

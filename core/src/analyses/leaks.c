@@ -141,8 +141,9 @@ typedef struct visit_state {
     uint8_t mark;              /* the class given to what they keep */
 } visit_state;
 
-static uint32_t count_ref(ph_heap *h, uint64_t addr, void *payload)
+static uint32_t count_ref(ph_heap *h, const ph_ref *ref, void *payload)
 {
+    const uint64_t addr = ref->addr;
     visit_state *vs = payload;
     leak_state *st = vs->st;
     uint32_t k = find(st, addr);
@@ -331,7 +332,6 @@ ph_error *ph_leaks_get(ph_heap *h, ph_leaks **out)
      * pointer in a C object could hide a leak that way: the price of not
      * calling every C-held object leaked.) */
     uint64_t skipped = h->skipped;
-    bool was = h->conservative;
     visit_state count = {&st, false, 0};
     for (size_t k = 0; !err && k < st.n; k++)
         visit_cand(h, &st, (uint32_t)k, &count);
@@ -357,7 +357,6 @@ ph_error *ph_leaks_get(ph_heap *h, ph_leaks **out)
         if (st.c[k].class == C_LEAKED)
             mark_closure(h, &st, (uint32_t)k, &closure);
     h->skipped = skipped;
-    h->conservative = was;
     for (size_t k = 0; k < st.n; k++) {
         l->found_outside += st.c[k].id == PH_NO_OBJ;
         l->static_objects += st.c[k].class == C_STATIC;

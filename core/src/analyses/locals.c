@@ -17,14 +17,15 @@ typedef struct locals_state {
     ph_error *err;
 } locals_state;
 
-static uint32_t visit_local(ph_heap *h, uint64_t addr, void *payload)
+static uint32_t visit_local(ph_heap *h, const ph_ref *ref, void *payload)
 {
     locals_state *st = payload;
+    const uint64_t addr = ref->addr;
     uint32_t id = ph_index_find(&h->idx, addr);
-    if (st->err || h->lab.kind != EDGE_LOCAL)
+    if (st->err || ref->label.kind != EDGE_LOCAL)
         return id;
     char text[300];
-    ph_label l = h->lab;
+    ph_label l = ref->label;
     ph_label_text(h, &l, addr, text, sizeof(text));
     /* "<local 'name'>" */
     size_t len = strlen(text);
@@ -50,20 +51,17 @@ ph_error *ph_frame_locals(ph_heap *h, uint64_t frame, ph_frame_locals_list **out
 {
     *out = NULL;
     locals_state st = {0};
-    uint64_t skipped = h->skipped, ts = h->root_tstate;
-    bool was = h->conservative, lab = h->labelling;
+    uint64_t skipped = h->skipped;
+    bool lab = h->labelling;
     h->labelling = true;
-    h->root_tstate = 0;     /* locals labelled as edges of the frame, not as roots */
     if (h->L->frame_frame != PH_NONE) {
-        ph_iframe_referents(h, frame, visit_local, &st);   /* 3.11+: a _PyInterpreterFrame */
+        ph_frame_referents(h, frame, visit_local, &st);   /* 3.11+: a _PyInterpreterFrame */
     } else {
         uint32_t id = ph_index_find(&h->idx, frame);     /* 3.8-3.10: a frame object */
         if (id != PH_NO_OBJ)
             ph_referents(h, id, visit_local, &st);
     }
     h->labelling = lab;
-    h->root_tstate = ts;
-    h->conservative = was;
     h->skipped = skipped;
     ph_frame_locals_list *l = st.err ? NULL : calloc(1, sizeof(*l));
     if (!l) {

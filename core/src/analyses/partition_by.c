@@ -173,14 +173,15 @@ typedef struct via_state {
     ph_error *err;
 } via_state;
 
-static uint32_t via_visit(ph_heap *h, uint64_t addr, void *payload)
+static uint32_t via_visit(ph_heap *h, const ph_ref *ref, void *payload)
 {
     via_state *st = payload;
+    const uint64_t addr = ref->addr;
     uint32_t id = ph_index_find(&h->idx, addr);
-    if (id == PH_NO_OBJ || st->err || h->lab.kind == EDGE_WEAK || id == st->from)
+    if (id == PH_NO_OBJ || st->err || ref->label.kind == EDGE_WEAK || id == st->from)
         return id;
     char text[400];
-    ph_label l = h->lab;
+    ph_label l = ref->label;
     ph_label_text(h, &l, addr, text, sizeof(text));
     size_t label;
     if ((st->err = ph_rows_add(&st->labels, text, 0, 0, &label)))
@@ -205,7 +206,6 @@ static ph_error *by_via(ph_heap *h, const uint8_t *only, ph_rows *a)
 {
     via_state st = {0};
     uint64_t skipped = h->skipped;
-    bool was = h->conservative;
     h->labelling = true;
     for (size_t v = 0; v < h->idx.n && !st.err; v++) {
         if (ph_poll(h)) {
@@ -216,7 +216,6 @@ static ph_error *by_via(ph_heap *h, const uint8_t *only, ph_rows *a)
         ph_referents(h, (uint32_t)v, via_visit, &st);
     }
     h->labelling = false;
-    h->conservative = was;
     h->skipped = skipped;
     if (!st.err && st.n)
         qsort(st.edges, st.n, sizeof(via_edge), cmp_via);

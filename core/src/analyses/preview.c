@@ -49,10 +49,11 @@ static void attrs_add(ph_heap *h, attrs *a, const char *name, uint64_t value)
     a->n++;
 }
 
-static uint32_t attr_visit(ph_heap *h, uint64_t addr, void *payload)
+static uint32_t attr_visit(ph_heap *h, const ph_ref *ref, void *payload)
 {
     attrs *a = payload;
-    const ph_label l = h->lab;
+    const uint64_t addr = ref->addr;
+    const ph_label l = ref->label;
     char name[64];
     if (a->in_dict) {
         uint32_t kt = l.kind == EDGE_KEY ? ph_object_check(h, l.obj) : UINT32_MAX;
@@ -72,8 +73,7 @@ static uint32_t attr_visit(ph_heap *h, uint64_t addr, void *payload)
 static void instance_preview(ph_heap *h, uint64_t addr, uint32_t ti, char *buf, size_t cap)
 {
     /* A labelled visit of its own, inside whatever visit asked for the preview. */
-    bool labelling = h->labelling, conservative = h->conservative;
-    ph_label lab = h->lab;
+    bool labelling = h->labelling;
     uint64_t skipped = h->skipped;
     attrs a = {.buf = buf, .cap = cap};
     h->labelling = true;
@@ -84,8 +84,6 @@ static void instance_preview(ph_heap *h, uint64_t addr, uint32_t ti, char *buf, 
         ph_referents_at(h, a.dict, dt, attr_visit, &a);
     }
     h->labelling = labelling;
-    h->conservative = conservative;
-    h->lab = lab;
     h->skipped = skipped;
     if (a.more && a.used + 4 < cap)
         snprintf(buf + a.used, cap - a.used, "%s...", a.n ? " " : "");

@@ -3,7 +3,8 @@
 
 #include <string.h>
 
-static const ph_ctype *const tables[] = {ph_ctypes_collections, ph_ctypes_array, ph_ctypes_io};
+static const ph_ctype *const tables[] = {ph_ctypes_collections, ph_ctypes_array, ph_ctypes_io,
+                                         ph_ctypes_functools};
 
 const ph_ctype *ph_ctype_find(const ph_heap *h, const char *name, int64_t basicsize)
 {

@@ -35,5 +35,6 @@ uint32_t ph_ctype_field(ph_heap *h, uint64_t p, const char *name, ph_visit_fn *v
 extern const ph_ctype ph_ctypes_collections[];
 extern const ph_ctype ph_ctypes_array[];
 extern const ph_ctype ph_ctypes_io[];
+extern const ph_ctype ph_ctypes_functools[];
 
 #endif

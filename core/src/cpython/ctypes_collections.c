@@ -20,7 +20,12 @@
  * blocks = (leftindex + len + BLOCKLEN - 1) / BLOCKLEN.
  *
  * dequeiterobject (both directions): b 16, index 24, deque 32, state 40,
- * counter 48; basicsize 56; no __sizeof__ of its own. */
+ * counter 48; basicsize 56; no __sizeof__ of its own.
+ *
+ * collections.defaultdict (a static subclass of dict in every version):
+ * defdictobject {PyDictObject dict; PyObject *default_factory;}, the
+ * factory right after the dict's struct; its size is dict's __sizeof__
+ * (size.c).  Its keys and values: dict_refs (referents.c). */
 #include "cpython/ctypes.h"
 
 #define BLOCKLEN 64
@@ -123,7 +128,17 @@ static void deque_iter_referents(ph_heap *h, uint64_t addr, const ph_type *t, ph
         ph_ctype_field(h, dq, "<deque>", visit, payload);
 }
 
+static void defaultdict_referents(ph_heap *h, uint64_t addr, const ph_type *t,
+                                  ph_visit_fn *visit, void *payload)
+{
+    (void)t;
+    uint64_t f;
+    if (ph_read_u64(h->r, addr + (uint64_t)h->L->dict_sizeof, &f))
+        ph_ctype_field(h, f, ".default_factory", visit, payload);
+}
+
 const ph_ctype ph_ctypes_collections[] = {
+    {"collections.defaultdict", 56, defaultdict_referents, NULL},
     {"collections.deque", 80, deque_referents, deque_size},
     /* the iterators: _collections' static types, then collections' heap types (3.12+) */
     {"_collections._deque_iterator", 56, deque_iter_referents, NULL},

@@ -15,6 +15,12 @@ typedef struct numpy_layout {
     int32_t elsize, elsize_bytes;         /* PyArray_Descr.elsize: int (1.x), npy_intp (2.x) */
 } numpy_layout;
 
+/* PyArrayObject_fields.data, and PyArray_Descr.type_num (int), the same in
+ * 1.x and 2.x; NPY_OBJECT, the type number of dtype=object */
+#define NPY_DATA 16
+#define NPY_DESCR_TYPE_NUM 28
+#define NPY_OBJECT 17
+
 /* numpy/core/include/numpy/ndarraytypes.h (1.x: 1.20-1.26) and
  * numpy/_core/include/numpy/ndarraytypes.h (2.x) */
 static const numpy_layout numpy_layouts[] = {
@@ -66,4 +72,51 @@ bool ph_ndarray_sizeof(ph_heap *h, uint64_t addr, const ph_type *t, uint64_t *si
     }
     *size = res;
     return true;
+}
+
+/* The elements of an object array (dtype=object) that owns its data: its
+ * buffer holds a strong reference to each (a view's elements are its
+ * base's), prod(dimensions) pointers whatever the strides, labelled [i] in
+ * the buffer's order.  numpy's arrays have no tp_traverse: a conservative
+ * scan of the struct would see none of them. */
+void ph_ndarray_referents(ph_heap *h, uint64_t addr, ph_visit_fn *visit, void *payload)
+{
+    const numpy_layout *np = h->numpy;
+    if (!np)
+        return;
+    int32_t nd = 0, flags = 0, type_num = 0;
+    uint64_t dims = 0, descr = 0, data = 0;
+    int64_t d[64];
+    if (!ph_read(h->r, addr + (uint64_t)np->nd, &nd, 4) || nd < 0 || nd > 64 ||
+        !ph_read(h->r, addr + (uint64_t)np->flags, &flags, 4) || !(flags & NPY_ARRAY_OWNDATA) ||
+        !ph_read_u64(h->r, addr + (uint64_t)np->descr, &descr) || !ph_ptr_ok(descr) ||
+        !ph_read(h->r, descr + NPY_DESCR_TYPE_NUM, &type_num, 4) || type_num != NPY_OBJECT ||
+        !ph_read_u64(h->r, addr + NPY_DATA, &data) || !ph_ptr_ok(data) ||
+        !ph_read_u64(h->r, addr + (uint64_t)np->dimensions, &dims) ||
+        (nd && !ph_read(h->r, dims, d, (size_t)nd * 8)))
+        return;
+    uint64_t n = 1;
+    for (int32_t i = 0; i < nd; i++) {
+        if (d[i] < 0 || (d[i] && n > MAX_ITEMS / (uint64_t)d[i])) {
+            ph_skip(h, addr, "an object array whose dimensions are impossible");
+            return;
+        }
+        n *= (uint64_t)d[i];
+    }
+    uint64_t buf[512];
+    for (uint64_t i = 0; i < n; i += 512) {
+        if (i && i % (512 * 64) == 0 && ph_poll(h))
+            return;
+        uint64_t k = n - i < 512 ? n - i : 512;
+        if (!ph_read(h->r, data + 8 * i, buf, (size_t)k * 8)) {
+            ph_skip(h, data, "an object array whose data cannot be read");
+            return;
+        }
+        for (uint64_t j = 0; j < k; j++) {
+            if (!buf[j])
+                continue;
+            PH_LABEL(h, EDGE_INDEX, NULL, i + j, 0);
+            visit(h, buf[j], payload);
+        }
+    }
 }

@@ -14,7 +14,10 @@ uint32_t ph_object_check(ph_heap *h, uint64_t addr)
     uint64_t hdr[2];
     if (!ph_read(h->r, addr, hdr, sizeof(hdr)))
         return UINT32_MAX;
-    uint64_t refcnt = (uint64_t)ph_refcnt_word(h->L, hdr[0]);
+    int64_t rc = ph_refcnt_word(h->L, hdr[0]);
+    if (rc < 0)
+        return UINT32_MAX; /* 3.14: no reference count (a freelist link) */
+    uint64_t refcnt = (uint64_t)rc;
     if (h->L->minor >= 12 && (int32_t)(uint32_t)refcnt < 0) {
         /* immortal: the low 32 bits are negative */
     } else if (refcnt == 0 || refcnt >= (UINT64_C(1) << 40)) {

@@ -52,6 +52,8 @@ typedef struct ph_type {
     uint32_t *slots;
     uint64_t *slot_names;   /* the members' names: C strings in the target */
     uint32_t cfields_from, cfields_to; /* a C heap type's own fields: scanned (0, 0: none) */
+    bool citems;
+    bool unready;                      /* a static type never made ready: reached only through its instances */                       /* and its items (pointer-sized: ob_size of them after basicsize) */
     uint32_t base_idx;      /* nearest builtin base's type index, or self */
 } ph_type;
 
@@ -60,6 +62,7 @@ typedef struct ph_type {
 #define TPFLAGS_INLINE_VALUES (1UL << 2)
 #define TPFLAGS_HEAPTYPE (1UL << 9)
 #define TPFLAGS_READY (1UL << 12)
+#define TPFLAGS_VERSION_TAG (1UL << 18) /* in Py_TPFLAGS_DEFAULT */
 #define TPFLAGS_HAVE_GC (1UL << 14)
 #define TPFLAGS_LONG_SUBCLASS (1UL << 24)
 #define TPFLAGS_LIST_SUBCLASS (1UL << 25)

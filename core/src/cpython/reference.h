@@ -63,14 +63,41 @@ typedef struct ph_label {
                                   .obj = (o), .aux = (ts)};                                 \
     } while (0)
 
-/* Visiting the references of an object: returns the referent's object id,
- * or PH_NO_OBJ when it is not (or not yet) a valid object. */
-typedef uint32_t ph_visit_fn(ph_heap *h, uint64_t ref, void *payload);
+/* A reference, as the code that visits references is told it. */
+typedef struct ph_ref {
+    uint64_t addr;      /* what it points to (not yet checked to be an object) */
+    ph_label label;     /* what it is, when the heap is labelling (else kind EDGE_NONE) */
+    bool guessed;       /* found by a conservative scan of a C object's words, or a
+                           frame's value stack: a guess, checked like any pointer */
+    bool permanent;     /* met on the permanent generation's list (gc.freeze) */
+    uint64_t tstate;    /* a thread's roots: its thread state; else 0 */
+} ph_ref;
 
-/* referents.c */
-void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload);
+/* Visiting references: returns the referent's object id, or PH_NO_OBJ when
+ * it is not (or not yet) a valid object.  The visitor may itself visit
+ * other objects' references (a preview, a label): the reference it was
+ * given stays as it was. */
+typedef uint32_t ph_ref_fn(ph_heap *h, const ph_ref *ref, void *payload);
+
+/* An object's references (referents.c): each one described to fn. */
+void ph_referents(ph_heap *h, uint32_t id, ph_ref_fn *fn, void *payload);
 /* The same for an object that need not be in the index: at addr, of type ti. */
-void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit, void *payload);
+void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_ref_fn *fn, void *payload);
+
+/* Inside cpython/: the code that reads references hands each one's address
+ * to a ph_visit_fn, with what it is pending in the heap (PH_LABEL,
+ * h->conservative, h->root_tstate, h->in_permanent); ph_ref_emit turns
+ * that into the ph_ref the caller's ph_ref_fn is given. */
+typedef uint32_t ph_visit_fn(ph_heap *h, uint64_t addr, void *payload);
+typedef struct ph_ref_sink {
+    ph_ref_fn *fn;
+    void *payload;
+} ph_ref_sink;
+/* A ph_visit_fn whose payload is a ph_ref_sink. */
+uint32_t ph_ref_emit(ph_heap *h, uint64_t addr, void *sink);
 void ph_iframe_referents(ph_heap *h, uint64_t frame, ph_visit_fn *visit, void *payload);
+/* The references of a 3.11+ _PyInterpreterFrame (its locals labelled as the
+ * frame's, not as a thread's roots), each described to fn. */
+void ph_frame_referents(ph_heap *h, uint64_t frame, ph_ref_fn *fn, void *payload);
 
 #endif

@@ -9,6 +9,7 @@
 #include "heap/heap.h"
 #include "cpython/stackref.h"
 #include "cpython/ctypes.h"
+#include "cpython/module_state.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -70,8 +71,9 @@ static int64_t ob_size(ph_heap *h, uint64_t addr)
 }
 
 /* Every word of [from, to) that points to a valid object, labelled with
- * its offset from the object at base. */
-static void scan(ph_heap *h, const ctx *c, uint64_t base, uint64_t from, uint64_t to)
+ * its offset from the object at base (after name, when there is one). */
+static void scan_named(ph_heap *h, const ctx *c, uint64_t base, uint64_t from, uint64_t to,
+                       const char *name)
 {
     if (to <= from)
         return;
@@ -86,11 +88,23 @@ static void scan(ph_heap *h, const ctx *c, uint64_t base, uint64_t from, uint64_
             break;
         for (uint64_t j = 0; j < k; j++)
             if (ph_ptr_ok(buf[j])) {
-                PH_LABEL(h, EDGE_OFFSET, NULL, a + 8 * j - base, 0);
+                PH_LABEL(h, EDGE_OFFSET, name, a + 8 * j - base, 0);
                 ref(h, c, buf[j]);
             }
     }
     h->conservative = was;
+}
+
+static void scan(ph_heap *h, const ctx *c, uint64_t base, uint64_t from, uint64_t to)
+{
+    scan_named(h, c, base, from, to, NULL);
+}
+
+void ph_scan_words(ph_heap *h, uint64_t base, uint64_t from, uint64_t to, const char *name,
+                   ph_visit_fn *visit, void *payload)
+{
+    ctx c = {visit, payload};
+    scan_named(h, &c, base, from, to, name);
 }
 
 static void dict_refs(ph_heap *h, const ctx *c, uint64_t addr)
@@ -364,19 +378,63 @@ static void instance_refs(ph_heap *h, const ctx *c, uint32_t ti, uint64_t addr, 
     }
 }
 
-void ph_referents(ph_heap *h, uint32_t id, ph_visit_fn *visit, void *payload)
+uint32_t ph_ref_emit(ph_heap *h, uint64_t addr, void *sink)
 {
-    ph_referents_at(h, h->idx.addr[id], h->idx.type[id], visit, payload);
+    const ph_ref_sink *s = sink;
+    ph_ref r = {.addr = addr, .guessed = h->conservative, .permanent = h->in_permanent,
+                .tstate = h->root_tstate};
+    if (h->labelling)
+        r.label = h->lab;
+    /* What the reading code has pending is kept across the visitor, which
+     * may read other objects' references itself. */
+    const ph_label lab = h->lab;
+    const bool conservative = h->conservative, labelling = h->labelling, permanent = h->in_permanent;
+    const uint64_t tstate = h->root_tstate;
+    uint32_t id = s->fn(h, &r, s->payload);
+    h->lab = lab;
+    h->conservative = conservative;
+    h->labelling = labelling;
+    h->in_permanent = permanent;
+    h->root_tstate = tstate;
+    return id;
 }
 
-void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit, void *payload)
+void ph_referents(ph_heap *h, uint32_t id, ph_ref_fn *fn, void *payload)
+{
+    ph_referents_at(h, h->idx.addr[id], h->idx.type[id], fn, payload);
+}
+
+static void referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit, void *payload);
+
+void ph_frame_referents(ph_heap *h, uint64_t frame, ph_ref_fn *fn, void *payload)
+{
+    ph_ref_sink sink = {fn, payload};
+    const bool conservative = h->conservative;
+    const uint64_t tstate = h->root_tstate;
+    h->conservative = false;
+    h->root_tstate = 0;
+    ph_iframe_referents(h, frame, ph_ref_emit, &sink);
+    h->conservative = conservative;
+    h->root_tstate = tstate;
+}
+
+void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_ref_fn *fn, void *payload)
+{
+    ph_ref_sink sink = {fn, payload};
+    const bool conservative = h->conservative;
+    h->conservative = false;
+    referents_at(h, addr, ti, ph_ref_emit, &sink);
+    h->conservative = conservative;
+}
+
+static void referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit, void *payload)
 {
     const ph_layout *L = h->L;
     ctx c = {visit, payload};
     /* A copy: visiting may add types and move h->types. */
     const ph_type type = h->types[ti];
     const ph_type *t = &type;
-    if (t->heap) {
+    if (t->heap || t->unready) {
         PH_LABEL(h, EDGE_CLASS, NULL, 0, 0);
         ref(h, &c, t->addr);
     }
@@ -392,6 +450,8 @@ void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit,
         uint64_t items = 0;
         ph_read_i64(h->r, addr + (uint64_t)L->list_allocated, &alloc);
         ph_read_u64(h->r, addr + (uint64_t)L->list_ob_item, &items);
+        if (n == 0 && alloc == -1 && !items)
+            break; /* being sorted: list.sort holds the items in C meanwhile */
         if (n < 0 || n > alloc) {
             ph_skip(h, addr, "a list whose size exceeds its allocation");
             break;
@@ -410,9 +470,11 @@ void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit,
         type_refs(h, &c, ti, addr);
         break;
     case SHAPE_MODULE: /* md_dict is the module type's dictoffset: see instance_refs */
+        ph_module_state_refs(h, addr, visit, payload);
         break;
     case SHAPE_CODE:
         code_refs(h, &c, addr);
+        ph_code_cache_refs(h, addr, visit, payload);
         break;
     case SHAPE_FRAME:
         frame_refs(h, &c, addr);
@@ -486,7 +548,7 @@ void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit,
     default:
         break;
     }
-    if (t->static_subclass) {
+    if (t->static_subclass && !t->ctype) {
         /* The fields a static subclass adds after the builtin's struct. */
         int32_t base = t->shape == SHAPE_DICT ? L->dict_sizeof
                        : t->shape == SHAPE_LIST ? L->list_sizeof
@@ -495,11 +557,18 @@ void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit,
     }
     if (t->heap || t->dictoffset)
         instance_refs(h, &c, ti, addr, t);
+    if (t->ndarray)
+        ph_ndarray_referents(h, addr, visit, payload); /* dtype=object elements */
     if (t->ctype) {
         /* a C type known exactly (ctypes.h): its fields instead of a scan */
         if (t->ctype->referents)
             t->ctype->referents(h, addr, t, visit, payload);
     } else if (t->cfields_to) {
-        scan(h, &c, addr, addr + t->cfields_from, addr + t->cfields_to);
+        uint64_t to = addr + t->cfields_to;
+        if (t->citems) {
+            uint64_t n = ph_abs64(ob_size(h, addr));
+            to += (n < SCAN_MAX ? n : SCAN_MAX) * (uint64_t)t->itemsize;
+        }
+        scan(h, &c, addr, addr + t->cfields_from, to);
     }
 }

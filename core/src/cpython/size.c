@@ -1,5 +1,6 @@
 /* Flat sizes: exactly what sys.getsizeof returns in the target's version,
  * i.e. the type's __sizeof__ plus the GC header and pre-header. */
+#include "cpython/module_state.h"
 #include "heap/heap.h"
 #include "cpython/stackref.h"
 #include "cpython/ctypes.h"
@@ -162,6 +163,7 @@ static uint64_t code_sizeof(ph_heap *h, uint64_t addr, const ph_type *t)
             if (n > 0 && n < (1 << 20))
                 res += (uint64_t)n * 8;
         }
+        res += ph_code_opcache_bytes(h, addr); /* 3.8-3.10, once a function ran often */
     }
     return res + code_extra(h, addr);
 }

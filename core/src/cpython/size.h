@@ -11,5 +11,7 @@ uint64_t ph_block_size(ph_heap *h, uint64_t addr, const ph_type *t);
 
 /* numpy.c: numpy.ndarray's __sizeof__; false when numpy's layout is unknown */
 bool ph_ndarray_sizeof(ph_heap *h, uint64_t addr, const ph_type *t, uint64_t *size);
+/* numpy.c: the elements of an object array that owns its data (referents.c) */
+void ph_ndarray_referents(ph_heap *h, uint64_t addr, ph_visit_fn *visit, void *payload);
 
 #endif

@@ -12,11 +12,19 @@
 #include <stdint.h>
 
 /* The reference count in the object's first word, as Py_REFCNT gives it:
- * the whole word before 3.14, its low 32 bits on 3.14 (the high ones are
- * ob_overflow and ob_flags; immortal objects keep flags there). */
+ * the whole word before 3.14, its low 32 bits on 3.14, where the high ones
+ * are ob_overflow (never set) and ob_flags (only _Py_IMMORTAL_FLAGS 1 and
+ * _Py_STATICALLY_ALLOCATED_FLAG 4: refcount.h, Objects/object.c).  Any other
+ * high bits say the word is no reference count: -1.  So a dead object on one
+ * of 3.14's freelists (pycore_freelist.h _PyFreeList_Push stores the next
+ * free object's address in its first word) is not taken for a live one. */
 static inline int64_t ph_refcnt_word(const ph_layout *L, uint64_t word)
 {
-    return L->ob_refcnt_size == 4 ? (int64_t)(uint32_t)word : (int64_t)word;
+    if (L->ob_refcnt_size != 4)
+        return (int64_t)word;
+    if ((word >> 32) & ~(UINT64_C(5) << 16))
+        return -1;
+    return (int64_t)(uint32_t)word;
 }
 
 /* The object a frame slot refers to, or 0 for none.  3.14 (default build,

@@ -98,7 +98,10 @@ ph_error *ph_detect_version(ph_reader *r, const ph_symbols *syms, ph_version *ou
         if (ph_read_u64(r, syms->py_runtime + 16, &ft) && ft) {
             out->free_threaded = true;
             return ph_error_new(PH_ERR_VERSION, 0,
-                                "free-threaded CPython %s is not supported yet", out->text);
+                                "free-threaded CPython %s is not supported yet: its objects live "
+                                "in mimalloc's heaps, which probe-heap cannot walk yet (only info "
+                                "works on it)",
+                                out->text);
         }
     }
     return NULL;
@@ -370,7 +373,20 @@ static uint64_t find_interned(ph_heap *h, uint64_t sysdict)
     return 0;
 }
 
-ph_error *ph_runtime_walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload)
+static ph_error *walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload);
+
+ph_error *ph_runtime_walk_roots(ph_heap *h, ph_ref_fn *fn, void *payload)
+{
+    ph_ref_sink sink = {fn, payload};
+    h->conservative = h->in_permanent = false;
+    h->root_tstate = 0;
+    ph_error *err = walk_roots(h, ph_ref_emit, &sink);
+    h->conservative = false;
+    h->root_tstate = 0;
+    return err;
+}
+
+static ph_error *walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload)
 {
     const ph_layout *L = h->L;
     uint64_t interp = first_interp(h);
@@ -516,9 +532,14 @@ static void walk_gc_state(ph_heap *h, uint64_t gc, ph_visit_fn *visit, void *pay
     h->in_permanent = false;
 }
 
-ph_error *ph_runtime_walk_gc(ph_heap *h, ph_visit_fn *visit, void *payload)
+ph_error *ph_runtime_walk_gc(ph_heap *h, ph_ref_fn *fn, void *payload)
 {
     const ph_layout *L = h->L;
+    ph_ref_sink sink = {fn, payload};
+    ph_visit_fn *visit = ph_ref_emit;
+    payload = &sink;
+    h->conservative = h->in_permanent = false;
+    h->root_tstate = 0;
     if (L->runtime_gc != PH_NONE) {
         walk_gc_state(h, h->syms.py_runtime + (uint64_t)L->runtime_gc, visit, payload);
         return NULL;

@@ -71,7 +71,11 @@ static const struct {
  * Thread, Event, Condition has some). */
 static bool holds_no_references(const char *name)
 {
-    return strcmp(name, "_thread.lock") == 0 || strcmp(name, "_thread.RLock") == 0;
+    /* PyCapsule: its pointer is a C struct (the _datetime and _socket C
+     * APIs), never an object; decimal.Decimal: its inline digits are
+     * numbers. */
+    return strcmp(name, "_thread.lock") == 0 || strcmp(name, "_thread.RLock") == 0 ||
+           strcmp(name, "PyCapsule") == 0 || strcmp(name, "decimal.Decimal") == 0;
 }
 
 static ph_shape shape_of_static(const ph_heap *h, const char *name)
@@ -124,11 +128,26 @@ static bool plausible(const raw_type *t)
            t->tp_name >= 0x1000 && t->tp_name < (UINT64_C(1) << 47);
 }
 
+/* A static type that was never made ready (3.8's functools._lru_list_elem,
+ * whose instances live in lru_cache's dict): no READY flag, no dict, no mro,
+ * but its type is PyType_Type itself and its flags are C's initializer,
+ * Py_TPFLAGS_DEFAULT (HAVE_VERSION_TAG) and no heap type. */
+static bool unreadied_static(ph_heap *h, const raw_type *t)
+{
+    raw_type r = *t;
+    r.flags |= TPFLAGS_READY;
+    return !(t->flags & (TPFLAGS_READY | TPFLAGS_HEAPTYPE)) && (t->flags & TPFLAGS_VERSION_TAG) &&
+           !t->dict && !t->mro && h->syms.type_type && t->ob_type == h->syms.type_type &&
+           plausible(&r);
+}
+
 /* Is addr a type object: its metatype chain ends at PyType_Type. */
 static bool is_type(ph_heap *h, uint64_t addr, raw_type *t)
 {
-    if (!ph_ptr_ok(addr) || !read_raw_type(h, addr, t) || !plausible(t))
+    if (!ph_ptr_ok(addr) || !read_raw_type(h, addr, t))
         return false;
+    if (!plausible(t))
+        return unreadied_static(h, t);
     uint64_t m = t->ob_type;
     for (int depth = 0; depth < 8; depth++) {
         if (h->syms.type_type ? m == h->syms.type_type : false)
@@ -225,11 +244,13 @@ static void collect_slots(ph_heap *h, ph_type *pt, const raw_type *t)
 /* A heap type made by C (PyType_FromSpec: functools' lru_cache wrapper,
  * _io, _asyncio...) has fields after its static base's that no slot,
  * __dict__ or __weakref__ explains: mark those words for a conservative
- * scan.  A class statement's type has none. */
+ * scan.  A class statement's type has none.  One with an item size of its
+ * own (3.10+ re.Pattern, SRE_Template) has its fields before the items;
+ * pointer-sized items are scanned too. */
 static void c_fields(ph_heap *h, ph_type *pt)
 {
     const ph_type *base = &h->types[pt->base_idx];
-    if (pt->base_idx == UINT32_MAX || base == pt || base->itemsize || pt->itemsize ||
+    if (pt->base_idx == UINT32_MAX || base == pt || base->itemsize ||
         pt->shape == SHAPE_OTHER || pt->static_subclass || pt->basicsize <= base->basicsize ||
         pt->basicsize > (1 << 20))
         return;
@@ -243,6 +264,10 @@ static void c_fields(ph_heap *h, ph_type *pt)
         if (!pt->cfields_from)
             pt->cfields_from = (uint32_t)off;
         pt->cfields_to = (uint32_t)(off + 8);
+    }
+    if (pt->itemsize && pt->itemsize % 8 == 0 && pt->cfields_to) {
+        pt->citems = true;
+        pt->cfields_to = (uint32_t)pt->basicsize;
     }
 }
 
@@ -299,6 +324,7 @@ uint32_t ph_type_get(ph_heap *h, uint64_t addr)
                   .itemsize = t.itemsize, .dictoffset = t.dictoffset,
                   .weaklistoffset = t.weaklistoffset, .base_idx = id};
     pt.heap = t.flags & TPFLAGS_HEAPTYPE;
+    pt.unready = !(t.flags & TPFLAGS_READY);
     pt.gc = t.flags & TPFLAGS_HAVE_GC;
     pt.is_type_type = t.flags & TPFLAGS_TYPE_SUBCLASS;
     char name[512] = "?";
@@ -360,7 +386,9 @@ uint32_t ph_type_get(ph_heap *h, uint64_t addr)
             base_estimate = h->types[bi].estimate;
         }
     }
-    pt.estimate = !pt.odict && (base_estimate || sizeof_unknown(h, &t, pt.shape, known));
+    /* a C type of ctypes.h itself is exact; a subclass, unless it adds a __sizeof__ */
+    pt.estimate = !pt.odict && known != addr &&
+                  (base_estimate || sizeof_unknown(h, &t, pt.shape, known));
     h->types[id] = pt;
     return id;
 }

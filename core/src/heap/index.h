@@ -48,6 +48,7 @@ typedef struct ph_index {
 #define OBJ_SEEN2 8         /* reached in the GC-list phase */
 #define OBJ_ROOT 16         /* a root itself: in ph_heap.roots */
 #define OBJ_PERMANENT 32    /* on the permanent generation's list (gc.freeze) */
+#define OBJ_CONSERVATIVE 64 /* found only by a conservative scan's guess */
 
 /* index.c.  With a layout (and its reader), objects in pymalloc pools are
  * found through their pool; with NULL, through the hash table alone. */

@@ -10,6 +10,7 @@
 #include "analyses/graph.h"
 #include "heap/heap.h"
 #include "cpython/stackref.h"
+#include "cpython/conservative.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -47,13 +48,16 @@ typedef struct walk_state {
 } walk_state;
 
 /* Visitor: validate, add, queue.  Returns the object id. */
-static uint32_t add_object(ph_heap *h, uint64_t addr, void *payload)
+static uint32_t add_object(ph_heap *h, const ph_ref *ref, void *payload)
 {
     walk_state *ws = payload;
+    const uint64_t addr = ref->addr;
     if (ws->err || h->interrupted)
         return PH_NO_OBJ;
     uint32_t id = ph_index_find(&h->idx, addr);
     if (id != PH_NO_OBJ) {
+        if (!ref->guessed)
+            h->idx.flags[id] &= (uint8_t)~OBJ_CONSERVATIVE; /* a precise reference too */
         /* Already expanded in this phase, or in the roots phase (whose closure is complete). */
         if (!(h->idx.flags[id] & (ws->flag | OBJ_FROM_ROOTS))) {
             h->idx.flags[id] |= ws->flag;
@@ -64,17 +68,19 @@ static uint32_t add_object(ph_heap *h, uint64_t addr, void *payload)
     }
     uint32_t type = ph_object_check(h, addr);
     if (type == UINT32_MAX) {
-        if (!h->conservative)
+        if (!ref->guessed)
             ph_skip(h, addr, "a reference to something that is not a valid object");
         return PH_NO_OBJ;
     }
+    if (ref->guessed && !ph_conservative_ok(h, addr, type))
+        return PH_NO_OBJ; /* a guess that fails the full check */
     bool added;
     ph_error *err = ph_index_add(&h->idx, addr, type, &id, &added);
     if (err) {
         ws->err = err;
         return PH_NO_OBJ;
     }
-    h->idx.flags[id] = ws->flag;
+    h->idx.flags[id] = (uint8_t)(ws->flag | (ref->guessed ? OBJ_CONSERVATIVE : 0));
     if (!push(h, id))
         ws->err = PH_NOMEM;
     return id;
@@ -93,18 +99,18 @@ static void note_root(ph_heap *h, uint32_t id, walk_state *ws)
 }
 
 /* Visitor for the roots themselves: add, and remember as a root. */
-static uint32_t add_root(ph_heap *h, uint64_t addr, void *payload)
+static uint32_t add_root(ph_heap *h, const ph_ref *ref, void *payload)
 {
-    uint32_t id = add_object(h, addr, payload);
+    uint32_t id = add_object(h, ref, payload);
     note_root(h, id, payload);
     return id;
 }
 
-static uint32_t add_gc_listed(ph_heap *h, uint64_t addr, void *payload)
+static uint32_t add_gc_listed(ph_heap *h, const ph_ref *ref, void *payload)
 {
-    uint32_t id = add_object(h, addr, payload);
+    uint32_t id = add_object(h, ref, payload);
     if (id != PH_NO_OBJ)
-        h->idx.flags[id] |= OBJ_GC_LISTED | (h->in_permanent ? OBJ_PERMANENT : 0);
+        h->idx.flags[id] |= OBJ_GC_LISTED | (ref->permanent ? OBJ_PERMANENT : 0);
     return id;
 }
 
@@ -144,10 +150,10 @@ typedef struct subtract_state {
     int64_t *refs;
 } subtract_state;
 
-static uint32_t subtract_ref(ph_heap *h, uint64_t addr, void *payload)
+static uint32_t subtract_ref(ph_heap *h, const ph_ref *ref, void *payload)
 {
     subtract_state *ss = payload;
-    uint32_t id = ph_index_find(&h->idx, addr);
+    uint32_t id = ph_index_find(&h->idx, ref->addr);
     /* Guessed references count too: a C object's field that the scan
      * found (an itemgetter's item, a Struct's format) holds what it points
      * to, which is then reached from that object, not held from outside on
@@ -175,13 +181,11 @@ static ph_error *sort_out_unreached(ph_heap *h)
         refs[i] = rc;
     }
     subtract_state ss = {refs};
-    bool was = h->conservative;
     uint64_t skipped = h->skipped; /* counted once, in the walk */
     for (size_t i = 0; i < n; i++)
         if (!(h->idx.flags[i] & OBJ_FROM_ROOTS))
             ph_referents(h, (uint32_t)i, subtract_ref, &ss);
     h->skipped = skipped;
-    h->conservative = was;
     /* Alive: positive external count (or frozen by gc.freeze: never
      * collected), and everything those reach. */
     walk_state ws = {.flag = OBJ_ALIVE};

@@ -104,7 +104,7 @@ class Deque(collections.deque):
     pass
 
 
-big_deque = collections.deque(i if i % 2 else {"i": i} for i in range(10000))
+big_deque = collections.deque(i if i % 2 else {"i": i} for i in range(1000))
 rotated = collections.deque(range(300))
 rotated.rotate(77)
 for _ in range(50):
@@ -190,7 +190,7 @@ KEEP = [
     ("simple namespace", types.SimpleNamespace(a=1)),
     ("class named with a lone surrogate", surrogate_named()),
     ("deque empty", collections.deque()),
-    ("deque 10000", big_deque),
+    ("deque 1000", big_deque),
     ("deque rotated", rotated),
     ("deque maxlen", bounded),
     ("deque subclass", Deque(range(200))),

@@ -1,6 +1,7 @@
 """A service's state in C types that keep their items outside their struct
 (issue 13): a collections.deque, a queue.Queue and an asyncio.Queue (deques
-inside), an array.array, io.BytesIO and io.StringIO; a function and a
+inside), an array.array, io.BytesIO and io.StringIO, a functools.partial
+and a collections.defaultdict; a function and a
 generator whose module holds all that.  Writes the census (census.py) with
 what the tests check recorded in process, then stops itself (SIGSTOP).
 
@@ -12,6 +13,8 @@ workload (in the census document):
   getsizeof       {label: sys.getsizeof} of the samples, measured before the
                   census (which holds a reference to every object it counts:
                   a BytesIO's buffer then looks shared, and is left out)
+  fields          {label: {edge: hex id}} of the partial's and the
+                  defaultdict's own fields
   deep            {label: [deep size, count]} of HANDLER and GEN by asizeof's
                   rule over gc.get_referents (plus dict keys): types, modules,
                   functions, code, frames and methods are not entered, nor
@@ -26,6 +29,7 @@ import array
 import asyncio
 import builtins
 import collections
+import functools
 import io
 import os
 import queue
@@ -78,6 +82,10 @@ STRINGIO = io.StringIO()
 for i in range(300):
     STRINGIO.write("line %d\n" % i)
 HANDLER = make_handler()
+PARTIAL = functools.partial(HANDLER, {"request": 1}, retries=(4, 5))
+BY_KEY = collections.defaultdict(list)
+for i in range(200):
+    BY_KEY["key-%d" % (i % 20)].append(i * 7919)
 GEN = produce(300)
 next(GEN)
 
@@ -110,7 +118,11 @@ def main():
     stop = None
     samples = {"deque": DEQUE, "queue": WORK, "queue deque": WORK.queue,
                "asyncio queue deque": AQUEUE._queue, "array": ARRAY, "bytesio": BYTESIO,
-               "stringio": STRINGIO, "handler": HANDLER, "generator": GEN}
+               "stringio": STRINGIO, "handler": HANDLER, "generator": GEN,
+               "partial": PARTIAL, "defaultdict": BY_KEY}
+    info["fields"] = {"partial": {".func": hex(id(PARTIAL.func)), ".args": hex(id(PARTIAL.args)),
+                                  ".keywords": hex(id(PARTIAL.keywords))},
+                      "defaultdict": {".default_factory": hex(id(BY_KEY.default_factory))}}
     info["getsizeof"] = dict((label, sys.getsizeof(o)) for label, o in samples.items())
     kill = os.kill
     pid = os.getpid()
