@@ -107,13 +107,14 @@ def skip_reason(cmd):
 
 
 ADDR = re.compile(r"0x[0-9a-f]+")
+CHECKOUT = re.compile(r"/work/(?:main|wt-[\w-]+)(?=/)")  # the checkouts the docs were written in
 NUM = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def normalise(text):
     out = []
     for line in text.splitlines():
-        line = line.replace(REPO, "ROOT").replace("/work/main", "ROOT")
+        line = CHECKOUT.sub("ROOT", line.replace(REPO, "ROOT"))
         line = ADDR.sub("ADDR", line)
         line = NUM.sub("N", line)
         line = " ".join(line.split())
@@ -277,8 +278,9 @@ def update():
                 text = res.stdout + res.stderr
                 if name:
                     text = text.replace(get_core(name)[0], WORKLOADS[name]["match"].search(cmd).group(0))
-                if any("/work/main/" in l for l in shown):  # the checkout the docs were written in
-                    text = text.replace(REPO + "/", "/work/main/")
+                was = next((CHECKOUT.search(l).group(0) for l in shown if CHECKOUT.search(l)), None)
+                if was:  # the checkout the docs were written in
+                    text = text.replace(REPO + "/", was + "/")
                 out = [ADDR.sub(lambda m: run.to_docs.get(m.group(0), m.group(0)), l)
                        for l in text.rstrip("\n").split("\n")]
                 lines[n:n + len(shown)] = out
