@@ -56,16 +56,17 @@ def path_of(chain):
 
 
 WIDTH = 100                 # a row's budget, as heapy's tables
-EDGE_MAX, KIND_MAX = 28, 32  # the widest the edge and kind columns grow
+EDGE_MAX, KIND_MAX = 28, 24  # the widest the edge and kind columns grow
 
 
 def _link_rows(links):
     """One row per link: edge label, kind, address, size, preview, flags, in
-    columns as wide as the links need (edge at most 28, kind 32), each row at
+    columns as wide as the links need (edge at most 28, kind 24), each row at
     most 100 columns: the preview, then a long edge, then a long kind are cut
     in the middle with '...' to fit."""
-    ew = min(EDGE_MAX, max([0] + [len(l["edge"]) for l in links]))
-    kw = min(KIND_MAX, max([0] + [len(l["kind"]) for l in links]))
+    # the widest that fits the cap: a longer edge or kind overflows its own row only
+    ew = max([0] + [len(l["edge"]) for l in links if len(l["edge"]) <= EDGE_MAX])
+    kw = max([0] + [len(l["kind"]) for l in links if len(l["kind"]) <= KIND_MAX])
     return [_link_row(l, ew, kw) for l in links]
 
 

@@ -25,14 +25,15 @@ def _edge(h, parent, addr, cache):
                 cache[parent].setdefault(l["address"], l["edge"])
         return cache[parent].get(addr, "")
     for l in h.referrers(addr):
-        if l["edge_kind"] == "root":  # a frame's file and line are for threads and backrefs
-            return re.sub(r" \([^()]*:\d+\)", "", l["edge"])
+        if l["edge_kind"] == "root":  # the thread's id and the frame's file and line: see threads, backrefs
+            return re.sub(r"^thread 0x[0-9a-f]+:", "thread:", re.sub(r" \([^()]*:\d+\)", "", l["edge"]))
     return ""
 
 
 def annotate(h, addr, children):
     """Adds to each child its edge label from its parent in the tree and, for
-    a module's dict, the module's name (module) and kind 'dict of module NAME'."""
+    a module's dict, the module's name (module; the text shows the kind as
+    'dict of module NAME', the JSON keeps the partition's kind)."""
     parents, cache = {0: addr}, {}
     for c in children:
         parent = parents.get(c["depth"] - 1, 0)
@@ -42,12 +43,10 @@ def annotate(h, addr, children):
 
 
 def name_module_dicts(h, children):
-    """A module's dict is 'dict of module NAME', its module's name in
-    module (None for the others): what dominators and the report show."""
+    """Sets module: a module's dict's module name (None for the others);
+    the text shows such a dict as 'dict of module NAME'."""
     for c in children:
         c["module"] = _module_of_dict(h, c["address"]) if c["kind"] == "dict of module" else None
-        if c["module"]:
-            c["kind"] = "dict of module %s" % c["module"]
     return children
 
 
@@ -57,7 +56,7 @@ EDGE_MAX = 44   # the longest edge label shown; a longer one loses its middle
 def _row(prefix, c):
     """prefix, the edge from the parent, kind and address, then the preview
     in what is left of 100 columns (a long edge or preview cut in the middle)."""
-    kind = "%s 0x%x" % (c["kind"], c["address"])
+    kind = "%s 0x%x" % (c["kind"] + (" " + c["module"] if c.get("module") else ""), c["address"])
     edge = c["edge"]
     if edge:
         room = max(12, min(EDGE_MAX, tables.LINE_WIDTH - len(prefix) - len(kind) - 1))

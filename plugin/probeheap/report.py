@@ -19,7 +19,7 @@ import time
 
 import gdb
 
-from . import alloc, commands, dominators, snapshot, state
+from . import alloc, commands, snapshot, state
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report")
 
@@ -107,7 +107,6 @@ def dominator_tree(heap, threshold=THRESHOLD, nodes=NODES, children=CHILDREN):
             over = len(kept) > nodes - count
             kept = kept[:nodes - count]
             labels = _labels(heap, addr, kept)
-            dominators.name_module_dicts(heap, kept)
             for c in kept:
                 child = _node(c, labels[c["address"]])
                 node["c"].append(child)

@@ -23,9 +23,10 @@ class Node(object):
         self.kids = kids
 
 
-b = Node("b-" + "leaf", [])
-a = Node("a-" + "mid", [b])
-top = Node("top-" + "root", [a, b])
+# names made at run time: a constant would be held by the module's code too
+b = Node("-".join(["b", "leaf"]), [])
+a = Node("-".join(["a", "mid"]), [b])
+top = Node("-".join(["top", "root"]), [a, b])
 
 
 def main(out_path):
