@@ -28,9 +28,9 @@ static bool bytes_getsizeof(ph_heap *h, uint64_t b, uint64_t *size)
     const ph_layout *L = h->L;
     uint64_t type, flags;
     int64_t n, basic, item;
-    if (!ph_ptr_ok(b) || !ph_read_u64(h->r, b + 8, &type) || !ph_ptr_ok(type) ||
+    if (!ph_ptr_ok(b) || !ph_ob_type(h, b, &type) || !ph_ptr_ok(type) ||
         !ph_read_u64(h->r, type + (uint64_t)L->tp_flags, &flags) ||
-        !(flags & TPFLAGS_BYTES_SUBCLASS) || !ph_read_i64(h->r, b + 16, &n) ||
+        !(flags & TPFLAGS_BYTES_SUBCLASS) || !ph_ob_size(h, b, &n) ||
         !ph_read_i64(h->r, type + (uint64_t)L->tp_basicsize, &basic) ||
         !ph_read_i64(h->r, type + (uint64_t)L->tp_itemsize, &item) || n < 0 ||
         (uint64_t)n >= MAX_CONTAINER_LEN || basic < 16 || basic > 4096 || item != 1)

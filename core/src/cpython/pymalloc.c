@@ -665,6 +665,11 @@ ph_error *ph_alloc_get(ph_heap *h, ph_alloc **out)
     const ph_layout *L = h->L;
     geometry g;
     *out = NULL;
+    if (L && L->free_threaded == 1)
+        return ph_error_new(PH_ERR_VERSION, 0,
+                            "free-threaded CPython %s allocates with mimalloc, not pymalloc, and "
+                            "probe-heap does not show mimalloc's segments and pages yet",
+                            h->version.text);
     if (!L || !ph_pool_geometry_get(L, &g))
         return ph_error_new(PH_ERR_VERSION, 0, "pymalloc's layout is not known for this version");
     struct timespec t0, t1;

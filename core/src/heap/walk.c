@@ -168,10 +168,11 @@ static ph_error *sort_out_unreached(ph_heap *h)
         if (h->idx.flags[i] & OBJ_FROM_ROOTS)
             continue;
         int64_t rc = 0;
-        ph_read_i64(h->r, h->idx.addr[i], &rc);
-        rc = ph_refcnt_word(h->L, (uint64_t)rc);
-        if (h->L->minor >= 12 && (int32_t)(uint32_t)rc < 0)
-            rc = INT64_MAX / 2; /* immortal */
+        bool immortal = false;
+        if (!ph_refcnt_read(h->r, h->L, h->idx.addr[i], &rc, &immortal))
+            rc = 0;
+        if (immortal)
+            rc = INT64_MAX / 2;
         refs[i] = rc;
     }
     subtract_state ss = {refs};
@@ -225,9 +226,15 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
     h->layout_source = "table";
     ph_error *err = ph_detect_version(r, syms, &h->version);
     if (!err) {
-        h->L = ph_layout_get(h->version.major, h->version.minor);
+        h->L = ph_layout_get_build(h->version.major, h->version.minor, h->version.free_threaded);
         if (!h->L)
-            err = ph_error_new(PH_ERR_VERSION, 0, "no layout for CPython %s", h->version.text);
+            err = h->version.free_threaded
+                      ? ph_error_new(PH_ERR_VERSION, 0,
+                                     "free-threaded CPython %s is not supported: probe-heap "
+                                     "reads free-threaded builds of CPython 3.14",
+                                     h->version.text)
+                      : ph_error_new(PH_ERR_VERSION, 0, "no layout for CPython %s",
+                                     h->version.text);
     }
     if (!err)
         err = ph_debug_offsets_check(r, syms->py_runtime, &h->version, h->L,
