@@ -12,11 +12,11 @@ uint32_t ph_object_check(ph_heap *h, uint64_t addr)
     if (!ph_ptr_ok(addr))
         return UINT32_MAX;
     int64_t rc;
-    bool immortal;
+    bool immortal, deferred_zero;
     uint64_t type;
-    if (!ph_refcnt_read(h->r, h->L, addr, &rc, &immortal) || rc < 0)
+    if (!ph_refcnt_read_ex(h->r, h->L, addr, &rc, &immortal, &deferred_zero) || rc < 0)
         return UINT32_MAX; /* 3.14: no reference count (a freelist link) */
-    if (!immortal && (rc == 0 || (uint64_t)rc >= (UINT64_C(1) << 40)))
+    if (!immortal && ((rc == 0 && !deferred_zero) || (uint64_t)rc >= (UINT64_C(1) << 40)))
         return UINT32_MAX;
     if (!ph_ob_type(h, addr, &type))
         return UINT32_MAX;
