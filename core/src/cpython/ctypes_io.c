@@ -18,6 +18,7 @@
  * decoder 72, readnl 80, writenl 88, dict 96, weakreflist 104,
  * module_state 112 (basicsize 120).  No __sizeof__: basicsize. */
 #include "cpython/ctypes.h"
+#include "cpython/stackref.h"
 
 #define BYTESIO_BUF 16
 
@@ -47,7 +48,9 @@ static bool bytesio_size(ph_heap *h, uint64_t addr, const ph_type *t, uint64_t *
     if (!ph_read_u64(h->r, addr + BYTESIO_BUF, &buf))
         return false;
     /* SHARED_BUF: Py_REFCNT(buf) > 1 (the empty bytes is immortal, or shared) */
-    if (buf && ph_read_i64(h->r, buf, &refcnt) && refcnt == 1 && bytes_getsizeof(h, buf, &bsize))
+    bool immortal;
+    if (buf && ph_refcnt_read(h->r, h->L, buf, &refcnt, &immortal) && refcnt == 1 &&
+        bytes_getsizeof(h, buf, &bsize))
         *size += bsize;
     return true;
 }

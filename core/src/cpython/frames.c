@@ -6,6 +6,7 @@
 
 #include "base/error.h"
 #include "cpython/stackref.h"
+#include "cpython/ft.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,7 +198,7 @@ static bool frame_offset(ph_heap *h, uint64_t frame, bool iframe, uint64_t code,
         /* _PyInterpreterFrame_LASTI: prev_instr (3.11/3.12: the instruction
          * running or last run) or instr_ptr (3.13: the one running) minus
          * _PyCode_CODE(code), in code units; the code's ob_size counts them. */
-        uint64_t instr, base = code + (uint64_t)L->code_code_adaptive;
+        uint64_t instr, base = ph_iframe_bytecode(h, frame, code); /* ft: per-thread copies */
         if (!ph_read_u64(h->r, frame + (uint64_t)L->iframe_instr, &instr) ||
             !ph_ob_size(h, code, &size) || size <= 0 || (uint64_t)size > MAX_CODE_UNITS)
             return false;

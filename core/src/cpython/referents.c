@@ -498,7 +498,7 @@ void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit,
     if (t->ctype) {
         /* a C type known exactly (ctypes.h): its fields instead of a scan */
         if (t->ctype->referents)
-            t->ctype->referents(h, addr, t, visit, payload);
+            t->ctype->referents(h, ph_default_header_view(h->L, addr), t, visit, payload);
     } else if (t->cfields_to) {
         scan(h, &c, addr, addr + t->cfields_from, addr + t->cfields_to);
     }

@@ -258,7 +258,7 @@ static uint64_t sizeof_of(ph_heap *h, uint64_t addr, const ph_type *t)
         }
     default: {
         uint64_t res = (uint64_t)t->basicsize;
-        if (t->ctype && t->ctype->size && t->ctype->size(h, addr, t, &res))
+        if (t->ctype && t->ctype->size && t->ctype->size(h, ph_default_header_view(h->L, addr), t, &res))
             return res; /* a C type known exactly (ctypes.h) */
         res = (uint64_t)t->basicsize;
         if (t->itemsize) {
