@@ -351,5 +351,5 @@ static bool on_gc_block(ph_heap *h, uint64_t block, uint64_t size, int tag, void
 ph_error *ph_mi_walk_gc(ph_heap *h, ph_visit_fn *visit, void *payload)
 {
     gc_walk g = {visit, payload};
-    return ph_mi_walk_blocks(h, 1u << PH_MI_GC | 1u << PH_MI_GC_PRE, on_gc_block, &g, NULL);
+    return ph_mi_walk_blocks(h, 1u << PH_MI_GC | 1u << PH_MI_GC_PRE, on_gc_block, &g, &h->mi);
 }

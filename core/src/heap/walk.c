@@ -318,6 +318,11 @@ void ph_heap_info_get(const ph_heap *h, ph_heap_info *out)
     out->garbage_objects = h->garbage_objects;
     out->garbage_bytes = h->garbage_bytes;
     out->gc_collecting = h->gc_collecting;
+    out->mi_threads = h->mi.threads;
+    out->mi_pages = h->mi.pages;
+    out->mi_abandoned_segments = h->mi.abandoned_segments;
+    out->mi_gc_blocks = h->mi.blocks[PH_MI_GC] + h->mi.blocks[PH_MI_GC_PRE];
+    out->mi_bad_pages = h->mi.bad_pages;
     out->walk_seconds = h->walk_seconds;
     ph_reader_stats st;
     ph_reader_stats_get(h->r, &st);
