@@ -209,6 +209,29 @@ HEADER_EVIDENCE = {
 }
 
 
+HEADER_EVIDENCE[(3, 14, "t")] = [
+    ("internal/pycore_object.h",
+     "#  define MANAGED_DICT_OFFSET    (((Py_ssize_t)sizeof(PyObject *))*-1)"),
+    ("internal/pycore_object.h",
+     "#  define MANAGED_WEAKREF_OFFSET (((Py_ssize_t)sizeof(PyObject *))*-2)"),
+    ("internal/pycore_object.h", "#define _Py_REF_DEFERRED (PY_SSIZE_T_MAX / 8)"),
+    ("internal/pycore_gc.h", "#  define _PyGC_BITS_DEFERRED       (1<<6)"),
+    ("cpython/unicodeobject.h", "        unsigned char interned;"),
+    ("internal/mimalloc/mimalloc/types.h",
+     "#define MI_SEGMENT_SLICE_SHIFT            (13 + MI_INTPTR_SHIFT)"),
+    ("internal/mimalloc/mimalloc/types.h",
+     "#define MI_SEGMENT_SHIFT                  ( 9 + MI_SEGMENT_SLICE_SHIFT)  // 32MiB"),
+    ("internal/mimalloc/mimalloc/types.h", "  uint8_t               tag : 4;"),
+    ("internal/pycore_stackref.h", "#define Py_INT_TAG 3"),
+    ("object.h", "    uint32_t ob_ref_local;"),
+]
+
+
+def vtext(version):
+    """"3.14", or "3.14t" for a free-threaded build."""
+    return "%d.%d" % version[:2] + ("t" if len(version) > 2 else "")
+
+
 def _off(t, p):
     return "offsetof(%s, %s)" % (t, p)
 
