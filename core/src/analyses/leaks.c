@@ -111,12 +111,11 @@ typedef struct block_state {
     ph_heap *h;
 } block_state;
 
-static bool on_block(uint64_t block, uint32_t size, void *payload)
+/* An allocated block that may hold an object at obj (0: none) nobody found. */
+static bool on_object_block(block_state *bs, uint64_t block, uint64_t size, uint64_t obj)
 {
-    block_state *bs = payload;
     ph_heap *h = bs->h;
     bs->st->blocks++;
-    uint64_t obj = ph_alloc_block_object(h, block, size);
     if (!obj || ph_index_find(&h->idx, obj) != PH_NO_OBJ)
         return bs->st->err != NULL;
     int64_t rc;
@@ -135,6 +134,22 @@ static bool on_block(uint64_t block, uint32_t size, void *payload)
         return bs->st->err != NULL;
     add(bs->st, h, obj, ti, PH_NO_OBJ);
     return bs->st->err != NULL || ph_poll(h);
+}
+
+static bool on_block(uint64_t block, uint32_t size, void *payload)
+{
+    block_state *bs = payload;
+    return on_object_block(bs, block, size, ph_alloc_block_object(bs->h, block, size));
+}
+
+/* Free-threaded builds: a block of the OBJECT heap (non-GC objects) or of
+ * the GC heap holds its object at its start, one of the GC heap with the
+ * pre-header after it (pycore_mimalloc.h); the GC objects not tracked (an
+ * untracked tuple) are found here, the tracked ones are in the index. */
+static bool on_mi_block(ph_heap *h, uint64_t block, uint64_t size, int tag, void *payload)
+{
+    uint64_t pre = tag == PH_MI_GC_PRE ? (uint64_t)h->L->preheader_size : 0;
+    return !on_object_block(payload, block, size, size > pre ? block + pre : 0);
 }
 
 typedef struct visit_state {
@@ -286,24 +301,19 @@ void ph_leaks_free(ph_leaks *l)
 ph_error *ph_leaks_get(ph_heap *h, ph_leaks **out)
 {
     *out = NULL;
-    if (h->L->free_threaded == 1) /* per-thread and deferred reference counts: not modelled yet */
-        return ph_error_new(PH_ERR_VERSION, 0,
-                            "leaks does not work on free-threaded CPython %s yet: its objects' "
-                            "per-thread and deferred reference counts, and mimalloc's blocks "
-                            "that no root reaches, are not accounted for",
-                            h->version.text);
     ph_leaks *l = calloc(1, sizeof(*l));
     if (!l)
         return PH_NOMEM;
     leak_state st = {0};
     ph_alloc *a = NULL;
-    ph_error *err = NULL, *ae = ph_alloc_get(h, &a);
+    bool ft = h->L->free_threaded == 1; /* mimalloc's heaps, not pymalloc's arenas */
+    ph_error *err = NULL, *ae = ft ? NULL : ph_alloc_get(h, &a);
     if (ae && ae->code == PH_ERR_INTERRUPTED) {
         ph_leaks_free(l);
         return ae;
     }
     bool arenas = !ae && a && a->arenas;
-    if (!arenas)
+    if (!arenas && !ft)
         snprintf(l->allocator_note, sizeof(l->allocator_note), "%s",
                  ae ? ae->message : "pymalloc's arenas were not found (PYTHONMALLOC=malloc?)");
     if (ae)
@@ -321,7 +331,15 @@ ph_error *ph_leaks_get(ph_heap *h, ph_leaks **out)
     err = st.err;
     /* non-GC objects nobody found: in pymalloc's allocated blocks */
     if (!err) {
-        if (arenas) {
+        if (ft) {
+            block_state bs = {&st, h};
+            err = ph_mi_walk_blocks(h, 1u << PH_MI_OBJECT | 1u << PH_MI_GC | 1u << PH_MI_GC_PRE,
+                                    on_mi_block, &bs, NULL);
+            if (!err)
+                err = st.err;
+            l->allocator = !err;
+            l->blocks = st.blocks;
+        } else if (arenas) {
             block_state bs = {&st, h};
             err = ph_alloc_blocks(h, a, on_block, &bs);
             if (!err)
