@@ -92,13 +92,9 @@ static void walk_page(walk *w, uint64_t page)
         return;
     }
     int tag = (int)((get(pg, L->mi_page_tag_byte, 1) >> 3) & 15);
-    if (tag >= PH_MI_NTAGS || !(w->tags & (1u << tag)))
-        return;
     uint64_t cap = get(pg, L->mi_page_capacity, 2), reserved = get(pg, L->mi_page_reserved, 2);
     uint64_t used = get(pg, L->mi_page_used, 4), bsize = get(pg, L->mi_page_xblock_size, 4);
     uint64_t slice_count = get(pg, L->mi_page_slice_count, 4);
-    if (used == 0 || cap == 0)
-        return;
     const uint64_t seg_size = UINT64_C(1) << L->mi_segment_shift;
     const uint64_t slice_size = UINT64_C(1) << L->mi_slice_shift;
     uint64_t segment = page & ~(seg_size - 1);
@@ -112,6 +108,10 @@ static void walk_page(walk *w, uint64_t page)
         ph_skip(h, page, "a mimalloc page that does not fit its segment");
         return;
     }
+    if (tag >= PH_MI_NTAGS || !(w->tags & (1u << tag)))
+        return;
+    if (used == 0 || cap == 0)
+        return;
     uint64_t idx = (page - slices) / (uint64_t)L->mi_page_sizeof;
     uint64_t psize = slice_count * slice_size, start_offset = 0;
     if (bsize >= MI_HUGE_BLOCK_SIZE)
