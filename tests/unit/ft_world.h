@@ -22,6 +22,7 @@
 #define PH_TEST_FT_WORLD_H
 
 #include "image.h"
+#include "cpython/debug_offsets.h"
 #include "cpython/mimalloc.h"
 
 #define FT_SEG (UINT64_C(1) << 25)
@@ -81,8 +82,20 @@ static inline void make_ft_world(ft_world *w, bool abandoned)
     img_w64(im, seg + (uint64_t)L->mi_segment_slice_entries, 64);
     img_w32(im, ft_page_at(L, seg, 0) + (uint64_t)L->mi_page_slice_count, 2); /* the segment's info */
 
-    /* runtime, interpreter, one thread state */
-    w->runtime = img_alloc(im, 64);
+    /* _PyRuntime: _Py_DebugOffsets (cookie, PY_VERSION_HEX of 3.14.7,
+     * free_threaded 1, and the offsets probe-heap checks, from the table),
+     * then the interpreter list; an interpreter; one thread state */
+    w->runtime = img_alloc(im, (size_t)L->runtime_interpreters_head + 64);
+    memcpy(img_at(im, w->runtime, 8), "xdebugpy", 8);
+    img_w64(im, w->runtime + 8, UINT64_C(0x030E07F0));
+    img_w64(im, w->runtime + 16, 1);
+    uint32_t at;
+    size_t field;
+    for (size_t i = 0; ph_debug_offsets_check_at_version(14, i, &at, &field); i++) {
+        int32_t v;
+        memcpy(&v, (const char *)L + field, 4);
+        img_w64(im, w->runtime + at, (uint64_t)(int64_t)v);
+    }
     w->interp = img_alloc(im, (size_t)L->interp_mimalloc_abandoned + 256);
     w->ts = img_alloc(im, (size_t)L->tstate_mimalloc_initialized + 64);
     img_field(im, w->runtime, L->runtime_interpreters_head, w->interp);

@@ -207,6 +207,39 @@ static void test_damaged_pages(void **state)
     img_free(im);
 }
 
+/* The whole build over the world: the version and build from
+ * _Py_DebugOffsets, the table checked against it, the GC objects from the
+ * heaps (the abandoned segment's too), the untracked unreachable tuple not. */
+static void test_heap_build(void **state)
+{
+    ft_world w;
+    make_ft_world(&w, true);
+    ph_heap *h = NULL;
+    ph_error *err = ph_heap_build(w.im.r, &w.syms, NULL, &h);
+    if (err)
+        fail_msg("ph_heap_build: %s", err->message);
+    ph_heap_info info;
+    ph_heap_info_get(h, &info);
+    assert_true(info.version.free_threaded);
+    assert_string_equal(info.version.text, "3.14.7");
+    assert_true(info.layout_checked);
+    assert_int_equal(info.mi_threads, 1);
+    assert_int_equal(info.mi_abandoned_segments, 1);
+    assert_int_equal(info.mi_gc_blocks, 6);
+    assert_int_equal(info.skipped, 0);
+    const uint64_t lists[] = {w.A, w.B, w.P, w.X, w.Y};
+    for (size_t i = 0; i < 5; i++) {
+        ph_object o;
+        assert_true(ph_heap_object(h, lists[i], &o));
+        assert_string_equal(o.type, "list");
+        assert_int_equal(o.size, (uint64_t)w.im.L->list_sizeof);
+    }
+    ph_object o;
+    assert_false(ph_heap_object(h, w.T, &o));
+    ph_heap_free(h);
+    img_free(&w.im);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_refcounts),
         cmocka_unit_test(test_blocks_and_gc_walk),
         cmocka_unit_test(test_damaged_pages),
+        cmocka_unit_test(test_heap_build),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
