@@ -184,7 +184,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_FLAGS   ?=
 FUZZ_SRC      = tests/fuzz/fuzz_walk.c
 FUZZ_DEPS     = $(FUZZ_SRC) $(CORE_SRC) $(CORE_HDR) tests/unit/image.h tests/unit/world.h \
-                tests/unit/versions.h tests/unit/releases.h
+                tests/unit/versions.h tests/unit/releases.h tests/unit/ft_world.h
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -Icore/include -Icore/src -Itests/unit -g -O1 \
                 -fno-omit-frame-pointer -Wno-unused-function
 

@@ -364,6 +364,21 @@ static PyObject *Heap_info(HeapObject *self, PyObject *unused)
         "graph_seconds", i.graph_seconds, "graph_bytes", (unsigned long long)i.graph_bytes);
     if (!d)
         return NULL;
+    if (i.version.free_threaded) {
+        /* the GC enumeration of a free-threaded build: mimalloc's GC heaps */
+        PyObject *mi = Py_BuildValue("{s:K,s:K,s:K,s:K,s:K}", "threads",
+                                     (unsigned long long)i.mi_threads, "pages",
+                                     (unsigned long long)i.mi_pages, "abandoned_segments",
+                                     (unsigned long long)i.mi_abandoned_segments, "gc_blocks",
+                                     (unsigned long long)i.mi_gc_blocks, "bad_pages",
+                                     (unsigned long long)i.mi_bad_pages);
+        if (!mi || PyDict_SetItemString(d, "mimalloc", mi) < 0) {
+            Py_XDECREF(mi);
+            Py_DECREF(d);
+            return NULL;
+        }
+        Py_DECREF(mi);
+    }
     /* what the walk skipped as damaged: the first ones, with where and why */
     PyObject *skips = PyList_New(0);
     for (uint32_t k = 0; skips && k < i.nskips; k++) {

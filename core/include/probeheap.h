@@ -155,6 +155,12 @@ typedef struct ph_heap_info {
     uint64_t index_bytes;        /* the object index's own memory */
     double graph_seconds;        /* edges and dominator tree, once built (else 0) */
     uint64_t graph_bytes;
+    /* Free-threaded builds: what the walk of mimalloc's GC heaps found (0 elsewhere). */
+    uint64_t mi_threads;         /* thread states whose heaps were walked */
+    uint64_t mi_pages;           /* GC pages with allocated blocks */
+    uint64_t mi_abandoned_segments; /* segments of exited threads, in the interpreters' pools */
+    uint64_t mi_gc_blocks;       /* allocated blocks in the GC heaps */
+    uint64_t mi_bad_pages;       /* pages skipped as damaged */
 } ph_heap_info;
 void ph_heap_info_get(const ph_heap *h, ph_heap_info *out);
 

@@ -37,9 +37,7 @@ def cmd_info(argv, as_json):
     ]
     lines += [("  from", part) for part in i.get("layout_origin", "").splitlines()]
     lines += [
-        ("GC lists", "probed: %+d bytes from the table's offset (this build aligns PyGC_Head "
-         "differently)" % i["gc_generations_shift"] if i["gc_generations_shift"]
-         else "where the table says"),
+        _gc_line(i),
         ("Interpreters", "%d" % i["interpreters"]),
         ("Threads", "%d" % i["threads"]),
         ("Objects", "%d objects, %d bytes" % (i["objects"], i["bytes"])),
@@ -59,6 +57,20 @@ def cmd_info(argv, as_json):
     if "--skipped" in opts:
         text += _skipped_text(h, i)
     return text
+
+
+def _gc_line(i):
+    """Where the GC's objects were found: the generations' lists, or (a
+    free-threaded build) every thread's GC heaps of mimalloc."""
+    mi = i.get("mimalloc")
+    if mi is not None:
+        return ("GC objects", "from mimalloc's GC heaps: %d blocks in %d pages of %d threads, "
+                "%d abandoned segments of exited threads%s" % (
+                    mi["gc_blocks"], mi["pages"], mi["threads"], mi["abandoned_segments"],
+                    ", %d damaged pages skipped" % mi["bad_pages"] if mi["bad_pages"] else ""))
+    return ("GC lists", "probed: %+d bytes from the table's offset (this build aligns PyGC_Head "
+            "differently)" % i["gc_generations_shift"] if i["gc_generations_shift"]
+            else "where the table says")
 
 
 def _info_free_threaded(py, as_json):

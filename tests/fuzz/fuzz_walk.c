@@ -9,7 +9,8 @@
  * incremental collector, old-space bits), 3.15 (its 888-byte
  * _Py_DebugOffsets, lazy imports, frozendict, a sentinel), a "3.16" (newer
  * than every table: assumed and checked); the mutations reach their
- * _Py_DebugOffsets too (at the start of the runtime); the rest is a sequence
+ * _Py_DebugOffsets too (at the start of the runtime); and on the free-threaded
+ * 3.14 world of tests/unit/ft_world.h (mimalloc's heaps); the rest is a sequence
  * of 12-byte mutations {u32 where, u64 value} (little-endian) applied to a
  * copy of a well-formed synthetic runtime (the world of tests/unit/
  * test_walk.c's make_world, built with tests/unit/image.h):
@@ -28,6 +29,7 @@
  * freed.  Returned errors are fine; crashes, sanitizer reports, leaks and
  * slowness are bugs. */
 #include "releases.h"
+#include "ft_world.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -114,6 +116,37 @@ static const template *get_extra_world(int i)
     if (!extra_templates[i].mem)
         make_extra_template(&extra_templates[i], i);
     return &extra_templates[i];
+}
+
+/* The free-threaded 3.14 world of tests/unit/ft_world.h (mimalloc's pages
+ * and free lists, the 32-byte header), whole: its pages lie beyond what
+ * the image allocated. */
+static template ft_template;
+
+static const template *get_ft_world(void)
+{
+    template *t = &ft_template;
+    if (t->mem)
+        return t;
+    ft_world w;
+    make_ft_world(&w, false);
+    t->inst = w.A;
+    t->instdict = w.B;
+    t->modules = w.P;
+    t->sysdict = w.T;
+    t->node = 0;
+    t->A = w.A;
+    t->syms = w.syms;
+    t->used = w.im.cap;
+    t->mem = malloc(t->used);
+    t->work = malloc(t->used);
+    if (!t->mem || !t->work)
+        abort();
+    memcpy(t->mem, w.im.mem, t->used);
+    img_free(&w.im);
+    if (ph_reader_new(&t->r) || ph_reader_add_buffer(t->r, IMG_BASE, t->used, t->work))
+        abort();
+    return t;
 }
 
 /* ---- the pipeline ------------------------------------------------------------------ */
@@ -254,5 +287,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run(get_world(data[0] % NV_PICKED), data + 1, size - 1);
     run(get_world(NV - 1), data + 1, size - 1); /* 3.14 */
     run(get_extra_world((data[0] / NV_PICKED) % NEXTRA), data + 1, size - 1);
+    run(get_ft_world(), data + 1, size - 1);    /* 3.14 free-threaded */
     return 0;
 }

@@ -37,6 +37,9 @@ UNSUPPORTED_VERSIONS = ['2.7.18', '3.6.15', '3.7.16']
 # executable links libpython statically).
 CACHE = os.environ.get('PROBE_HEAP_CACHE') or '/var/cache/probe-heap'
 CACHE_VERSIONS = ['3.14.7']
+# Free-threaded builds (--disable-gil) of the same releases, beside them in
+# the cache as python-VERSIONt/bin/python3.Xt.
+CACHE_FT_VERSIONS = ['3.14.7']
 DEBIAN_PYTHON = '/usr/bin/python3.11'
 DEBUG_DIR = '/usr/lib/debug'
 NO_SYMBOLS = ['--debug-file-directory', '/nonexistent']
@@ -55,8 +58,9 @@ class Target(object):
     """A CPython to test against: label, interpreter path, extra CLI args."""
 
     def __init__(self, label, python, cli_args=(), version=None, required=True,
-                 why_missing=None):
+                 why_missing=None, free_threaded=False):
         self.label = label
+        self.free_threaded = free_threaded  # a --disable-gil build (mimalloc, 32-byte header)
         self.python = python
         self.cli_args = list(cli_args)
         self.version = version            # "3.11.7", None for Debian's
@@ -77,8 +81,11 @@ def pyenv_python(version):
 
 
 def cache_python(version):
-    major_minor = '.'.join(version.split('.')[:2])
-    return os.path.join(CACHE, 'python-' + version, 'bin', 'python' + major_minor)
+    """The cached build of version ("3.14.7", or "3.14.7t" for the
+    free-threaded one, whose executable is python3.14t)."""
+    ft = 't' if version.endswith('t') else ''
+    major_minor = '.'.join(version.rstrip('t').split('.')[:2])
+    return os.path.join(CACHE, 'python-' + version, 'bin', 'python' + major_minor + ft)
 
 
 def stripped_python(version):
@@ -168,6 +175,15 @@ def all_targets():
         else:
             spy, why = py + '-nosym', py + ' not found (run tools/build-pythons)'
         out.append(Target('cpython-' + v + '-nosym', spy, (), v, why_missing=why))
+    for v in CACHE_FT_VERSIONS:
+        py = cache_python(v + 't')
+        ok = os.access(py, os.X_OK) and os.path.exists(
+            os.path.join(os.path.dirname(os.path.dirname(py)), '.complete'))
+        why = None if ok else py + ' not found (run tools/build-pythons)'
+        out.append(Target('cpython-%st' % v, py, (), v, why_missing=why, free_threaded=True))
+        spy, swhy = stripped_python(v + 't') if ok else (py + '-nosym', why)
+        out.append(Target('cpython-%st-nosym' % v, spy, (), v, why_missing=swhy,
+                          free_threaded=True))
     deb = DEBIAN_PYTHON
     have = os.access(deb, os.X_OK)
     if not have:
@@ -190,18 +206,9 @@ def targets():
 
 
 def free_threaded_targets():
-    """The free-threaded CPythons (3.14.7t from tools/build-pythons' cache).
-    Not among all_targets(): only `info` works on them (no mimalloc walk
-    yet), which tests/integration/test_free_threaded.py checks."""
-    out = []
-    for v in CACHE_VERSIONS:
-        major_minor = '.'.join(v.split('.')[:2])
-        prefix = os.path.join(CACHE, 'python-%st' % v)
-        py = os.path.join(prefix, 'bin', 'python%st' % major_minor)
-        ok = os.access(py, os.X_OK) and os.path.exists(os.path.join(prefix, '.complete'))
-        out.append(Target('cpython-%st' % v, py, (), v,
-                          why_missing=None if ok else py + ' not found (run tools/build-pythons)'))
-    return out
+    """The free-threaded CPythons of all_targets() (3.14.7t from
+    tools/build-pythons' cache, with and without symbols)."""
+    return [t for t in all_targets() if t.free_threaded]
 
 
 def target_by_label(label):

@@ -60,9 +60,10 @@ def dump_tool():
 
 
 def table(tool, version):
-    r = subprocess.run([str(tool), str(version[0]), str(version[1])],
+    ft = ["t"] if len(version) > 2 else []
+    r = subprocess.run([str(tool), str(version[0]), str(version[1])] + ft,
                        capture_output=True, text=True, timeout=30)
-    assert r.returncode == 0, "ph-dump-layout %d %d: %s" % (version + (r.stderr,))
+    assert r.returncode == 0, "ph-dump-layout %s: %s" % (L.vtext(version), r.stderr)
     return json.loads(r.stdout)
 
 
@@ -70,7 +71,7 @@ def dwarf(binary, version):
     """{field: value} evaluated by gdb on `binary`, or None without DWARF."""
     if shutil.which("gdb") is None:
         _missing("gdb is not installed")
-    env = dict(os.environ, PH_LAYOUT_VERSION="%d.%d" % version)
+    env = dict(os.environ, PH_LAYOUT_VERSION=L.vtext(version))
     r = subprocess.run(["gdb", "-batch", "-nx", str(binary),
                         "-x", str(TOOLS / "layout_fields.py")],
                        capture_output=True, text=True, env=env, timeout=120)
@@ -103,8 +104,14 @@ def check_preheader(label, version, tbl, got):
     """What DWARF cannot show directly: the pre-header constants must fit the
     GC head size DWARF gives."""
     bad = []
-    gc = got["gc_head_size"]
-    if gc != 16:
+    if len(version) > 2:
+        gc = 0      # free-threaded: no PyGC_Head in front of an object
+        if tbl["gc_head_size"] != 0:
+            bad.append("%s: a free-threaded build has no GC head, the table says %s"
+                       % (label, tbl["gc_head_size"]))
+    else:
+        gc = got["gc_head_size"]
+    if gc != 16 and len(version) == 2:
         bad.append("%s: sizeof(PyGC_Head) is %s, the pre-header constants assume 16" % (label, gc))
     pre = tbl["preheader_size"]
     slots = [tbl[f] for f in ("managed_dict", "managed_values", "managed_weakref")
@@ -127,7 +134,7 @@ def check_preheader(label, version, tbl, got):
 def check_headers(label, build, version):
     """The pre-header constants' source text, in the installed headers."""
     bad = []
-    inc = build / "include" / ("python%d.%d" % version)
+    inc = build / "include" / ("python" + L.vtext(version))
     for rel, snippet in L.HEADER_EVIDENCE.get(version, []):
         path = inc / rel
         if not path.exists():
@@ -162,26 +169,28 @@ def test_field_lists_agree(dump_tool):
     x_text = x_text[x_text.index("#define PH_LAYOUT_FIELDS(X)"):]
     x_fields = re.findall(r"\bX\((\w+)\)", x_text.split("(X)", 1)[1])
     assert x_fields == L.FIELD_NAMES, "core/src/cpython/layout_fields.h differs from layout.h"
-    for version in L.VERSIONS:
+    for version in L.VERSIONS + L.FT_VERSIONS:
         keys = list(table(dump_tool, version))
         assert keys == ["major", "minor"] + L.FIELD_NAMES
 
 
-@pytest.mark.parametrize("version", L.VERSIONS, ids=lambda v: "%d.%d" % v)
+@pytest.mark.parametrize("version", L.VERSIONS + L.FT_VERSIONS, ids=L.vtext)
 def test_table_matches_spec(dump_tool, version):
     """Fields that DWARF does not give (PH_NONE and source constants) are in
     the table as layout_fields.py says; every (field, version) has a spec."""
     tbl = table(dump_tool, version)
-    assert (tbl["major"], tbl["minor"]) == version
+    assert (tbl["major"], tbl["minor"]) == version[:2]
+    assert tbl["free_threaded"] == (1 if len(version) > 2 else 0)
+    v = L.vtext(version)
     bad = []
     for name in L.FIELD_NAMES:
         spec = L.spec_for(name, version)
         if spec == L.NONE and tbl[name] != L.PH_NONE:
-            bad.append("%d.%d %s: should be PH_NONE, table has %s" % (version + (name, tbl[name])))
+            bad.append("%s %s: should be PH_NONE, table has %s" % (v, name, tbl[name]))
         elif isinstance(spec, L.Const) and tbl[name] != spec.value:
-            bad.append("%d.%d %s: should be %d, table has %s" % (version + (name, spec.value, tbl[name])))
+            bad.append("%s %s: should be %d, table has %s" % (v, name, spec.value, tbl[name]))
         elif L.is_dwarf(spec) and tbl[name] < 0:
-            bad.append("%d.%d %s: DWARF field is PH_NONE in the table" % (version + (name,)))
+            bad.append("%s %s: DWARF field is PH_NONE in the table" % (v, name))
     assert not bad, "\n".join(bad)
 
 
@@ -217,12 +226,12 @@ def test_pyenv_dwarf(dump_tool, minor):
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.parametrize("version", sorted(L.CACHE_BUILDS), ids=lambda v: "cache-%d.%d" % v)
+@pytest.mark.parametrize("version", sorted(L.CACHE_BUILDS), ids=lambda v: "cache-" + L.vtext(v))
 def test_cache_build_dwarf(dump_tool, version):
     """The CPythons no pyenv provides, built by tools/build-pythons."""
     cache = Path(os.environ.get("PROBE_HEAP_CACHE", "/var/cache/probe-heap"))
     build = cache / ("python-" + L.CACHE_BUILDS[version])
-    binary = build / "bin" / ("python%d.%d" % version)
+    binary = build / "bin" / ("python" + L.vtext(version))
     if not (build / ".complete").exists() or not binary.exists():
         _missing("no CPython %s under %s (run tools/build-pythons)" % (L.CACHE_BUILDS[version], cache))
         pytest.skip("%s not built" % binary)

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 /* The X-macro list must match struct ph_layout exactly: same count, and each
@@ -54,11 +55,13 @@ int main(int argc, char **argv)
     int major, minor;
     const ph_layout *l;
 
-    if (argc != 3 || parse_int(argv[1], &major) != 0 || parse_int(argv[2], &minor) != 0) {
-        fprintf(stderr, "usage: %s MAJOR MINOR (e.g. %s 3 11)\n", argv[0], argv[0]);
+    if ((argc != 3 && argc != 4) || parse_int(argv[1], &major) != 0 ||
+        parse_int(argv[2], &minor) != 0 || (argc == 4 && strcmp(argv[3], "t") != 0)) {
+        fprintf(stderr, "usage: %s MAJOR MINOR [t] (e.g. %s 3 11; t: the free-threaded build)\n",
+                argv[0], argv[0]);
         return 2;
     }
-    l = ph_layout_get(major, minor);
+    l = argc == 4 ? ph_layout_get_ft(major, minor) : ph_layout_get(major, minor);
     if (l == NULL) {
         fprintf(stderr, "%s: CPython %d.%d is not supported (3.8 to 3.14 are).\n",
                 argv[0], major, minor);

@@ -28,8 +28,9 @@ def library(version):
     if version in L.CACHE_BUILDS:
         # built by tools/build-pythons (static libpython: the executable)
         cache = os.environ.get("PROBE_HEAP_CACHE", "/var/cache/probe-heap")
-        return "%s/python-%s/bin/python%d.%d" % (cache, L.CACHE_BUILDS[version],
-                                                 version[0], version[1])
+        return "%s/python-%s/bin/python%d.%d%s" % (cache, L.CACHE_BUILDS[version],
+                                                   version[0], version[1],
+                                                   "t" if len(version) > 2 else "")
     pyenv = os.environ.get("PYENV_ROOT", "/root/.pyenv")
     return "%s/versions/%s/lib/libpython%d.%d.so.1.0" % (
         pyenv, L.PYENV_BUILDS[version], version[0], version[1])
@@ -47,15 +48,17 @@ def table(version):
     if not L.has_debug_info(gdb):
         raise SystemExit("gen_layout: %s has no DWARF for PyInterpreterState" % lib)
     values = L.evaluate_version(gdb, version)
-    name = "layout_%d_%d" % version
+    ft = "t" if len(version) > 2 else ""
+    vtext = "%d.%d%s" % (version[0], version[1], ft)
+    name = "layout_%d_%d%s" % (version[0], version[1], ft)
     out = []
-    out.append("/* CPython %d.%d: taken from the DWARF of\n"
+    out.append("/* CPython %s%s: taken from the DWARF of\n"
                " * %s\n"
                " * by tests/tools/gen_layout.py (gdb's type API).  Fields marked\n"
                " * \"not DWARF\" are constants justified by the CPython %d.%d source. */"
-               % (version[0], version[1], lib, version[0], version[1]))
+               % (vtext, " (free-threaded)" if ft else "", lib, version[0], version[1]))
     out.append("static const ph_layout %s = {" % name)
-    out.append("    .major = %d, .minor = %d," % version)
+    out.append("    .major = %d, .minor = %d," % version[:2])
     consts = []
     for field in L.FIELD_NAMES:
         spec = L.spec_for(field, version)
@@ -67,7 +70,7 @@ def table(version):
         else:
             val = values[field]
             if isinstance(val, dict):
-                raise SystemExit("gen_layout: %d.%d %s: %s" % (version + (field, val["error"])))
+                raise SystemExit("gen_layout: %s %s: %s" % (vtext, field, val["error"]))
             note = spec
         line = "    .%s = %s," % (field, c_value(val))
         if note:
@@ -75,7 +78,7 @@ def table(version):
         out.append(line)
     out.append("};")
     if consts:
-        out.append("/* %d.%d constants that DWARF cannot show:" % version)
+        out.append("/* %s constants that DWARF cannot show:" % vtext)
         for field, spec in consts:
             text = "%s = %d: %s" % (field, spec.value, spec.why)
             for i, line in enumerate(textwrap.wrap(text, 84)):
@@ -96,14 +99,21 @@ def main():
         "#include \"cpython/layout.h\"\n\n#include <stddef.h>\n"
     ]
     names = []
-    for version in L.VERSIONS:
+    for version in L.VERSIONS + L.FT_VERSIONS:
         name, text = table(version)
         names.append((version, name))
         parts.append(text + "\n")
     get = ["const ph_layout *ph_layout_get(int major, int minor)", "{",
            "    if (major != 3)", "        return NULL;", "    switch (minor) {"]
     for version, name in names:
-        get.append("    case %d: return &%s;" % (version[1], name))
+        if len(version) == 2:
+            get.append("    case %d: return &%s;" % (version[1], name))
+    get += ["    default: return NULL;", "    }", "}", "",
+            "const ph_layout *ph_layout_get_ft(int major, int minor)", "{",
+            "    if (major != 3)", "        return NULL;", "    switch (minor) {"]
+    for version, name in names:
+        if len(version) > 2:
+            get.append("    case %d: return &%s;" % (version[1], name))
     get += ["    default: return NULL;", "    }", "}"]
     parts.append("\n".join(get) + "\n")
     text = "\n".join(parts)

@@ -48,7 +48,15 @@ PYENV_BUILDS = {
 # libpython linked statically into bin/python3.X.
 CACHE_BUILDS = {
     (3, 14): "3.14.7",
+    (3, 14, "t"): "3.14.7t",
 }
+
+# Free-threaded builds (Py_GIL_DISABLED, `--disable-gil`): a version key
+# (3, 14, "t"), with its own table (layout_3_14t).  A field's spec may carry
+# an "ft" key, which applies to every free-threaded build and to no default
+# one (FT_OVERRIDES gives it for fields defined before); other keys match the
+# version without its "t".
+FT_VERSIONS = [(3, 14, "t")]
 
 PH_NONE = -1
 
@@ -87,6 +95,29 @@ _WHY_VALUES_311 = ("3.11 pycore_object.h: _PyObject_ValuesPointer(obj) = "
                    "((PyDictValues **)obj)-4")
 _WHY_WEAKREF_312 = ("3.12/3.13 pycore_object.h: MANAGED_WEAKREF_OFFSET = "
                     "sizeof(PyObject*)*-4 (default build)")
+_WHY_GC_HEAD_FT = ("free-threaded builds (Py_GIL_DISABLED) put no PyGC_Head before an object: "
+                   "3.14 Include/internal/pycore_object.h _PyType_PreHeaderSize counts "
+                   "sizeof(PyGC_Head) only #ifndef Py_GIL_DISABLED; the GC finds objects in "
+                   "mimalloc's heaps (Python/gc_free_threading.c gc_visit_heaps)")
+_WHY_DICT_FT = ("3.14 pycore_object.h #ifdef Py_GIL_DISABLED: MANAGED_DICT_OFFSET = "
+                "sizeof(PyObject*)*-1")
+_WHY_WEAKREF_FT = ("3.14 pycore_object.h #ifdef Py_GIL_DISABLED: MANAGED_WEAKREF_OFFSET = "
+                   "sizeof(PyObject*)*-2")
+_WHY_FT_NO = "a default (GIL) build"
+_WHY_FT_YES = "a free-threaded build: _Py_DebugOffsets.free_threaded is 1 (Py_GIL_DISABLED)"
+_WHY_KIND_SHIFT = ("PyASCIIObject.state: interned:2 then kind:3 (default builds, 3.8+): kind "
+                   "at bit 2")
+_WHY_KIND_SHIFT_FT = ("3.14 Include/cpython/unicodeobject.h #ifdef Py_GIL_DISABLED: `unsigned "
+                      "char interned` (a full byte, read atomically), then kind:3: kind at bit 8, "
+                      "compact 11, ascii 12")
+_WHY_MI_TAG = ("3.14 Include/internal/mimalloc/mimalloc/types.h mi_page_t: uint32 slice_count, "
+               "uint32 slice_offset, then the bit-fields is_committed:1 is_zero_init:1 "
+               "use_qsbr:1 tag:4 in the byte at 8 (tag = (byte >> 3) & 15; DWARF cannot "
+               "give the offset of a bit-field)")
+_WHY_MI_SEGMENT = ("mimalloc/types.h (64-bit): MI_SEGMENT_SLICE_SHIFT 13+3 (64 KiB slices), "
+                   "MI_SEGMENT_SHIFT 9+16 (32 MiB segments, aligned to their size: "
+                   "_mi_ptr_segment(p) = p & ~MI_SEGMENT_MASK)")
+
 _WHY_VALUES_OLD = ("3.8-3.10: PyDictObject.ma_values is PyObject ** pointing at "
                    "the values array itself (no struct _dictvalues)")
 
@@ -176,6 +207,29 @@ HEADER_EVIDENCE = {
     ("refcount.h", "return _Py_CAST(PY_INT32_T, op->ob_refcnt) < 0;"),
 ] + _OBMALLOC_EVIDENCE,
 }
+
+
+HEADER_EVIDENCE[(3, 14, "t")] = [
+    ("internal/pycore_object.h",
+     "#  define MANAGED_DICT_OFFSET    (((Py_ssize_t)sizeof(PyObject *))*-1)"),
+    ("internal/pycore_object.h",
+     "#  define MANAGED_WEAKREF_OFFSET (((Py_ssize_t)sizeof(PyObject *))*-2)"),
+    ("internal/pycore_object.h", "#define _Py_REF_DEFERRED (PY_SSIZE_T_MAX / 8)"),
+    ("internal/pycore_gc.h", "#  define _PyGC_BITS_DEFERRED       (1<<6)"),
+    ("cpython/unicodeobject.h", "        unsigned char interned;"),
+    ("internal/mimalloc/mimalloc/types.h",
+     "#define MI_SEGMENT_SLICE_SHIFT            (13 + MI_INTPTR_SHIFT)"),
+    ("internal/mimalloc/mimalloc/types.h",
+     "#define MI_SEGMENT_SHIFT                  ( 9 + MI_SEGMENT_SLICE_SHIFT)  // 32MiB"),
+    ("internal/mimalloc/mimalloc/types.h", "  uint8_t               tag : 4;"),
+    ("internal/pycore_stackref.h", "#define Py_INT_TAG 3"),
+    ("object.h", "    uint32_t ob_ref_local;"),
+]
+
+
+def vtext(version):
+    """"3.14", or "3.14t" for a free-threaded build."""
+    return "%d.%d" % version[:2] + ("t" if len(version) > 2 else "")
 
 
 def _off(t, p):
@@ -519,14 +573,64 @@ FIELDS = [
     ("values_visited_with_dict", {"3.8-3.12": NONE,
                                   "3.13": Const(1, _WHY_VISIT_313),
                                   "3.14+": Const(0, _WHY_VISIT_314)}),
+    # Appended for free-threaded builds (Py_GIL_DISABLED): the header, str's
+    # state, per-thread bytecode, and mimalloc (Include/internal/mimalloc/).
+    ("free_threaded", {"ft": Const(1, _WHY_FT_YES), "*": Const(0, _WHY_FT_NO)}),
+    ("ob_ref_local", {"ft": "offsetof(PyObject, ob_ref_local)", "else": NONE}),
+    ("ob_ref_shared", {"ft": "offsetof(PyObject, ob_ref_shared)", "else": NONE}),
+    ("ob_gc_bits", {"ft": "offsetof(PyObject, ob_gc_bits)", "else": NONE}),
+    ("str_kind_shift", {"ft": Const(8, _WHY_KIND_SHIFT_FT), "*": Const(2, _WHY_KIND_SHIFT)}),
+    ("code_tlbc", {"ft": "offsetof(PyCodeObject, co_tlbc)", "else": NONE}),
+    ("iframe_tlbc_index", {"ft": "offsetof(_PyInterpreterFrame, tlbc_index)", "else": NONE}),
+    ("tstate_mimalloc_heaps", {"ft": "offsetof(_PyThreadStateImpl, mimalloc.heaps)", "else": NONE}),
+    ("tstate_mimalloc_initialized", {"ft": "offsetof(_PyThreadStateImpl, mimalloc.initialized)", "else": NONE}),
+    ("mi_heap_sizeof", {"ft": "sizeof(mi_heap_t)", "else": NONE}),
+    ("mi_heap_pages", {"ft": "offsetof(mi_heap_t, pages)", "else": NONE}),
+    ("mi_heap_npages", {"ft": "lengthof(mi_heap_t, pages)", "else": NONE}),
+    ("mi_page_queue_sizeof", {"ft": "sizeof(mi_page_queue_t)", "else": NONE}),
+    ("mi_heap_thread_delayed_free", {"ft": "offsetof(mi_heap_t, thread_delayed_free)", "else": NONE}),
+    ("mi_page_slice_count", {"ft": "offsetof(mi_page_t, slice_count)", "else": NONE}),
+    ("mi_page_slice_offset", {"ft": "offsetof(mi_page_t, slice_offset)", "else": NONE}),
+    ("mi_page_tag_byte", {"ft": Const(8, _WHY_MI_TAG), "else": NONE}),
+    ("mi_page_capacity", {"ft": "offsetof(mi_page_t, capacity)", "else": NONE}),
+    ("mi_page_reserved", {"ft": "offsetof(mi_page_t, reserved)", "else": NONE}),
+    ("mi_page_free", {"ft": "offsetof(mi_page_t, free)", "else": NONE}),
+    ("mi_page_used", {"ft": "offsetof(mi_page_t, used)", "else": NONE}),
+    ("mi_page_xblock_size", {"ft": "offsetof(mi_page_t, xblock_size)", "else": NONE}),
+    ("mi_page_local_free", {"ft": "offsetof(mi_page_t, local_free)", "else": NONE}),
+    ("mi_page_xthread_free", {"ft": "offsetof(mi_page_t, xthread_free)", "else": NONE}),
+    ("mi_page_xheap", {"ft": "offsetof(mi_page_t, xheap)", "else": NONE}),
+    ("mi_page_next", {"ft": "offsetof(mi_page_t, next)", "else": NONE}),
+    ("mi_page_sizeof", {"ft": "sizeof(mi_page_t)", "else": NONE}),
+    ("mi_segment_slices", {"ft": "offsetof(mi_segment_t, slices)", "else": NONE}),
+    ("mi_segment_slice_entries", {"ft": "offsetof(mi_segment_t, slice_entries)", "else": NONE}),
+    ("mi_segment_abandoned_next", {"ft": "offsetof(mi_segment_t, abandoned_next)", "else": NONE}),
+    ("mi_segment_thread_id", {"ft": "offsetof(mi_segment_t, thread_id)", "else": NONE}),
+    ("interp_mimalloc_abandoned", {"ft": "offsetof(PyInterpreterState, mimalloc.abandoned_pool)", "else": NONE}),
+    ("mi_pool_abandoned", {"ft": "offsetof(mi_abandoned_pool_t, abandoned)", "else": NONE}),
+    ("mi_pool_abandoned_visited", {"ft": "offsetof(mi_abandoned_pool_t, abandoned_visited)", "else": NONE}),
+    ("mi_segment_shift", {"ft": Const(25, _WHY_MI_SEGMENT), "else": NONE}),
+    ("mi_slice_shift", {"ft": Const(16, _WHY_MI_SEGMENT), "else": NONE}),
 ]
+
+# What free-threaded builds change in fields defined above.
+FT_OVERRIDES = {
+    "gc_head_size": Const(0, _WHY_GC_HEAD_FT),
+    "managed_dict": Const(-8, _WHY_DICT_FT),
+    "managed_weakref": Const(-16, _WHY_WEAKREF_FT),
+    "gc_generations": NONE,         # no generations: #ifndef Py_GIL_DISABLED in _gc_runtime_state
+    "gc_generation_size": NONE,
+    "gc_num_generations": NONE,
+}
 
 FIELD_NAMES = [name for name, _ in FIELDS]
 
 
 def _parse_version(s):
-    major, minor = s.split(".")
-    return (int(major), int(minor))
+    """"3.14" -> (3, 14); "3.14t" (a free-threaded build) -> (3, 14, "t")."""
+    ft = s.endswith("t")
+    major, minor = s.rstrip("t").split(".")
+    return (int(major), int(minor)) + (("t",) if ft else ())
 
 
 def _key_matches(key, version):
@@ -541,8 +645,16 @@ def _key_matches(key, version):
 
 
 def spec_for(name, version):
-    """The expression (str) or Const for field `name` in `version`."""
+    """The expression (str) or Const for field `name` in `version`
+    ((major, minor), or (major, minor, "t") for a free-threaded build)."""
     specs = dict(FIELDS)[name]
+    if len(version) > 2:
+        if name in FT_OVERRIDES:
+            return FT_OVERRIDES[name]
+        if "ft" in specs:
+            return specs["ft"]
+        version = tuple(version[:2])
+    specs = {k: v for k, v in specs.items() if k != "ft"}
     hits = [k for k in specs if k != "else" and _key_matches(k, version)]
     if len(hits) > 1:
         raise ValueError("%s: several keys match %d.%d: %s" % (name, version[0], version[1], hits))

@@ -34,7 +34,8 @@
 #define IMG_TPFLAGS_BASETYPE (UINT64_C(1) << 10)
 
 /* PyUnicode state bits (Include/cpython/unicodeobject.h): interned 0-1,
- * kind 2-4, compact 5, ascii 6. */
+ * kind 2-4, compact 5, ascii 6; on a free-threaded build interned is a
+ * byte and the rest 6 bits higher (layout str_kind_shift 8, not 2). */
 #define IMG_STR_KIND(k) ((uint32_t)(k) << 2)
 #define IMG_STR_COMPACT (UINT32_C(1) << 5)
 #define IMG_STR_ASCII (UINT32_C(1) << 6)
@@ -113,6 +114,21 @@ static inline uint64_t img_static_refcnt(const img *im)
     return im->minor >= 12 ? UINT64_C(0xFFFFFFFF) : 1000;
 }
 
+/* The object header of the image's build: ob_refcnt and ob_type, or on a
+ * free-threaded build (Include/object.h, Py_GIL_DISABLED) ob_ref_local
+ * (UINT32_MAX: immortal) and ob_type at 24, ob_tid and ob_ref_shared 0. */
+static inline void img_header(img *im, uint64_t a, uint64_t refcnt, uint64_t type)
+{
+    const ph_layout *L = im->L;
+    if (L->free_threaded == 1) {
+        img_w32(im, a + (uint64_t)L->ob_ref_local, refcnt >= UINT32_MAX ? UINT32_MAX : (uint32_t)refcnt);
+        img_w64(im, a + ph_off_ob_type(L), type);
+        return;
+    }
+    img_w64(im, a, refcnt);
+    img_w64(im, a + 8, type);
+}
+
 /* An object of size bytes with ob_refcnt 1 and ob_type, preceded by a
  * PyGC_Head when gc, and by the 3.11+ pre-header (managed dict/values or
  * weakref slots) when pre.  Returns the object's address. */
@@ -120,8 +136,7 @@ static inline uint64_t img_object(img *im, uint64_t type, size_t size, bool gc, 
 {
     size_t before = (gc ? (size_t)im->L->gc_head_size : 0) + (pre ? (size_t)im->L->preheader_size : 0);
     uint64_t a = img_alloc(im, before + size) + before;
-    img_w64(im, a, 1);
-    img_w64(im, a + 8, type);
+    img_header(im, a, 1, type);
     return a;
 }
 
@@ -131,8 +146,8 @@ static inline uint64_t img_static_type(img *im, const char *name, int64_t basics
 {
     const ph_layout *L = im->L;
     uint64_t t = img_alloc(im, (size_t)L->type_sizeof);
-    img_w64(im, t, img_static_refcnt(im));
-    img_w64(im, t + 8, im->type_type ? im->type_type : t); /* PyType_Type is its own type */
+    img_header(im, t, img_static_refcnt(im),
+               im->type_type ? im->type_type : t); /* PyType_Type is its own type */
     img_field(im, t, L->tp_name, img_cstr(im, name));
     img_field(im, t, L->tp_basicsize, (uint64_t)basicsize);
     img_field(im, t, L->tp_itemsize, (uint64_t)itemsize);
@@ -151,7 +166,8 @@ static inline uint64_t img_str(img *im, const char *s)
     uint64_t a = img_object(im, im->str_type, (size_t)L->str_ascii_sizeof + n + 1, false, false);
     img_field(im, a, L->str_length, n);
     img_field(im, a, L->str_hash, UINT64_MAX); /* -1: not computed */
-    img_w32(im, a + (uint64_t)L->str_state, IMG_STR_ASCII | IMG_STR_COMPACT | IMG_STR_KIND(1));
+    img_w32(im, a + (uint64_t)L->str_state,
+            (IMG_STR_ASCII | IMG_STR_COMPACT | IMG_STR_KIND(1)) >> 2 << L->str_kind_shift);
     memcpy(img_at(im, a + (uint64_t)L->str_ascii_sizeof, n), s, n);
     return a;
 }
@@ -165,7 +181,8 @@ static inline uint64_t img_str_kind(img *im, unsigned kind, const uint32_t *cp, 
                             false, false);
     img_field(im, a, L->str_length, n);
     img_field(im, a, L->str_hash, UINT64_MAX);
-    img_w32(im, a + (uint64_t)L->str_state, IMG_STR_COMPACT | IMG_STR_KIND(kind));
+    img_w32(im, a + (uint64_t)L->str_state,
+            (IMG_STR_COMPACT | IMG_STR_KIND(kind)) >> 2 << L->str_kind_shift);
     uint64_t data = a + (uint64_t)L->str_compact_sizeof;
     for (size_t i = 0; i < n; i++) {
         if (kind == 1)
@@ -208,7 +225,7 @@ static inline uint64_t img_tuple(img *im, size_t n, const uint64_t *items)
 {
     const ph_layout *L = im->L;
     uint64_t a = img_object(im, im->tuple_type, (size_t)L->tuple_ob_item + 8 * n, true, false);
-    img_w64(im, a + 16, n); /* ob_size */
+    img_w64(im, a + ph_off_ob_size(L), n); /* ob_size */
     for (size_t i = 0; i < n; i++)
         img_w64(im, a + (uint64_t)L->tuple_ob_item + 8 * i, items[i]);
     return a;
@@ -220,7 +237,7 @@ static inline uint64_t img_list(img *im, size_t n, size_t allocated, const uint6
     const ph_layout *L = im->L;
     uint64_t a = img_object(im, im->list_type, (size_t)L->list_sizeof, true, false);
     uint64_t arr = allocated ? img_alloc(im, 8 * allocated) : 0;
-    img_w64(im, a + 16, n);
+    img_w64(im, a + ph_off_ob_size(L), n);
     img_field(im, a, L->list_ob_item, arr);
     img_field(im, a, L->list_allocated, allocated);
     for (size_t i = 0; i < n && i < allocated; i++)
@@ -454,16 +471,28 @@ static inline int img_cleanup(void **state)
 
 /* A new image for CPython 3.minor of cap bytes, with the builtin types and
  * the shared empty dict keys, exposed through a new reader (im->r). */
-static inline void img_init_layout(img *im, int minor, const ph_layout *layout, size_t cap);
+static inline void img_init_full(img *im, int minor, const ph_layout *layout, size_t cap, size_t skip);
 
 static inline void img_init(img *im, int minor, size_t cap)
 {
-    img_init_layout(im, minor, ph_layout_table(minor), cap);
+    img_init_full(im, minor, ph_layout_table(minor), cap, 0);
 }
 
 /* An image laid out by L (which must outlive it): a release whose layout
  * differs from its minor's table (3.14.0-3.14.6, a "3.16"). */
 static inline void img_init_layout(img *im, int minor, const ph_layout *layout, size_t cap)
+{
+    img_init_full(im, minor, layout, cap, 0);
+}
+
+/* An image of a free-threaded build (its own table) or not; skip: bytes
+ * kept free at the start (ft_world.h lays mimalloc's segment there). */
+static inline void img_init_build(img *im, int minor, size_t cap, bool free_threaded, size_t skip)
+{
+    img_init_full(im, minor, ph_layout_get_build(3, minor, free_threaded), cap, skip);
+}
+
+static inline void img_init_full(img *im, int minor, const ph_layout *layout, size_t cap, size_t skip)
 {
     memset(im, 0, sizeof(*im));
     im->minor = minor;
@@ -475,7 +504,7 @@ static inline void img_init_layout(img *im, int minor, const ph_layout *layout, 
     im->mem = calloc(1, cap);
     if (!im->mem)
         img_die("out of memory", 0);
-    im->used = 64; /* keep IMG_BASE itself unused */
+    im->used = skip > 64 ? skip : 64; /* keep IMG_BASE itself unused */
     const ph_layout *L = im->L;
     /* tp_basicsize/tp_itemsize/tp_flags of the builtin types, as type.__basicsize__,
      * __itemsize__, __flags__ show them (checked on 3.8.18 ... 3.13.0):

@@ -99,8 +99,9 @@ static void root_text(ph_heap *h, const ph_label *l, uint64_t addr, char *buf, s
     case ROOT_TYPE_DICT: snprintf(buf, cap, "the __dict__ of a static builtin type"); return;
     case ROOT_HELD: {
         int64_t rc = 0;
-        ph_read_i64(h->r, addr, &rc);
-        rc = ph_refcnt_word(h->L, (uint64_t)rc);
+        bool immortal;
+        if (!ph_refcnt_read(h->r, h->L, addr, &rc, &immortal))
+            rc = 0;
         snprintf(buf, cap, "held from outside Python (refcount %lld): a C extension, a C global "
                  "or a leaked reference", (long long)rc);
         return;

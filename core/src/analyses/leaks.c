@@ -94,8 +94,9 @@ static void add(leak_state *st, ph_heap *h, uint64_t addr, uint32_t ti, uint32_t
         }
     }
     int64_t rc = 0;
-    ph_read_i64(h->r, addr, &rc);
-    rc = ph_refcnt_word(h->L, (uint64_t)rc);
+    bool immortal;
+    if (!ph_refcnt_read(h->r, h->L, addr, &rc, &immortal))
+        rc = 0;
     cand *k = &st->c[st->n];
     *k = (cand){.addr = addr, .ti = ti, .id = id, .refcnt = rc};
     k->size = id != PH_NO_OBJ ? h->idx.size[id] : ph_flat_size(h, addr, &h->types[ti]);
@@ -110,18 +111,18 @@ typedef struct block_state {
     ph_heap *h;
 } block_state;
 
-static bool on_block(uint64_t block, uint32_t size, void *payload)
+/* An allocated block that may hold an object at obj (0: none) nobody found. */
+static bool on_object_block(block_state *bs, uint64_t block, uint64_t size, uint64_t obj)
 {
-    block_state *bs = payload;
     ph_heap *h = bs->h;
     bs->st->blocks++;
-    uint64_t obj = ph_alloc_block_object(h, block, size);
     if (!obj || ph_index_find(&h->idx, obj) != PH_NO_OBJ)
         return bs->st->err != NULL;
     int64_t rc;
+    bool immortal;
     uint32_t ti = ph_object_check(h, obj);
-    if (ti == UINT32_MAX || !ph_read_i64(h->r, obj, &rc) ||
-        (rc = ph_refcnt_word(h->L, (uint64_t)rc)) < 1 || (uint64_t)rc > MAX_REFCOUNT ||
+    if (ti == UINT32_MAX || !ph_refcnt_read(h->r, h->L, obj, &rc, &immortal) ||
+        rc < 1 || (uint64_t)rc > MAX_REFCOUNT ||
         ph_alloc_static(h, NULL, obj, ti, 0))
         return bs->st->err != NULL;
     /* What the object keeps in its block (header, items, a str's text)
@@ -133,6 +134,22 @@ static bool on_block(uint64_t block, uint32_t size, void *payload)
         return bs->st->err != NULL;
     add(bs->st, h, obj, ti, PH_NO_OBJ);
     return bs->st->err != NULL || ph_poll(h);
+}
+
+static bool on_block(uint64_t block, uint32_t size, void *payload)
+{
+    block_state *bs = payload;
+    return on_object_block(bs, block, size, ph_alloc_block_object(bs->h, block, size));
+}
+
+/* Free-threaded builds: a block of the OBJECT heap (non-GC objects) or of
+ * the GC heap holds its object at its start, one of the GC heap with the
+ * pre-header after it (pycore_mimalloc.h); the GC objects not tracked (an
+ * untracked tuple) are found here, the tracked ones are in the index. */
+static bool on_mi_block(ph_heap *h, uint64_t block, uint64_t size, int tag, void *payload)
+{
+    uint64_t pre = tag == PH_MI_GC_PRE ? (uint64_t)h->L->preheader_size : 0;
+    return !on_object_block(payload, block, size, size > pre ? block + pre : 0);
 }
 
 typedef struct visit_state {
@@ -290,13 +307,14 @@ ph_error *ph_leaks_get(ph_heap *h, ph_leaks **out)
         return PH_NOMEM;
     leak_state st = {0};
     ph_alloc *a = NULL;
-    ph_error *err = NULL, *ae = ph_alloc_get(h, &a);
+    bool ft = h->L->free_threaded == 1; /* mimalloc's heaps, not pymalloc's arenas */
+    ph_error *err = NULL, *ae = ft ? NULL : ph_alloc_get(h, &a);
     if (ae && ae->code == PH_ERR_INTERRUPTED) {
         ph_leaks_free(l);
         return ae;
     }
     bool arenas = !ae && a && a->arenas;
-    if (!arenas)
+    if (!arenas && !ft)
         snprintf(l->allocator_note, sizeof(l->allocator_note), "%s",
                  ae ? ae->message : "pymalloc's arenas were not found (PYTHONMALLOC=malloc?)");
     if (ae)
@@ -314,7 +332,15 @@ ph_error *ph_leaks_get(ph_heap *h, ph_leaks **out)
     err = st.err;
     /* non-GC objects nobody found: in pymalloc's allocated blocks */
     if (!err) {
-        if (arenas) {
+        if (ft) {
+            block_state bs = {&st, h};
+            err = ph_mi_walk_blocks(h, 1u << PH_MI_OBJECT | 1u << PH_MI_GC | 1u << PH_MI_GC_PRE,
+                                    on_mi_block, &bs, NULL);
+            if (!err)
+                err = st.err;
+            l->allocator = !err;
+            l->blocks = st.blocks;
+        } else if (arenas) {
             block_state bs = {&st, h};
             err = ph_alloc_blocks(h, a, on_block, &bs);
             if (!err)

@@ -25,10 +25,10 @@ uint64_t ph_block_size(ph_heap *h, uint64_t addr, const ph_type *t)
             !ph_read_u32(h->r, addr + (uint64_t)L->str_state, &state) || length < 0 ||
             (uint64_t)length > MAX_STR_LEN)
             return base;
-        uint64_t len = (uint64_t)length, kind = (state >> 2) & 7;
-        if (!(state & (1u << 5)))
+        uint64_t len = (uint64_t)length, kind = (state >> L->str_kind_shift) & 7;
+        if (!(state & (1u << (L->str_kind_shift + 3))))
             return (uint64_t)L->str_unicode_sizeof; /* legacy: the text is elsewhere */
-        if (state & (1u << 6))
+        if (state & (1u << (L->str_kind_shift + 4)))
             return (uint64_t)L->str_ascii_sizeof + len + 1;
         return (uint64_t)L->str_compact_sizeof + (len + 1) * kind;
     }
@@ -41,7 +41,7 @@ uint64_t ph_block_size(ph_heap *h, uint64_t addr, const ph_type *t)
         n = tag >> 3;
     } else {
         int64_t size = 0;
-        ph_read_i64(h->r, addr + 16, &size);
+        ph_ob_size(h, addr, &size);
         n = ph_abs64(size);
     }
     if (n >= MAX_CONTAINER_LEN)

@@ -49,12 +49,11 @@ bool ph_conservative_ok(ph_heap *h, uint64_t addr, uint32_t ti)
     const ph_layout *L = h->L;
     if (ti >= h->ntypes)
         return false;
-    uint64_t word = 0;
-    if (!ph_read_u64(h->r, addr, &word))
+    int64_t rc = 0;
+    bool immortal = false, deferred_zero = false;
+    if (!ph_refcnt_read_ex(h->r, L, addr, &rc, &immortal, &deferred_zero))
         return false;
-    uint64_t rc = (uint64_t)ph_refcnt_word(L, word);
-    bool immortal = L->minor >= 12 && (int32_t)(uint32_t)rc < 0;
-    if (!immortal && (rc == 0 || rc >= (UINT64_C(1) << 32)))
+    if (!immortal && !deferred_zero && (rc <= 0 || (uint64_t)rc >= (UINT64_C(1) << 32)))
         return false;
     ph_pool_geometry g;
     if (!ph_pool_geometry_get(L, &g) || L->pool_szidx < 0 || L->pool_maxnextoffset < 0 ||

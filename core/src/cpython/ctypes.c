@@ -8,7 +8,7 @@ static const ph_ctype *const tables[] = {ph_ctypes_collections, ph_ctypes_array,
 
 const ph_ctype *ph_ctype_find(const ph_heap *h, const char *name, int64_t basicsize)
 {
-    (void)h;
+    (void)h; /* offsets are the default build's: see ph_default_header_view */
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
         for (const ph_ctype *c = tables[i]; c->name; c++)
             if (strcmp(c->name, name) == 0)

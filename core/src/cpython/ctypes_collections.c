@@ -133,7 +133,10 @@ static void defaultdict_referents(ph_heap *h, uint64_t addr, const ph_type *t,
 {
     (void)t;
     uint64_t f;
-    if (ph_read_u64(h->r, addr + (uint64_t)h->L->dict_sizeof, &f))
+    /* addr is the default header's view (ph_default_header_view): the
+     * dict's struct as a default build has it, then the factory */
+    uint64_t dict_size = (uint64_t)h->L->dict_sizeof - (ph_off_ob_size(h->L) - 16);
+    if (ph_read_u64(h->r, addr + dict_size, &f))
         ph_ctype_field(h, f, ".default_factory", visit, payload);
 }
 

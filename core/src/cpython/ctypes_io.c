@@ -18,6 +18,7 @@
  * decoder 72, readnl 80, writenl 88, dict 96, weakreflist 104,
  * module_state 112 (basicsize 120).  No __sizeof__: basicsize. */
 #include "cpython/ctypes.h"
+#include "cpython/stackref.h"
 
 #define BYTESIO_BUF 16
 
@@ -28,9 +29,9 @@ static bool bytes_getsizeof(ph_heap *h, uint64_t b, uint64_t *size)
     const ph_layout *L = h->L;
     uint64_t type, flags;
     int64_t n, basic, item;
-    if (!ph_ptr_ok(b) || !ph_read_u64(h->r, b + 8, &type) || !ph_ptr_ok(type) ||
+    if (!ph_ptr_ok(b) || !ph_ob_type(h, b, &type) || !ph_ptr_ok(type) ||
         !ph_read_u64(h->r, type + (uint64_t)L->tp_flags, &flags) ||
-        !(flags & TPFLAGS_BYTES_SUBCLASS) || !ph_read_i64(h->r, b + 16, &n) ||
+        !(flags & TPFLAGS_BYTES_SUBCLASS) || !ph_ob_size(h, b, &n) ||
         !ph_read_i64(h->r, type + (uint64_t)L->tp_basicsize, &basic) ||
         !ph_read_i64(h->r, type + (uint64_t)L->tp_itemsize, &item) || n < 0 ||
         (uint64_t)n >= MAX_CONTAINER_LEN || basic < 16 || basic > 4096 || item != 1)
@@ -47,7 +48,9 @@ static bool bytesio_size(ph_heap *h, uint64_t addr, const ph_type *t, uint64_t *
     if (!ph_read_u64(h->r, addr + BYTESIO_BUF, &buf))
         return false;
     /* SHARED_BUF: Py_REFCNT(buf) > 1 (the empty bytes is immortal, or shared) */
-    if (buf && ph_read_i64(h->r, buf, &refcnt) && refcnt == 1 && bytes_getsizeof(h, buf, &bsize))
+    bool immortal;
+    if (buf && ph_refcnt_read(h->r, h->L, buf, &refcnt, &immortal) && refcnt == 1 &&
+        bytes_getsizeof(h, buf, &bsize))
         *size += bsize;
     return true;
 }

@@ -6,6 +6,7 @@
 
 #include "base/error.h"
 #include "cpython/stackref.h"
+#include "cpython/ft.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@ static uint64_t tuple_item(ph_heap *h, uint64_t tuple, uint64_t i, uint64_t *n)
 {
     int64_t len = 0;
     uint64_t item = 0;
-    if (!ph_ptr_ok(tuple) || !ph_read_i64(h->r, tuple + 16, &len) || len < 0)
+    if (!ph_ptr_ok(tuple) || !ph_ob_size(h, tuple, &len) || len < 0)
         return 0;
     if (n)
         *n = (uint64_t)len;
@@ -175,7 +176,7 @@ static bool has_shape(ph_heap *h, uint64_t addr, ph_shape shape)
 static uint8_t *bytes_contents(ph_heap *h, uint64_t b, size_t cap, size_t *len)
 {
     int64_t n;
-    if (!has_shape(h, b, SHAPE_BYTES) || !ph_read_i64(h->r, b + 16, &n) || n < 0 ||
+    if (!has_shape(h, b, SHAPE_BYTES) || !ph_ob_size(h, b, &n) || n < 0 ||
         (uint64_t)n > cap)
         return NULL;
     *len = (size_t)n;
@@ -197,9 +198,9 @@ static bool frame_offset(ph_heap *h, uint64_t frame, bool iframe, uint64_t code,
         /* _PyInterpreterFrame_LASTI: prev_instr (3.11/3.12: the instruction
          * running or last run) or instr_ptr (3.13: the one running) minus
          * _PyCode_CODE(code), in code units; the code's ob_size counts them. */
-        uint64_t instr, base = code + (uint64_t)L->code_code_adaptive;
+        uint64_t instr, base = ph_iframe_bytecode(h, frame, code); /* ft: per-thread copies */
         if (!ph_read_u64(h->r, frame + (uint64_t)L->iframe_instr, &instr) ||
-            !ph_read_i64(h->r, code + 16, &size) || size <= 0 || (uint64_t)size > MAX_CODE_UNITS)
+            !ph_ob_size(h, code, &size) || size <= 0 || (uint64_t)size > MAX_CODE_UNITS)
             return false;
         int64_t d = (int64_t)(instr - base);
         if (d & 1 || d < -2 || d >= 2 * size)
@@ -212,7 +213,7 @@ static bool frame_offset(ph_heap *h, uint64_t frame, bool iframe, uint64_t code,
     uint64_t co_code;
     if (!ph_read(h->r, frame + (uint64_t)L->frame_lasti, &lasti, 4) ||
         !ph_read_u64(h->r, code + (uint64_t)L->code_code, &co_code) ||
-        !has_shape(h, co_code, SHAPE_BYTES) || !ph_read_i64(h->r, co_code + 16, &size))
+        !has_shape(h, co_code, SHAPE_BYTES) || !ph_ob_size(h, co_code, &size))
         return false;
     int64_t off = L->minor >= 10 ? (int64_t)lasti * 2 : lasti;
     if (off < -2 || off >= size)

@@ -303,9 +303,55 @@ typedef struct ph_layout {
     int32_t values_visited_with_dict;   /* 3.13+: 1 when an instance with a __dict__ still refers to the
                                            inline values that dict shares (3.13.0), 0 when only the dict
                                            does (3.14: PyObject_VisitManagedDict, GH-130327) */
+
+    /* Appended for free-threaded builds (Py_GIL_DISABLED); PH_NONE in default
+     * builds.  mimalloc: Include/internal/mimalloc/mimalloc/types.h. */
+    int32_t free_threaded;              /* 1 on a free-threaded build (Py_GIL_DISABLED), else 0 */
+    int32_t ob_ref_local;               /* free-threaded: uint32 ob_ref_local (UINT32_MAX: immortal); else PH_NONE */
+    int32_t ob_ref_shared;              /* free-threaded: Py_ssize_t ob_ref_shared (count << 2 | flags) */
+    int32_t ob_gc_bits;                 /* free-threaded: uint8 ob_gc_bits (bit 0 _PyGC_BITS_TRACKED) */
+    int32_t str_kind_shift;             /* PyASCIIObject.state: bit of kind (2; 8 when interned is a byte); compact +3, ascii +4 */
+    int32_t code_tlbc;                  /* free-threaded: PyCodeObject.co_tlbc (per-thread bytecode copies) */
+    int32_t iframe_tlbc_index;          /* free-threaded: _PyInterpreterFrame.tlbc_index */
+    int32_t tstate_mimalloc_heaps;      /* free-threaded: _PyThreadStateImpl.mimalloc.heaps[] (MEM, OBJECT, GC, GC_PRE) */
+    int32_t tstate_mimalloc_initialized;/* _PyThreadStateImpl.mimalloc.initialized (int) */
+    int32_t mi_heap_sizeof;
+    int32_t mi_heap_pages;
+    int32_t mi_heap_npages;
+    int32_t mi_page_queue_sizeof;
+    int32_t mi_heap_thread_delayed_free;
+    int32_t mi_page_slice_count;
+    int32_t mi_page_slice_offset;
+    int32_t mi_page_tag_byte;
+    int32_t mi_page_capacity;
+    int32_t mi_page_reserved;
+    int32_t mi_page_free;
+    int32_t mi_page_used;
+    int32_t mi_page_xblock_size;
+    int32_t mi_page_local_free;
+    int32_t mi_page_xthread_free;
+    int32_t mi_page_xheap;
+    int32_t mi_page_next;
+    int32_t mi_page_sizeof;
+    int32_t mi_segment_slices;
+    int32_t mi_segment_slice_entries;
+    int32_t mi_segment_abandoned_next;
+    int32_t mi_segment_thread_id;
+    int32_t interp_mimalloc_abandoned;
+    int32_t mi_pool_abandoned;
+    int32_t mi_pool_abandoned_visited;
+    int32_t mi_segment_shift;
+    int32_t mi_slice_shift;
 } ph_layout;
 
 /* The table for (major, minor), or NULL when that version is unsupported. */
 const ph_layout *ph_layout_get(int major, int minor);
+/* The same for a free-threaded build (NULL when no table describes it). */
+const ph_layout *ph_layout_get_ft(int major, int minor);
+/* Either, as _Py_DebugOffsets.free_threaded says. */
+static inline const ph_layout *ph_layout_get_build(int major, int minor, int free_threaded)
+{
+    return free_threaded ? ph_layout_get_ft(major, minor) : ph_layout_get(major, minor);
+}
 
 #endif

@@ -234,6 +234,42 @@
     X(frame_owner_entry) \
     X(stackref_tagged) \
     X(ob_refcnt_size) \
-    X(values_visited_with_dict)
+    X(values_visited_with_dict) \
+    X(free_threaded) \
+    X(ob_ref_local) \
+    X(ob_ref_shared) \
+    X(ob_gc_bits) \
+    X(str_kind_shift) \
+    X(code_tlbc) \
+    X(iframe_tlbc_index) \
+    X(tstate_mimalloc_heaps) \
+    X(tstate_mimalloc_initialized) \
+    X(mi_heap_sizeof) \
+    X(mi_heap_pages) \
+    X(mi_heap_npages) \
+    X(mi_page_queue_sizeof) \
+    X(mi_heap_thread_delayed_free) \
+    X(mi_page_slice_count) \
+    X(mi_page_slice_offset) \
+    X(mi_page_tag_byte) \
+    X(mi_page_capacity) \
+    X(mi_page_reserved) \
+    X(mi_page_free) \
+    X(mi_page_used) \
+    X(mi_page_xblock_size) \
+    X(mi_page_local_free) \
+    X(mi_page_xthread_free) \
+    X(mi_page_xheap) \
+    X(mi_page_next) \
+    X(mi_page_sizeof) \
+    X(mi_segment_slices) \
+    X(mi_segment_slice_entries) \
+    X(mi_segment_abandoned_next) \
+    X(mi_segment_thread_id) \
+    X(interp_mimalloc_abandoned) \
+    X(mi_pool_abandoned) \
+    X(mi_pool_abandoned_visited) \
+    X(mi_segment_shift) \
+    X(mi_slice_shift)
 
 #endif

@@ -243,6 +243,42 @@ static const ph_layout layout_3_8 = {
     .stackref_tagged = 0,                            /* not DWARF: see the note below */
     .ob_refcnt_size = 8,                             /* not DWARF: see the note below */
     .values_visited_with_dict = PH_NONE,
+    .free_threaded = 0,                              /* not DWARF: see the note below */
+    .ob_ref_local = PH_NONE,
+    .ob_ref_shared = PH_NONE,
+    .ob_gc_bits = PH_NONE,
+    .str_kind_shift = 2,                             /* not DWARF: see the note below */
+    .code_tlbc = PH_NONE,
+    .iframe_tlbc_index = PH_NONE,
+    .tstate_mimalloc_heaps = PH_NONE,
+    .tstate_mimalloc_initialized = PH_NONE,
+    .mi_heap_sizeof = PH_NONE,
+    .mi_heap_pages = PH_NONE,
+    .mi_heap_npages = PH_NONE,
+    .mi_page_queue_sizeof = PH_NONE,
+    .mi_heap_thread_delayed_free = PH_NONE,
+    .mi_page_slice_count = PH_NONE,
+    .mi_page_slice_offset = PH_NONE,
+    .mi_page_tag_byte = PH_NONE,
+    .mi_page_capacity = PH_NONE,
+    .mi_page_reserved = PH_NONE,
+    .mi_page_free = PH_NONE,
+    .mi_page_used = PH_NONE,
+    .mi_page_xblock_size = PH_NONE,
+    .mi_page_local_free = PH_NONE,
+    .mi_page_xthread_free = PH_NONE,
+    .mi_page_xheap = PH_NONE,
+    .mi_page_next = PH_NONE,
+    .mi_page_sizeof = PH_NONE,
+    .mi_segment_slices = PH_NONE,
+    .mi_segment_slice_entries = PH_NONE,
+    .mi_segment_abandoned_next = PH_NONE,
+    .mi_segment_thread_id = PH_NONE,
+    .interp_mimalloc_abandoned = PH_NONE,
+    .mi_pool_abandoned = PH_NONE,
+    .mi_pool_abandoned_visited = PH_NONE,
+    .mi_segment_shift = PH_NONE,
+    .mi_slice_shift = PH_NONE,
 };
 /* 3.8 constants that DWARF cannot show:
  *   dictvalues_values = 0: 3.8-3.10: PyDictObject.ma_values is PyObject ** pointing at
@@ -261,6 +297,9 @@ static const ph_layout layout_3_8 = {
  *       plain PyObject pointers
  *   ob_refcnt_size = 8: before 3.14 ob_refcnt is a Py_ssize_t (3.12/3.13: immortal when
  *       its low 32 bits are negative)
+ *   free_threaded = 0: a default (GIL) build
+ *   str_kind_shift = 2: PyASCIIObject.state: interned:2 then kind:3 (default builds,
+ *       3.8+): kind at bit 2
  */
 
 /* CPython 3.9: taken from the DWARF of
@@ -498,6 +537,42 @@ static const ph_layout layout_3_9 = {
     .stackref_tagged = 0,                            /* not DWARF: see the note below */
     .ob_refcnt_size = 8,                             /* not DWARF: see the note below */
     .values_visited_with_dict = PH_NONE,
+    .free_threaded = 0,                              /* not DWARF: see the note below */
+    .ob_ref_local = PH_NONE,
+    .ob_ref_shared = PH_NONE,
+    .ob_gc_bits = PH_NONE,
+    .str_kind_shift = 2,                             /* not DWARF: see the note below */
+    .code_tlbc = PH_NONE,
+    .iframe_tlbc_index = PH_NONE,
+    .tstate_mimalloc_heaps = PH_NONE,
+    .tstate_mimalloc_initialized = PH_NONE,
+    .mi_heap_sizeof = PH_NONE,
+    .mi_heap_pages = PH_NONE,
+    .mi_heap_npages = PH_NONE,
+    .mi_page_queue_sizeof = PH_NONE,
+    .mi_heap_thread_delayed_free = PH_NONE,
+    .mi_page_slice_count = PH_NONE,
+    .mi_page_slice_offset = PH_NONE,
+    .mi_page_tag_byte = PH_NONE,
+    .mi_page_capacity = PH_NONE,
+    .mi_page_reserved = PH_NONE,
+    .mi_page_free = PH_NONE,
+    .mi_page_used = PH_NONE,
+    .mi_page_xblock_size = PH_NONE,
+    .mi_page_local_free = PH_NONE,
+    .mi_page_xthread_free = PH_NONE,
+    .mi_page_xheap = PH_NONE,
+    .mi_page_next = PH_NONE,
+    .mi_page_sizeof = PH_NONE,
+    .mi_segment_slices = PH_NONE,
+    .mi_segment_slice_entries = PH_NONE,
+    .mi_segment_abandoned_next = PH_NONE,
+    .mi_segment_thread_id = PH_NONE,
+    .interp_mimalloc_abandoned = PH_NONE,
+    .mi_pool_abandoned = PH_NONE,
+    .mi_pool_abandoned_visited = PH_NONE,
+    .mi_segment_shift = PH_NONE,
+    .mi_slice_shift = PH_NONE,
 };
 /* 3.9 constants that DWARF cannot show:
  *   dictvalues_values = 0: 3.8-3.10: PyDictObject.ma_values is PyObject ** pointing at
@@ -516,6 +591,9 @@ static const ph_layout layout_3_9 = {
  *       plain PyObject pointers
  *   ob_refcnt_size = 8: before 3.14 ob_refcnt is a Py_ssize_t (3.12/3.13: immortal when
  *       its low 32 bits are negative)
+ *   free_threaded = 0: a default (GIL) build
+ *   str_kind_shift = 2: PyASCIIObject.state: interned:2 then kind:3 (default builds,
+ *       3.8+): kind at bit 2
  */
 
 /* CPython 3.10: taken from the DWARF of
@@ -753,6 +831,42 @@ static const ph_layout layout_3_10 = {
     .stackref_tagged = 0,                            /* not DWARF: see the note below */
     .ob_refcnt_size = 8,                             /* not DWARF: see the note below */
     .values_visited_with_dict = PH_NONE,
+    .free_threaded = 0,                              /* not DWARF: see the note below */
+    .ob_ref_local = PH_NONE,
+    .ob_ref_shared = PH_NONE,
+    .ob_gc_bits = PH_NONE,
+    .str_kind_shift = 2,                             /* not DWARF: see the note below */
+    .code_tlbc = PH_NONE,
+    .iframe_tlbc_index = PH_NONE,
+    .tstate_mimalloc_heaps = PH_NONE,
+    .tstate_mimalloc_initialized = PH_NONE,
+    .mi_heap_sizeof = PH_NONE,
+    .mi_heap_pages = PH_NONE,
+    .mi_heap_npages = PH_NONE,
+    .mi_page_queue_sizeof = PH_NONE,
+    .mi_heap_thread_delayed_free = PH_NONE,
+    .mi_page_slice_count = PH_NONE,
+    .mi_page_slice_offset = PH_NONE,
+    .mi_page_tag_byte = PH_NONE,
+    .mi_page_capacity = PH_NONE,
+    .mi_page_reserved = PH_NONE,
+    .mi_page_free = PH_NONE,
+    .mi_page_used = PH_NONE,
+    .mi_page_xblock_size = PH_NONE,
+    .mi_page_local_free = PH_NONE,
+    .mi_page_xthread_free = PH_NONE,
+    .mi_page_xheap = PH_NONE,
+    .mi_page_next = PH_NONE,
+    .mi_page_sizeof = PH_NONE,
+    .mi_segment_slices = PH_NONE,
+    .mi_segment_slice_entries = PH_NONE,
+    .mi_segment_abandoned_next = PH_NONE,
+    .mi_segment_thread_id = PH_NONE,
+    .interp_mimalloc_abandoned = PH_NONE,
+    .mi_pool_abandoned = PH_NONE,
+    .mi_pool_abandoned_visited = PH_NONE,
+    .mi_segment_shift = PH_NONE,
+    .mi_slice_shift = PH_NONE,
 };
 /* 3.10 constants that DWARF cannot show:
  *   dictvalues_values = 0: 3.8-3.10: PyDictObject.ma_values is PyObject ** pointing at
@@ -773,6 +887,9 @@ static const ph_layout layout_3_10 = {
  *       plain PyObject pointers
  *   ob_refcnt_size = 8: before 3.14 ob_refcnt is a Py_ssize_t (3.12/3.13: immortal when
  *       its low 32 bits are negative)
+ *   free_threaded = 0: a default (GIL) build
+ *   str_kind_shift = 2: PyASCIIObject.state: interned:2 then kind:3 (default builds,
+ *       3.8+): kind at bit 2
  */
 
 /* CPython 3.11: taken from the DWARF of
@@ -1010,6 +1127,42 @@ static const ph_layout layout_3_11 = {
     .stackref_tagged = 0,                            /* not DWARF: see the note below */
     .ob_refcnt_size = 8,                             /* not DWARF: see the note below */
     .values_visited_with_dict = PH_NONE,
+    .free_threaded = 0,                              /* not DWARF: see the note below */
+    .ob_ref_local = PH_NONE,
+    .ob_ref_shared = PH_NONE,
+    .ob_gc_bits = PH_NONE,
+    .str_kind_shift = 2,                             /* not DWARF: see the note below */
+    .code_tlbc = PH_NONE,
+    .iframe_tlbc_index = PH_NONE,
+    .tstate_mimalloc_heaps = PH_NONE,
+    .tstate_mimalloc_initialized = PH_NONE,
+    .mi_heap_sizeof = PH_NONE,
+    .mi_heap_pages = PH_NONE,
+    .mi_heap_npages = PH_NONE,
+    .mi_page_queue_sizeof = PH_NONE,
+    .mi_heap_thread_delayed_free = PH_NONE,
+    .mi_page_slice_count = PH_NONE,
+    .mi_page_slice_offset = PH_NONE,
+    .mi_page_tag_byte = PH_NONE,
+    .mi_page_capacity = PH_NONE,
+    .mi_page_reserved = PH_NONE,
+    .mi_page_free = PH_NONE,
+    .mi_page_used = PH_NONE,
+    .mi_page_xblock_size = PH_NONE,
+    .mi_page_local_free = PH_NONE,
+    .mi_page_xthread_free = PH_NONE,
+    .mi_page_xheap = PH_NONE,
+    .mi_page_next = PH_NONE,
+    .mi_page_sizeof = PH_NONE,
+    .mi_segment_slices = PH_NONE,
+    .mi_segment_slice_entries = PH_NONE,
+    .mi_segment_abandoned_next = PH_NONE,
+    .mi_segment_thread_id = PH_NONE,
+    .interp_mimalloc_abandoned = PH_NONE,
+    .mi_pool_abandoned = PH_NONE,
+    .mi_pool_abandoned_visited = PH_NONE,
+    .mi_segment_shift = PH_NONE,
+    .mi_slice_shift = PH_NONE,
 };
 /* 3.11 constants that DWARF cannot show:
  *   preheader_size = 16: 3.11 Include/internal/pycore_object.h: _PyType_PreHeaderSize =
@@ -1032,6 +1185,9 @@ static const ph_layout layout_3_11 = {
  *       plain PyObject pointers
  *   ob_refcnt_size = 8: before 3.14 ob_refcnt is a Py_ssize_t (3.12/3.13: immortal when
  *       its low 32 bits are negative)
+ *   free_threaded = 0: a default (GIL) build
+ *   str_kind_shift = 2: PyASCIIObject.state: interned:2 then kind:3 (default builds,
+ *       3.8+): kind at bit 2
  */
 
 /* CPython 3.12: taken from the DWARF of
@@ -1269,6 +1425,42 @@ static const ph_layout layout_3_12 = {
     .stackref_tagged = 0,                            /* not DWARF: see the note below */
     .ob_refcnt_size = 8,                             /* not DWARF: see the note below */
     .values_visited_with_dict = PH_NONE,
+    .free_threaded = 0,                              /* not DWARF: see the note below */
+    .ob_ref_local = PH_NONE,
+    .ob_ref_shared = PH_NONE,
+    .ob_gc_bits = PH_NONE,
+    .str_kind_shift = 2,                             /* not DWARF: see the note below */
+    .code_tlbc = PH_NONE,
+    .iframe_tlbc_index = PH_NONE,
+    .tstate_mimalloc_heaps = PH_NONE,
+    .tstate_mimalloc_initialized = PH_NONE,
+    .mi_heap_sizeof = PH_NONE,
+    .mi_heap_pages = PH_NONE,
+    .mi_heap_npages = PH_NONE,
+    .mi_page_queue_sizeof = PH_NONE,
+    .mi_heap_thread_delayed_free = PH_NONE,
+    .mi_page_slice_count = PH_NONE,
+    .mi_page_slice_offset = PH_NONE,
+    .mi_page_tag_byte = PH_NONE,
+    .mi_page_capacity = PH_NONE,
+    .mi_page_reserved = PH_NONE,
+    .mi_page_free = PH_NONE,
+    .mi_page_used = PH_NONE,
+    .mi_page_xblock_size = PH_NONE,
+    .mi_page_local_free = PH_NONE,
+    .mi_page_xthread_free = PH_NONE,
+    .mi_page_xheap = PH_NONE,
+    .mi_page_next = PH_NONE,
+    .mi_page_sizeof = PH_NONE,
+    .mi_segment_slices = PH_NONE,
+    .mi_segment_slice_entries = PH_NONE,
+    .mi_segment_abandoned_next = PH_NONE,
+    .mi_segment_thread_id = PH_NONE,
+    .interp_mimalloc_abandoned = PH_NONE,
+    .mi_pool_abandoned = PH_NONE,
+    .mi_pool_abandoned_visited = PH_NONE,
+    .mi_segment_shift = PH_NONE,
+    .mi_slice_shift = PH_NONE,
 };
 /* 3.12 constants that DWARF cannot show:
  *   preheader_size = 16: 3.12/3.13 Include/internal/pycore_object.h:
@@ -1295,6 +1487,9 @@ static const ph_layout layout_3_12 = {
  *       plain PyObject pointers
  *   ob_refcnt_size = 8: before 3.14 ob_refcnt is a Py_ssize_t (3.12/3.13: immortal when
  *       its low 32 bits are negative)
+ *   free_threaded = 0: a default (GIL) build
+ *   str_kind_shift = 2: PyASCIIObject.state: interned:2 then kind:3 (default builds,
+ *       3.8+): kind at bit 2
  */
 
 /* CPython 3.13: taken from the DWARF of
@@ -1532,6 +1727,42 @@ static const ph_layout layout_3_13 = {
     .stackref_tagged = 0,                            /* not DWARF: see the note below */
     .ob_refcnt_size = 8,                             /* not DWARF: see the note below */
     .values_visited_with_dict = 1,                   /* not DWARF: see the note below */
+    .free_threaded = 0,                              /* not DWARF: see the note below */
+    .ob_ref_local = PH_NONE,
+    .ob_ref_shared = PH_NONE,
+    .ob_gc_bits = PH_NONE,
+    .str_kind_shift = 2,                             /* not DWARF: see the note below */
+    .code_tlbc = PH_NONE,
+    .iframe_tlbc_index = PH_NONE,
+    .tstate_mimalloc_heaps = PH_NONE,
+    .tstate_mimalloc_initialized = PH_NONE,
+    .mi_heap_sizeof = PH_NONE,
+    .mi_heap_pages = PH_NONE,
+    .mi_heap_npages = PH_NONE,
+    .mi_page_queue_sizeof = PH_NONE,
+    .mi_heap_thread_delayed_free = PH_NONE,
+    .mi_page_slice_count = PH_NONE,
+    .mi_page_slice_offset = PH_NONE,
+    .mi_page_tag_byte = PH_NONE,
+    .mi_page_capacity = PH_NONE,
+    .mi_page_reserved = PH_NONE,
+    .mi_page_free = PH_NONE,
+    .mi_page_used = PH_NONE,
+    .mi_page_xblock_size = PH_NONE,
+    .mi_page_local_free = PH_NONE,
+    .mi_page_xthread_free = PH_NONE,
+    .mi_page_xheap = PH_NONE,
+    .mi_page_next = PH_NONE,
+    .mi_page_sizeof = PH_NONE,
+    .mi_segment_slices = PH_NONE,
+    .mi_segment_slice_entries = PH_NONE,
+    .mi_segment_abandoned_next = PH_NONE,
+    .mi_segment_thread_id = PH_NONE,
+    .interp_mimalloc_abandoned = PH_NONE,
+    .mi_pool_abandoned = PH_NONE,
+    .mi_pool_abandoned_visited = PH_NONE,
+    .mi_segment_shift = PH_NONE,
+    .mi_slice_shift = PH_NONE,
 };
 /* 3.13 constants that DWARF cannot show:
  *   preheader_size = 16: 3.12/3.13 Include/internal/pycore_object.h:
@@ -1560,6 +1791,9 @@ static const ph_layout layout_3_13 = {
  *       its low 32 bits are negative)
  *   values_visited_with_dict = 1: 3.13.0 Objects/dictobject.c PyObject_VisitManagedDict:
  *       the inline values while valid, and the dict (_PyObject_VisitInstanceAttributes)
+ *   free_threaded = 0: a default (GIL) build
+ *   str_kind_shift = 2: PyASCIIObject.state: interned:2 then kind:3 (default builds,
+ *       3.8+): kind at bit 2
  */
 
 /* CPython 3.14: taken from the DWARF of
@@ -1797,6 +2031,42 @@ static const ph_layout layout_3_14 = {
     .stackref_tagged = 1,                            /* not DWARF: see the note below */
     .ob_refcnt_size = 4,                             /* not DWARF: see the note below */
     .values_visited_with_dict = 0,                   /* not DWARF: see the note below */
+    .free_threaded = 0,                              /* not DWARF: see the note below */
+    .ob_ref_local = PH_NONE,
+    .ob_ref_shared = PH_NONE,
+    .ob_gc_bits = PH_NONE,
+    .str_kind_shift = 2,                             /* not DWARF: see the note below */
+    .code_tlbc = PH_NONE,
+    .iframe_tlbc_index = PH_NONE,
+    .tstate_mimalloc_heaps = PH_NONE,
+    .tstate_mimalloc_initialized = PH_NONE,
+    .mi_heap_sizeof = PH_NONE,
+    .mi_heap_pages = PH_NONE,
+    .mi_heap_npages = PH_NONE,
+    .mi_page_queue_sizeof = PH_NONE,
+    .mi_heap_thread_delayed_free = PH_NONE,
+    .mi_page_slice_count = PH_NONE,
+    .mi_page_slice_offset = PH_NONE,
+    .mi_page_tag_byte = PH_NONE,
+    .mi_page_capacity = PH_NONE,
+    .mi_page_reserved = PH_NONE,
+    .mi_page_free = PH_NONE,
+    .mi_page_used = PH_NONE,
+    .mi_page_xblock_size = PH_NONE,
+    .mi_page_local_free = PH_NONE,
+    .mi_page_xthread_free = PH_NONE,
+    .mi_page_xheap = PH_NONE,
+    .mi_page_next = PH_NONE,
+    .mi_page_sizeof = PH_NONE,
+    .mi_segment_slices = PH_NONE,
+    .mi_segment_slice_entries = PH_NONE,
+    .mi_segment_abandoned_next = PH_NONE,
+    .mi_segment_thread_id = PH_NONE,
+    .interp_mimalloc_abandoned = PH_NONE,
+    .mi_pool_abandoned = PH_NONE,
+    .mi_pool_abandoned_visited = PH_NONE,
+    .mi_segment_shift = PH_NONE,
+    .mi_slice_shift = PH_NONE,
 };
 /* 3.14 constants that DWARF cannot show:
  *   preheader_size = 16: 3.12/3.13 Include/internal/pycore_object.h:
@@ -1829,6 +2099,333 @@ static const ph_layout layout_3_14 = {
  *   values_visited_with_dict = 0: 3.14 Objects/dictobject.c PyObject_VisitManagedDict
  *       (GH-130327): with a managed dict only the dict; the dict traverses the values it
  *       points to
+ *   free_threaded = 0: a default (GIL) build
+ *   str_kind_shift = 2: PyASCIIObject.state: interned:2 then kind:3 (default builds,
+ *       3.8+): kind at bit 2
+ */
+
+/* CPython 3.14t (free-threaded): taken from the DWARF of
+ * /var/cache/probe-heap/python-3.14.7t/bin/python3.14t
+ * by tests/tools/gen_layout.py (gdb's type API).  Fields marked
+ * "not DWARF" are constants justified by the CPython 3.14 source. */
+static const ph_layout layout_3_14t = {
+    .major = 3, .minor = 14,
+    .runtime_interpreters_head = 808,                /* offsetof(_PyRuntimeState, interpreters.head) */
+    .runtime_gc = PH_NONE,
+    .interp_next = 7272,                             /* offsetof(PyInterpreterState, next) */
+    .interp_threads_head = 7344,                     /* offsetof(PyInterpreterState, threads.head) */
+    .interp_id = 7280,                               /* offsetof(PyInterpreterState, id) */
+    .interp_gc = 7408,                               /* offsetof(PyInterpreterState, gc) */
+    .interp_modules = 7712,                          /* offsetof(PyInterpreterState, imports.modules) */
+    .interp_sysdict = 7696,                          /* offsetof(PyInterpreterState, sysdict) */
+    .interp_builtins = 7704,                         /* offsetof(PyInterpreterState, builtins) */
+    .interp_dict = 8536,                             /* offsetof(PyInterpreterState, dict) */
+    .interp_types_builtins = 186360,                 /* offsetof(PyInterpreterState, types.builtins.initialized) */
+    .static_builtin_state_size = 48,                 /* sizeof(managed_static_type_state) */
+    .static_builtin_state_tp_dict = 24,              /* offsetof(managed_static_type_state, tp_dict) */
+    .static_builtin_max = 200,                       /* lengthof(PyInterpreterState, types.builtins.initialized) */
+    .gc_generations = PH_NONE,
+    .gc_generation_size = PH_NONE,
+    .gc_num_generations = PH_NONE,
+    .gc_permanent_generation = 96,                   /* offsetof(struct _gc_runtime_state, permanent_generation) */
+    .gc_collecting = 192,                            /* offsetof(struct _gc_runtime_state, collecting) */
+    .tstate_next = 8,                                /* offsetof(PyThreadState, next) */
+    .tstate_interp = 16,                             /* offsetof(PyThreadState, interp) */
+    .tstate_frame = PH_NONE,
+    .tstate_cframe = PH_NONE,
+    .cframe_current_frame = PH_NONE,
+    .tstate_current_frame = 72,                      /* offsetof(PyThreadState, current_frame) */
+    .tstate_curexc_type = PH_NONE,
+    .tstate_curexc_value = PH_NONE,
+    .tstate_curexc_traceback = PH_NONE,
+    .tstate_current_exception = 112,                 /* offsetof(PyThreadState, current_exception) */
+    .tstate_exc_state = 256,                         /* offsetof(PyThreadState, exc_state) */
+    .tstate_exc_info = 120,                          /* offsetof(PyThreadState, exc_info) */
+    .tstate_dict = 128,                              /* offsetof(PyThreadState, dict) */
+    .tstate_async_exc = 144,                         /* offsetof(PyThreadState, async_exc) */
+    .tstate_thread_id = 152,                         /* offsetof(PyThreadState, thread_id) */
+    .tstate_native_thread_id = 160,                  /* offsetof(PyThreadState, native_thread_id) */
+    .tstate_context = 208,                           /* offsetof(PyThreadState, context) */
+    .tstate_async_gen_firstiter = 192,               /* offsetof(PyThreadState, async_gen_firstiter) */
+    .tstate_async_gen_finalizer = 200,               /* offsetof(PyThreadState, async_gen_finalizer) */
+    .err_exc_type = PH_NONE,
+    .err_exc_value = 0,                              /* offsetof(_PyErr_StackItem, exc_value) */
+    .err_exc_traceback = PH_NONE,
+    .err_previous_item = 8,                          /* offsetof(_PyErr_StackItem, previous_item) */
+    .frame_back = 32,                                /* offsetof(PyFrameObject, f_back) */
+    .frame_code = PH_NONE,
+    .frame_builtins = PH_NONE,
+    .frame_globals = PH_NONE,
+    .frame_locals = PH_NONE,
+    .frame_valuestack = PH_NONE,
+    .frame_stacktop = PH_NONE,
+    .frame_stackdepth = PH_NONE,
+    .frame_trace = 48,                               /* offsetof(PyFrameObject, f_trace) */
+    .frame_gen = PH_NONE,
+    .frame_lineno = 56,                              /* offsetof(PyFrameObject, f_lineno) */
+    .frame_lasti = PH_NONE,
+    .frame_localsplus = PH_NONE,
+    .frame_frame = 40,                               /* offsetof(PyFrameObject, f_frame) */
+    .frame_sizeof = 96,                              /* sizeof(PyFrameObject) */
+    .iframe_code = 0,                                /* offsetof(_PyInterpreterFrame, f_executable) */
+    .iframe_previous = 8,                            /* offsetof(_PyInterpreterFrame, previous) */
+    .iframe_funcobj = 16,                            /* offsetof(_PyInterpreterFrame, f_funcobj) */
+    .iframe_globals = 24,                            /* offsetof(_PyInterpreterFrame, f_globals) */
+    .iframe_builtins = 32,                           /* offsetof(_PyInterpreterFrame, f_builtins) */
+    .iframe_locals = 40,                             /* offsetof(_PyInterpreterFrame, f_locals) */
+    .iframe_frame_obj = 48,                          /* offsetof(_PyInterpreterFrame, frame_obj) */
+    .iframe_instr = 56,                              /* offsetof(_PyInterpreterFrame, instr_ptr) */
+    .iframe_stacktop = PH_NONE,
+    .iframe_owner = 78,                              /* offsetof(_PyInterpreterFrame, owner) */
+    .iframe_localsplus = 80,                         /* offsetof(_PyInterpreterFrame, localsplus) */
+    .code_argcount = 68,                             /* offsetof(PyCodeObject, co_argcount) */
+    .code_nlocals = 96,                              /* offsetof(PyCodeObject, co_nlocals) */
+    .code_nlocalsplus = 88,                          /* offsetof(PyCodeObject, co_nlocalsplus) */
+    .code_ncellvars = 100,                           /* offsetof(PyCodeObject, co_ncellvars) */
+    .code_nfreevars = 104,                           /* offsetof(PyCodeObject, co_nfreevars) */
+    .code_framesize = 92,                            /* offsetof(PyCodeObject, co_framesize) */
+    .code_stacksize = 80,                            /* offsetof(PyCodeObject, co_stacksize) */
+    .code_flags = 64,                                /* offsetof(PyCodeObject, co_flags) */
+    .code_firstlineno = 84,                          /* offsetof(PyCodeObject, co_firstlineno) */
+    .code_code = PH_NONE,
+    .code_code_adaptive = 232,                       /* offsetof(PyCodeObject, co_code_adaptive) */
+    .code_consts = 40,                               /* offsetof(PyCodeObject, co_consts) */
+    .code_names = 48,                                /* offsetof(PyCodeObject, co_names) */
+    .code_varnames = PH_NONE,
+    .code_freevars = PH_NONE,
+    .code_cellvars = PH_NONE,
+    .code_localsplusnames = 112,                     /* offsetof(PyCodeObject, co_localsplusnames) */
+    .code_localspluskinds = 120,                     /* offsetof(PyCodeObject, co_localspluskinds) */
+    .code_filename = 128,                            /* offsetof(PyCodeObject, co_filename) */
+    .code_name = 136,                                /* offsetof(PyCodeObject, co_name) */
+    .code_qualname = 144,                            /* offsetof(PyCodeObject, co_qualname) */
+    .code_lnotab = PH_NONE,
+    .code_linetable = 152,                           /* offsetof(PyCodeObject, co_linetable) */
+    .code_exceptiontable = 56,                       /* offsetof(PyCodeObject, co_exceptiontable) */
+    .code_weakreflist = 160,                         /* offsetof(PyCodeObject, co_weakreflist) */
+    .code_extra = 216,                               /* offsetof(PyCodeObject, co_extra) */
+    .code_cell2arg = PH_NONE,
+    .code_zombieframe = PH_NONE,
+    .code_cached = 176,                              /* offsetof(PyCodeObject, _co_cached) */
+    .code_sizeof = 240,                              /* sizeof(PyCodeObject) */
+    .tp_name = 40,                                   /* offsetof(PyTypeObject, tp_name) */
+    .tp_basicsize = 48,                              /* offsetof(PyTypeObject, tp_basicsize) */
+    .tp_itemsize = 56,                               /* offsetof(PyTypeObject, tp_itemsize) */
+    .tp_flags = 184,                                 /* offsetof(PyTypeObject, tp_flags) */
+    .tp_weaklistoffset = 224,                        /* offsetof(PyTypeObject, tp_weaklistoffset) */
+    .tp_base = 272,                                  /* offsetof(PyTypeObject, tp_base) */
+    .tp_dict = 280,                                  /* offsetof(PyTypeObject, tp_dict) */
+    .tp_dictoffset = 304,                            /* offsetof(PyTypeObject, tp_dictoffset) */
+    .tp_bases = 352,                                 /* offsetof(PyTypeObject, tp_bases) */
+    .tp_mro = 360,                                   /* offsetof(PyTypeObject, tp_mro) */
+    .tp_subclasses = 376,                            /* offsetof(PyTypeObject, tp_subclasses) */
+    .tp_free = 336,                                  /* offsetof(PyTypeObject, tp_free) */
+    .type_sizeof = 432,                              /* sizeof(PyTypeObject) */
+    .heaptype_sizeof = 960,                          /* sizeof(PyHeapTypeObject) */
+    .ht_name = 872,                                  /* offsetof(PyHeapTypeObject, ht_name) */
+    .ht_slots = 880,                                 /* offsetof(PyHeapTypeObject, ht_slots) */
+    .ht_qualname = 888,                              /* offsetof(PyHeapTypeObject, ht_qualname) */
+    .ht_cached_keys = 896,                           /* offsetof(PyHeapTypeObject, ht_cached_keys) */
+    .ht_module = 904,                                /* offsetof(PyHeapTypeObject, ht_module) */
+    .dict_ma_used = 32,                              /* offsetof(PyDictObject, ma_used) */
+    .dict_ma_keys = 48,                              /* offsetof(PyDictObject, ma_keys) */
+    .dict_ma_values = 56,                            /* offsetof(PyDictObject, ma_values) */
+    .dict_sizeof = 64,                               /* sizeof(PyDictObject) */
+    .dk_refcnt = 0,                                  /* offsetof(PyDictKeysObject, dk_refcnt) */
+    .dk_size = PH_NONE,
+    .dk_log2_size = 8,                               /* offsetof(PyDictKeysObject, dk_log2_size) */
+    .dk_log2_index_bytes = 9,                        /* offsetof(PyDictKeysObject, dk_log2_index_bytes) */
+    .dk_kind = 10,                                   /* offsetof(PyDictKeysObject, dk_kind) */
+    .dk_usable = 16,                                 /* offsetof(PyDictKeysObject, dk_usable) */
+    .dk_nentries = 24,                               /* offsetof(PyDictKeysObject, dk_nentries) */
+    .dk_indices = 32,                                /* offsetof(PyDictKeysObject, dk_indices) */
+    .dictvalues_values = 8,                          /* offsetof(PyDictValues, values) */
+    .str_length = 32,                                /* offsetof(PyASCIIObject, length) */
+    .str_hash = 40,                                  /* offsetof(PyASCIIObject, hash) */
+    .str_state = 48,                                 /* offsetof(PyASCIIObject, state) */
+    .str_wstr = PH_NONE,
+    .str_utf8_length = 56,                           /* offsetof(PyCompactUnicodeObject, utf8_length) */
+    .str_utf8 = 64,                                  /* offsetof(PyCompactUnicodeObject, utf8) */
+    .str_wstr_length = PH_NONE,
+    .str_data = 72,                                  /* offsetof(PyUnicodeObject, data) */
+    .str_ascii_sizeof = 56,                          /* sizeof(PyASCIIObject) */
+    .str_compact_sizeof = 72,                        /* sizeof(PyCompactUnicodeObject) */
+    .str_unicode_sizeof = 80,                        /* sizeof(PyUnicodeObject) */
+    .long_lv_tag = 32,                               /* offsetof(PyLongObject, long_value.lv_tag) */
+    .long_digits = 40,                               /* offsetof(PyLongObject, long_value.ob_digit) */
+    .list_ob_item = 40,                              /* offsetof(PyListObject, ob_item) */
+    .list_allocated = 48,                            /* offsetof(PyListObject, allocated) */
+    .list_sizeof = 56,                               /* sizeof(PyListObject) */
+    .tuple_ob_item = 48,                             /* offsetof(PyTupleObject, ob_item) */
+    .set_fill = 32,                                  /* offsetof(PySetObject, fill) */
+    .set_used = 40,                                  /* offsetof(PySetObject, used) */
+    .set_mask = 48,                                  /* offsetof(PySetObject, mask) */
+    .set_table = 56,                                 /* offsetof(PySetObject, table) */
+    .set_smalltable = 80,                            /* offsetof(PySetObject, smalltable) */
+    .set_sizeof = 216,                               /* sizeof(PySetObject) */
+    .setentry_sizeof = 16,                           /* sizeof(setentry) */
+    .bytes_sval = 48,                                /* offsetof(PyBytesObject, ob_sval) */
+    .bytearray_alloc = 40,                           /* offsetof(PyByteArrayObject, ob_alloc) */
+    .module_md_dict = 32,                            /* offsetof(PyModuleObject, md_dict) */
+    .cell_ob_ref = 32,                               /* offsetof(PyCellObject, ob_ref) */
+    .method_im_func = 32,                            /* offsetof(PyMethodObject, im_func) */
+    .method_im_self = 40,                            /* offsetof(PyMethodObject, im_self) */
+    .func_code = 64,                                 /* offsetof(PyFunctionObject, func_code) */
+    .func_globals = 32,                              /* offsetof(PyFunctionObject, func_globals) */
+    .func_builtins = 40,                             /* offsetof(PyFunctionObject, func_builtins) */
+    .func_name = 48,                                 /* offsetof(PyFunctionObject, func_name) */
+    .func_qualname = 56,                             /* offsetof(PyFunctionObject, func_qualname) */
+    .func_defaults = 72,                             /* offsetof(PyFunctionObject, func_defaults) */
+    .func_kwdefaults = 80,                           /* offsetof(PyFunctionObject, func_kwdefaults) */
+    .func_closure = 88,                              /* offsetof(PyFunctionObject, func_closure) */
+    .func_doc = 96,                                  /* offsetof(PyFunctionObject, func_doc) */
+    .func_dict = 104,                                /* offsetof(PyFunctionObject, func_dict) */
+    .func_module = 120,                              /* offsetof(PyFunctionObject, func_module) */
+    .func_annotations = 128,                         /* offsetof(PyFunctionObject, func_annotations) */
+    .func_typeparams = 144,                          /* offsetof(PyFunctionObject, func_typeparams) */
+    .func_sizeof = 168,                              /* sizeof(PyFunctionObject) */
+    .memberdef_type = 8,                             /* offsetof(PyMemberDef, type) */
+    .memberdef_offset = 16,                          /* offsetof(PyMemberDef, offset) */
+    .memberdescr_d_member = 56,                      /* offsetof(PyMemberDescrObject, d_member) */
+    .gc_head_size = 0,                               /* not DWARF: see the note below */
+    .preheader_size = 16,                            /* not DWARF: see the note below */
+    .managed_dict = -8,                              /* not DWARF: see the note below */
+    .managed_values = PH_NONE,
+    .managed_weakref = -16,                          /* not DWARF: see the note below */
+    .memberdef_sizeof = 40,                          /* sizeof(PyMemberDef) */
+    .interp_interned = 230752,                       /* offsetof(PyInterpreterState, cached_objects.interned_strings) */
+    .gen_frame_state = 83,                           /* offsetof(PyGenObject, gi_frame_state) */
+    .interp_types_for_extensions = 195976,           /* offsetof(PyInterpreterState, types.for_extensions.initialized) */
+    .static_extension_max = 10,                      /* lengthof(PyInterpreterState, types.for_extensions.initialized) */
+    .odict_first = 64,                               /* offsetof(PyODictObject, od_first) */
+    .odict_fast_nodes_size = 88,                     /* offsetof(PyODictObject, od_fast_nodes_size) */
+    .odictnode_sizeof = 32,                          /* sizeof(_ODictNode) */
+    .code_co_extra_ce_size = 0,                      /* offsetof(_PyCodeObjectExtra, ce_size) */
+    .code_co_extra_ce_extras = 8,                    /* offsetof(_PyCodeObjectExtra, ce_extras) */
+    .weakref_object = 32,                            /* offsetof(PyWeakReference, wr_object) */
+    .weakref_callback = 40,                          /* offsetof(PyWeakReference, wr_callback) */
+    .weakref_next = 64,                              /* offsetof(PyWeakReference, wr_next) */
+    .memberdef_name = 0,                             /* offsetof(PyMemberDef, name) */
+    .pool_ref_count = 0,                             /* offsetof(struct pool_header, ref.count) */
+    .pool_freeblock = 8,                             /* offsetof(struct pool_header, freeblock) */
+    .pool_arenaindex = 32,                           /* offsetof(struct pool_header, arenaindex) */
+    .pool_szidx = 36,                                /* offsetof(struct pool_header, szidx) */
+    .pool_nextoffset = 40,                           /* offsetof(struct pool_header, nextoffset) */
+    .pool_maxnextoffset = 44,                        /* offsetof(struct pool_header, maxnextoffset) */
+    .pool_header_sizeof = 48,                        /* sizeof(struct pool_header) */
+    .arena_address = 0,                              /* offsetof(struct arena_object, address) */
+    .arena_pool_address = 8,                         /* offsetof(struct arena_object, pool_address) */
+    .arena_nfreepools = 16,                          /* offsetof(struct arena_object, nfreepools) */
+    .arena_ntotalpools = 20,                         /* offsetof(struct arena_object, ntotalpools) */
+    .arena_nextarena = 32,                           /* offsetof(struct arena_object, nextarena) */
+    .arena_object_sizeof = 48,                       /* sizeof(struct arena_object) */
+    .interp_obmalloc = PH_NONE,
+    .interp_obmalloc_ptr = 17656,                    /* offsetof(PyInterpreterState, obmalloc) */
+    .obmalloc_arenas = 512,                          /* offsetof(struct _obmalloc_state, mgmt.arenas) */
+    .obmalloc_maxarenas = 520,                       /* offsetof(struct _obmalloc_state, mgmt.maxarenas) */
+    .obmalloc_narenas = 1064,                        /* offsetof(struct _obmalloc_state, mgmt.narenas_currently_allocated) */
+    .obmalloc_raw_allocated_blocks = 1088,           /* offsetof(struct _obmalloc_state, mgmt.raw_allocated_blocks) */
+    .obmalloc_map_mid_count = 263240,                /* offsetof(struct _obmalloc_state, usage.arena_map_mid_count) */
+    .obmalloc_map_bot_count = 263244,                /* offsetof(struct _obmalloc_state, usage.arena_map_bot_count) */
+    .arena_map_mid_sizeof = 262144,                  /* sizeof(arena_map_mid_t) */
+    .arena_map_bot_sizeof = 131072,                  /* sizeof(arena_map_bot_t) */
+    .arena_size = 1048576,                           /* not DWARF: see the note below */
+    .pool_size = 16384,                              /* not DWARF: see the note below */
+    .pymalloc_alignment = 16,                        /* not DWARF: see the note below */
+    .small_request_threshold = 512,                  /* not DWARF: see the note below */
+    .gen_origin_or_finalizer = 72,                   /* offsetof(PyGenObject, gi_origin_or_finalizer) */
+    .iframe_stackpointer = 64,                       /* offsetof(_PyInterpreterFrame, stackpointer) */
+    .frame_owner_entry = 3,                          /* not DWARF: see the note below */
+    .stackref_tagged = 1,                            /* not DWARF: see the note below */
+    .ob_refcnt_size = 4,                             /* not DWARF: see the note below */
+    .values_visited_with_dict = 0,                   /* not DWARF: see the note below */
+    .free_threaded = 1,                              /* not DWARF: see the note below */
+    .ob_ref_local = 12,                              /* offsetof(PyObject, ob_ref_local) */
+    .ob_ref_shared = 16,                             /* offsetof(PyObject, ob_ref_shared) */
+    .ob_gc_bits = 11,                                /* offsetof(PyObject, ob_gc_bits) */
+    .str_kind_shift = 8,                             /* not DWARF: see the note below */
+    .code_tlbc = 224,                                /* offsetof(PyCodeObject, co_tlbc) */
+    .iframe_tlbc_index = 72,                         /* offsetof(_PyInterpreterFrame, tlbc_index) */
+    .tstate_mimalloc_heaps = 944,                    /* offsetof(_PyThreadStateImpl, mimalloc.heaps) */
+    .tstate_mimalloc_initialized = 14808,            /* offsetof(_PyThreadStateImpl, mimalloc.initialized) */
+    .mi_heap_sizeof = 3064,                          /* sizeof(mi_heap_t) */
+    .mi_heap_pages = 1040,                           /* offsetof(mi_heap_t, pages) */
+    .mi_heap_npages = 75,                            /* lengthof(mi_heap_t, pages) */
+    .mi_page_queue_sizeof = 24,                      /* sizeof(mi_page_queue_t) */
+    .mi_heap_thread_delayed_free = 2840,             /* offsetof(mi_heap_t, thread_delayed_free) */
+    .mi_page_slice_count = 0,                        /* offsetof(mi_page_t, slice_count) */
+    .mi_page_slice_offset = 4,                       /* offsetof(mi_page_t, slice_offset) */
+    .mi_page_tag_byte = 8,                           /* not DWARF: see the note below */
+    .mi_page_capacity = 10,                          /* offsetof(mi_page_t, capacity) */
+    .mi_page_reserved = 12,                          /* offsetof(mi_page_t, reserved) */
+    .mi_page_free = 16,                              /* offsetof(mi_page_t, free) */
+    .mi_page_used = 24,                              /* offsetof(mi_page_t, used) */
+    .mi_page_xblock_size = 28,                       /* offsetof(mi_page_t, xblock_size) */
+    .mi_page_local_free = 32,                        /* offsetof(mi_page_t, local_free) */
+    .mi_page_xthread_free = 40,                      /* offsetof(mi_page_t, xthread_free) */
+    .mi_page_xheap = 48,                             /* offsetof(mi_page_t, xheap) */
+    .mi_page_next = 56,                              /* offsetof(mi_page_t, next) */
+    .mi_page_sizeof = 96,                            /* sizeof(mi_page_t) */
+    .mi_segment_slices = 264,                        /* offsetof(mi_segment_t, slices) */
+    .mi_segment_slice_entries = 248,                 /* offsetof(mi_segment_t, slice_entries) */
+    .mi_segment_abandoned_next = 176,                /* offsetof(mi_segment_t, abandoned_next) */
+    .mi_segment_thread_id = 256,                     /* offsetof(mi_segment_t, thread_id) */
+    .interp_mimalloc_abandoned = 10944,              /* offsetof(PyInterpreterState, mimalloc.abandoned_pool) */
+    .mi_pool_abandoned = 64,                         /* offsetof(mi_abandoned_pool_t, abandoned) */
+    .mi_pool_abandoned_visited = 0,                  /* offsetof(mi_abandoned_pool_t, abandoned_visited) */
+    .mi_segment_shift = 25,                          /* not DWARF: see the note below */
+    .mi_slice_shift = 16,                            /* not DWARF: see the note below */
+};
+/* 3.14t constants that DWARF cannot show:
+ *   gc_head_size = 0: free-threaded builds (Py_GIL_DISABLED) put no PyGC_Head before an
+ *       object: 3.14 Include/internal/pycore_object.h _PyType_PreHeaderSize counts
+ *       sizeof(PyGC_Head) only #ifndef Py_GIL_DISABLED; the GC finds objects in mimalloc's
+ *       heaps (Python/gc_free_threading.c gc_visit_heaps)
+ *   preheader_size = 16: 3.12/3.13 Include/internal/pycore_object.h:
+ *       _PyType_PreHeaderSize = IS_GC*sizeof(PyGC_Head) +
+ *       HasFeature(Py_TPFLAGS_PREHEADER)*2*sizeof(PyObject*)
+ *   managed_dict = -8: 3.14 pycore_object.h #ifdef Py_GIL_DISABLED: MANAGED_DICT_OFFSET
+ *       = sizeof(PyObject*)*-1
+ *   managed_weakref = -16: 3.14 pycore_object.h #ifdef Py_GIL_DISABLED:
+ *       MANAGED_WEAKREF_OFFSET = sizeof(PyObject*)*-2
+ *   arena_size = 1048576: 3.10/3.11 Objects/obmalloc.c, 3.12+
+ *       Include/internal/pycore_obmalloc.h: USE_LARGE_ARENAS on 64-bit: ARENA_BITS 20,
+ *       ARENA_SIZE (1 << ARENA_BITS), 1 MiB
+ *   pool_size = 16384: 3.10/3.11 Objects/obmalloc.c, 3.12+
+ *       Include/internal/pycore_obmalloc.h: USE_LARGE_POOLS with WITH_PYMALLOC_RADIX_TREE on
+ *       64-bit: POOL_BITS 14, 16 KiB
+ *   pymalloc_alignment = 16: obmalloc: #define ALIGNMENT 16 when SIZEOF_VOID_P > 4
+ *       (3.8+): size classes are 16 bytes apart
+ *   small_request_threshold = 512: obmalloc: #define SMALL_REQUEST_THRESHOLD 512; larger
+ *       requests go to PyMem_RawMalloc
+ *   frame_owner_entry = 3: 3.14 Include/internal/pycore_interpframe_structs.h: enum
+ *       _frameowner: FRAME_OWNED_BY_INTERPRETER = 3, FRAME_OWNED_BY_CSTACK = 4;
+ *       Python/ceval.c: the entry frame is FRAME_OWNED_BY_INTERPRETER, and frame->owner >=
+ *       FRAME_OWNED_BY_INTERPRETER means an incomplete frame
+ *   stackref_tagged = 1: 3.14 Include/internal/pycore_stackref.h (default build):
+ *       Py_TAG_BITS 3, Py_TAG_REFCNT 1, PyStackRef_NULL_BITS Py_TAG_REFCNT, Py_INT_TAG 3
+ *       (tagged ints), BITS_TO_PTR_MASKED = bits & ~Py_TAG_REFCNT
+ *   ob_refcnt_size = 4: 3.14 Include/object.h (64-bit, little endian): uint32_t
+ *       ob_refcnt; uint16_t ob_overflow; uint16_t ob_flags; refcount.h: Py_REFCNT is
+ *       ob_refcnt, _Py_IsImmortal is (int32_t)ob_refcnt < 0
+ *   values_visited_with_dict = 0: 3.14 Objects/dictobject.c PyObject_VisitManagedDict
+ *       (GH-130327): with a managed dict only the dict; the dict traverses the values it
+ *       points to
+ *   free_threaded = 1: a free-threaded build: _Py_DebugOffsets.free_threaded is 1
+ *       (Py_GIL_DISABLED)
+ *   str_kind_shift = 8: 3.14 Include/cpython/unicodeobject.h #ifdef Py_GIL_DISABLED:
+ *       `unsigned char interned` (a full byte, read atomically), then kind:3: kind at bit 8,
+ *       compact 11, ascii 12
+ *   mi_page_tag_byte = 8: 3.14 Include/internal/mimalloc/mimalloc/types.h mi_page_t:
+ *       uint32 slice_count, uint32 slice_offset, then the bit-fields is_committed:1
+ *       is_zero_init:1 use_qsbr:1 tag:4 in the byte at 8 (tag = (byte >> 3) & 15; DWARF
+ *       cannot give the offset of a bit-field)
+ *   mi_segment_shift = 25: mimalloc/types.h (64-bit): MI_SEGMENT_SLICE_SHIFT 13+3 (64
+ *       KiB slices), MI_SEGMENT_SHIFT 9+16 (32 MiB segments, aligned to their size:
+ *       _mi_ptr_segment(p) = p & ~MI_SEGMENT_MASK)
+ *   mi_slice_shift = 16: mimalloc/types.h (64-bit): MI_SEGMENT_SLICE_SHIFT 13+3 (64 KiB
+ *       slices), MI_SEGMENT_SHIFT 9+16 (32 MiB segments, aligned to their size:
+ *       _mi_ptr_segment(p) = p & ~MI_SEGMENT_MASK)
  */
 
 const ph_layout *ph_layout_get(int major, int minor)
@@ -1843,6 +2440,16 @@ const ph_layout *ph_layout_get(int major, int minor)
     case 12: return &layout_3_12;
     case 13: return &layout_3_13;
     case 14: return &layout_3_14;
+    default: return NULL;
+    }
+}
+
+const ph_layout *ph_layout_get_ft(int major, int minor)
+{
+    if (major != 3)
+        return NULL;
+    switch (minor) {
+    case 14: return &layout_3_14t;
     default: return NULL;
     }
 }

@@ -11,19 +11,16 @@ uint32_t ph_object_check(ph_heap *h, uint64_t addr)
 {
     if (!ph_ptr_ok(addr))
         return UINT32_MAX;
-    uint64_t hdr[2];
-    if (!ph_read(h->r, addr, hdr, sizeof(hdr)))
-        return UINT32_MAX;
-    int64_t rc = ph_refcnt_word(h->L, hdr[0]);
-    if (rc < 0)
+    int64_t rc;
+    bool immortal, deferred_zero;
+    uint64_t type;
+    if (!ph_refcnt_read_ex(h->r, h->L, addr, &rc, &immortal, &deferred_zero) || rc < 0)
         return UINT32_MAX; /* 3.14: no reference count (a freelist link) */
-    uint64_t refcnt = (uint64_t)rc;
-    if (h->L->minor >= 12 && (int32_t)(uint32_t)refcnt < 0) {
-        /* immortal: the low 32 bits are negative */
-    } else if (refcnt == 0 || refcnt >= (UINT64_C(1) << 40)) {
+    if (!immortal && ((rc == 0 && !deferred_zero) || (uint64_t)rc >= (UINT64_C(1) << 40)))
         return UINT32_MAX;
-    }
-    return ph_type_get(h, hdr[1]);
+    if (!ph_ob_type(h, addr, &type))
+        return UINT32_MAX;
+    return ph_type_get(h, type);
 }
 
 /* Appends the UTF-8 form of code point c to buf[*n], within cap-1 bytes. */
@@ -46,15 +43,16 @@ bool ph_str_iter_init(ph_heap *h, uint64_t addr, ph_str_iter *it)
     uint32_t state;
     uint64_t type, flags;
     /* Only a str: its type has the unicode fast-subclass bit. */
-    if (!ph_read_u64(h->r, addr + 8, &type) || !ph_ptr_ok(type) ||
+    if (!ph_ob_type(h, addr, &type) || !ph_ptr_ok(type) ||
         !ph_read_u64(h->r, type + (uint64_t)L->tp_flags, &flags) ||
         !(flags & TPFLAGS_UNICODE_SUBCLASS) ||
         !ph_read(h->r, addr + (uint64_t)L->str_length, &length, 8) ||
         !ph_read(h->r, addr + (uint64_t)L->str_state, &state, 4) || length < 0 ||
         (uint64_t)length > MAX_STR_LEN)
         return false;
-    it->kind = (state >> 2) & 7;
-    bool compact = state & (1u << 5), ascii = state & (1u << 6);
+    it->kind = (state >> L->str_kind_shift) & 7;
+    bool compact = state & (1u << (L->str_kind_shift + 3)),
+         ascii = state & (1u << (L->str_kind_shift + 4));
     if (it->kind != 1 && it->kind != 2 && it->kind != 4)
         return false;
     if (compact)

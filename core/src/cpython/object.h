@@ -125,6 +125,16 @@ static inline uint64_t ph_off_ob_type(const ph_layout *L)
 {
     return (uint64_t)L->list_ob_item - 16;
 }
+/* The address at which the object at addr reads like a default build's:
+ * a free-threaded build's 32-byte header is the default build's 16 bytes
+ * (ob_refcnt, ob_type) with 16 more in front (ob_tid, ob_flags, ob_mutex,
+ * ob_gc_bits, ob_ref_local) and every later field 16 bytes further, so the
+ * C type descriptions of ctypes_*.c (offsets after a 16-byte header) read
+ * a free-threaded object at addr + 16. */
+static inline uint64_t ph_default_header_view(const ph_layout *L, uint64_t addr)
+{
+    return addr + ph_off_ob_size(L) - 16;
+}
 bool ph_ob_type(ph_heap *h, uint64_t addr, uint64_t *type);
 bool ph_ob_size(ph_heap *h, uint64_t addr, int64_t *n);
 /* A float's value (PyFloatObject: ob_fval right after the PyObject header). */

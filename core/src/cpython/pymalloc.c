@@ -20,6 +20,7 @@
  * that does not add up is counted as corrupt and left out. */
 #include "base/error.h"
 #include "heap/heap.h"
+#include "cpython/stackref.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -548,6 +549,11 @@ static uint64_t front_bytes(ph_heap *h, const ph_type *t, uint64_t addr)
 static bool static_marker(ph_heap *h, uint64_t addr)
 {
     uint64_t rc = 0;
+    if (h->L->minor >= 12) { /* immortal, in the header of the build (free-threaded too) */
+        int64_t count;
+        bool immortal;
+        return ph_refcnt_read(h->r, h->L, addr, &count, &immortal) && immortal;
+    }
     if (!ph_read_u64(h->r, addr, &rc))
         return false;
     if (h->L->minor == 11)
@@ -665,6 +671,11 @@ ph_error *ph_alloc_get(ph_heap *h, ph_alloc **out)
     const ph_layout *L = h->L;
     geometry g;
     *out = NULL;
+    if (L && L->free_threaded == 1)
+        return ph_error_new(PH_ERR_VERSION, 0,
+                            "free-threaded CPython %s allocates with mimalloc, not pymalloc, and "
+                            "probe-heap does not show mimalloc's segments and pages yet",
+                            h->version.text);
     if (!L || !ph_pool_geometry_get(L, &g))
         return ph_error_new(PH_ERR_VERSION, 0, "pymalloc's layout is not known for this version");
     struct timespec t0, t1;
@@ -808,7 +819,9 @@ uint64_t ph_alloc_block_object(ph_heap *h, uint64_t block, uint32_t size)
     const ph_layout *L = h->L;
     uint64_t step = (uint64_t)L->gc_head_size;
     uint64_t most = step + (uint64_t)(L->preheader_size > 0 ? L->preheader_size : 0);
-    for (uint64_t off = 0; off <= most && off + 16 <= size; off += step) {
+    /* free-threaded: no GC head (step 0), the pre-header alone */
+    uint64_t inc = step ? step : L->preheader_size > 0 ? (uint64_t)L->preheader_size : most + 1;
+    for (uint64_t off = 0; off <= most && off + 16 <= size; off += inc) {
         uint64_t addr = block + off;
         uint32_t ti = ph_object_check(h, addr);
         if (ti == UINT32_MAX || ti >= h->ntypes)

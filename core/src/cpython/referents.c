@@ -66,7 +66,7 @@ static void array(ph_heap *h, const ctx *c, uint64_t addr, uint64_t n, ph_edge_k
 static int64_t ob_size(ph_heap *h, uint64_t addr)
 {
     int64_t n = 0;
-    ph_read_i64(h->r, addr + 16, &n);
+    ph_ob_size(h, addr, &n);
     return n;
 }
 
@@ -499,7 +499,7 @@ static void referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *vi
         int8_t state = 0;
         ph_read(h->r, addr + (uint64_t)L->gen_frame_state, &state, 1);
         uint64_t origin = addr + (uint64_t)L->gen_origin_or_finalizer;
-        scan(h, &c, addr, addr + 16, t->plain_generator ? origin : origin + 8);
+        scan(h, &c, addr, addr + ph_off_ob_size(L), t->plain_generator ? origin : origin + 8);
         /* after it, up to the frame: flags (hooks_inited, closed,
          * running_async, frame_state), no pointers */
         if (state >= 1) /* FRAME_COMPLETED or FRAME_CLEARED: only the code is kept */
@@ -522,7 +522,7 @@ static void referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *vi
             int64_t n = ob_size(h, addr);
             size += ph_abs64(n) * (uint64_t)t->itemsize;
         }
-        scan(h, &c, addr, addr + 16, addr + size);
+        scan(h, &c, addr, addr + ph_off_ob_size(L), addr + size);
         break;
     }
     case SHAPE_WEAKREF:
@@ -534,7 +534,7 @@ static void referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *vi
         uint64_t referent;
         if (ph_read_u64(h->r, addr + (uint64_t)L->weakref_object, &referent) && ph_ptr_ok(referent)) {
             uint64_t mt = 0, flags = TPFLAGS_HEAPTYPE;
-            uint32_t mti = h->labelling || !ph_read_u64(h->r, referent + 8, &mt)
+            uint32_t mti = h->labelling || !ph_ob_type(h, referent, &mt)
                                ? UINT32_MAX
                                : ph_type_get(h, mt);
             if (mti != UINT32_MAX && h->types[mti].is_type_type)
@@ -562,7 +562,7 @@ static void referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *vi
     if (t->ctype) {
         /* a C type known exactly (ctypes.h): its fields instead of a scan */
         if (t->ctype->referents)
-            t->ctype->referents(h, addr, t, visit, payload);
+            t->ctype->referents(h, ph_default_header_view(h->L, addr), t, visit, payload);
     } else if (t->cfields_to) {
         uint64_t to = addr + t->cfields_to;
         if (t->citems) {

@@ -83,8 +83,9 @@ static uint64_t str_sizeof(ph_heap *h, uint64_t addr)
     ph_read_u32(h->r, addr + (uint64_t)L->str_state, &state);
     if (length < 0 || (uint64_t)length > MAX_STR_LEN)
         return (uint64_t)L->str_ascii_sizeof;
-    uint64_t kind = (state >> 2) & 7, len = (uint64_t)length;
-    bool compact = state & (1u << 5), ascii = state & (1u << 6);
+    uint64_t kind = (state >> L->str_kind_shift) & 7, len = (uint64_t)length;
+    bool compact = state & (1u << (L->str_kind_shift + 3)),
+         ascii = state & (1u << (L->str_kind_shift + 4));
     uint64_t size, data;
     if (compact && ascii) {
         size = (uint64_t)L->str_ascii_sizeof + len + 1;
@@ -124,7 +125,7 @@ static uint64_t int_sizeof(ph_heap *h, uint64_t addr)
     if (L->long_lv_tag != PH_NONE) {
         ndigits = read_u64(h, addr + (uint64_t)L->long_lv_tag) >> 3;
     } else {
-        ndigits = ph_abs64(read_i64(h, addr + 16));
+        ndigits = ph_abs64(read_i64(h, addr + ph_off_ob_size(h->L)));
     }
     if (ndigits > MAX_CONTAINER_LEN)
         ndigits = 0;
@@ -150,7 +151,7 @@ static uint64_t code_sizeof(ph_heap *h, uint64_t addr, const ph_type *t)
     const ph_layout *L = h->L;
     uint64_t res;
     if (L->code_code_adaptive != PH_NONE) {
-        int64_t n = read_i64(h, addr + 16);
+        int64_t n = read_i64(h, addr + ph_off_ob_size(h->L));
         if (n < 0 || n > (1 << 26))
             n = 0;
         res = ((uint64_t)t->basicsize + (uint64_t)n * (uint64_t)t->itemsize + 7) & ~(uint64_t)7;
@@ -159,7 +160,7 @@ static uint64_t code_sizeof(ph_heap *h, uint64_t addr, const ph_type *t)
         uint64_t cell2arg = read_u64(h, addr + (uint64_t)L->code_cell2arg);
         uint64_t cellvars = read_u64(h, addr + (uint64_t)L->code_cellvars);
         if (cell2arg && ph_ptr_ok(cellvars)) {
-            int64_t n = read_i64(h, cellvars + 16);
+            int64_t n = read_i64(h, cellvars + ph_off_ob_size(h->L));
             if (n > 0 && n < (1 << 20))
                 res += (uint64_t)n * 8;
         }
@@ -247,8 +248,8 @@ static uint64_t sizeof_of(ph_heap *h, uint64_t addr, const ph_type *t)
             ph_read(h->r, code + (uint64_t)L->code_stacksize, &stacksize, 4);
             ph_read(h->r, code + (uint64_t)L->code_nlocals, &nlocals, 4);
             int64_t extras = (int64_t)stacksize + nlocals +
-                             read_i64(h, read_u64(h, code + (uint64_t)L->code_cellvars) + 16) +
-                             read_i64(h, read_u64(h, code + (uint64_t)L->code_freevars) + 16);
+                             read_i64(h, read_u64(h, code + (uint64_t)L->code_cellvars) + ph_off_ob_size(L)) +
+                             read_i64(h, read_u64(h, code + (uint64_t)L->code_freevars) + ph_off_ob_size(L));
             if (extras < 0 || extras >= (1 << 24))
                 return (uint64_t)t->basicsize;
             return (uint64_t)((int64_t)t->basicsize + (extras - 1) * 8);
@@ -259,11 +260,11 @@ static uint64_t sizeof_of(ph_heap *h, uint64_t addr, const ph_type *t)
         }
     default: {
         uint64_t res = (uint64_t)t->basicsize;
-        if (t->ctype && t->ctype->size && t->ctype->size(h, addr, t, &res))
+        if (t->ctype && t->ctype->size && t->ctype->size(h, ph_default_header_view(h->L, addr), t, &res))
             return res; /* a C type known exactly (ctypes.h) */
         res = (uint64_t)t->basicsize;
         if (t->itemsize) {
-            uint64_t n = ph_abs64(read_i64(h, addr + 16));
+            uint64_t n = ph_abs64(read_i64(h, addr + ph_off_ob_size(h->L)));
             if (n < MAX_CONTAINER_LEN)
                 res += n * (uint64_t)t->itemsize;
         }

@@ -8,7 +8,9 @@
 #define PH_STACKREF_H
 
 #include "cpython/layout.h"
+#include "memory/reader.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* The reference count in the object's first word, as Py_REFCNT gives it:
@@ -25,6 +27,75 @@ static inline int64_t ph_refcnt_word(const ph_layout *L, uint64_t word)
     if ((word >> 32) & ~(UINT64_C(5) << 16))
         return -1;
     return (int64_t)(uint32_t)word;
+}
+
+/* The reference count of the object at addr, from the header of the
+ * target's build, as Py_REFCNT gives it; -1 when the words are no reference
+ * count.  *immortal says whether the object is immortal (3.12+).
+ * ph_refcnt_read_ex also says when a count of 0 is that of a live object
+ * with deferred reference counting (free-threaded builds).
+ *
+ * Free-threaded builds (Include/object.h, Py_GIL_DISABLED): a u32
+ * ob_ref_local (the owning thread's count; UINT32_MAX, _Py_IMMORTAL_REFCNT_LOCAL,
+ * when immortal) and a Py_ssize_t ob_ref_shared whose low two bits are flags
+ * (_Py_REF_SHARED_SHIFT 2): the count is local + (shared >> 2), less the
+ * deferred bias below.  An immortal object's count is reported as
+ * UINT32_MAX, whose low 32 bits are negative like the default builds'
+ * immortal counts. */
+static inline bool ph_refcnt_read_ex(ph_reader *r, const ph_layout *L, uint64_t addr,
+                                     int64_t *rc, bool *immortal, bool *deferred_zero)
+{
+    *immortal = false;
+    *deferred_zero = false;
+    if (L->free_threaded == 1) {
+        uint32_t local;
+        int64_t shared;
+        if (!ph_read(r, addr + (uint64_t)L->ob_ref_local, &local, 4) ||
+            !ph_read(r, addr + (uint64_t)L->ob_ref_shared, &shared, 8))
+            return false;
+        if (local == UINT32_MAX) {
+            *immortal = true;
+            *rc = (int64_t)UINT32_MAX;
+            return true;
+        }
+        /* Deferred reference counting (_PyGC_BITS_DEFERRED, bit 6 of
+         * ob_gc_bits: functions, code, modules, heap types...) adds
+         * _Py_REF_DEFERRED (PY_SSIZE_T_MAX / 8) to the shared count
+         * (pycore_object.h _PyObject_SetDeferredRefcount), which Py_REFCNT
+         * shows; the count of references is what is left. */
+        uint8_t gc_bits = 0;
+        if (!ph_read(r, addr + (uint64_t)L->ob_gc_bits, &gc_bits, 1))
+            return false;
+        int64_t total = (int64_t)local + (shared >> 2);
+        if (gc_bits & (1u << 6)) {
+            /* References from frames are not counted (deferred), and heap
+             * types and code objects keep part of their count in each
+             * thread's refcounts array (their unique_id; pycore_uniqueid.h),
+             * so the shared count of a live object can fall to 0 or below
+             * (gc_free_threading.c merges the per-thread counts before it
+             * looks).  Such an object counts as 0, and is no dead one. */
+            total -= INT64_MAX / 8;
+            if (total <= 0) {
+                *deferred_zero = true;
+                total = 0;
+            }
+        }
+        *rc = total < 0 ? -1 : total;
+        return true;
+    }
+    uint64_t word;
+    if (!ph_read(r, addr, &word, 8))
+        return false;
+    *rc = ph_refcnt_word(L, word);
+    *immortal = *rc >= 0 && L->minor >= 12 && (int32_t)(uint32_t)*rc < 0;
+    return true;
+}
+
+static inline bool ph_refcnt_read(ph_reader *r, const ph_layout *L, uint64_t addr, int64_t *rc,
+                                  bool *immortal)
+{
+    bool deferred_zero;
+    return ph_refcnt_read_ex(r, L, addr, rc, immortal, &deferred_zero);
 }
 
 /* The object a frame slot refers to, or 0 for none.  3.14 (default build,

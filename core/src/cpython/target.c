@@ -5,6 +5,7 @@
 #include "cpython/stackref.h"
 #include "cpython/debug_offsets.h"
 #include "cpython/versions.h"
+#include "cpython/mimalloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -100,14 +101,8 @@ ph_error *ph_detect_version(ph_reader *r, const ph_symbols *syms, ph_version *ou
     if (out->minor >= 13 && syms->py_runtime && ph_read(r, syms->py_runtime, cookie, 8) &&
         memcmp(cookie, "xdebugpy", 8) == 0) {
         uint64_t ft = 0;
-        if (ph_read_u64(r, syms->py_runtime + 16, &ft) && ft) {
+        if (ph_read_u64(r, syms->py_runtime + 16, &ft) && ft)
             out->free_threaded = true;
-            return ph_error_new(PH_ERR_VERSION, 0,
-                                "free-threaded CPython %s is not supported yet: its objects live "
-                                "in mimalloc's heaps, which probe-heap cannot walk yet (only info "
-                                "works on it)",
-                                out->text);
-        }
     }
     return NULL;
 }
@@ -206,7 +201,7 @@ ph_error *ph_runtime_layout(ph_heap *h)
                             "not the %u of its collector (%s)",
                             h->version.text, (unsigned long long)rep.gc_size, c.gc_state_size,
                             c.gc);
-    if (rep.present)
+    if (rep.present && !c.free_threaded) /* the anchors are the default build's */
         ph_layout_place_interp(&h->version, &h->layout, table, rep.interp_size, &c);
     h->debug_offsets_checked = rep.present && rep.changed == 0;
     h->layout_source = rep.present ? "debug_offsets" : "table";
@@ -233,7 +228,9 @@ ph_error *ph_runtime_layout(ph_heap *h)
     }
     origin_line(h, "everything else (GC heads, dict keys, type slots, pymalloc): %s%s", table_name,
                 c.assumed ? ", assumed" : "");
-    if (c.gc_state_size && h->version.minor == 14)
+    if (c.free_threaded)
+        origin_line(h, "GC lists: %s", c.gc);
+    else if (c.gc_state_size && h->version.minor == 14)
         origin_line(h, "GC lists: %s, by the micro version (%d)", c.gc, h->version.micro);
     else
         origin_line(h, "GC lists: %s, from %s", c.gc, table_name);
@@ -472,13 +469,13 @@ static bool looks_interned(ph_heap *h, uint64_t d, uint64_t dict_type)
 {
     uint64_t t;
     ph_dict_iter it;
-    if (!ph_ptr_ok(d) || !ph_reader_covers(h->r, d) || !ph_read_u64(h->r, d + 8, &t) ||
+    if (!ph_ptr_ok(d) || !ph_reader_covers(h->r, d) || !ph_ob_type(h, d, &t) ||
         t != dict_type ||
         !ph_dict_iter_init(h, d, &it) || it.n < 256)
         return false;
     uint64_t k, v, str_type = 0;
     for (int i = 0; i < 16; i++) {
-        if (!ph_dict_iter_next(h, &it, &k, &v) || k != v || !ph_read_u64(h->r, k + 8, &t))
+        if (!ph_dict_iter_next(h, &it, &k, &v) || k != v || !ph_ob_type(h, k, &t))
             return false;
         if (!str_type)
             str_type = t;
@@ -499,7 +496,7 @@ static uint64_t find_interned(ph_heap *h, uint64_t sysdict)
         ph_read_u64(h->r, h->syms.interned, &d);
         return d;
     }
-    if (!ph_read_u64(h->r, sysdict + 8, &dict_type))
+    if (!ph_ob_type(h, sysdict, &dict_type))
         return 0;
     const uint64_t span = 4u << 20, chunk = 4096;
     uint64_t lo = h->syms.py_runtime > span ? h->syms.py_runtime - span : 0;
@@ -683,6 +680,8 @@ ph_error *ph_runtime_walk_gc(ph_heap *h, ph_ref_fn *fn, void *payload)
     payload = &sink;
     h->conservative = h->in_permanent = false;
     h->root_tstate = 0;
+    if (L->free_threaded == 1) /* no GC lists: the GC heaps of mimalloc (mimalloc.c) */
+        return ph_mi_walk_gc(h, visit, payload);
     if (L->runtime_gc != PH_NONE) {
         walk_gc_state(h, h->syms.py_runtime + (uint64_t)L->runtime_gc, visit, payload);
         return NULL;

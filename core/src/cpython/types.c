@@ -108,7 +108,7 @@ static bool read_raw_type(ph_heap *h, uint64_t addr, raw_type *t)
     if (n > sizeof(buf) || !ph_read(h->r, addr, buf, n))
         return false;
 #define F(off, dst) memcpy(&(dst), buf + (off), 8)
-    F(8, t->ob_type);
+    F((size_t)ph_off_ob_type(L), t->ob_type);
     F(L->tp_name, t->tp_name);
     F(L->tp_flags, t->flags);
     F(L->tp_base, t->base);
@@ -194,7 +194,7 @@ static void collect_slots(ph_heap *h, ph_type *pt, const raw_type *t)
 {
     uint64_t mro = t->mro;
     int64_t n;
-    if (!ph_ptr_ok(mro) || !ph_read_i64(h->r, mro + 16, &n) || n < 0 || n > MAX_MRO)
+    if (!ph_ptr_ok(mro) || !ph_ob_size(h, mro, &n) || n < 0 || n > MAX_MRO)
         return;
     for (int64_t i = 0; i < n; i++) {
         uint64_t base;
@@ -210,7 +210,7 @@ static void collect_slots(ph_heap *h, ph_type *pt, const raw_type *t)
         while (budget-- > 0 && ph_dict_iter_next(h, &it, &k, &v)) {
             uint64_t vt, tn, member;
             char name[32];
-            if (!ph_read_u64(h->r, v + 8, &vt) || !ph_read_u64(h->r, vt + (uint64_t)h->L->tp_name, &tn) ||
+            if (!ph_ob_type(h, v, &vt) || !ph_read_u64(h->r, vt + (uint64_t)h->L->tp_name, &tn) ||
                 !ph_read_cstr(h->r, tn, name, sizeof(name)) || strcmp(name, "member_descriptor") != 0 ||
                 !ph_read_u64(h->r, v + (uint64_t)h->L->memberdescr_d_member, &member) || !member)
                 continue;
@@ -277,7 +277,7 @@ static bool sizeof_unknown(ph_heap *h, const raw_type *t, ph_shape shape, uint64
 {
     uint64_t mro = t->mro;
     int64_t n;
-    if (!ph_ptr_ok(mro) || !ph_read_i64(h->r, mro + 16, &n) || n < 1 || n > MAX_MRO)
+    if (!ph_ptr_ok(mro) || !ph_ob_size(h, mro, &n) || n < 1 || n > MAX_MRO)
         return shape == SHAPE_OTHER;
     for (int64_t i = 0; i < n; i++) {
         uint64_t base;

@@ -115,6 +115,22 @@ static const interp_anchor *anchor_for(int minor)
 ph_error *ph_layout_select(const ph_version *v, ph_layout *L, ph_layout_choice *c)
 {
     memset(c, 0, sizeof(*c));
+    if (v->free_threaded) {
+        /* A free-threaded build has its own table (its DWARF: a 32-byte
+         * header, no PyGC_Head); its objects are in mimalloc's heaps. */
+        const ph_layout *ft = v->major == 3 ? ph_layout_get_build(3, v->minor, 1) : NULL;
+        if (!ft)
+            return ph_error_new(PH_ERR_VERSION, 0,
+                                "free-threaded CPython %s is not supported: probe-heap reads "
+                                "free-threaded builds of CPython 3.14",
+                                v->text);
+        *L = *ft;
+        c->table_minor = v->minor;
+        c->table_micro = 7;
+        c->free_threaded = true;
+        c->gc = "free-threaded: no GC lists, the GC heaps of mimalloc";
+        return NULL;
+    }
     int minor = v->minor > NEWEST_TABLE ? NEWEST_TABLE : v->minor;
     const ph_layout *t = v->major == 3 ? ph_layout_table(minor) : NULL;
     if (!t)

@@ -14,6 +14,7 @@ typedef struct ph_layout_choice {
     int table_micro;        /* the release it was made from (0: not from a build) */
     bool assumed;           /* the target is newer than every table */
     bool derived;           /* the table is derived from another's (3.15), not from DWARF */
+    bool free_threaded;     /* a free-threaded build's table */
     const char *gc;         /* the collector's lists, in words */
     bool gc_incremental;    /* 3.14.0-3.14.4: young and two old spaces */
     uint32_t gc_state_size; /* sizeof(struct _gc_runtime_state) of this release (0: unknown) */

@@ -10,6 +10,7 @@
 #include "base/check.h"
 #include "base/table.h"
 #include "cpython/layout.h"
+#include "cpython/mimalloc.h"
 #include "cpython/object.h"
 #include "cpython/pymalloc.h"
 #include "cpython/reference.h"
@@ -73,6 +74,7 @@ struct ph_heap {
     bool debug_offsets_checked; /* the table agreed with the target's _Py_DebugOffsets */
     bool numpy_checked;     /* numpy.c: looked for numpy's version */
     const struct numpy_layout *numpy;
+    ph_mi_stats mi;         /* free-threaded: the walk of mimalloc's GC heaps (mimalloc.c) */
 };
 
 /* Counts a step of work and, every so often, asks the caller

@@ -186,10 +186,11 @@ static ph_error *sort_out_unreached(ph_heap *h)
         if (h->idx.flags[i] & OBJ_FROM_ROOTS)
             continue;
         int64_t rc = 0;
-        ph_read_i64(h->r, h->idx.addr[i], &rc);
-        rc = ph_refcnt_word(h->L, (uint64_t)rc);
-        if (h->L->minor >= 12 && (int32_t)(uint32_t)rc < 0)
-            rc = INT64_MAX / 2; /* immortal */
+        bool immortal = false;
+        if (!ph_refcnt_read(h->r, h->L, h->idx.addr[i], &rc, &immortal))
+            rc = 0;
+        if (immortal)
+            rc = INT64_MAX / 2;
         refs[i] = rc;
     }
     subtract_state ss = {refs};
@@ -323,6 +324,11 @@ void ph_heap_info_get(const ph_heap *h, ph_heap_info *out)
     out->garbage_objects = h->garbage_objects;
     out->garbage_bytes = h->garbage_bytes;
     out->gc_collecting = h->gc_collecting;
+    out->mi_threads = h->mi.threads;
+    out->mi_pages = h->mi.pages;
+    out->mi_abandoned_segments = h->mi.abandoned_segments;
+    out->mi_gc_blocks = h->mi.blocks[PH_MI_GC] + h->mi.blocks[PH_MI_GC_PRE];
+    out->mi_bad_pages = h->mi.bad_pages;
     out->walk_seconds = h->walk_seconds;
     ph_reader_stats st;
     ph_reader_stats_get(h->r, &st);

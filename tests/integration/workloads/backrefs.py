@@ -341,9 +341,14 @@ class Ctx(object):
             return o
         if not addr or addr % 8 or not self.readable(addr, 16):
             return None
-        if ctypes.c_void_p.from_address(addr + 8).value not in self.type_ids:
+        # ob_type and the counts: census._H further on a free-threaded build
+        if ctypes.c_void_p.from_address(addr + 8 + census._H).value not in self.type_ids:
             return None
-        if ctypes.c_ssize_t.from_address(addr).value <= 0:
+        if census.FT:
+            if not ctypes.c_uint32.from_address(addr + 12).value and \
+                    ctypes.c_ssize_t.from_address(addr + 16).value >> 2 <= 0:
+                return None
+        elif ctypes.c_ssize_t.from_address(addr).value <= 0:
             return None
         return census._obj_at(addr)
 

@@ -115,6 +115,13 @@ except Exception:  # pragma: no cover - every target has ctypes
     ctypes = None
 
 V = sys.version_info[:2]
+# A free-threaded build (Py_GIL_DISABLED, 3.13t+): the object header is 32
+# bytes (ob_tid, ob_flags, ob_mutex, ob_gc_bits, u32 ob_ref_local, ssize
+# ob_ref_shared, ob_type at 24) instead of 16, so every field of an object
+# read below is _H bytes further; the managed dict sits at -8 (no GC header).
+FT = bool(getattr(sys, '_is_gil_enabled', None)) and bool(
+    __import__('sysconfig').get_config_var('Py_GIL_DISABLED'))
+_H = 16 if FT else 0
 READY = 1 << 12
 HEAPTYPE = 1 << 9
 MANAGED_DICT = 1 << 4       # 3.11+
@@ -143,14 +150,14 @@ _DESCR_TYPES = tuple(set([
 
 # Layouts used through ctypes (x86-64), all checked at run time before use.
 # 3.11+ PyCodeObject: co_localsplusnames/kinds sit just before co_filename.
-_CO_LOCALSPLUSNAMES = 96
-_CO_FILENAME = 112
-_CO_CONSTS = 24
-_CO_NLOCALSPLUS = {(3, 11): 76}.get(V, 72)
+_CO_LOCALSPLUSNAMES = 96 + _H
+_CO_FILENAME = 112 + _H
+_CO_CONSTS = 24 + _H
+_CO_NLOCALSPLUS = {(3, 11): 76}.get(V, 72) + _H
 _CO_CODE_311 = 152                                  # 3.11 _co_code
-_CO_CACHED = {(3, 12): 152, (3, 13): 160, (3, 14): 160}.get(V)    # _PyCoCached *
+_CO_CACHED = {(3, 12): 152, (3, 13): 160, (3, 14): 160 + _H}.get(V)    # _PyCoCached *
 # 3.11+ PyFrameObject.f_frame and _PyInterpreterFrame fields.
-_F_FRAME = 24
+_F_FRAME = 24 + _H
 if V == (3, 11):
     _IF = {'code': 32, 'frame_obj': 40, 'owner': 69,
            'others': (0, 8, 16, 24)}              # func, globals, builtins, locals
@@ -160,13 +167,14 @@ elif V < (3, 14):
 else:
     # 3.14: f_executable (0) and f_funcobj (16) are _PyStackRefs, as are
     # the slots; _PyStackRef *stackpointer (64) replaced int stacktop.
-    _IF = {'code': 0, 'frame_obj': 48, 'owner': 74,
+    # Free-threaded: uint16 tlbc_index at 72 moves owner to 78.
+    _IF = {'code': 0, 'frame_obj': 48, 'owner': 78 if FT else 74,
            'others': (24, 32, 40), 'refs': (16,)}  # globals, builtins, locals; funcobj
 _IF_STACKTOP = 64
 _IF_LOCALSPLUS = 72 if V < (3, 14) else 80
 _STACKREFS = V >= (3, 14)
 # 3.13 PyManagedDictPointer, before the GC header.
-_MANAGED_DICT = 24
+_MANAGED_DICT = 8 if FT else 24
 # 3.8/3.9 non-GC objects with hidden references.
 _PAT_FIELDS = (32, 40, 48)    # groupindex, indexgroup, pattern
 _STRUCT_FORMAT = 40           # _struct.Struct s_format (bytes)
@@ -206,6 +214,15 @@ def _ref_at_slot(slot):
     # its first word): on 3.14 a live object's first word is a u32 refcount
     # (not 0) with only ob_flags' 1 and 4 above it (refcount.h).  Touching a
     # dead one (gc.get_referents) would crash the target.
+    if FT:
+        # free-threaded: a dead object's counts are 0 (ob_ref_local at 12,
+        # ob_ref_shared >> 2 at 16); its first word, ob_tid, is the free
+        # list's link once freed
+        local = ctypes.c_uint32.from_address(addr + 12).value
+        shared = ctypes.c_ssize_t.from_address(addr + 16).value
+        if not local and shared >> 2 <= 0:
+            return None
+        return _obj_at(addr)
     word = ctypes.c_uint64.from_address(addr).value
     if not word & 0xffffffff or (word >> 32) & ~(5 << 16):
         return None
@@ -225,7 +242,7 @@ def _cint(addr):
 
 def _static_tp_name(t):
     if ctypes is not None:
-        raw = ctypes.c_char_p.from_address(id(t) + 24).value
+        raw = ctypes.c_char_p.from_address(id(t) + 24 + _H).value
         if raw is not None:
             return raw.decode('utf-8', 'replace')
     # Fallback (allocates and, on 3.12, immortally interns the module name).
@@ -345,7 +362,7 @@ def _find_interned():
         for w in set(words):
             if w & 7 or w < 4096 or w in found or not ok(w, 48):
                 continue
-            if ctypes.c_void_p.from_address(w + 8).value != dict_type:
+            if ctypes.c_void_p.from_address(w + 8 + _H).value != dict_type:
                 continue
             keys = _interned_keys(w, ok)
             if keys is not None:
@@ -359,10 +376,13 @@ def _find_interned():
 def _interned_keys(w, ok):
     """Raw check of a candidate dict at `w`: the addresses of its keys if it
     is a combined-table dict of at least 500 strings each mapped to itself."""
-    refcnt = ctypes.c_ssize_t.from_address(w).value
-    used = ctypes.c_ssize_t.from_address(w + 16).value
-    keys = _ptr(w + 32)
-    if refcnt <= 0 or not 500 <= used <= 50000000 or _ptr(w + 40) or \
+    if FT:   # the interned dict is immortal: ob_ref_local UINT32_MAX
+        refcnt = ctypes.c_uint32.from_address(w + 12).value
+    else:
+        refcnt = ctypes.c_ssize_t.from_address(w).value
+    used = ctypes.c_ssize_t.from_address(w + 16 + _H).value
+    keys = _ptr(w + 32 + _H)
+    if refcnt <= 0 or not 500 <= used <= 50000000 or _ptr(w + 40 + _H) or \
             not keys or keys & 7 or not ok(keys, 48):
         return None
     if V >= (3, 11):
@@ -393,7 +413,7 @@ def _interned_keys(w, ok):
         if not v:
             continue
         if k != v or k & 7 or not ok(k, 16) or \
-                ctypes.c_void_p.from_address(k + 8).value != str_type:
+                ctypes.c_void_p.from_address(k + 8 + _H).value != str_type:
             return None
         out.append(k)
     if len(out) != used:
@@ -702,8 +722,8 @@ def _h_stringio(g, out, lay, live_frames):
                 out.append(o)
 
 
-_BYTESIO_BUF = 16
-_STRINGIO_PENDING = (56,) if V >= (3, 12) else (56, 64)
+_BYTESIO_BUF = 16 + _H
+_STRINGIO_PENDING = (56 + _H,) if V >= (3, 12) else (56, 64)
 
 _HANDLERS = {
     'dict': _h_dict,
