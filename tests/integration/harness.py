@@ -307,7 +307,14 @@ class Process(object):
         prefix = prefix or os.path.join(self.workdir, 'core')
         path = take_gcore(self.pid, prefix)
         if proc_state(self.pid) not in ('T', 't'):
-            raise RuntimeError('%s is no longer stopped after gcore' % self.name)
+            # gdb's detach can let a stopped process run on (seen under load);
+            # every workload stops itself again at once, in a loop that
+            # allocates nothing: wait for that, as the test it serves needs
+            # the process stopped (the core itself was taken while stopped).
+            try:
+                self.wait_stopped(timeout=30)
+            except WorkloadDied:
+                raise RuntimeError('%s is no longer stopped after gcore' % self.name)
         self.core = path
         return path
 
