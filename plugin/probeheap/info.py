@@ -35,6 +35,10 @@ def cmd_info(argv, as_json):
         ("Layout", "%s (CPython %d.%d)%s" % (i["layout"], py["major"], py["minor"],
                    ", checked against the target's _Py_DebugOffsets" if i["layout_checked"] else "")),
         _gc_line(i),
+    ] + ([("Allocator", "mimalloc: %d blocks, %d bytes allocated in all heaps (what "
+                        "sys.getallocatedblocks() counts)" % (i["mimalloc"]["blocks"],
+                                                              i["mimalloc"]["bytes"]))]
+         if "mimalloc" in i else []) + [
         ("Interpreters", "%d" % i["interpreters"]),
         ("Threads", "%d" % i["threads"]),
         ("Objects", "%d objects, %d bytes" % (i["objects"], i["bytes"])),

@@ -348,8 +348,19 @@ static bool on_gc_block(ph_heap *h, uint64_t block, uint64_t size, int tag, void
     return !h->interrupted;
 }
 
+static bool count_block(ph_heap *h, uint64_t block, uint64_t size, int tag, void *payload)
+{
+    return !h->interrupted;
+}
+
 ph_error *ph_mi_walk_gc(ph_heap *h, ph_visit_fn *visit, void *payload)
 {
     gc_walk g = {visit, payload};
-    return ph_mi_walk_blocks(h, 1u << PH_MI_GC | 1u << PH_MI_GC_PRE, on_gc_block, &g, &h->mi);
+    ph_error *err = ph_mi_walk_blocks(h, 1u << PH_MI_GC | 1u << PH_MI_GC_PRE, on_gc_block, &g, &h->mi);
+    if (err)
+        return err;
+    /* every heap's blocks, counted as sys.getallocatedblocks() counts them
+     * (Objects/obmalloc.c get_mimalloc_allocated_blocks: each thread's four
+     * heaps and the abandoned pool, every tag) */
+    return ph_mi_walk_blocks(h, (1u << PH_MI_NTAGS) - 1, count_block, NULL, &h->mi_all);
 }
