@@ -29,7 +29,7 @@
 
 #define MAX_PAGES_PER_QUEUE 1000000
 #define MAX_SEGMENTS 1000000
-#define MAX_DELAYED 10000000
+#define MAX_DELAYED 1000000
 #define MAX_THREADS 100000
 #define MAX_INTERPRETERS 4096
 #define MI_HUGE_BLOCK_SIZE (UINT64_C(2) << 30) /* types.h: 2 GiB; larger: the page's size */
@@ -181,7 +181,8 @@ static void read_delayed(walk *w, uint64_t heap)
     uint64_t p = 0;
     size_t cap = 0;
     ph_read_u64(h->r, heap + (uint64_t)h->L->mi_heap_thread_delayed_free, &p);
-    for (size_t n = 0; ph_ptr_ok(p) && n < MAX_DELAYED; n++) {
+    ph_cycle cyc = {0};
+    for (size_t n = 0; ph_ptr_ok(p) && n < MAX_DELAYED && !ph_cycle_seen(&cyc, p); n++) {
         if (w->ndelayed == cap) {
             size_t nc = cap ? cap * 2 : 64;
             uint64_t *d = realloc(w->delayed, nc * sizeof(*d));
