@@ -64,7 +64,7 @@ def _gc_line(i):
     mi = i.get("mimalloc")
     if mi is not None:
         return ("GC objects", "from mimalloc's GC heaps: %d blocks in %d pages of %d threads, "
-                "%d abandoned segments of exited threads%s" % (
+                "%d abandoned segment(s) of exited threads%s" % (
                     mi["gc_blocks"], mi["pages"], mi["threads"], mi["abandoned_segments"],
                     ", %d damaged pages skipped" % mi["bad_pages"] if mi["bad_pages"] else ""))
     return ("GC lists", "probed: %+d bytes from the table's offset (this build aligns PyGC_Head "
