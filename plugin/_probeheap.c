@@ -366,12 +366,14 @@ static PyObject *Heap_info(HeapObject *self, PyObject *unused)
         return NULL;
     if (i.version.free_threaded) {
         /* the GC enumeration of a free-threaded build: mimalloc's GC heaps */
-        PyObject *mi = Py_BuildValue("{s:K,s:K,s:K,s:K,s:K}", "threads",
+        PyObject *mi = Py_BuildValue("{s:K,s:K,s:K,s:K,s:K,s:K,s:K}", "threads",
                                      (unsigned long long)i.mi_threads, "pages",
                                      (unsigned long long)i.mi_pages, "abandoned_segments",
                                      (unsigned long long)i.mi_abandoned_segments, "gc_blocks",
                                      (unsigned long long)i.mi_gc_blocks, "bad_pages",
-                                     (unsigned long long)i.mi_bad_pages);
+                                     (unsigned long long)i.mi_bad_pages, "blocks",
+                                     (unsigned long long)i.mi_all_blocks, "bytes",
+                                     (unsigned long long)i.mi_all_bytes);
         if (!mi || PyDict_SetItemString(d, "mimalloc", mi) < 0) {
             Py_XDECREF(mi);
             Py_DECREF(d);

@@ -161,6 +161,9 @@ typedef struct ph_heap_info {
     uint64_t mi_abandoned_segments; /* segments of exited threads, in the interpreters' pools */
     uint64_t mi_gc_blocks;       /* allocated blocks in the GC heaps */
     uint64_t mi_bad_pages;       /* pages skipped as damaged */
+    uint64_t mi_all_blocks;      /* allocated blocks in every heap (MEM, OBJECT, GC, GC_PRE):
+                                    what sys.getallocatedblocks() counts */
+    uint64_t mi_all_bytes;       /* their block sizes */
 } ph_heap_info;
 void ph_heap_info_get(const ph_heap *h, ph_heap_info *out);
 

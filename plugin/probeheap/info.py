@@ -38,6 +38,10 @@ def cmd_info(argv, as_json):
     lines += [("  from", part) for part in i.get("layout_origin", "").splitlines()]
     lines += [
         _gc_line(i),
+    ] + ([("Allocator", "mimalloc: %d blocks, %d bytes allocated in all heaps (what "
+                        "sys.getallocatedblocks() counts)" % (i["mimalloc"]["blocks"],
+                                                              i["mimalloc"]["bytes"]))]
+         if "mimalloc" in i else []) + [
         ("Interpreters", "%d" % i["interpreters"]),
         ("Threads", "%d" % i["threads"]),
         ("Objects", "%d objects, %d bytes" % (i["objects"], i["bytes"])),
@@ -65,7 +69,7 @@ def _gc_line(i):
     mi = i.get("mimalloc")
     if mi is not None:
         return ("GC objects", "from mimalloc's GC heaps: %d blocks in %d pages of %d threads, "
-                "%d abandoned segments of exited threads%s" % (
+                "%d abandoned segment(s) of exited threads%s" % (
                     mi["gc_blocks"], mi["pages"], mi["threads"], mi["abandoned_segments"],
                     ", %d damaged pages skipped" % mi["bad_pages"] if mi["bad_pages"] else ""))
     return ("GC lists", "probed: %+d bytes from the table's offset (this build aligns PyGC_Head "

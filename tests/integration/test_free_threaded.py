@@ -73,6 +73,24 @@ def test_info(workload, mode):
 
 
 @pytest.mark.parametrize('mode', MODES)
+def test_blocks_match_getallocatedblocks(workload, mode):
+    """Every heap's allocated blocks (MEM, OBJECT, GC, GC_PRE of each thread,
+    and the abandoned segments) against sys.getallocatedblocks(), which
+    counts the same from inside (Objects/obmalloc.c
+    get_mimalloc_allocated_blocks), as the workload stopped: read back from
+    the target (__main__:ALLOCATED[0]).  The int that holds it is made
+    after the count: one block of slack, and one for the int it replaced."""
+    doc = harness.run_probe(args(workload, mode) + ['--json', 'info']).json()
+    ref = harness.run_probe(args(workload, mode) + ['--json', 'backrefs',
+                                                    '__main__:ALLOCATED[0]']).json()
+    oracle = int(ref['target']['preview'])
+    got = doc['mimalloc']['blocks']
+    assert oracle > 1000, ref['target']
+    assert abs(got - oracle) <= 2, 'mimalloc blocks %d, sys.getallocatedblocks() %d' % (got, oracle)
+    assert doc['mimalloc']['bytes'] >= got * 16, doc['mimalloc']
+
+
+@pytest.mark.parametrize('mode', MODES)
 def test_partition_matches_census(workload, mode):
     census = workload.census()
     doc = harness.run_probe(args(workload, mode) + ['--json', 'partition', '--by', 'type']).json()

@@ -29,7 +29,7 @@
 
 #define MAX_PAGES_PER_QUEUE 1000000
 #define MAX_SEGMENTS 1000000
-#define MAX_DELAYED 10000000
+#define MAX_DELAYED 1000000
 #define MAX_THREADS 100000
 #define MAX_INTERPRETERS 4096
 #define MI_HUGE_BLOCK_SIZE (UINT64_C(2) << 30) /* types.h: 2 GiB; larger: the page's size */
@@ -181,7 +181,8 @@ static void read_delayed(walk *w, uint64_t heap)
     uint64_t p = 0;
     size_t cap = 0;
     ph_read_u64(h->r, heap + (uint64_t)h->L->mi_heap_thread_delayed_free, &p);
-    for (size_t n = 0; ph_ptr_ok(p) && n < MAX_DELAYED; n++) {
+    ph_cycle cyc = {0};
+    for (size_t n = 0; ph_ptr_ok(p) && n < MAX_DELAYED && !ph_cycle_seen(&cyc, p); n++) {
         if (w->ndelayed == cap) {
             size_t nc = cap ? cap * 2 : 64;
             uint64_t *d = realloc(w->delayed, nc * sizeof(*d));
@@ -348,8 +349,19 @@ static bool on_gc_block(ph_heap *h, uint64_t block, uint64_t size, int tag, void
     return !h->interrupted;
 }
 
+static bool count_block(ph_heap *h, uint64_t block, uint64_t size, int tag, void *payload)
+{
+    return !h->interrupted;
+}
+
 ph_error *ph_mi_walk_gc(ph_heap *h, ph_visit_fn *visit, void *payload)
 {
     gc_walk g = {visit, payload};
-    return ph_mi_walk_blocks(h, 1u << PH_MI_GC | 1u << PH_MI_GC_PRE, on_gc_block, &g, &h->mi);
+    ph_error *err = ph_mi_walk_blocks(h, 1u << PH_MI_GC | 1u << PH_MI_GC_PRE, on_gc_block, &g, &h->mi);
+    if (err)
+        return err;
+    /* every heap's blocks, counted as sys.getallocatedblocks() counts them
+     * (Objects/obmalloc.c get_mimalloc_allocated_blocks: each thread's four
+     * heaps and the abandoned pool, every tag) */
+    return ph_mi_walk_blocks(h, (1u << PH_MI_NTAGS) - 1, count_block, NULL, &h->mi_all);
 }

@@ -41,7 +41,8 @@ ph_error *ph_mi_walk_blocks(ph_heap *h, unsigned tag_mask, ph_mi_block_fn *fn, v
 
 /* The GC enumeration of a free-threaded build: every object tracked by the
  * GC in the GC heaps (GC and GC_PRE), as gc.get_objects() sees them; frozen
- * ones (gc.freeze()) with h->in_permanent set. */
+ * ones (gc.freeze()) with h->in_permanent set.  Counts in h->mi what the GC
+ * heaps hold, in h->mi_all what every heap holds. */
 ph_error *ph_mi_walk_gc(ph_heap *h, ph_visit_fn *visit, void *payload);
 
 #endif

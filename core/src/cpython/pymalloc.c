@@ -674,7 +674,8 @@ ph_error *ph_alloc_get(ph_heap *h, ph_alloc **out)
     if (L && L->free_threaded == 1)
         return ph_error_new(PH_ERR_VERSION, 0,
                             "free-threaded CPython %s allocates with mimalloc, not pymalloc, and "
-                            "probe-heap does not show mimalloc's segments and pages yet",
+                            "probe-heap does not show mimalloc's segments and pages yet (info "
+                            "gives the blocks and bytes of all its heaps)",
                             h->version.text);
     if (!L || !ph_pool_geometry_get(L, &g))
         return ph_error_new(PH_ERR_VERSION, 0, "pymalloc's layout is not known for this version");

@@ -75,6 +75,7 @@ struct ph_heap {
     bool numpy_checked;     /* numpy.c: looked for numpy's version */
     const struct numpy_layout *numpy;
     ph_mi_stats mi;         /* free-threaded: the walk of mimalloc's GC heaps (mimalloc.c) */
+    ph_mi_stats mi_all;     /* free-threaded: every heap's blocks (sys.getallocatedblocks()) */
 };
 
 /* Counts a step of work and, every so often, asks the caller

@@ -329,6 +329,10 @@ void ph_heap_info_get(const ph_heap *h, ph_heap_info *out)
     out->mi_abandoned_segments = h->mi.abandoned_segments;
     out->mi_gc_blocks = h->mi.blocks[PH_MI_GC] + h->mi.blocks[PH_MI_GC_PRE];
     out->mi_bad_pages = h->mi.bad_pages;
+    for (int t = 0; t < PH_MI_NTAGS; t++) {
+        out->mi_all_blocks += h->mi_all.blocks[t];
+        out->mi_all_bytes += h->mi_all.bytes[t];
+    }
     out->walk_seconds = h->walk_seconds;
     ph_reader_stats st;
     ph_reader_stats_get(h->r, &st);
