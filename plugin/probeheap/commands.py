@@ -160,9 +160,10 @@ SUBCOMMANDS = {
 # One line per subcommand for the overviews (gdb's 'help probe-heap' and --help).
 SYNOPSES = [
     ("partition [--by kind|type|size|module|rcs|via] [--all]", "heapy's table"),
+    ("partition --kind KIND --by rcs|via|type|...", "heapy's drill-down: one kind's objects"),
     ("more", "the next rows of the last table (gdb only)"),
     ("info", "version, layout, threads, objects, walk time"),
-    ("threads", "every Python thread and its stack (like py-bt)"),
+    ("threads [--locals]", "every Python thread and its stack (like py-bt)"),
     ("sizeof OBJ", "flat, deep and retained size of one object"),
     ("dominators [OBJ] [--depth N] [--limit N]", "what keeps the most memory alive"),
     ("backrefs OBJ [--all N] [--dot|--svg|--png FILE]", "why it is alive: chains from a root"),
