@@ -477,6 +477,7 @@ void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit,
             size += ph_abs64(n) * (uint64_t)t->itemsize;
         }
         scan(h, &c, addr, addr + 16, addr + size);
+        ph_cython_refs(h, addr, t, visit, payload);
         break;
     }
     case SHAPE_WEAKREF:
@@ -522,5 +523,6 @@ void ph_referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *visit,
             to += (n < SCAN_MAX ? n : SCAN_MAX) * (uint64_t)t->itemsize;
         }
         scan(h, &c, addr, addr + t->cfields_from, to);
+        ph_cython_refs(h, addr, t, visit, payload);
     }
 }
