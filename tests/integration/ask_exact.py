@@ -7,7 +7,7 @@ import os
 
 import probeheap
 
-N_EXPLAIN = 400
+N_EXPLAIN = 1000
 
 oracle = set()
 with open(os.environ["PH_SAMPLES"]) as f:

@@ -1,5 +1,5 @@
-/* Extension module state (module_state.c) and code objects' caches
- * (code_caches.c): references the interpreter reaches through m_traverse
+/* Extension module state (module_state.c), code objects' caches
+ * (code_caches.c) and Cython functions' defaults (cython.c): references the interpreter reaches through m_traverse
  * and through fields tp_traverse leaves out. */
 #ifndef PH_MODULE_STATE_H
 #define PH_MODULE_STATE_H
@@ -14,6 +14,9 @@ void ph_code_cache_refs(ph_heap *h, uint64_t addr, ph_visit_fn *visit, void *pay
 /* 3.8-3.10: the bytes of a code object's opcode cache (co_opcache_map and
  * co_opcache), as code.__sizeof__ counts them; 0 on other versions. */
 uint64_t ph_code_opcache_bytes(ph_heap *h, uint64_t addr);
+
+/* Cython functions' defaults, kept in a block of their own (cython.c). */
+void ph_cython_refs(ph_heap *h, uint64_t addr, const ph_type *t, ph_visit_fn *visit, void *payload);
 
 /* referents.c: every word of [from, to) that points to an object passing
  * the conservative check, labelled name+offset from base (name NULL:

@@ -523,6 +523,7 @@ static void referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *vi
             size += ph_abs64(n) * (uint64_t)t->itemsize;
         }
         scan(h, &c, addr, addr + ph_off_ob_size(L), addr + size);
+        ph_cython_refs(h, addr, t, visit, payload);
         break;
     }
     case SHAPE_WEAKREF:
@@ -570,5 +571,6 @@ static void referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *vi
             to += (n < SCAN_MAX ? n : SCAN_MAX) * (uint64_t)t->itemsize;
         }
         scan(h, &c, addr, addr + t->cfields_from, to);
+        ph_cython_refs(h, addr, t, visit, payload);
     }
 }

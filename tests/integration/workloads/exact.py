@@ -1,7 +1,8 @@
 """The heap of the object-for-object test (test_exact.py).
 
 argv: CENSUS_PATH ORACLE_DIR ORACLE_OUT.  Loads and uses numpy and pandas
-(where the interpreter has them: Debian's python3.11), asyncio, ssl, sqlite3,
+(where the interpreter has them: Debian's python3.11, trixie's python3.13;
+not with EXACT_NO_NUMPY=1), asyncio, ssl, sqlite3,
 datetime, decimal, re, a worker thread with locals; writes a small document
 to CENSUS_PATH (the harness waits for it), then calls phoracle.run(), which
 records every object the interpreter reaches and stops the process (SIGSTOP)
@@ -46,14 +47,17 @@ def _census_functions():
 
 census = _census_functions()
 
-try:
-    import numpy
-except ImportError:
-    numpy = None
-try:
-    import pandas
-except ImportError:
-    pandas = None
+# EXACT_NO_NUMPY=1: the same heap without numpy and pandas
+numpy = pandas = None
+if not os.environ.get('EXACT_NO_NUMPY'):
+    try:
+        import numpy
+    except ImportError:
+        pass
+    try:
+        import pandas
+    except ImportError:
+        pass
 
 
 class Node(object):
