@@ -36,8 +36,9 @@ def cmd_info(argv, as_json):
                    ", checked against the target's _Py_DebugOffsets" if i["layout_checked"] else "")),
     ]
     lines += [("  from", part) for part in i.get("layout_origin", "").splitlines()]
+    gc = _gc_line(i)
+    lines += [gc] if gc else []
     lines += [
-        _gc_line(i),
     ] + ([("Allocator", "mimalloc: %d blocks, %d bytes allocated in all heaps (what "
                         "sys.getallocatedblocks() counts)" % (i["mimalloc"]["blocks"],
                                                               i["mimalloc"]["bytes"]))]
@@ -64,17 +65,19 @@ def cmd_info(argv, as_json):
 
 
 def _gc_line(i):
-    """Where the GC's objects were found: the generations' lists, or (a
-    free-threaded build) every thread's GC heaps of mimalloc."""
+    """Where the GC's objects were found when the layout's origin lines do
+    not say it all: every thread's GC heaps of mimalloc (a free-threaded
+    build), or lists probed away from the table's offset; else None."""
     mi = i.get("mimalloc")
     if mi is not None:
         return ("GC objects", "from mimalloc's GC heaps: %d blocks in %d pages of %d threads, "
-                "%d abandoned segment(s) of exited threads%s" % (
+                "%d abandoned segments of exited threads%s" % (
                     mi["gc_blocks"], mi["pages"], mi["threads"], mi["abandoned_segments"],
                     ", %d damaged pages skipped" % mi["bad_pages"] if mi["bad_pages"] else ""))
-    return ("GC lists", "probed: %+d bytes from the table's offset (this build aligns PyGC_Head "
-            "differently)" % i["gc_generations_shift"] if i["gc_generations_shift"]
-            else "where the table says")
+    if i["gc_generations_shift"]:
+        return ("GC lists", "probed: %+d bytes from the table's offset (this build aligns "
+                "PyGC_Head differently)" % i["gc_generations_shift"])
+    return None
 
 
 def _info_free_threaded(py, as_json):

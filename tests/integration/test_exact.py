@@ -40,6 +40,11 @@ import pytest
 import harness
 
 TARGETS = harness.all_targets()
+# The oracle reads structs at the default build's offsets (and its GC
+# header); it is not ported to the free-threaded build yet, where it
+# crashes the target: those targets are skipped, with this reason.
+ORACLE_FREE_THREADED = ('the object-for-object oracle (oracle/phoracle.c) reads the default '
+                        "build's structs; it is not ported to free-threaded builds yet")
 HERE = os.path.dirname(os.path.abspath(__file__))
 ORACLE_SRC = os.path.join(HERE, 'oracle', 'phoracle.c')
 ORACLE_CACHE = os.path.join(harness.REPO, 'build', 'oracle')
@@ -373,6 +378,8 @@ def describe(job, left, explained, n_oracle_only, n_probe_only):
 
 @pytest.mark.parametrize('target', TARGETS, ids=[t.label for t in TARGETS])
 def test_exact(target, tmp_path_factory):
+    if target.free_threaded:
+        pytest.skip(ORACLE_FREE_THREADED)
     job = RUNS.get(target, [], tmp_path_factory)
     oracle_only, probe_only, left, explained = compare(job)
     text = describe(job, left, explained, len(oracle_only), len(probe_only))
@@ -396,6 +403,8 @@ def test_exact(target, tmp_path_factory):
 def test_code_flat_size(target, tmp_path_factory):
     """A code object's flat size is sys.getsizeof's, opcode cache included
     (3.8-3.10 make one for a function that ran 1024 times: hot() ran 2000)."""
+    if target.free_threaded:
+        pytest.skip(ORACLE_FREE_THREADED)
     job = RUNS.get(target, [], tmp_path_factory)
     for label, (addr, size) in sorted(job.census['samples'].items()):
         got = job.probe['samples'].get(label)
