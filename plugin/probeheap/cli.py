@@ -6,6 +6,7 @@ and file descriptors for the results in PROBE_HEAP_OUT_FD / PROBE_HEAP_ERR_FD:
 gdb's own chatter goes elsewhere, so --json output is only the document."""
 
 import os
+import signal
 import re
 import struct
 import sys
@@ -222,10 +223,36 @@ def load_core(opts):
         raise CliError("gdb cannot load %s with %s: %s" % (core, exe, _first_line(str(e))))
 
 
+_STOPPED_PID = None   # a process that was stopped (job control) when attached: it stays so
+
+
+def _proc_state(pid):
+    """The one-letter state of /proc/PID/stat, or None."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            data = f.read().decode("ascii", "replace")
+        return data[data.rindex(")") + 2:].split()[0]
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _restop():
+    """gdb's detach can let a process that was stopped before the attach run
+    on (seen under load): stop it again, as it was."""
+    if _STOPPED_PID and _proc_state(_STOPPED_PID) not in ("T", "t", None):
+        try:
+            os.kill(_STOPPED_PID, signal.SIGSTOP)
+        except OSError:
+            pass
+
+
 def attach(opts):
+    global _STOPPED_PID
     pid = int(opts["pid"])
     if not os.path.exists("/proc/%d" % pid):
         raise CliError("there is no process with pid %d" % pid)
+    if _proc_state(pid) == "T":
+        _STOPPED_PID = pid
     if opts.get("sysroot"):
         gdb.execute("set sysroot %s" % opts["sysroot"], to_string=True)
     try:
@@ -314,6 +341,7 @@ def main():
                 gdb.execute("detach", to_string=True)
         except Exception:
             pass
+        _restop()
         sys.stdout.flush()
         status_file = os.environ.get("PROBE_HEAP_STATUS_FILE")
         if status_file:
