@@ -215,6 +215,17 @@ static bool unnamed_root(const ph_heap *h, const ph_graph *g, uint32_t id)
            l.root == ROOT_STACK || l.root == ROOT_HELD || l.root == ROOT_PERMANENT;
 }
 
+ph_error *ph_name_graph(ph_heap *h, ph_graph **g, uint32_t **parent)
+{
+    *parent = NULL;
+    ph_error *err = ph_graph_get(h, g);
+    if (!err)
+        err = ph_chains_prepare(h, g);
+    if (!err)
+        err = ph_name_tree(h, *g, parent);
+    return err;
+}
+
 ph_error *ph_name_tree(ph_heap *h, ph_graph *g, uint32_t **parent)
 {
     /* graph.c's breadth-first search, into an array of our own: g->parent
@@ -386,12 +397,8 @@ ph_error *ph_owners_get(ph_heap *h, uint64_t min_retained, size_t max_nodes, ph_
 {
     *out = NULL;
     ph_graph *g;
-    uint32_t *parent = NULL;
-    ph_error *err = ph_graph_get(h, &g);
-    if (!err)
-        err = ph_chains_prepare(h, &g);
-    if (!err)
-        err = ph_name_tree(h, g, &parent);
+    uint32_t *parent;
+    ph_error *err = ph_name_graph(h, &g, &parent);
     if (err)
         return err;
     if (min_retained < 1)

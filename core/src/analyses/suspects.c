@@ -367,12 +367,8 @@ ph_error *ph_suspects_get(ph_heap *h, double min_fraction, size_t limit, ph_susp
     if (!(min_fraction > 0 && min_fraction <= 1))
         return ph_error_new(PH_ERR_ARGUMENT, 0, "the threshold must be above 0%% and at most 100%%");
     ph_graph *g;
-    uint32_t *parent = NULL;
-    ph_error *err = ph_graph_get(h, &g);
-    if (!err)
-        err = ph_chains_prepare(h, &g);
-    if (!err)
-        err = ph_name_tree(h, g, &parent);
+    uint32_t *parent;
+    ph_error *err = ph_name_graph(h, &g, &parent);
     if (err)
         return err;
     ph_suspects *res = calloc(1, sizeof(*res));

@@ -30,6 +30,10 @@ size_t ph_tally_subtree(const ph_heap *h, const ph_graph *g, uint32_t v, ph_tall
  * frames and objects held from C are roots of last resort. */
 ph_error *ph_name_tree(ph_heap *h, ph_graph *g, uint32_t **parent);
 
+/* What suspects and owners start from: the dominator tree with the roots'
+ * labels (ph_chains_prepare) and the tree names come from (ph_name_tree). */
+ph_error *ph_name_graph(ph_heap *h, ph_graph **g, uint32_t **parent);
+
 /* The path of v from a root by that tree, as text, e.g.
  * "app.cache:_store" (a module's attribute, as OBJ is written),
  * "sys.modules['x']", "<thread 0x7f..: main (app.py:12), local 'x'>[3]".  With fold,

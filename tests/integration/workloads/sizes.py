@@ -19,6 +19,8 @@ import signal
 import sys
 import types
 
+from retained import closure, refs  # noqa: E402  (beside this file)
+
 NOT_ENTERED = (type, types.ModuleType, types.FunctionType, types.CodeType, types.FrameType,
                types.MethodType, types.BuiltinFunctionType)
 
@@ -36,25 +38,6 @@ class Slotted:
     def __init__(self, i):
         self.a = "slot-%d" % (i * 13)
         self.b = (i, float(i))
-
-
-def refs(o):
-    out = gc.get_referents(o)
-    if type(o) is dict:
-        out.extend(o.keys())   # str-keyed dicts do not traverse their keys
-    return out
-
-
-def closure(x, enter):
-    seen = {id(x): x}
-    stack = [x]
-    while stack:
-        o = stack.pop()
-        for r in refs(o):
-            if id(r) not in seen and enter(r):
-                seen[id(r)] = r
-                stack.append(r)
-    return seen
 
 
 def deep(x):
