@@ -159,6 +159,8 @@ install: all
 	$(INSTALL) -m 755 bin/probe-heap $(DESTDIR)$(PKGLIBDIR)/bin/probe-heap
 	$(INSTALL) -m 644 gdbinit VERSION $(DESTDIR)$(PKGLIBDIR)/
 	$(INSTALL) -m 644 plugin/probeheap/*.py $(DESTDIR)$(PKGLIBDIR)/plugin/probeheap/
+	cd plugin/probeheap && find report -type d -exec $(INSTALL) -d '$(DESTDIR)$(PKGLIBDIR)/plugin/probeheap/{}' ';' \
+	  && find report -type f -exec $(INSTALL) -m 644 '{}' '$(DESTDIR)$(PKGLIBDIR)/plugin/probeheap/{}' ';'
 	$(INSTALL) -m 644 $(B)/_probeheap*.so $(DESTDIR)$(PKGLIBDIR)/build/
 	ln -sf $$(realpath -m --relative-to=$(BINDIR) $(PKGLIBDIR)/bin/probe-heap) $(DESTDIR)$(BINDIR)/probe-heap
 	$(INSTALL) -m 644 docs/probe-heap.1 $(DESTDIR)$(MANDIR)/man1/probe-heap.1

@@ -81,6 +81,31 @@ def test_installed_bin_uses_its_own_tree(destdir):
         assert harness.REPO not in f.read()
 
 
+def test_installed_report(destdir, tmp_path):
+    """The installed tree holds the report's page, style, script and vendored
+    d3 (plugin/probeheap/report/): the installed probe-heap writes a report
+    of a core, and the page it wrote inlines d3 and the script."""
+    for f in ('report.html', 'report.css', 'report.js', 'vendor/d3.min.js'):
+        assert os.path.exists(os.path.join(destdir, 'usr/lib/probe-heap/plugin/probeheap/report', f)), f
+    target = harness.target_by_label('pyenv-3.12.1')
+    harness.require(target)
+    p = harness.start_stopped_python(target.python, str(tmp_path), code=(
+        'import os, signal; keep = [dict(a=i) for i in range(1000)]; os.kill(os.getpid(), signal.SIGSTOP)'))
+    try:
+        core = p.gcore(str(tmp_path / 'core'))
+        out = tmp_path / 'heap.html'
+        r = run_installed(destdir, '--core', core, 'report', str(out))
+        assert r.returncode == 0 and 'wrote %s' % out in r.stdout, r.stdout + r.stderr
+        with open(str(out)) as f:
+            page = f.read()
+        with open(os.path.join(harness.REPO, 'plugin/probeheap/report/vendor/d3.min.js')) as f:
+            d3 = f.read()
+        assert d3[:200] in page and '"partition"' in page, page[:500]
+    finally:
+        p.discard_core()
+        p.kill()
+
+
 def test_gdb_finds_the_plugin_without_x(tmp_path):
     """With the snippet gdb reads from its system gdbinit directory (here named
     with -ix, as gdb -nx would skip /etc), 'probe-heap' is a gdb command."""
