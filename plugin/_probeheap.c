@@ -554,19 +554,21 @@ static PyObject *Heap_dominators(HeapObject *self, PyObject *args)
     for (size_t i = 0; items && i < l->n; i++) {
         const ph_dominated *it = &l->items[i];
         PyObject *t = Py_BuildValue(
-            "{s:K,s:N,s:N,s:N,s:K,s:K,s:K,s:I}", "address", (unsigned long long)it->address,
+            "{s:K,s:N,s:N,s:N,s:K,s:K,s:K,s:I,s:K}", "address", (unsigned long long)it->address,
             "type", target_text(it->type), "kind", target_text(it->kind), "preview",
             target_text(it->preview), "flat", (unsigned long long)it->flat, "retained",
             (unsigned long long)it->retained, "retained_count",
-            (unsigned long long)it->retained_count, "depth", it->depth);
+            (unsigned long long)it->retained_count, "depth", it->depth, "child_count",
+            (unsigned long long)it->child_count);
         if (!t) {
             Py_CLEAR(items);
             break;
         }
         PyList_SET_ITEM(items, (Py_ssize_t)i, t);
     }
-    PyObject *d = items ? Py_BuildValue("{s:K,s:K,s:N}", "retained", (unsigned long long)l->retained,
+    PyObject *d = items ? Py_BuildValue("{s:K,s:K,s:K,s:N}", "retained", (unsigned long long)l->retained,
                                         "retained_count", (unsigned long long)l->retained_count,
+                                        "child_count", (unsigned long long)l->child_count,
                                         "children", items)
                         : NULL;
     ph_dominated_list_free(l);

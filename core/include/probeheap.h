@@ -229,10 +229,12 @@ typedef struct ph_dominated {
     char preview[128];
     uint64_t flat, retained, retained_count;
     unsigned depth;              /* 1: immediately dominated by the object asked about */
+    uint64_t child_count;        /* the objects it immediately dominates (shown or not) */
 } ph_dominated;
 
 typedef struct ph_dominated_list {
     uint64_t retained, retained_count; /* of the object asked about (all reachable: the roots) */
+    uint64_t child_count;        /* the objects it immediately dominates (shown or not) */
     size_t n;
     ph_dominated *items;         /* depth-first, each level by falling retained size */
 } ph_dominated_list;

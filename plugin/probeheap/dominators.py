@@ -75,7 +75,8 @@ def cmd_dominators(argv, as_json):
 
     Without OBJ, the objects the roots keep alive that nothing else shares;
     with OBJ, those it alone keeps alive.  --depth N shows N levels as a tree,
-    --limit N at most N children of each (default 10).  Each row names the
+    --limit N at most N children of each (default 10; a line '<N more
+    children; ...>' says how many of an object's are not shown).  Each row names the
     reference from its parent ('.attr', "['key']", or a root), when the parent
     refers to it directly, and a module's dict by its module.  --human shows
     sizes in KiB, MiB, GiB."""
@@ -100,8 +101,23 @@ def cmd_dominators(argv, as_json):
     minimums = [10, 3, 8, 9]
     ws = tables.widths(cells, minimums)
     lines.append(tables.header(["  Retained", "   %", "  Objects", "      Flat"], minimums, ws) + " Kind")
+    pad = " " * (len(tables.row(cells[0], ws)) + 1) if cells else ""
+    # the nodes whose children are listed, innermost last: [depth, children, shown]
+    open_ = [[0, d["child_count"], 0]]
+
+    def close(to_depth):
+        while open_ and open_[-1][0] >= to_depth:
+            node_depth, count, shown = open_.pop()
+            if count > shown:
+                lines.append(pad + "  " * node_depth + commands.more_footer(
+                    count - shown, "child", "--limit N shows more", nouns="children"))
     for c, cell in zip(d["children"], cells):
+        close(c["depth"])
+        open_[-1][2] += 1
         lines.append(_row(tables.row(cell, ws) + " " + "  " * (c["depth"] - 1), c))
+        if c["depth"] < depth:
+            open_.append([c["depth"], c["child_count"], 0])
+    close(0)
     if not d["children"]:
         lines.append("  (it dominates nothing else)")
     return "\n".join(lines) + "\n" + commands._partial(h.info())

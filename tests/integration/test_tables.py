@@ -80,6 +80,38 @@ def test_dominators_name_module_and_edges(core):
     assert all(len(l) <= 100 for l in text.splitlines()), text
 
 
+def test_dominators_child_count(core):
+    """child_count is every child in the dominator tree, shown or not: the
+    list fan alone holds its fan.len strs (the workload's own len), top its
+    kids list and its name; a child left out by --limit is counted in the
+    line '<N more children; --limit N shows more>', at its parent's depth."""
+    args, ids = core
+    n = ids["fan.len"]
+    d = harness.run_probe(args + ["--json", "dominators", "0x%x" % ids["fan"], "--limit", "10"]).json()
+    assert d["child_count"] == n and len(d["children"]) == 10, d
+    assert all(c["child_count"] == 0 for c in d["children"]), d["children"]
+    text = harness.run_probe(args + ["dominators", "0x%x" % ids["fan"], "--limit", "10"]).expect_ok().stdout
+    assert text.splitlines()[-1].strip() == "<%d more children; --limit N shows more>" % (n - 10), text
+    text = harness.run_probe(args + ["dominators", "0x%x" % ids["fan"], "--limit", str(n)]).expect_ok().stdout
+    assert "more child" not in text, text
+    g = harness.run_probe(args + ["--json", "dominators", "0x%x" % ids["globals"], "--limit", "1000"]).json()
+    by_addr = {c["address"]: c for c in g["children"]}
+    assert by_addr[ids["top"]]["child_count"] == 2 and by_addr[ids["fan"]]["child_count"] == n, \
+        (by_addr.get(ids["top"]), by_addr.get(ids["fan"]))
+    assert g["child_count"] == len(g["children"]), g
+    # nested: --depth 2 --limit 1 under globals: a line for each parent that has more
+    text = harness.run_probe(args + ["dominators", "0x%x" % ids["globals"], "--depth", "2",
+                                     "--limit", "1"]).expect_ok().stdout
+    lines = text.splitlines()
+    kind_at = lines[1].index("Kind")
+    assert lines[-1].strip() == "<%d more children; --limit N shows more>" % (g["child_count"] - 1), text
+    assert lines[-1].index("<") == kind_at, text
+    first = g["children"][0]
+    if first["child_count"] > 1:
+        assert lines[-2].strip() == "<%d more children; --limit N shows more>" % (first["child_count"] - 1), text
+        assert lines[-2].index("<") == kind_at + 2, text
+
+
 def test_rows_fit_100_columns(core):
     args, ids = core
     for cmd in (["backrefs", "0x%x" % ids["b"]], ["referrers", "0x%x" % ids["b"]],

@@ -205,6 +205,7 @@ ph_error *ph_dominators(ph_heap *h, uint64_t address, unsigned depth, size_t lim
     }
     l->retained = g->retained[start];
     l->retained_count = g->retained_count[start];
+    l->child_count = g->child_off[start + 1] - g->child_off[start];
     size_t cap = 0;
     snode[sp] = start;
     sdepth[sp++] = 0;
@@ -224,6 +225,7 @@ ph_error *ph_dominators(ph_heap *h, uint64_t address, unsigned depth, size_t lim
             it->retained = g->retained[v];
             it->retained_count = g->retained_count[v];
             it->depth = d;
+            it->child_count = g->child_off[v + 1] - g->child_off[v];
         }
         if (d >= depth)
             continue;

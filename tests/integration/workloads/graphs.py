@@ -6,8 +6,8 @@ backrefs --graph); then SIGSTOP.
     b   = Node('b', [])            '.kids') on every CPython version
 
 usage: graphs.py OUT.json -> {"version", "ids": {name: id()}}, where the
-names are top, a, b, top.kids, a.kids, b.kids, top.name (the str), Node
-and globals (the module's dict)."""
+names are top, a, b, top.kids, a.kids, b.kids, top.name (the str), Node,
+globals (the module's dict) and fan (a list of 25 strs only it holds; fan.len)."""
 
 import json
 import os
@@ -27,12 +27,14 @@ class Node(object):
 b = Node("-".join(["b", "leaf"]), [])
 a = Node("-".join(["a", "mid"]), [b])
 top = Node("-".join(["top", "root"]), [a, b])
+# a list alone holding 25 strs made at run time: it dominates each of them
+fan = ["-".join(["fan", str(i)]) for i in range(25)]
 
 
 def main(out_path):
     ids = {"top": id(top), "a": id(a), "b": id(b), "top.kids": id(top.kids), "a.kids": id(a.kids),
            "b.kids": id(b.kids), "top.name": id(top.name), "Node": id(Node),
-           "globals": id(globals())}
+           "globals": id(globals()), "fan": id(fan), "fan.len": len(fan)}
     with open(out_path, "w") as f:
         json.dump({"version": sys.version.split()[0], "ids": ids}, f)
     os.kill(os.getpid(), signal.SIGSTOP)
