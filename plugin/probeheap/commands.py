@@ -217,8 +217,8 @@ def values_of(name, option):
 
 
 # The options that take a file name, and the subcommands whose argument is one.
-FILE_OPTIONS = ("--dot", "--svg", "--png")
-FILE_ARGUMENT = ("snapshot", "diff")
+FILE_OPTIONS = ("--dot", "--svg", "--png", "--against")
+FILE_ARGUMENT = ("snapshot", "diff", "report")
 
 
 def complete(sub, text, word):
@@ -271,6 +271,8 @@ def wants_help(argv):
     if argv[0] == "help":
         if len(argv) > 2:
             raise UsageError("help takes one subcommand at most")
+        if argv[1:] in (["--help"], ["-h"]):
+            return "help"
         return _known(argv[1]) if len(argv) == 2 else ""
     if "--help" in argv[1:] or "-h" in argv[1:]:
         return _known(argv[0])

@@ -4,6 +4,7 @@ gdb snippet gives gdb the probe-heap command with no -x, and the bash
 completion completes."""
 
 import os
+import re
 import subprocess
 
 import pytest
@@ -137,6 +138,66 @@ def test_bash_completion(destdir, tmp_path):
     assert complete(destdir, '--core', 'c', 'objects', '--li') == ['--limit']
     (tmp_path / 'core.4242').write_text('')
     assert complete(destdir, '--core', str(tmp_path / 'core.4')) == [str(tmp_path / 'core.4242')]
+
+
+def subcommands():
+    """Every subcommand, as the tool lists them for an unknown one."""
+    r = harness.run_probe(['zzzzzzzz'])
+    assert r.returncode == 2 and 'choose one of ' in r.stderr, r.stderr
+    return r.stderr.strip().split('choose one of ', 1)[1].split(', ') + ['help']
+
+
+def usage(sub):
+    """The Usage paragraph of a subcommand's --help."""
+    r = harness.run_probe([sub, '--help'])
+    assert r.returncode == 0, r.describe()
+    text = r.stdout.split('Usage:', 1)[1]
+    return text.split('\n\n', 1)[0]
+
+
+def test_bash_completion_knows_every_subcommand_and_option(destdir):
+    """The completion, against the tool's own help so that it cannot go stale:
+    it offers every subcommand there is, and for each the options of its
+    Usage lines (with --json and --help) and nothing else; --by's values as
+    partition's and diff's Usage list them."""
+    subs = subcommands()
+    assert sorted(complete(destdir, '--core', 'c', '')) == sorted(subs)
+    assert sorted(complete(destdir, 'help', '')) == sorted(subs)
+    for sub in subs:
+        text = usage(sub)
+        want = set(re.findall(r'--[a-z][a-z-]*', text)) | {'--help'}
+        if sub not in ('help', 'more'):
+            want.add('--json')
+        got = set(complete(destdir, '--core', 'c', sub, '--'))
+        if sub == 'help':
+            continue  # its argument is a subcommand (above)
+        assert got == want, '%s: completion offers %s, its --help says %s' % (sub, sorted(got), sorted(want))
+        by = re.search(r'--by ([a-z|]+)', text)
+        if by:
+            assert complete(destdir, '--core', 'c', sub, '--by', '') == by.group(1).split('|'), sub
+    assert complete(destdir, '--core', 'c', 'report', '--against', '/et') == ['/etc']
+
+
+def test_man_page_names_every_subcommand_and_option():
+    """probe-heap.1 has an entry for every subcommand whose first line names
+    every option of the subcommand's Usage, and every global option of
+    --help."""
+    with open(os.path.join(harness.REPO, 'docs', 'probe-heap.1')) as f:
+        man = f.read()
+    plain = re.sub(r'\\f[BIRP]', '', man).replace('\\-', '-')
+    entries = {}
+    for block in plain.split('\n.TP\n')[1:]:
+        head = re.sub(r'^\.B[IR]? ', '', block.split('\n', 1)[0]).replace('"', '')
+        entries.setdefault(head.split()[0], head)
+    for sub in subcommands():
+        assert sub in entries, 'probe-heap.1 has no entry for %s' % sub
+        for opt in set(re.findall(r'--[a-z][a-z-]*', usage(sub))) - {'--json'}:
+            assert opt in entries[sub], 'probe-heap.1: %s %s is not named in %r' % (sub, opt, entries[sub])
+    overview = harness.run_probe(['--help']).stdout.split('Subcommands:')[0]
+    heads = set(re.findall(r'--[a-z][a-z-]*', ' '.join(h.split()[0] for h in entries.values()) + ' ' +
+                           ' '.join(h for h in entries.values() if h.startswith('-h'))))
+    for opt in set(re.findall(r'--[a-z][a-z-]*', overview)):
+        assert opt in heads, 'probe-heap.1 has no entry for the option %s' % opt
 
 
 # --------------------------------------------------------------------------
