@@ -231,7 +231,16 @@ def complete(sub, text, word):
     cur = tokens.pop() if text and not text[-1].isspace() else ""
     prev = tokens[-1] if tokens else ""
     values = values_of(sub, prev) if prev.startswith("--") else []
-    if prev in FILE_OPTIONS or (sub in FILE_ARGUMENT and not cur.startswith("-")):
+    kind = re.search(r"(?:^|\s)--kind\s+(.*)$", text) if sub == "partition" else None
+    if kind and not re.search(r"\s-", kind.group(1)):
+        # a kind of the index (completion never walks), quoted when it has blanks
+        h = state.cached()
+        if h is None:
+            return []
+        cur = kind.group(1)
+        q = cur[:1] if cur[:1] in "'\"" else ""
+        candidates = [q + k + q if q else ("'%s'" % k if " " in k else k) for k in _kinds(h)]
+    elif prev in FILE_OPTIONS or (sub in FILE_ARGUMENT and not cur.startswith("-")):
         # file names, done here: gdb's own file completer, returned as
         # gdb.COMPLETE_FILENAME, finds nothing after an option like --dot
         candidates = [p + "/" if os.path.isdir(p) else p for p in glob.glob(glob.escape(cur) + "*")]
@@ -246,13 +255,44 @@ def complete(sub, text, word):
         if h is None:
             return []
         cur = text.lstrip()  # a kind may hold blanks: all of it is the kind
-        candidates = {r[0] for r in h.partition("kind").rows()} | {r[1] for r in h.partition("type").rows()}
+        candidates = _kinds(h)
+    elif re.search(r"\bOBJ\b", usage_line(sub)) and not cur.startswith("-") and not _positionals(sub, tokens):
+        # OBJ: module names, then a module's names, then each step's
+        # attributes and keys, from the index if one is built
+        h = state.cached()
+        if h is None:
+            return []
+        candidates = objects.path_candidates(h, cur)
+        if re.search(r"\[(['\"])(?:(?!\1).)*$", cur):
+            # inside a key's quotes gdb's word starts after the quote, and gdb
+            # closes the quote itself: the candidate stops before it
+            candidates = [c[:-2] for c in candidates if c.endswith("]")]
     else:
         return []
     # gdb's word starts after its last break character ('-', '.', ' ', ...):
     # each completion is the rest of the candidate from there.
     start = len(cur) - len(word)
     return sorted(c[start:] for c in candidates if c.startswith(cur))
+
+
+def _kinds(h):
+    """The kinds and type names of the index's partition."""
+    return {r[0] for r in h.partition("kind").rows()} | {r[1] for r in h.partition("type").rows()}
+
+
+def _positionals(sub, tokens):
+    """The arguments among tokens that are neither options nor their values
+    (an option whose usage names a value, like '--depth N', takes the next)."""
+    valued = set(re.findall(r"(--[\w-]+) [A-Z]", usage_line(sub)))
+    out, skip = [], False
+    for t in tokens:
+        if skip:
+            skip = False
+        elif t.startswith("-"):
+            skip = t in valued
+        else:
+            out.append(t)
+    return out
 
 
 def _known(name):

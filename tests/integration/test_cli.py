@@ -38,6 +38,19 @@ def one_line_error(res):
     return message
 
 
+# The paths the did-you-mean and completion tests walk: __main__:cache._store['user1'].history
+STRUCTURE = """import os, signal
+class Session:
+    def __init__(self):
+        self.history = [1, 2]
+class Cache:
+    def __init__(self):
+        self._store = {'user1': Session(), 'user2': Session()}
+cache = Cache()
+os.kill(os.getpid(), signal.SIGSTOP)
+"""
+
+
 @pytest.fixture(scope='module')
 def python_core(tmp_path_factory):
     """(python, core) of a small supported CPython stopped at its start."""
@@ -49,7 +62,7 @@ def python_core(tmp_path_factory):
         t = harness.target_by_label('pyenv-3.12.1')
         harness.require(t)
     workdir = str(tmp_path_factory.mktemp('cli'))
-    p = harness.start_stopped_python(t.python, workdir, name='cli')
+    p = harness.start_stopped_python(t.python, workdir, name='cli', code=STRUCTURE)
     try:
         core = p.gcore(os.path.join(workdir, 'core-cli'))
     finally:
@@ -258,6 +271,16 @@ def test_module_by_name_is_an_obj(python_core):
                  "did you mean '__main__'?"),
     ('sy:path', "there is no module 'sy' in sys.modules; did you mean 'sys'?"),
     ('__main__:__nmae__', "the module __main__ has no attribute '__nmae__'; did you mean '__name__'?"),
+    # every later step, among the references of the object before it
+    ('__main__:cache._stor', "a __main__.Cache object has no attribute '_stor'; did you mean '._store'?"),
+    ("__main__:cache._store['usr1']", """the dict has no key 'usr1'; did you mean "['user1']"?"""),
+    ("__main__:cache._store['user1'].histroy",
+     "a __main__.Session object has no attribute 'histroy'; did you mean '.history'?"),
+    ('__main__:Cache.__innit__', "the type __main__.Cache has no attribute '__innit__'; did you mean '.__init__'?"),
+    # a '.' where the path wants ':'
+    ('__main__.cahce', "is neither a module in sys.modules nor a symbol gdb knows; did you mean '__main__:cache'?"),
+    ('__main__.session', "did you mean '__main__:Session'?"),
+    ('__main__.cache._store', "did you mean '__main__:cache._store'?"),
 ])
 def test_obj_did_you_mean(python_core, obj, says):
     python, core = python_core
@@ -316,6 +339,44 @@ def test_gdb_completion(python_core, tmp_path):
                    'probe-heap backrefs 0x10 --svg %s.phsnap' % (snap + 'day'),
                    'probe-heap help partition',
                    'probe-heap dominators'], got
+
+
+def test_gdb_completes_paths_and_kinds(python_core):
+    """OBJ completes as a path, a step at a time (module names, a module's
+    names, attributes, keys, items), and partition --kind completes the
+    index's kinds, quoted when they have blanks; before the index is built
+    (completion never walks) nothing is offered."""
+    python, core = python_core
+    got = gdb_on_core(python, core,
+                      'complete probe-heap sizeof __mai',           # no index yet
+                      'probe-heap info',
+                      'complete probe-heap sizeof __mai',
+                      'complete probe-heap sizeof __main__:ca',
+                      'complete probe-heap backrefs __main__:cache._',
+                      'complete probe-heap referents __main__:cache._store[',
+                      "complete probe-heap sizeof __main__:cache._store['user1'].h",
+                      "complete probe-heap sizeof __main__:cache._store['user1'].history[",
+                      "complete probe-heap sizeof __main__:cache._store['us",
+                      'complete probe-heap dominators --depth 2 __main__:Cac',
+                      'complete probe-heap sizeof __main__:cache --js',
+                      'complete probe-heap partition --kind __main__.Se',
+                      "complete probe-heap partition --kind 'dict of mod",
+                      'complete probe-heap partition --kind Non')
+    assert got == ['probe-heap sizeof __main__',
+                   'probe-heap sizeof __main__:cache',
+                   'probe-heap backrefs __main__:cache._store',
+                   "probe-heap referents __main__:cache._store['user1']",
+                   "probe-heap referents __main__:cache._store['user2']",
+                   "probe-heap sizeof __main__:cache._store['user1'].history",
+                   "probe-heap sizeof __main__:cache._store['user1'].history[0]",
+                   "probe-heap sizeof __main__:cache._store['user1'].history[1]",
+                   "probe-heap sizeof __main__:cache._store['user1'",  # gdb closes the quote
+                   "probe-heap sizeof __main__:cache._store['user2'",
+                   'probe-heap dominators --depth 2 __main__:Cache',
+                   'probe-heap sizeof __main__:cache --json',
+                   'probe-heap partition --kind __main__.Session',
+                   "probe-heap partition --kind 'dict of module'",
+                   'probe-heap partition --kind NoneType'], got
 
 
 def test_gdb_enter_repeats_more(python_core):
