@@ -188,6 +188,60 @@ def test_threads_locals(target, tmp_path):
         w.kill()
 
 
+SYSROOT_SCRIPT = textwrap.dedent("""
+    import os, signal
+
+    def serve(payload):
+        os.kill(os.getpid(), signal.SIGSTOP)  # the line the frame stops on
+
+    serve(bytearray(1000))
+""")
+
+
+def test_locals_source_under_sysroot(tmp_path):
+    """The source line of a frame whose file is only under --sysroot (as a
+    container's files are): the core is taken, then the script moves into
+    the sysroot (whose other directories link to this root's, for the
+    executable and libraries).  With --sysroot each frame's "source" is the
+    file's own text of that line (read here from the file, not by the tool),
+    without it null, and the text table shows the line under the frame."""
+    target = harness.target_by_label("pyenv-3.12.1")
+    harness.require(target)
+    app = tmp_path / "app"
+    app.mkdir()
+    script = app / "svc.py"
+    script.write_text(SYSROOT_SCRIPT)
+    p = harness.Process([target.python, str(script)], str(tmp_path), name="sysroot")
+    p.start()
+    try:
+        p.wait_stopped()
+        core = p.gcore(str(tmp_path / "core"))
+    finally:
+        p.kill()
+    try:
+        root = tmp_path / "root"
+        moved = root / str(script).lstrip("/")
+        moved.parent.mkdir(parents=True)
+        os.rename(str(script), str(moved))
+        for d in sorted(set(os.listdir("/")) - {"tmp", "proc", "sys", "dev"}):
+            os.symlink("/" + d, str(root / d))
+        lines = SYSROOT_SCRIPT.splitlines()
+        want = {lines.index(l) + 1: l.strip() for l in lines if "os.kill(" in l or l.startswith("serve(")}
+
+        def frames(args):
+            doc = harness.run_probe(["--core", core] + args + ["--json", "threads", "--locals"]).json()
+            (main,) = doc["threads"]
+            return [f for f in main["frames"] if f["file"] == str(script)]
+        got = frames(["--sysroot", str(root)])
+        assert [(f["line"], f["source"]) for f in got] == sorted(want.items()), got  # innermost first
+        assert [l["name"] for l in got[0]["locals"]] == ["payload"], got[0]
+        assert all(f["source"] is None for f in frames([])), "read from where it no longer is"
+        text = harness.run_probe(["--core", core, "--sysroot", str(root), "threads", "--locals"]).expect_ok().stdout
+        assert want[min(want)] in text and want[max(want)] in text, text
+    finally:
+        os.unlink(core)
+
+
 # ---- the line tables -----------------------------------------------------------------
 
 LINES_CHECK = textwrap.dedent("""
