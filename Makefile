@@ -3,6 +3,8 @@
 #   make            the core library and the gdb bridge
 #   make test       unit tests (plain and under ASan/UBSan) and integration tests
 #   make demo       installs what is missing, builds, analyses a demo workload's core
+#                   (demo-out/demo.core; DEMO_OUT=DIR elsewhere)
+#   make example-cores  the named cores the docs' examples use, in demo-out/NAME.core
 #   make bench      the benchmark table (docs/performance.md)
 #   make install    PREFIX=/usr/local DESTDIR= : bin, the plugin, man page, completion, docs
 #   make version    the version (the VERSION file)
@@ -28,7 +30,7 @@ UNIT_SAN := $(UNIT_SRC:tests/unit/%.c=$(B)/unit-san/%)
 GDB_PY_INCLUDE = $(shell $(GDB) -nx -batch -ex 'python import sysconfig; print(sysconfig.get_paths()["include"])' 2>/dev/null)
 GDB_PY_SUFFIX  = $(shell $(GDB) -nx -batch -ex 'python import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))' 2>/dev/null)
 
-.PHONY: all test unit integration demo bench clean deps demo-deps install version
+.PHONY: all test unit integration demo example-cores bench clean deps demo-deps install version
 all: $(B)/libprobeheap.a $(B)/bridge.stamp
 
 $(B)/core/%.o: core/src/%.c $(CORE_HDR)
@@ -110,8 +112,14 @@ deps:
 demo-deps:
 	@tools/install-deps --demo
 
+# DEMO_OUT=DIR: where the demo's core (demo.core) and report go (default demo-out)
 demo: demo-deps all
 	@tools/demo
+
+# The named cores the docs' examples use (demo-out/NAME.core, DEMO_OUT=DIR
+# elsewhere): tools/example_cores.py says how each is made.
+example-cores: all
+	@tools/example-cores
 
 bench: all $(B)/ph-walk
 	@tools/bench
