@@ -412,11 +412,16 @@ def cmd_report(argv, as_json):
     api = Heap()
     data, size = write(api, rest[0], opts.get("--against"))
     nsus = None if data["suspects"] is None else len(data["suspects"]["suspects"])
+    a = data["against"]
+    # the partition's growth since the snapshot (diff's size_delta)
+    grew = data["size"] - a["size"] if a else None
     if as_json:
         return json.dumps({"file": rest[0], "bytes": size, "objects": data["objects"],
                            "size": data["bytes"], "boxes": data["tree_objects"],
-                           "suspects": nsus, "seconds": data["seconds"]})
+                           "suspects": nsus, "seconds": data["seconds"], "size_delta": grew})
     tail = "; %d suspect%s" % (nsus, "" if nsus == 1 else "s") if nsus is not None else ""
+    if a:
+        tail += "; %+.1f MB since %s" % (grew / 1e6, a["file"])
     return "wrote %s (%.1f MB): %s objects, %.0f MB%s\n" % (
         rest[0], size / 1e6, "{:,}".format(data["objects"]), data["bytes"] / 1e6, tail)
 

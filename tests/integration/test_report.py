@@ -404,8 +404,8 @@ class TwoCores(object):
             harness.run_probe(first + ['snapshot', self.snap]).expect_ok()
             self.html = os.path.join(workdir, 'growth.html')
             self.html_core = os.path.join(workdir, 'growth-core.html')
-            harness.run_probe(self.args + ['report', self.html, '--against', self.snap]).expect_ok()
-            harness.run_probe(self.args + ['report', self.html_core, '--against', self.cores[0]]).expect_ok()
+            self.made = harness.run_probe(self.args + ['--json', 'report', self.html, '--against', self.snap]).json()
+            self.text = harness.run_probe(self.args + ['report', self.html_core, '--against', self.cores[0]])
             self.by_owner = harness.run_probe(self.args + ['--json', 'diff', self.snap, '--by', 'owner']).json()
             self.by_kind = harness.run_probe(self.args + ['--json', 'diff', self.snap]).json()
         except Exception:
@@ -437,6 +437,9 @@ def test_against_two_cores_shows_growth_by_owner_and_kind(two_cores):
     for p in GROWN:
         assert p in paths, (p, paths)
     assert '__main__:STEADY' not in paths
+    # the command's line: diff's growth of the partition
+    assert t.made['size_delta'] == t.by_kind['size_delta']
+    assert t.text.expect_ok().stdout.endswith('; %+.1f MB since %s\n' % (t.by_kind['size_delta'] / 1e6, t.cores[0]))
     # a report against the core itself carries the same growth as against its snapshot
     a, c = page_data(t.html)['against'], page_data(t.html_core)['against']
     assert c['file'] == t.cores[0] and a['file'] == t.snap
