@@ -406,6 +406,15 @@ class TwoCores(object):
             self.html_core = os.path.join(workdir, 'growth-core.html')
             self.made = harness.run_probe(self.args + ['--json', 'report', self.html, '--against', self.snap]).json()
             self.text = harness.run_probe(self.args + ['report', self.html_core, '--against', self.cores[0]])
+            # a snapshot written before retainer paths were kept: growth by kind only
+            with open(self.snap) as f:
+                doc = json.load(f)
+            del doc['owners']
+            self.old_snap = os.path.join(workdir, 'old.phsnap')
+            with open(self.old_snap, 'w') as f:
+                json.dump(doc, f)
+            self.html_old = os.path.join(workdir, 'growth-old.html')
+            harness.run_probe(self.args + ['report', self.html_old, '--against', self.old_snap]).expect_ok()
             self.by_owner = harness.run_probe(self.args + ['--json', 'diff', self.snap, '--by', 'owner']).json()
             self.by_kind = harness.run_probe(self.args + ['--json', 'diff', self.snap]).json()
         except Exception:
@@ -490,3 +499,14 @@ def test_against_two_cores_shows_growth_by_owner_and_kind(two_cores):
             .dataset.address""")
         assert b.evaluate('window.probeReport.focus()') == store
         assert b.errors() == []
+    # against a snapshot without retainer paths: the kinds' growth, a sentence for the owners'
+    old = page_data(t.html_old)['against']
+    assert old['owners'] is None and old['rows'] == a['rows']
+    with cdp.Browser() as b:
+        b.open('file://' + t.html_old)
+        assert b.errors() == []
+        assert b.evaluate("document.querySelectorAll('#growth-owner-table tbody tr').length") == 0
+        assert b.evaluate("document.getElementById('growth-owner-what').textContent").startswith(
+            'The snapshot has no retainer paths')
+        assert b.evaluate("document.getElementById('colour-growth').checked") is True
+        assert b.evaluate("document.getElementById('colour-owner')") is None
