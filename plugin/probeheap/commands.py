@@ -175,7 +175,7 @@ SYNOPSES = [
     ("suspects [--min PCT] [--limit N]", "leak suspects, as Eclipse MAT finds them"),
     ("leaks [--all]", "allocated but unreachable: leaked, garbage"),
     ("alloc", "pymalloc's arenas, pools and blocks; where RSS goes"),
-    ("report FILE [--against SNAPSHOT]", "one HTML page: summary, flame graph, tables"),
+    ("report FILE [--against SNAPSHOT|CORE]", "one HTML page: summary, flame graph, tables"),
     ("help [SUBCOMMAND]", "this overview, or one subcommand's help"),
 ]
 

@@ -1,8 +1,8 @@
 """probe-heap report FILE: one self-contained HTML page of the heap (summary,
 where the writable memory goes, the dominator tree as a zoomable icicle,
 the partition tables, the threads; with --against, growth since a
-snapshot).  Scripts, styles and data are inline: the page loads nothing
-and opens from a file:// URL.  d3 (vendored under report/vendor/, ISC
+snapshot or a core: by owner and by kind).  Scripts, styles and data are
+inline: the page loads nothing and opens from a file:// URL.  d3 (vendored under report/vendor/, ISC
 licence) lays out and draws the icicle.
 
 The dominator tree is cut to a bounded size: a node is expanded only when
@@ -234,15 +234,50 @@ def _frame_holdings(tree, threads_):
                 f[3].sort(key=lambda h: -h[2])
 
 
-def _against(path, old, now):
-    """Growth since the snapshot old (read from path) to the partition now,
-    by kind (the rows of diff --json)."""
+def _boxes(tree):
+    """The addresses of the icicle's boxes."""
+    out, stack = set(), [tree]
+    while stack:
+        n = stack.pop()
+        if n["a"]:
+            out.add(n["a"])
+        stack.extend(n["c"])
+    return out
+
+
+def _owner_growth(api, old, tree):
+    """diff --by owner against the snapshot old, for the page: its rows
+    (at most TABLE_ROWS) as [path, status, retained, size_delta,
+    retained_count, count_delta, same_as, [[kind, size_delta, count_delta]
+    x3], address of the path's node now or None], and {address: [path,
+    size_delta]} for every retainer path now (changed or not) whose node is
+    a box of the icicle, which colours the boxes by their owner's growth.
+    None when the snapshot has no owners (written before issue 14)."""
+    if "owners" not in old:
+        return None
+    rows, now = snapshot.owner_growth(old, api)
+    where = {p["path"]: "0x%x" % p["address"] for p in now["paths"]}
+    delta = {r["path"]: r["size_delta"] for r in rows}
+    boxes = _boxes(tree)
+    out = [[r["path"], r["status"], r["retained"], r["size_delta"], r["retained_count"],
+            r["count_delta"], r["same_as"],
+            [[k["kind"], k["size_delta"], k["count_delta"]] for k in r["kinds"][:3]],
+            where.get(r["path"]) if r["status"] != "gone" else None] for r in rows[:TABLE_ROWS]]
+    return {"min_retained": old["owners"]["min_retained"], "rows": out, "more": max(0, len(rows) - TABLE_ROWS),
+            "boxes": {a: [p, delta.get(p, 0)] for p, a in where.items() if a in boxes}}
+
+
+def _against(path, old, now, api, tree):
+    """Growth since the snapshot old (read from path: a snapshot or a core)
+    to the partition now: by kind (the rows of diff --json) and by owner
+    (those of diff --by owner --json)."""
     rows = snapshot._diff_rows(old["by_kind"], [(r.kind, r.count, r.size) for r in now.rows])
     src = old.get("source") or {}
     return {"file": path, "python": (old.get("python") or {}).get("version"),
             "source": src.get("core") or ("pid %s" % src.get("pid")), "taken": src.get("taken"),
             "count": old["count"], "size": old["size"],
-            "rows": [[k, c2, s2, c2 - c1, s2 - s1] for k, c2, s2, c1, s1 in rows]}
+            "rows": [[k, c2, s2, c2 - c1, s2 - s1] for k, c2, s2, c1, s1 in rows],
+            "owners": _owner_growth(api, old, tree)}
 
 
 def _suspects(api):
@@ -263,7 +298,8 @@ def _suspects(api):
 def collect(api, against=None):
     """The report's data, from the scripting API's Heap."""
     t0 = time.monotonic()
-    old = snapshot.load(against) if against else None    # a bad file is said before the long part
+    # a bad file is said before the long part (a core is walked first, by a second probe-heap)
+    old = snapshot.read(against) if against else None
     info = api.info()
     py = info["python"]
     by_kind, by_type = api.partition("kind"), api.partition("type")
@@ -286,7 +322,7 @@ def collect(api, against=None):
         "max_depth": DEPTH,
         "threads": threads_,
         "suspects": _suspects(api),
-        "against": _against(against, old, by_kind) if against else None,
+        "against": _against(against, old, by_kind, api, tree) if against else None,
     }
     data["seconds"] = round(time.monotonic() - t0 + info["walk_seconds"], 3)
     return data
@@ -354,7 +390,7 @@ def write(api, path, against=None):
 def cmd_report(argv, as_json):
     """One self-contained HTML page of the heap, to look at in a browser.
 
-    Usage: probe-heap report FILE [--against SNAPSHOT] [--json]
+    Usage: probe-heap report FILE [--against SNAPSHOT|CORE] [--json]
 
     The page holds a summary (source, Python, objects, bytes, where the writable
     memory goes), the dominator tree as a zoomable icicle by retained size (a
@@ -363,9 +399,11 @@ def cmd_report(argv, as_json):
     frames' locals keep alive.  Subtrees under 1/20000 of the heap are folded
     into "(N smaller)" boxes, and at most 6000 objects get a box, so the page
     stays a few MB.  A Suspects section lists the leak suspects, when this
-    probe-heap finds them.  --against a snapshot (probe-heap snapshot) adds the growth by kind
-    and colours the icicle by it.  Scripts, styles and data are inline: it
-    loads nothing and opens from a file:// URL."""
+    probe-heap finds them.  --against a snapshot (probe-heap snapshot), or a
+    core of the same program (walked first by a second probe-heap), adds the
+    growth by owner and by kind (the rows of diff --by owner and diff) and
+    colours the icicle by the growth of each box's owner.  Scripts, styles
+    and data are inline: it loads nothing and opens from a file:// URL."""
     opts, rest, as_json = commands._options(argv, set(), {"--against"}, as_json)
     if len(rest) != 1:
         raise commands.UsageError("report takes the HTML file to write, e.g. report /tmp/heap.html")
@@ -374,11 +412,16 @@ def cmd_report(argv, as_json):
     api = Heap()
     data, size = write(api, rest[0], opts.get("--against"))
     nsus = None if data["suspects"] is None else len(data["suspects"]["suspects"])
+    a = data["against"]
+    # the partition's growth since the snapshot (diff's size_delta)
+    grew = data["size"] - a["size"] if a else None
     if as_json:
         return json.dumps({"file": rest[0], "bytes": size, "objects": data["objects"],
                            "size": data["bytes"], "boxes": data["tree_objects"],
-                           "suspects": nsus, "seconds": data["seconds"]})
+                           "suspects": nsus, "seconds": data["seconds"], "size_delta": grew})
     tail = "; %d suspect%s" % (nsus, "" if nsus == 1 else "s") if nsus is not None else ""
+    if a:
+        tail += "; %+.1f MB since %s" % (grew / 1e6, a["file"])
     return "wrote %s (%.1f MB): %s objects, %.0f MB%s\n" % (
         rest[0], size / 1e6, "{:,}".format(data["objects"]), data["bytes"] / 1e6, tail)
 

@@ -174,6 +174,12 @@ def load(path):
     return doc
 
 
+def read(path):
+    """The snapshot document of path: a snapshot file, or a core of the same
+    program walked by a second probe-heap (diff FILE|CORE, report --against)."""
+    return snapshot_of_core(path) if is_core(path) else load(path)
+
+
 def cmd_snapshot(argv, as_json):
     """Save the partition (by kind and by type) with its source to FILE.
 
@@ -345,15 +351,24 @@ def _owner_text(rows, shown):
     return lines
 
 
+def owner_growth(old, h):
+    """diff --by owner's rows (owner_diff) for the snapshot document old
+    (which has owners) against heap h (a state heap or the API's Heap), and
+    h's owners as owners() gives them.  Both sides use the snapshot's
+    threshold: one rule on both sides."""
+    o = old["owners"]
+    now = owners(h, o["min_retained"])
+    now_paths = [(p["path"], p["retained"], p["retained_count"], p["nodes"],
+                  [(k["kind"], k["count"], k["size"]) for k in p["held"]]) for p in now["paths"]]
+    return owner_diff(o["paths"], now_paths, o["min_retained"]), now
+
+
 def _diff_by_owner(path, old, h, opts, limit, as_json):
     if "owners" not in old:
         raise commands.CommandError("%s has no retainer paths (it was written before they were kept): "
                                     "diff --by owner needs a snapshot taken by this probe-heap" % path)
     o = old["owners"]
-    now = owners(h, o["min_retained"])   # the snapshot's threshold: one rule on both sides
-    now_paths = [(p["path"], p["retained"], p["retained_count"], p["nodes"],
-                  [(k["kind"], k["count"], k["size"]) for k in p["held"]]) for p in now["paths"]]
-    rows = owner_diff(o["paths"], now_paths, o["min_retained"])
+    rows, _ = owner_growth(old, h)
     info = h.info()
     if as_json:
         doc = {"python": commands._python(info), "by": "owner",
@@ -400,7 +415,7 @@ def cmd_diff(argv, as_json):
     by = opts.get("--by", "kind")
     if by not in ("kind", "owner"):
         raise commands.UsageError("diff --by takes kind (the default) or owner")
-    old = snapshot_of_core(rest[0]) if is_core(rest[0]) else load(rest[0])
+    old = read(rest[0])
     h = state.heap(quiet=as_json)
     if by == "owner":
         return _diff_by_owner(rest[0], old, h, opts, limit, as_json)

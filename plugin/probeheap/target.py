@@ -93,6 +93,9 @@ def has_target():
     return inf.pid > 0 or core_file() is not None
 
 
+FAILED_PAGES = 1 << 20     # unreadable pages remembered, at most
+
+
 def make_reader():
     """A reader over the core's segments or the live process's memory, with
     gdb's own memory reads behind it for what neither holds (the read-only
@@ -108,10 +111,21 @@ def make_reader():
         except _probeheap.Error:
             pass  # e.g. a remote target: gdb's reads alone will do
 
+    # A core's pages that gdb could not read never will be: such a read is
+    # answered at once the next time (alloc tries tens of thousands of
+    # pointers into nowhere, each a slow gdb.MemoryError).  Readability goes
+    # by pages, so a read over the same pages fails the same way.
+    failed = set()
+
     def fallback(addr, length):
+        key = (addr >> 12, (addr + max(length, 1) - 1) >> 12)
+        if key in failed:
+            return None
         try:
             return bytes(inf.read_memory(addr, length))
         except (gdb.MemoryError, gdb.error, OverflowError, ValueError):
+            if core and len(failed) < FAILED_PAGES:
+                failed.add(key)
             return None
 
     reader.set_fallback(fallback)

@@ -22,6 +22,12 @@ For a core of workloads/basic.py on three targets, what must hold:
     (Heap.suspects), with the suspects of `--json suspects`;
   * with --against a snapshot whose rows were changed, the growth table
     shows exactly those changes;
+  * with --against, two cores of workloads/owners.py (caches that grow
+    between two stops): the growth by owner rows are those of `diff --by
+    owner --json`, the growth by kind rows those of `diff --json`, for a
+    snapshot and for the core itself; the grown owners' boxes are red, the
+    steady one's grey; a click on a box and on an owner row zooms; a
+    screenshot in build/test-artifacts/report-growth.png;
   * a file that cannot be written: one sentence, status 1;
   * a linked list 20000 links long: the tree stops at 100 levels with a
     "(N deeper)" box holding the rest, the numbers still adding up.
@@ -267,7 +273,9 @@ def test_against_a_snapshot_shows_the_growth(reported):
         # kind, count, count change, size, size change: diff's numbers
         assert rows == [[kind, count, 10, size, 1000]]
         assert b.evaluate("document.getElementById('growth').hidden") is False
-        assert b.evaluate("document.getElementById('colour-growth').checked") is True
+        # the same core: no retainer path changed, and the icicle is coloured by owner
+        assert b.evaluate("document.querySelectorAll('#growth-owner-table tbody tr').length") == 0
+        assert b.evaluate("document.getElementById('colour-owner').checked") is True
 
 
 def test_report_to_a_file_that_cannot_be_written(reported):
@@ -356,3 +364,149 @@ def test_a_long_chain_is_cut_at_100_levels(tmp_path):
         assert deepest[0]['n'] > 19000 * 2   # the rest of the chain: links and their bytearrays
     finally:
         p.discard_core()
+
+
+# --against: two cores of one run of workloads/owners.py (test_suspects.py's
+# diff --by owner workload: caches under owners of every sort grow between
+# its two stops; STEADY does not)
+
+GROWN = ('__main__:CACHE', '__main__:Registry.store', '<held from outside Python: __main__.Bag>')
+
+
+class TwoCores(object):
+    """The two cores, a snapshot of the first, the reports of the second
+    against the snapshot and against the first core, and diff's answers
+    for the same pair."""
+
+    def __init__(self, target, workdir):
+        import signal
+        import time
+        self.target, self.workdir = target, workdir
+        w = harness.Workload(target, workdir, 'owners.py')
+        w.start()
+        self.cores = []
+        try:
+            w.wait_stopped()
+            self.cores.append(harness.take_gcore(w.pid, os.path.join(workdir, 'core1')))
+            os.kill(w.pid, signal.SIGCONT)
+            deadline = time.time() + harness.WORKLOAD_START_TIMEOUT
+            while not (os.path.exists(w.census_path + '.2') and harness.proc_state(w.pid) in ('T', 't')):
+                if w.popen.poll() is not None or time.time() > deadline:
+                    raise harness.WorkloadDied('owners.py did not stop again:\n' + w.stderr())
+                time.sleep(0.05)
+            self.cores.append(harness.take_gcore(w.pid, os.path.join(workdir, 'core2')))
+        finally:
+            w.kill()
+        try:
+            first = ['--core', self.cores[0], '--exe', target.python] + target.cli_args
+            self.args = ['--core', self.cores[1], '--exe', target.python] + target.cli_args
+            self.snap = os.path.join(workdir, 'core1.phsnap')
+            harness.run_probe(first + ['snapshot', self.snap]).expect_ok()
+            self.html = os.path.join(workdir, 'growth.html')
+            self.html_core = os.path.join(workdir, 'growth-core.html')
+            self.made = harness.run_probe(self.args + ['--json', 'report', self.html, '--against', self.snap]).json()
+            self.text = harness.run_probe(self.args + ['report', self.html_core, '--against', self.cores[0]])
+            # a snapshot written before retainer paths were kept: growth by kind only
+            with open(self.snap) as f:
+                doc = json.load(f)
+            del doc['owners']
+            self.old_snap = os.path.join(workdir, 'old.phsnap')
+            with open(self.old_snap, 'w') as f:
+                json.dump(doc, f)
+            self.html_old = os.path.join(workdir, 'growth-old.html')
+            harness.run_probe(self.args + ['report', self.html_old, '--against', self.old_snap]).expect_ok()
+            self.by_owner = harness.run_probe(self.args + ['--json', 'diff', self.snap, '--by', 'owner']).json()
+            self.by_kind = harness.run_probe(self.args + ['--json', 'diff', self.snap]).json()
+        except Exception:
+            self.close()
+            raise
+
+    def close(self):
+        for c in self.cores:
+            if os.path.exists(c):
+                os.unlink(c)
+
+
+@pytest.fixture(scope='module')
+def two_cores(tmp_path_factory):
+    target = TARGETS[0]
+    harness.require(target)
+    need_browser()
+    t = TwoCores(target, str(tmp_path_factory.mktemp('report-growth')))
+    yield t
+    t.close()
+
+
+def test_against_two_cores_shows_growth_by_owner_and_kind(two_cores):
+    t = two_cores
+    want_owners = [[r['path'], r['status'], r['retained'], r['size_delta'], r['retained_count'],
+                    r['count_delta'], r['same_as']] for r in t.by_owner['owners']]
+    want_kinds = [[r['kind'], r['count'], r['count_delta'], r['size'], r['size_delta']] for r in t.by_kind['rows']]
+    paths = [r[0] for r in want_owners]
+    for p in GROWN:
+        assert p in paths, (p, paths)
+    assert '__main__:STEADY' not in paths
+    # the command's line: diff's growth of the partition
+    assert t.made['size_delta'] == t.by_kind['size_delta']
+    assert t.text.expect_ok().stdout.endswith('; %+.1f MB since %s\n' % (t.by_kind['size_delta'] / 1e6, t.cores[0]))
+    # a report against the core itself carries the same growth as against its snapshot
+    a, c = page_data(t.html)['against'], page_data(t.html_core)['against']
+    assert c['file'] == t.cores[0] and a['file'] == t.snap
+    assert (c['owners'], c['rows'], c['count'], c['size']) == (a['owners'], a['rows'], a['count'], a['size'])
+    with cdp.Browser() as b:
+        b.open('file://' + t.html)
+        assert b.errors() == []
+        assert b.requests() == ['file://' + t.html]
+        owners = b.evaluate("""Array.from(document.querySelectorAll('#growth-owner-table tbody tr')).map(tr =>
+            [tr.dataset.path, tr.dataset.status].concat(Array.from(tr.querySelectorAll('td[data-value]'))
+                .map(td => Number(td.dataset.value))).concat([tr.dataset.sameAs || null]))""")
+        # path, status, retained, its change, objects, their change, same_as: diff --by owner's
+        assert owners == want_owners
+        kinds = b.evaluate("""Array.from(document.querySelectorAll('#growth-table tbody tr')).map(tr =>
+            [tr.dataset.kind].concat(Array.from(tr.querySelectorAll('td[data-value]'))
+                                     .map(td => Number(td.dataset.value))))""")
+        assert kinds == want_kinds
+        assert b.evaluate("document.getElementById('colour-owner').checked") is True
+        # coloured by growth: the grown owners' boxes red, the steady one's grey
+        fills = b.evaluate("""Object.fromEntries(Array.from(document.querySelectorAll(
+            '#growth-owner-table tbody tr[data-address]')).map(tr => [tr.dataset.path,
+            getComputedStyle(document.querySelector('g.node[data-address="' + tr.dataset.address + '"] rect')).fill]))""")
+        for p in GROWN:
+            r, g, bl = map(int, re.findall(r'\d+', fills[p])[:3])
+            assert r > g + 40 and r > bl + 40, (p, fills[p])      # red
+        steady = b.evaluate("""(() => { const d = window.probeReport.root.descendants().find(d =>
+            d.data.e === "['STEADY']" || d.data.e.endsWith('.STEADY'));
+            return d ? getComputedStyle(document.querySelector('g.node[data-id="' + d.id + '"] rect')).fill : null; })()""")
+        assert steady == 'rgb(224, 224, 224)', steady
+        b.evaluate("document.getElementById('icicle-section').scrollIntoView()")
+        b.screenshot(os.path.join(ARTIFACTS, 'report-growth.png'))
+        # a click on the CACHE box zooms in on it
+        cache = [r for r in owners if r[0] == '__main__:CACHE'][0]
+        addr = b.evaluate("""document.querySelector('#growth-owner-table tr[data-path="__main__:CACHE"]')
+            .dataset.address""")
+        rect = b.evaluate("""(() => { const r = document.querySelector('g.node[data-address="%s"] rect');
+            r.scrollIntoView({block: 'center'}); const b = r.getBoundingClientRect();
+            return [b.x + Math.min(b.width / 2, 40), b.y + b.height / 2]; })()""" % addr)
+        b.click(rect[0], rect[1])
+        assert b.evaluate('window.probeReport.focus()') == addr
+        assert b.evaluate("Number(document.querySelector('g.node[data-address=\"%s\"]').dataset.retained)"
+                          % addr) == cache[2]
+        b.evaluate("document.getElementById('reset').click()")
+        # a click on an owner row zooms the icicle on its object
+        b.evaluate("""document.querySelector('#growth-owner-table tr[data-path="__main__:Registry.store"] td')
+            .click()""")
+        store = b.evaluate("""document.querySelector('#growth-owner-table tr[data-path="__main__:Registry.store"]')
+            .dataset.address""")
+        assert b.evaluate('window.probeReport.focus()') == store
+        assert b.errors() == []
+    # against a snapshot without retainer paths: the kinds' growth, a sentence for the owners'
+    old = page_data(t.html_old)['against']
+    assert old['owners'] is None and old['rows'] == a['rows']
+    with cdp.Browser() as b:
+        b.open('file://' + t.html_old)
+        assert b.errors() == []
+        assert b.evaluate("document.querySelectorAll('#growth-owner-table tbody tr').length") == 0
+        assert b.evaluate("document.getElementById('growth-owner-what').textContent").startswith(
+            'The snapshot has no retainer paths')
+        assert b.evaluate("document.getElementById('colour-growth').checked") is True
+        assert b.evaluate("document.getElementById('colour-owner')") is None

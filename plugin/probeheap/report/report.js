@@ -33,21 +33,38 @@
     const h = hash(k);
     return `hsl(${h % 360}, ${45 + (h >> 9) % 25}%, ${62 + (h >> 17) % 14}%)`;
   }
+  // With --against: the growth of each kind (diff's rows), and of each
+  // retainer path whose node is a box (diff --by owner's): a box takes the
+  // growth of the nearest such box at or above it, its owner.
   const growthOf = new Map();
   let maxGrowth = 0;
-  if (data.against) {
-    for (const r of data.against.rows) {
+  const ownerOf = new Map();     // address -> [retainer path, its size change]
+  let maxOwner = 0;
+  const against = data.against, owners = against && against.owners;
+  if (against) {
+    for (const r of against.rows) {
       growthOf.set(r[0], r[4]);
-      if (r[4] > maxGrowth) maxGrowth = r[4];
+      maxGrowth = Math.max(maxGrowth, Math.abs(r[4]));
     }
   }
-  function growthColour(k) {
-    const g = growthOf.get(k) || 0;
-    if (g <= 0 || !maxGrowth) return k === "(roots)" ? "#90a4ae" : "#e0e0e0";
-    return d3.interpolateReds(0.25 + 0.75 * Math.sqrt(g / maxGrowth));
+  if (owners) {
+    for (const a in owners.boxes) {
+      ownerOf.set(a, owners.boxes[a]);
+      maxOwner = Math.max(maxOwner, Math.abs(owners.boxes[a][1]));
+    }
   }
-  let colourBy = data.against ? "growth" : "kind";
-  const colour = (k) => colourBy === "growth" ? growthColour(k) : kindColour(k);
+  function growthColour(g, max) {
+    if (!g || !max) return "#e0e0e0";
+    return g > 0 ? d3.interpolateReds(0.15 + 0.55 * Math.sqrt(g / max))
+      : d3.interpolateGreens(0.2 + 0.5 * Math.sqrt(-g / max));
+  }
+  let colourBy = owners ? "owner" : against ? "growth" : "kind";
+  function colour(d) {
+    const k = d.data.k;
+    if (colourBy === "kind" || k === "(roots)") return kindColour(k);
+    if (colourBy === "growth") return growthColour(growthOf.get(k) || 0, maxGrowth);
+    return growthColour(d.owner ? d.owner[1] : 0, maxOwner);
+  }
 
   // ---- summary ----------------------------------------------------------------
   const src = data.source || {};
@@ -161,6 +178,8 @@
   const total = root.value;
   const byAddress = new Map();
   root.each((d) => { if (d.data.a) byAddress.set(d.data.a, d); });
+  // breadth first: a parent's owner is known before its children's
+  root.each((d) => { d.owner = ownerOf.get(d.data.a) || (d.parent && d.parent.owner) || null; });
   const host = $("icicle");
   const svg = d3.select(host).append("svg").attr("id", "icicle-svg");
   const tip = $("tooltip");
@@ -185,7 +204,8 @@
         x.p ? "preview: " + x.p : "",
         `retained ${num(x.r)} bytes (${bytes(x.r)}, ${pct(x.r, total)}) in ${num(x.n)} objects`,
         x.a ? `flat ${num(x.f)} bytes` : "",
-        growthOf.has(x.k) ? `its kind grew by ${signed(growthOf.get(x.k))} bytes since the snapshot` : ""];
+        d.owner ? `its owner ${d.owner[0]} changed by ${signed(d.owner[1])} bytes since the snapshot` : "",
+        growthOf.has(x.k) ? `its kind changed by ${signed(growthOf.get(x.k))} bytes since the snapshot` : ""];
     for (const l of lines) if (l) tip.append(el("div", {}, l));
     tip.hidden = false;
     const w = tip.offsetWidth, h = tip.offsetHeight;
@@ -226,7 +246,7 @@
       .attr("width", (d) => { const w = (d.x1 - d.x0) / span * W; return w > 2 ? w - 0.5 : Math.max(w, 1); })
       .classed("thin", (d) => (d.x1 - d.x0) / span * W <= 2)
       .attr("height", ROW - 1)
-      .attr("fill", (d) => colour(d.data.k));
+      .attr("fill", colour);
     all.select("text")
       .attr("x", 3).attr("y", ROW / 2)
       .text((d) => {
@@ -288,14 +308,15 @@
     $("search-result").textContent = term ? `${n} boxes match, ${bytes(size)} retained` : "";
     draw();
   });
-  if (data.against) {
+  if (against) {
     const box = $("colour-by");
     box.append("colour by: ");
-    for (const v of ["growth", "kind"]) {
+    const names = { owner: "growth of its owner", growth: "growth of its kind", kind: "kind" };
+    for (const v of owners ? ["owner", "growth", "kind"] : ["growth", "kind"]) {
       const r = el("input", { type: "radio", name: "colour-by", value: v, id: "colour-" + v });
       r.checked = v === colourBy;
       r.onchange = () => { colourBy = v; draw(); };
-      box.append(r, el("label", { for: "colour-" + v }, v === "growth" ? "growth of its kind" : "kind"), " ");
+      box.append(r, el("label", { for: "colour-" + v }, names[v]), " ");
     }
   }
   window.addEventListener("resize", draw);
@@ -389,12 +410,47 @@
   partition("by-type", data.by_type, true);
 
   // ---- growth -------------------------------------------------------------------------
-  if (data.against) {
-    const a = data.against;
+  if (against) {
+    const a = against;
     $("growth").hidden = false;
     $("growth-what").textContent = `Against the snapshot ${a.file} (CPython ${a.python}, ${a.source}, ${a.taken || "?"}): ` +
       `objects ${num(a.count)} \u2192 ${num(data.count)} (${signed(data.count - a.count)}), ` +
-      `bytes ${num(a.size)} \u2192 ${num(data.size)} (${signed(data.size - a.size)}). The icicle is coloured by the growth of each box's kind.`;
+      `bytes ${num(a.size)} \u2192 ${num(data.size)} (${signed(data.size - a.size)}). ` +
+      (owners ? "The icicle is coloured by the growth of each box's owner (red: grew, green: shrank, grey: no change or no owner)."
+        : "The icicle is coloured by the growth of each box's kind.");
+    if (!owners) {
+      $("growth-owner-what").textContent = "The snapshot has no retainer paths (it was written before they " +
+        "were kept): no growth by owner. Take a new snapshot for it.";
+    } else {
+      const o = owners;
+      $("growth-owner-what").textContent = `Retainer paths of the dominator tree's nodes retaining ` +
+        `${num(o.min_retained)} bytes or more (the snapshot's threshold), largest growth first, paths that shrank last ` +
+        `(diff --by owner). "passes on to" marks a path whose change is nearly all under a deeper one. ` +
+        `Click a row to zoom the icicle on its object.` + (o.more ? ` ${num(o.more)} more paths changed (not shown).` : "");
+      const omax = o.rows.length ? Math.max(...o.rows.map((r) => Math.abs(r[3]))) : 1;
+      const tag = { new: " (new)", gone: " (gone)" };
+      const pathText = (r) => r[0] + (tag[r[1]] || "") + (r[6] ? `  [passes on to ${r[6]}]` : "") +
+        (r[7].length && r[3] > 0 ? "  grew: " + r[7].map(([k, s, c]) => `${k} ${signed(s)} (${signed(c)})`).join(", ") : "");
+      table($("growth-owner-table"), [
+        { name: "Retained", value: (r) => r[2] },
+        { name: "Change", value: (r) => r[3], text: (r) => signed(r[3]) },
+        { name: "Objects", value: (r) => r[4] },
+        { name: "Change", value: (r) => r[5], text: (r) => signed(r[5]) },
+        { name: "", value: (r) => r[3], bar: (r) => r[3], max: omax, cls: "barcell", signed: true },
+        { name: "Retainer path", value: (r) => r[0], text: pathText, cls: "name", numeric: false },
+      ], o.rows.map((r) => {
+        const attrs = { "data-path": r[0], "data-status": r[1] };
+        if (r[8] && byAddress.has(r[8])) { attrs["data-address"] = r[8]; attrs.class = "zooms"; }
+        if (r[6]) attrs["data-same-as"] = r[6];
+        return { row: r, attrs };
+      }));
+      $("growth-owner-table").addEventListener("click", (ev) => {
+        const tr = ev.target.closest("tr[data-address]");
+        if (!tr) return;
+        zoom(byAddress.get(tr.dataset.address));
+        $("icicle-section").scrollIntoView();
+      });
+    }
     const max = a.rows.length ? Math.max(...a.rows.map((r) => Math.abs(r[4]))) : 1;
     table($("growth-table"), [
       { name: "Count", value: (r) => r[1] },
