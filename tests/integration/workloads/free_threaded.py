@@ -1,6 +1,6 @@
 """A heap built by many threads at once, for free-threaded CPython (3.14t).
 
-    python3.Xt -B free_threaded.py CENSUS.json
+    python3.Xt -B free_threaded.py CENSUS.json [MI_PAGES_DIR]
 
 Eight worker threads start together (a barrier) and allocate concurrently,
 each in its own mimalloc heaps: instances of a class of its own
@@ -21,6 +21,11 @@ them.  Nothing of size is allocated after that (no thread reclaims the
 segments), and the process stops itself with SIGSTOP, again if continued.
 What the leaver's exit frees (its frame, its thread state) is a handful of
 objects of types with fewer than 100 instances.
+
+With MI_PAGES_DIR (where the test built mi_pages.c for this Python), the
+last thing before the stop is mimalloc's pages counted in process
+(mi_pages.take), written to CENSUS.json.mimalloc (a Python literal), and taken again until
+writing it changed nothing: the process stops with the heap it describes.
 """
 
 import gc
@@ -109,11 +114,36 @@ def leaver(ready, go):
     go.wait()
 
 
+def mimalloc_oracle(mi, path, count):
+    """Writes mi_pages' count of the pages to path; True once writing it
+    changed nothing in mimalloc's heaps (ALLOCATED is counted first, so
+    that its ints are in the pages counted)."""
+    # written with os.write and repr: json's encoder makes reference cycles,
+    # which stay (gc is off) and would change the heaps after the count
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    tries = 10
+    while tries:   # no iterator to free after the last count
+        tries -= 1
+        ALLOCATED[0] = count()
+        ALLOCATED[0] = count()
+        mi.take()
+        fd = os.open(path, flags, 0o644)
+        os.write(fd, repr(mi.result()).encode())
+        os.close(fd)
+        if mi.same():
+            return True
+    return False
+
+
 def main():
-    if len(sys.argv) != 2:
-        sys.stderr.write('usage: free_threaded.py CENSUS.json\n')
+    if len(sys.argv) not in (2, 3):
+        sys.stderr.write('usage: free_threaded.py CENSUS.json [MI_PAGES_DIR]\n')
         return 2
     path = sys.argv[1]
+    mi = None
+    if len(sys.argv) == 3:
+        sys.path.insert(0, sys.argv[2])
+        import mi_pages as mi
     if not census.FT:
         sys.stderr.write('not a free-threaded build\n')
         return 2
@@ -151,8 +181,14 @@ def main():
     go.set()
     lv.join()
     count = sys.getallocatedblocks
-    ALLOCATED[0] = count()
-    ALLOCATED[0] = count()
+    mi_path = path + '.mimalloc'   # made before: nothing may be freed after the count
+    if mi is not None:
+        if not mimalloc_oracle(mi, mi_path, count):
+            sys.stderr.write('mimalloc\'s heaps kept changing\n')
+            return 1
+    else:
+        ALLOCATED[0] = count()
+        ALLOCATED[0] = count()
     while True:
         kill(pid, sig)
 
