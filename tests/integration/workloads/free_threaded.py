@@ -12,6 +12,11 @@ items of the worker before it.  A ninth thread (the leaver) allocates
 Orphan instances, kept in a global, and unreachable self-cycles (LeftCycle,
 LeftCycleDict: gc is disabled), and is parked too while the census runs.
 
+A refcount bug, as C code makes it: every worker leaks LEAKS instances of
+Leaked (an extra reference with ctypes.pythonapi.Py_IncRef, then every
+Python reference dropped), and the leaver leaks LeakedByLeaver instances,
+which end up in its abandoned segments.  Nothing else refers to them.
+
 Then the census (census.py: gc.get_objects() and its closure) is written to
 CENSUS.json, the leaver is let go and joined: when its thread state is
 deleted, mimalloc abandons its segments, whose live blocks (the Orphans)
@@ -41,7 +46,14 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 import census   # noqa: E402
 
+import ctypes   # noqa: E402
+
+incref = ctypes.pythonapi.Py_IncRef
+incref.argtypes = [ctypes.py_object]
+incref.restype = None
+
 NWORKERS = 8
+LEAKS = 7           # leaked by each worker, and by the leaver
 PER_THREAD = 300
 ORPHANS = 500
 CYCLES = 200
@@ -74,6 +86,22 @@ class LeftCycleDict(object):
         self.ref = self
 
 
+class Leaked(object):
+    """Leaked by a refcount bug in a worker: unreachable, refcount 1."""
+    __slots__ = ('owner', 'i')
+
+    def __init__(self, owner, i):
+        self.owner = owner
+        self.i = i
+
+
+class LeakedByLeaver(object):
+    """The same, by the thread that exits: in an abandoned segment."""
+
+    def __init__(self, i):
+        self.i = i
+
+
 class Orphan(object):
     def __init__(self, i):
         self.i = i
@@ -96,6 +124,8 @@ def worker(k, barrier, made, park):
     for i in range(PER_THREAD):
         SHARED['t%d-%d' % (k, i)] = shared[i]
     KEEP[k] = (mine, shared, d)
+    for i in range(LEAKS):
+        incref(Leaked(k, i))
     made.release()
     private = [('private', k, i) for i in range(100)]   # this frame's alone
     park.wait()
@@ -109,6 +139,8 @@ def leaver(ready, go):
         c = LeftCycle()
         c.ref = c
         LeftCycleDict()
+    for i in range(LEAKS):
+        incref(LeakedByLeaver(i))
     c = None
     ready.set()
     go.wait()
@@ -169,9 +201,12 @@ def main():
         sys.stderr.write('the leaver did not start\n')
         return 1
     info = {'workers': NWORKERS, 'per_thread': PER_THREAD, 'orphans': ORPHANS,
+            'leaked': ['__main__.Leaked', '__main__.LeakedByLeaver'],
             'counts': dict([('__main__.Work%d' % k, PER_THREAD) for k in range(NWORKERS)] +
                            [('__main__.Shared', NWORKERS * PER_THREAD),
                             ('__main__.Orphan', ORPHANS),
+                            ('__main__.Leaked', NWORKERS * LEAKS),
+                            ('__main__.LeakedByLeaver', LEAKS),
                             ('__main__.LeftCycle', CYCLES),
                             ('__main__.LeftCycleDict', CYCLES)])}
     kill = os.kill
