@@ -12,7 +12,9 @@ workload's own counts (threads, objects per class).  The rest of the suite
 same targets through harness.all_targets()."""
 
 import ast
+import json
 import os
+import re
 import subprocess
 
 import pytest
@@ -220,3 +222,21 @@ def test_alloc_text(workload, mode):
         truth['abandoned_segments'], truth['pages']) in out, out
     assert ' Pages ' in out.splitlines()[1] and 'Pools' not in out and 'arena' not in out, out
     assert 'Allocated blocks: %d,' % sum(truth['heaps']) in out, out
+
+
+def test_report_memory_bar_from_mimalloc(workload, tmp_path):
+    """The report's memory bar on a free-threaded build comes from mimalloc's
+    pages (alloc's numbers, themselves tested against mi_pages above)."""
+    path = str(tmp_path / 'heap.html')
+    harness.run_probe(args(workload, 'core') + ['report', path]).expect_ok()
+    with open(path, encoding='utf-8') as f:
+        m = re.search(r'<script id="report-data" type="application/json">(.*?)</script>', f.read(), re.S)
+    memory = json.loads(m.group(1))['memory']
+    assert memory is not None, 'no memory bar'
+    a = harness.run_probe(args(workload, 'core') + ['--json', 'alloc']).json()
+    segs = {k: n for k, n, _text in memory['segments']}
+    o = a['objects']
+    assert segs['objects'] == o['in_arenas']['bytes'] + o['static']['bytes'], (segs, o)
+    assert segs['allocator'] == a['mimalloc']['page_bytes'] - o['in_arenas']['bytes'], segs
+    assert sum(segs.values()) == memory['total'] == a['memory']['writable_bytes'], memory
+    assert [w[0] for w in memory['where']] == ['pages', 'static_objects', 'not_explained'], memory
