@@ -1,6 +1,7 @@
-"""probe-heap alloc: pymalloc's arenas, pools and blocks by size class, the
-objects outside them, and how much of the target's writable memory the
-Python heap explains."""
+"""probe-heap alloc: pymalloc's arenas, pools and blocks by size class (on
+free-threaded builds mimalloc's segments and pages), the objects outside
+them, and how much of the target's writable memory the Python heap
+explains."""
 
 import json
 import os
@@ -271,6 +272,8 @@ def cmd_alloc(argv, as_json):
     too big for pymalloc (from malloc) by type, and how much of the writable
     memory of the core or process the Python heap explains.  On 3.8-3.11 without
     symbols the arenas are found by searching from known objects' pools.
+    On a free-threaded build it shows mimalloc instead: segments, and pages
+    by block size, of every thread's heaps and of exited threads' segments.
     --human shows sizes in KiB, MiB, GiB."""
     opts, rest, as_json = commands._options(argv, {"--human"}, set(), as_json)
     if rest:
