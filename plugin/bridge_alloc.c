@@ -7,13 +7,20 @@ static bool alloc_interrupt(uint64_t objects, uint64_t bytes_read, void *payload
     return PyErr_CheckSignals() < 0;
 }
 
+static bool is_mimalloc(const ph_alloc *a)
+{
+    return a->allocator && !strcmp(a->allocator, "mimalloc");
+}
+
 static PyObject *classes_list(const ph_alloc *a)
 {
     PyObject *list = PyList_New((Py_ssize_t)a->nclasses);
     for (size_t i = 0; list && i < a->nclasses; i++) {
         const ph_size_class *c = &a->classes[i];
+        /* mimalloc's classes are made of pages, pymalloc's of pools */
         PyObject *d = Py_BuildValue(
-            "{s:I,s:K,s:K,s:K,s:K,s:K,s:K,s:K}", "size", (unsigned)c->size, "pools",
+            "{s:I,s:K,s:K,s:K,s:K,s:K,s:K,s:K}", "size", (unsigned)c->size,
+            is_mimalloc(a) ? "pages" : "pools",
             (unsigned long long)c->pools, "blocks_used", (unsigned long long)c->blocks_used,
             "blocks_free", (unsigned long long)c->blocks_free, "bytes_used",
             (unsigned long long)(c->blocks_used * c->size), "bytes_free",
@@ -49,6 +56,37 @@ static PyObject *count_bytes(uint64_t count, uint64_t bytes)
 {
     return Py_BuildValue("{s:K,s:K}", "count", (unsigned long long)count, "bytes",
                          (unsigned long long)bytes);
+}
+
+/* Sets d[key] to v, taking v's reference; -1 when v is NULL or on error. */
+static int dict_set(PyObject *d, const char *key, PyObject *v)
+{
+    if (!v)
+        return -1;
+    int rc = PyDict_SetItemString(d, key, v);
+    Py_DECREF(v);
+    return rc;
+}
+
+/* A free-threaded build's segments, pages and heaps. */
+static PyObject *mimalloc_dict(const ph_alloc *a)
+{
+    static const char *const heaps[4] = {"mem", "object", "gc", "gc_pre"};
+    PyObject *by_heap = PyDict_New();
+    for (int t = 0; by_heap && t < 4; t++)
+        if (dict_set(by_heap, heaps[t], count_bytes(a->mi_blocks[t], a->mi_bytes[t])) < 0)
+            Py_CLEAR(by_heap);
+    if (!by_heap)
+        return NULL;
+    return Py_BuildValue(
+        "{s:I,s:I,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:N}", "segment_size",
+        (unsigned)a->mi_segment_size, "slice_size", (unsigned)a->mi_slice_size, "threads",
+        (unsigned long long)a->mi_threads, "segments", (unsigned long long)a->mi_segments,
+        "abandoned_segments", (unsigned long long)a->mi_abandoned_segments, "pages",
+        (unsigned long long)a->mi_pages, "abandoned_pages", (unsigned long long)a->mi_abandoned_pages,
+        "page_bytes", (unsigned long long)a->mi_page_bytes, "used_blocks",
+        (unsigned long long)a->mi_used_blocks, "bad_pages", (unsigned long long)a->mi_bad_pages,
+        "heaps", by_heap);
 }
 
 PyObject *Heap_alloc(HeapObject *self, PyObject *unused)
@@ -98,6 +136,10 @@ PyObject *Heap_alloc(HeapObject *self, PyObject *unused)
             "malloc_types", types_list(a), "seconds", a->seconds);
     else
         Py_XDECREF(raw);
+    if (d && dict_set(d, "allocator", PyUnicode_FromString(a->allocator ? a->allocator : "pymalloc")) < 0)
+        Py_CLEAR(d);
+    if (d && is_mimalloc(a) && dict_set(d, "mimalloc", mimalloc_dict(a)) < 0)
+        Py_CLEAR(d);
     ph_alloc_free(a);
     return d;
 }

@@ -377,6 +377,8 @@ typedef struct ph_size_class {
 struct ph_alloc_private;
 
 typedef struct ph_alloc {
+    const char *allocator;       /* "pymalloc", or "mimalloc" on free-threaded builds: then
+                                    arenas are segments, pools are pages (the mi_ fields) */
     /* The allocator's geometry, and where its state was found. */
     uint32_t arena_size, pool_size;  /* ARENA_SIZE, POOL_SIZE */
     uint32_t pool_overhead;          /* the pool header, rounded up to the alignment */
@@ -423,6 +425,19 @@ typedef struct ph_alloc {
                                     block and too big for pymalloc (list items, dict tables...) */
     size_t nmalloc_types;
     ph_kind_total *malloc_types; /* the objects from malloc by type (kind = type name), by size */
+
+    /* mimalloc (free-threaded builds, mimalloc_alloc.c): every thread's heaps and the
+     * abandoned pool, walked page by page; classes are block sizes, their pools pages. */
+    uint32_t mi_segment_size, mi_slice_size;
+    uint64_t mi_threads;         /* thread states whose heaps were walked */
+    uint64_t mi_segments;        /* segments holding pages with allocated blocks */
+    uint64_t mi_abandoned_segments; /* of exited threads, in the interpreters' pools */
+    uint64_t mi_pages, mi_abandoned_pages; /* pages with allocated blocks */
+    uint64_t mi_page_bytes;      /* those pages' slices */
+    uint64_t mi_used_blocks;     /* the pages' own count (page->used): with blocks freed by
+                                    other threads not yet collected */
+    uint64_t mi_bad_pages;       /* skipped as damaged; not in the numbers above */
+    uint64_t mi_blocks[4], mi_bytes[4]; /* allocated, by heap: mem, object, gc, gc_pre */
 
     double seconds;              /* the walk's time */
     struct ph_alloc_private *priv;

@@ -1,6 +1,7 @@
-"""probe-heap alloc: pymalloc's arenas, pools and blocks by size class, the
-objects outside them, and how much of the target's writable memory the
-Python heap explains."""
+"""probe-heap alloc: pymalloc's arenas, pools and blocks by size class (on
+free-threaded builds mimalloc's segments and pages), the objects outside
+them, and how much of the target's writable memory the Python heap
+explains."""
 
 import json
 import os
@@ -83,7 +84,27 @@ def writable_memory():
 def where(a, mem):
     """The writable memory, explained piece by piece: [(key, bytes, what)]."""
     o = a["objects"]
-    rows = [
+    if a.get("allocator") == "mimalloc":
+        rows = [
+            ("pages", a["mimalloc"]["page_bytes"],
+             "mimalloc pages in use (%d bytes of it in allocated blocks)" % a["bytes_used"]),
+            ("static_objects", o["static"]["bytes"], "static objects (builtin types and the like)"),
+        ]
+    else:
+        rows = _pymalloc_where(a)
+    if mem:
+        explained = sum(r[1] for r in rows)
+        rows.append(("not_explained", mem["writable_bytes"] - explained,
+                     "not explained: the interpreter's and extensions' own malloc memory, "
+                     "malloc's free space, thread stacks, libraries' data" +
+                     (", mimalloc's reserved but unused segment space"
+                      if a.get("allocator") == "mimalloc" else "")))
+    return rows
+
+
+def _pymalloc_where(a):
+    o = a["objects"]
+    return [
         ("arenas", a["arena_bytes"], "pymalloc arenas (%d bytes of it in allocated blocks)"
          % a["bytes_used"]),
         ("malloc_objects", o["malloc"]["bytes"],
@@ -96,12 +117,6 @@ def where(a, mem):
         ("bookkeeping", a["map_bytes"] + a["arena_objects_bytes"],
          "pymalloc's bookkeeping (arena objects, arena map)"),
     ]
-    if mem:
-        explained = sum(r[1] for r in rows)
-        rows.append(("not_explained", mem["writable_bytes"] - explained,
-                     "not explained: the interpreter's and extensions' own malloc memory, "
-                     "malloc's free space, thread stacks, libraries' data"))
-    return rows
 
 
 def _frag(c):
@@ -113,32 +128,96 @@ def _pct(n, total):
     return "%3.0f" % (n * 100.0 / total) if total else "  -"
 
 
+HEAPS = (("mem", "PyMem_Malloc"), ("object", "objects"), ("gc", "GC objects"),
+         ("gc_pre", "GC objects with a pre-header"))
+
+
+def _classes(a, as_human, unit):
+    """The size classes' table: pools (pymalloc) or pages (mimalloc) by block size."""
+    tot = {unit: 0, "blocks_used": 0, "blocks_free": 0, "bytes_used": 0, "bytes_free": 0,
+           "objects": 0}
+    cells = []
+    for c in a["classes"]:
+        if not c[unit] and not c["objects"]:
+            continue
+        for k in tot:
+            tot[k] += c[k]
+        cells.append(["%d" % c["size"], "%d" % c[unit], "%d" % c["blocks_used"], "%d" % c["blocks_free"],
+                      tables.size(c["bytes_used"], as_human), tables.size(c["bytes_free"], as_human),
+                      _frag(c), "%d" % c["objects"]])
+    cells.append(["Total", "%d" % tot[unit], "%d" % tot["blocks_used"], "%d" % tot["blocks_free"],
+                  tables.size(tot["bytes_used"], as_human), tables.size(tot["bytes_free"], as_human),
+                  _frag(tot), "%d" % tot["objects"]])
+    minimums = [5, 6, 11, 11, 12, 12, 6, 8]
+    ws = tables.widths(cells, minimums)
+    lines = [tables.header([" Size", "  " + unit.capitalize(), " Blocks used", " Blocks free",
+                            "   Bytes used", "   Bytes free", "  Frag", "  Objects"], minimums, ws)]
+    return lines + [tables.row(c, ws) for c in cells]
+
+
+def _where_lines(a, mem, as_human):
+    lines = []
+    if mem:
+        what = "the core file" if mem["source"] == "core" else "the process"
+        extra = (", %d resident" % mem["resident_bytes"]) if mem["resident_bytes"] else ""
+        lines.append("Where the writable memory goes (%s: %d bytes writable in %d mappings%s):"
+                     % (what, mem["writable_bytes"], mem["segments"], extra))
+        total = mem["writable_bytes"]
+    else:
+        lines.append("What the Python heap holds (the target's mappings cannot be read):")
+        total = 0
+    rows = where(a, mem)
+    width = max([14] + [len(tables.size(n, as_human)) for _key, n, _text in rows])
+    for _key, n, text in rows:
+        lines.append("%*s %s%% %s" % (width, tables.size(n, as_human), _pct(n, total), text))
+    return lines
+
+
+def _text_mimalloc(a, mem, info, as_human=False):
+    """A free-threaded build: mimalloc's segments and pages, by block size."""
+    m = a["mimalloc"]
+    lines = ["mimalloc (free-threaded build): %d segments of %d bytes (%d abandoned by exited "
+             "threads), %d pages in use, in the heaps of %d threads (%.3f s)"
+             % (m["segments"], m["segment_size"], m["abandoned_segments"], m["pages"],
+                m["threads"], a["seconds"])]
+    lines += _classes(a, as_human, "pages")
+    lines.append("")
+    lines.append("Pages: %d bytes = %d in allocated blocks + %d in free blocks + %d tails"
+                 % (m["page_bytes"], a["bytes_used"], a["bytes_free"],
+                    m["page_bytes"] - a["bytes_used"] - a["bytes_free"]))
+    lines.append("Heaps: " + ", ".join("%s %d blocks (%d bytes)" % (
+        what, m["heaps"][k]["count"], m["heaps"][k]["bytes"]) for k, what in HEAPS))
+    lines.append("Allocated blocks: %d, as sys.getallocatedblocks() counts them (the pages' own "
+                 "count: %d)" % (a["blocks_used"], m["used_blocks"]))
+    o = a["objects"]
+    lines.append("Objects: %d in mimalloc blocks (%d bytes), %d static (%d bytes)" % (
+        o["in_arenas"]["count"], o["in_arenas"]["bytes"], o["static"]["count"],
+        o["static"]["bytes"]))
+    if o["stray"]["count"]:
+        lines.append("         %d outside mimalloc's pages and not static (%d bytes)"
+                     % (o["stray"]["count"], o["stray"]["bytes"]))
+    lines.append("")
+    lines += _where_lines(a, mem, as_human)
+    notes = []
+    if m["bad_pages"]:
+        notes.append("%d pages skipped as damaged" % m["bad_pages"])
+    if info["skipped"]:
+        notes.append("%s skipped as corrupt by the walk" % commands.plural(info["skipped"], "object"))
+    if notes:
+        lines.append("(partial: %s)" % "; ".join(notes))
+    return "\n".join(lines) + "\n"
+
+
 def _text(a, mem, info, as_human=False):
+    if a.get("allocator") == "mimalloc":
+        return _text_mimalloc(a, mem, info, as_human)
     lines = []
     if a["found_by"] == "none":
         lines.append("pymalloc's state was not found (PYTHONMALLOC=malloc, or damaged memory): "
                      "every object is counted outside the arenas.")
     lines.append("pymalloc: %d arenas of %d bytes, pools of %d bytes (state found by %s, %.3f s)"
                  % (a["arenas"], a["arena_size"], a["pool_size"], a["found_by"], a["seconds"]))
-    tot = {"pools": 0, "blocks_used": 0, "blocks_free": 0, "bytes_used": 0, "bytes_free": 0,
-           "objects": 0}
-    cells = []
-    for c in a["classes"]:
-        if not c["pools"] and not c["objects"]:
-            continue
-        for k in tot:
-            tot[k] += c[k]
-        cells.append(["%d" % c["size"], "%d" % c["pools"], "%d" % c["blocks_used"], "%d" % c["blocks_free"],
-                      tables.size(c["bytes_used"], as_human), tables.size(c["bytes_free"], as_human),
-                      _frag(c), "%d" % c["objects"]])
-    cells.append(["Total", "%d" % tot["pools"], "%d" % tot["blocks_used"], "%d" % tot["blocks_free"],
-                  tables.size(tot["bytes_used"], as_human), tables.size(tot["bytes_free"], as_human),
-                  _frag(tot), "%d" % tot["objects"]])
-    minimums = [5, 6, 11, 11, 12, 12, 6, 8]
-    ws = tables.widths(cells, minimums)
-    lines.append(tables.header([" Size", "  Pools", " Blocks used", " Blocks free", "   Bytes used",
-                                "   Bytes free", "  Frag", "  Objects"], minimums, ws))
-    lines += [tables.row(c, ws) for c in cells]
+    lines += _classes(a, as_human, "pools")
     lines.append("")
     lines.append("Arenas: %d bytes = %d in allocated blocks + %d free in pools in use + %d in "
                  "%d unused pools + %d pool headers + %d quantization + %d alignment" % (
@@ -170,19 +249,7 @@ def _text(a, mem, info, as_human=False):
             lines.append(commands.more_footer(len(a["malloc_types"]) - len(shown), "type",
                                               "--json lists them all"))
     lines.append("")
-    if mem:
-        what = "the core file" if mem["source"] == "core" else "the process"
-        extra = (", %d resident" % mem["resident_bytes"]) if mem["resident_bytes"] else ""
-        lines.append("Where the writable memory goes (%s: %d bytes writable in %d mappings%s):"
-                     % (what, mem["writable_bytes"], mem["segments"], extra))
-        total = mem["writable_bytes"]
-    else:
-        lines.append("What the Python heap holds (the target's mappings cannot be read):")
-        total = 0
-    rows = where(a, mem)
-    width = max([14] + [len(tables.size(n, as_human)) for _key, n, _text in rows])
-    for _key, n, text in rows:
-        lines.append("%*s %s%% %s" % (width, tables.size(n, as_human), _pct(n, total), text))
+    lines += _where_lines(a, mem, as_human)
     notes = []
     if a["corrupt_pools"] or a["corrupt_arenas"]:
         notes.append("%d pools and %d arenas skipped as corrupt"
@@ -205,6 +272,8 @@ def cmd_alloc(argv, as_json):
     too big for pymalloc (from malloc) by type, and how much of the writable
     memory of the core or process the Python heap explains.  On 3.8-3.11 without
     symbols the arenas are found by searching from known objects' pools.
+    On a free-threaded build it shows mimalloc instead: segments, and pages
+    by block size, of every thread's heaps and of exited threads' segments.
     --human shows sizes in KiB, MiB, GiB."""
     opts, rest, as_json = commands._options(argv, {"--human"}, set(), as_json)
     if rest:
@@ -220,6 +289,7 @@ def cmd_alloc(argv, as_json):
         doc["where"] = [{"what": k, "bytes": n} for k, n, _ in where(a, mem)]
         doc["skipped"] = info["skipped"]
         doc["partial"] = bool(info["skipped"] or a["corrupt_pools"] or a["corrupt_arenas"]
-                              or a["found_by"] == "none")
+                              or a["found_by"] == "none"
+                              or a.get("mimalloc", {}).get("bad_pages"))
         return json.dumps(doc)
     return _text(a, mem, info, bool(opts.get("--human")))

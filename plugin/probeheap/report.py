@@ -169,8 +169,33 @@ def _memory(heap):
     except Exception:  # alloc is a bonus: the report stands without it
         return None
     mem = alloc.writable_memory()
+    if a.get("allocator") == "mimalloc":
+        segs = _mimalloc_segments(a)
+    else:
+        segs = _pymalloc_segments(a)
+    if mem:
+        segs.append(["other", mem["writable_bytes"] - sum(s[1] for s in segs),
+                     "other malloc memory, malloc's free space, thread stacks, libraries' data"])
+    return {"total": mem["writable_bytes"] if mem else sum(s[1] for s in segs),
+            "source": mem["source"] if mem else None, "segments": segs,
+            "where": [[k, n, text] for k, n, text in alloc.where(a, mem)]}
+
+
+def _mimalloc_segments(a):
+    """A free-threaded build: mimalloc's pages in use, told into objects and the rest."""
     o = a["objects"]
-    segs = [
+    return [
+        ["objects", o["in_arenas"]["bytes"] + o["static"]["bytes"],
+         "Python objects (in mimalloc blocks, static)"],
+        ["allocator", a["mimalloc"]["page_bytes"] - o["in_arenas"]["bytes"],
+         "mimalloc's pages in use, less the objects: PyMem blocks (list items, dict and set "
+         "tables...), free blocks, page tails"],
+    ]
+
+
+def _pymalloc_segments(a):
+    o = a["objects"]
+    return [
         ["objects", a["bytes_used"] + o["malloc"]["bytes"] + o["static"]["bytes"],
          "Python objects (in pymalloc blocks, from malloc, static)"],
         ["buffers", o["buffer_bytes"],
@@ -178,12 +203,6 @@ def _memory(heap):
         ["allocator", a["arena_bytes"] - a["bytes_used"] + a["map_bytes"] + a["arena_objects_bytes"],
          "pymalloc's free space and overhead (free blocks, unused pools, headers, bookkeeping)"],
     ]
-    if mem:
-        segs.append(["other", mem["writable_bytes"] - sum(s[1] for s in segs),
-                     "other malloc memory, malloc's free space, thread stacks, libraries' data"])
-    return {"total": mem["writable_bytes"] if mem else sum(s[1] for s in segs),
-            "source": mem["source"] if mem else None, "segments": segs,
-            "where": [[k, n, text] for k, n, text in alloc.where(a, mem)]}
 
 
 def _threads(heap):

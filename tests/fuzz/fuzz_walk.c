@@ -23,7 +23,7 @@
  * A trailing partial record is ignored.  Then: ph_heap_build, and when it
  * succeeds ph_heap_info_get, ph_partition_new (every kind) with
  * ph_format_partition, ph_sizes_get / ph_preview / ph_backrefs_get /
- * ph_referrers_get / ph_referents_get on a few objects, ph_objects_get, ph_leaks_get,
+ * ph_referrers_get / ph_referents_get on a few objects, ph_objects_get, ph_alloc_get, ph_leaks_get,
  * ph_dominators(h, 0, 3, 5), ph_suspects_get, ph_owners_get, ph_resolve_path on a
  * few paths; everything is
  * freed.  Returned errors are fine; crashes, sanitizer reports, leaks and
@@ -257,6 +257,11 @@ static void run(const template *w, const uint8_t *data, size_t size)
             uint64_t addr = 0;
             drop(ph_resolve_path(h, paths[k], &addr));
         }
+        ph_alloc *al = NULL;
+        ph_error *ae = ph_alloc_get(h, &al); /* pymalloc, or mimalloc's pages */
+        if (!ae)
+            ph_alloc_free(al);
+        drop(ae);
         ph_leaks *lk = NULL;
         ph_error *le = ph_leaks_get(h, &lk);
         if (!le)

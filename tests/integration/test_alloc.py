@@ -99,8 +99,7 @@ def run_gdb(target, where, out_path):
 
 
 # pymalloc's arenas: a free-threaded build allocates with mimalloc, whose
-# segments and pages alloc does not show yet (test_free_threaded.py checks
-# that it says so in one sentence).
+# segments and pages test_free_threaded.py checks against an in-process count.
 ALLOC_TARGETS = [pytest.param(t, id=t.label, marks=pytest.mark.skip(
                      reason="free-threaded: mimalloc, not pymalloc (test_free_threaded)")
                  if t.free_threaded else ()) for t in harness.all_targets()]

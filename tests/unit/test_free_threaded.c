@@ -240,6 +240,54 @@ static void test_heap_build(void **state)
     img_free(&w.im);
 }
 
+/* alloc over the world: mimalloc's pages by block size (pages, blocks
+ * allocated and free, as the world's comment lays them out), segments,
+ * blocks by heap, and the lists in the pages' blocks. */
+static void test_alloc(void **state)
+{
+    ft_world w;
+    make_ft_world(&w, true);
+    ph_heap *h = NULL;
+    ph_error *err = ph_heap_build(w.im.r, &w.syms, NULL, &h);
+    if (err)
+        fail_msg("ph_heap_build: %s", err->message);
+    ph_alloc *a = NULL;
+    err = ph_alloc_get(h, &a);
+    if (err)
+        fail_msg("ph_alloc_get: %s", err->message);
+    assert_string_equal(a->allocator, "mimalloc");
+    assert_int_equal(a->mi_threads, 1);
+    assert_int_equal(a->mi_segments, 2);
+    assert_int_equal(a->mi_abandoned_segments, 1);
+    assert_int_equal(a->mi_pages, 3); /* GC, GC_PRE, the abandoned GC page */
+    assert_int_equal(a->mi_abandoned_pages, 1);
+    assert_int_equal(a->mi_page_bytes, 3 * FT_SLICE);
+    /* page->used: 5 + 1 + 2; found allocated: 3 (blocks 5 and 6 are
+     * freed by other threads, not yet collected) + 1 + 2 */
+    assert_int_equal(a->mi_used_blocks, 8);
+    assert_int_equal(a->mi_blocks[PH_MI_GC], 5);
+    assert_int_equal(a->mi_blocks[PH_MI_GC_PRE], 1);
+    assert_int_equal(a->mi_blocks[PH_MI_MEM] + a->mi_blocks[PH_MI_OBJECT], 0);
+    assert_int_equal(a->blocks_used, 6);
+    assert_int_equal(a->nclasses, 1);
+    assert_int_equal(a->classes[0].size, FT_BSIZE);
+    assert_int_equal(a->classes[0].pools, 3);
+    assert_int_equal(a->classes[0].blocks_used, 6);
+    assert_int_equal(a->classes[0].blocks_free, 5);
+    assert_int_equal(a->classes[0].objects, 5); /* A, B, P, X, Y */
+    assert_int_equal(a->objects_in_arenas, 5);
+    assert_int_equal(a->mi_bad_pages, 0);
+    ph_alloc_free(a);
+    /* a damaged page is skipped and counted, not shown */
+    img_w64(&w.im, w.block[7], IMG_BASE + 64);
+    assert_null(ph_alloc_get(h, &a));
+    assert_int_equal(a->mi_bad_pages, 1);
+    assert_int_equal(a->mi_pages, 2);
+    ph_alloc_free(a);
+    ph_heap_free(h);
+    img_free(&w.im);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_blocks_and_gc_walk),
         cmocka_unit_test(test_damaged_pages),
         cmocka_unit_test(test_heap_build),
+        cmocka_unit_test(test_alloc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

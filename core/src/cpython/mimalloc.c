@@ -38,8 +38,10 @@
 typedef struct walk {
     ph_heap *h;
     unsigned tags;
-    ph_mi_block_fn *fn;
+    ph_mi_block_fn *fn;          /* every allocated block, or NULL */
+    ph_mi_page_fn *page_fn;      /* every page with allocated blocks, or NULL */
     void *payload;
+    bool abandoned;              /* walking the abandoned pool's segments */
     ph_mi_stats *st;
     uint8_t *freemap;            /* one bit a block of the page being walked */
     size_t freemap_bits;
@@ -160,12 +162,22 @@ static void walk_page(walk *w, uint64_t page)
             }
     }
     w->st->pages++;
+    uint64_t allocated = 0;
     for (uint64_t i = 0; i < cap && !w->stop; i++) {
         if (w->freemap[i / 8] & (1u << (i % 8)))
             continue;
+        allocated++;
         w->st->blocks[tag]++;
         w->st->bytes[tag] += bsize;
-        if (!w->fn(h, start + i * bsize, bsize, tag, w->payload))
+        if (w->fn && !w->fn(h, start + i * bsize, bsize, tag, w->payload))
+            w->stop = true;
+    }
+    if (w->page_fn && !w->stop) {
+        ph_mi_page p = {.page = page, .segment = segment, .start = start, .block_size = bsize,
+                        .capacity = cap, .reserved = reserved, .used = used,
+                        .allocated = allocated, .bytes = psize, .tag = tag,
+                        .abandoned = w->abandoned};
+        if (!w->page_fn(h, &p, w->payload))
             w->stop = true;
     }
     if (ph_poll(h))
@@ -268,22 +280,25 @@ static void walk_abandoned(walk *w, uint64_t interp)
                 break;
             }
             w->st->abandoned_segments++;
+            w->abandoned = true;
             walk_segment(w, seg);
+            w->abandoned = false;
             if (!ph_read_u64(h->r, seg + (uint64_t)L->mi_segment_abandoned_next, &seg))
                 break;
         }
     }
 }
 
-ph_error *ph_mi_walk_blocks(ph_heap *h, unsigned tag_mask, ph_mi_block_fn *fn, void *payload,
-                            ph_mi_stats *stats)
+static ph_error *walk_all(ph_heap *h, unsigned tag_mask, ph_mi_block_fn *fn,
+                          ph_mi_page_fn *page_fn, void *payload, ph_mi_stats *stats)
 {
     const ph_layout *L = h->L;
     ph_mi_stats local;
     memset(&local, 0, sizeof(local));
     if (L->free_threaded != 1 || L->tstate_mimalloc_heaps == PH_NONE)
         return ph_error_new(PH_ERR_VERSION, 0, "this CPython does not allocate with mimalloc");
-    walk w = {.h = h, .tags = tag_mask, .fn = fn, .payload = payload, .st = stats ? stats : &local};
+    walk w = {.h = h, .tags = tag_mask, .fn = fn, .page_fn = page_fn, .payload = payload,
+              .st = stats ? stats : &local};
     memset(w.st, 0, sizeof(*w.st));
     uint64_t interp = 0;
     ph_read_u64(h->r, h->syms.py_runtime + (uint64_t)L->runtime_interpreters_head, &interp);
@@ -317,6 +332,18 @@ ph_error *ph_mi_walk_blocks(ph_heap *h, unsigned tag_mask, ph_mi_block_fn *fn, v
     if (h->interrupted)
         return ph_error_new(PH_ERR_INTERRUPTED, 0, "interrupted");
     return NULL;
+}
+
+ph_error *ph_mi_walk_blocks(ph_heap *h, unsigned tag_mask, ph_mi_block_fn *fn, void *payload,
+                            ph_mi_stats *stats)
+{
+    return walk_all(h, tag_mask, fn, NULL, payload, stats);
+}
+
+ph_error *ph_mi_walk_pages(ph_heap *h, unsigned tag_mask, ph_mi_page_fn *fn, void *payload,
+                           ph_mi_stats *stats)
+{
+    return walk_all(h, tag_mask, NULL, fn, payload, stats);
 }
 
 /* ---- the GC walk of a free-threaded build ---------------------------------- */

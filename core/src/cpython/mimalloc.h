@@ -30,6 +30,30 @@ typedef struct ph_mi_stats {
 /* One allocated block: its address, block size and heap tag.  Return false to stop. */
 typedef bool ph_mi_block_fn(ph_heap *h, uint64_t block, uint64_t size, int tag, void *payload);
 
+/* One page of a walk (ph_mi_walk_pages): where it is and what its blocks hold. */
+typedef struct ph_mi_page {
+    uint64_t page;               /* the mi_page_t, in its segment's slices[] */
+    uint64_t segment;            /* the segment that holds it */
+    uint64_t start;              /* its first block */
+    uint64_t block_size;         /* its blocks' size (a huge page: the page's size) */
+    uint64_t capacity;           /* blocks carved */
+    uint64_t reserved;           /* blocks that fit the page */
+    uint64_t used;               /* mimalloc's own count (page->used: blocks freed by other
+                                    threads but not yet collected are still in it) */
+    uint64_t allocated;          /* blocks on none of the free lists: what the walk found */
+    uint64_t bytes;              /* the page's slices: slice_count * slice size */
+    int tag;                     /* PH_MI_MEM ... PH_MI_GC_PRE */
+    bool abandoned;              /* in a segment of the abandoned pool */
+} ph_mi_page;
+
+/* Return false to stop. */
+typedef bool ph_mi_page_fn(ph_heap *h, const ph_mi_page *page, void *payload);
+
+/* Calls fn for every page with allocated blocks, as ph_mi_walk_blocks
+ * visits them, once its blocks are told allocated from free. */
+ph_error *ph_mi_walk_pages(ph_heap *h, unsigned tag_mask, ph_mi_page_fn *fn, void *payload,
+                           ph_mi_stats *stats);
+
 /* Calls fn for every allocated block, in pages whose tag is in tag_mask
  * (1 << PH_MI_GC | ...), of every thread's heaps in every interpreter and of
  * each interpreter's abandoned segments, as gc_visit_heaps does
@@ -44,5 +68,10 @@ ph_error *ph_mi_walk_blocks(ph_heap *h, unsigned tag_mask, ph_mi_block_fn *fn, v
  * ones (gc.freeze()) with h->in_permanent set.  Counts in h->mi what the GC
  * heaps hold, in h->mi_all what every heap holds. */
 ph_error *ph_mi_walk_gc(ph_heap *h, ph_visit_fn *visit, void *payload);
+
+/* alloc on a free-threaded build (mimalloc_alloc.c): the pages and segments
+ * of every heap, by block size, and where each object of the index lives;
+ * ph_alloc_get calls it when the build is free-threaded. */
+ph_error *ph_mi_alloc_get(ph_heap *h, ph_alloc **out);
 
 #endif

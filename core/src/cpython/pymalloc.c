@@ -20,6 +20,7 @@
  * that does not add up is counted as corrupt and left out. */
 #include "base/error.h"
 #include "heap/heap.h"
+#include "cpython/mimalloc.h"
 #include "cpython/stackref.h"
 
 #include <stdlib.h>
@@ -672,11 +673,7 @@ ph_error *ph_alloc_get(ph_heap *h, ph_alloc **out)
     geometry g;
     *out = NULL;
     if (L && L->free_threaded == 1)
-        return ph_error_new(PH_ERR_VERSION, 0,
-                            "free-threaded CPython %s allocates with mimalloc, not pymalloc, and "
-                            "probe-heap does not show mimalloc's segments and pages yet (info "
-                            "gives the blocks and bytes of all its heaps)",
-                            h->version.text);
+        return ph_mi_alloc_get(h, out); /* mimalloc, not pymalloc */
     if (!L || !ph_pool_geometry_get(L, &g))
         return ph_error_new(PH_ERR_VERSION, 0, "pymalloc's layout is not known for this version");
     struct timespec t0, t1;
@@ -697,6 +694,7 @@ ph_error *ph_alloc_get(ph_heap *h, ph_alloc **out)
     a->nclasses = g.nclasses;
     for (size_t i = 0; i < g.nclasses; i++)
         a->classes[i].size = (uint32_t)((i + 1) * g.align);
+    a->allocator = "pymalloc";
     a->found_by = "none";
     a->raw_allocated_blocks = -1;
 
