@@ -212,14 +212,18 @@ class TrixieJob(Job):
 
     def run(self):
         root = self.root
-        inside = '/tmp/probe-heap-exact-%s' % ('numpy' if self.numpy else 'plain')
+        # its own directory in the root: other checkouts run this test too
+        inside = '/tmp/probe-heap-exact-%s-%d' % ('numpy' if self.numpy else 'plain', os.getpid())
         work = root + inside
         shutil.rmtree(work, ignore_errors=True)
         os.makedirs(work)
         for f in (ORACLE_SRC, os.path.join(harness.WORKLOADS, 'exact.py'),
                   os.path.join(harness.WORKLOADS, 'census.py')):
             shutil.copy(f, work)
-        mounted = _mount_proc(root)
+        with harness.trixie_proc(root):
+            self._run_inside(root, inside, work)
+
+    def _run_inside(self, root, inside, work):
         try:
             q = subprocess.run(
                 ['chroot', root, 'sh', '-c',
@@ -261,17 +265,7 @@ class TrixieJob(Job):
                 w.discard_core()
                 w.kill()
         finally:
-            if mounted:
-                subprocess.run(['umount', '-l', mounted])
             shutil.rmtree(work, ignore_errors=True)
-
-
-def _mount_proc(root):
-    proc = os.path.join(root, 'proc')
-    if not os.path.ismount(proc):
-        subprocess.run(['mount', '-t', 'proc', 'proc', proc], check=True)
-        return proc
-    return None
 
 
 RUNS = harness.Runs(Job, 'exact', workers=2)
