@@ -394,6 +394,25 @@ static PyObject *Heap_info(HeapObject *self, PyObject *unused)
         }
         Py_DECREF(rec);
     }
+    /* the structural probes that passed: what each checked, where its facts came from */
+    PyObject *probes = PyList_New(0);
+    for (uint32_t k = 0; probes && k < i.nprobes; k++) {
+        PyObject *rec = Py_BuildValue("{s:s,s:s,s:s}", "name", i.probes[k].name, "checked",
+                                      i.probes[k].checked, "source", i.probes[k].source);
+        if (!rec || PyList_Append(probes, rec) < 0) {
+            Py_XDECREF(rec);
+            Py_CLEAR(probes);
+            break;
+        }
+        Py_DECREF(rec);
+    }
+    if (!probes || PyDict_SetItemString(d, "probes", probes) < 0) {
+        Py_XDECREF(probes);
+        Py_XDECREF(skips);
+        Py_DECREF(d);
+        return NULL;
+    }
+    Py_DECREF(probes);
     /* where each part of the layout came from; what was assumed of a newer CPython */
     PyObject *origin = PyUnicode_FromString(i.layout_origin ? i.layout_origin : "");
     PyObject *warning = i.warning ? PyUnicode_FromString(i.warning) : (Py_INCREF(Py_None), Py_None);

@@ -134,12 +134,23 @@ typedef struct ph_skip_record {
     const char *why;        /* a static sentence fragment */
 } ph_skip_record;
 
+/* A structural probe of the target that passed (cpython/probes.c): run on
+ * every build before the walk; a failed one refuses the target. */
+#define PH_PROBES_MAX 8
+typedef struct ph_probe_record {
+    const char *name;       /* "type", "interpreter", "builtin types", "sys.version", "threads", "GC" */
+    char checked[200];      /* what was checked, and what was found */
+    char source[112];       /* where the layout facts it rests on came from */
+} ph_probe_record;
+
 typedef struct ph_heap_info {
     ph_version version;
     const char *layout;          /* "table", "dwarf" or "debug_offsets" */
     bool layout_checked;         /* 3.13+: the table agreed with the target's _Py_DebugOffsets */
     const char *layout_origin;   /* where each part of the layout came from, a line each */
     const char *warning;         /* what was assumed of a CPython newer than every table, or NULL */
+    const ph_probe_record *probes; /* the structural probes, each passed */
+    uint32_t nprobes;
     int gc_generations_shift;    /* the GC lists were found this many bytes from the
                                     table's offset by probing the target (0: where it says) */
     uint64_t interpreters, threads;

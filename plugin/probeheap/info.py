@@ -36,6 +36,8 @@ def cmd_info(argv, as_json):
                    ", checked against the target's _Py_DebugOffsets" if i["layout_checked"] else "")),
     ]
     lines += [("  from", part) for part in i.get("layout_origin", "").splitlines()]
+    lines += [("  probe", "%s: %s (%s)" % (p["name"], p["checked"], p["source"]))
+              for p in i.get("probes", ())]
     gc = _gc_line(i)
     lines += [gc] if gc else []
     lines += [

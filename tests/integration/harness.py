@@ -50,6 +50,46 @@ GCORE_TIMEOUT = 180
 PROBE_TIMEOUT = float(os.environ.get('PROBE_HEAP_TIMEOUT', '180'))
 
 
+class trixie_proc(object):
+    """`with trixie_proc(root):` /proc is mounted in the trixie root for the
+    block.  The root is shared by the tests of every xdist worker
+    (test_exact's, test_package's): each holds a shared lock on a file named
+    after the root (in /tmp) while it uses the mount, the mount is made under the exclusive
+    lock, and only the last one out (who gets the exclusive lock back)
+    unmounts it, so no test loses /proc under a running chroot."""
+
+    def __init__(self, root):
+        self.root = root
+        self.proc = os.path.join(root, 'proc')
+        self.lock = None
+
+    def __enter__(self):
+        import fcntl
+        import tempfile
+        self.lock = open(os.path.join(tempfile.gettempdir(), 'probe-heap-%s.proc-lock'
+                                      % self.root.strip('/').replace('/', '_')), 'a')
+        fcntl.flock(self.lock, fcntl.LOCK_EX)
+        try:
+            if not os.path.ismount(self.proc):
+                subprocess.run(['mount', '-t', 'proc', 'proc', self.proc], check=True)
+        finally:
+            fcntl.flock(self.lock, fcntl.LOCK_SH)
+        return self.root
+
+    def __exit__(self, *exc):
+        import fcntl
+        try:
+            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            pass        # another user still has it: the last one unmounts
+        else:
+            if os.path.ismount(self.proc):
+                subprocess.run(['umount', '-l', self.proc])
+        finally:
+            self.lock.close()
+        return False
+
+
 def in_ci():
     return os.environ.get('CI', '').lower() == 'true'
 

@@ -40,11 +40,6 @@ import pytest
 import harness
 
 TARGETS = harness.all_targets()
-# The oracle reads structs at the default build's offsets (and its GC
-# header); it is not ported to the free-threaded build yet, where it
-# crashes the target: those targets are skipped, with this reason.
-ORACLE_FREE_THREADED = ('the object-for-object oracle (oracle/phoracle.c) reads the default '
-                        "build's structs; it is not ported to free-threaded builds yet")
 HERE = os.path.dirname(os.path.abspath(__file__))
 ORACLE_SRC = os.path.join(HERE, 'oracle', 'phoracle.c')
 ORACLE_CACHE = os.path.join(harness.REPO, 'build', 'oracle')
@@ -168,8 +163,11 @@ def read_oracle(path):
 
 
 class Job(object):
-    def __init__(self, target, workdir):
-        self.target, self.workdir = target, workdir
+    """mode 'core': gdb reads a core of the stopped workload; 'live': gdb
+    attaches to it."""
+
+    def __init__(self, target, workdir, mode='core'):
+        self.target, self.workdir, self.mode = target, workdir, mode
         self.error = None
         self.oracle = self.probe = self.census = None
 
@@ -188,7 +186,7 @@ class Job(object):
             answer = os.path.join(self.workdir, 'answer.json')
             gdb = ['gdb', '-nx', '-q', '-batch', '-iex', 'set debuginfod enabled off',
                    '-iex', 'set auto-load python-scripts off'] + harness.gdb_args(t)
-            gdb += [t.python, w.gcore()]
+            gdb += [t.python, w.gcore()] if self.mode == 'core' else ['-p', str(w.pid)]
             env = dict(os.environ, PH_SAMPLES=out, PH_OUT=answer, PH_CENSUS=w.census_path)
             r = subprocess.run(gdb + ['-x', os.path.join(harness.REPO, 'gdbinit'),
                                       '-x', os.path.join(HERE, 'ask_exact.py')],
@@ -214,14 +212,18 @@ class TrixieJob(Job):
 
     def run(self):
         root = self.root
-        inside = '/tmp/probe-heap-exact-%s' % ('numpy' if self.numpy else 'plain')
+        # its own directory in the root: other checkouts run this test too
+        inside = '/tmp/probe-heap-exact-%s-%d' % ('numpy' if self.numpy else 'plain', os.getpid())
         work = root + inside
         shutil.rmtree(work, ignore_errors=True)
         os.makedirs(work)
         for f in (ORACLE_SRC, os.path.join(harness.WORKLOADS, 'exact.py'),
                   os.path.join(harness.WORKLOADS, 'census.py')):
             shutil.copy(f, work)
-        mounted = _mount_proc(root)
+        with harness.trixie_proc(root):
+            self._run_inside(root, inside, work)
+
+    def _run_inside(self, root, inside, work):
         try:
             q = subprocess.run(
                 ['chroot', root, 'sh', '-c',
@@ -263,20 +265,14 @@ class TrixieJob(Job):
                 w.discard_core()
                 w.kill()
         finally:
-            if mounted:
-                subprocess.run(['umount', '-l', mounted])
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _mount_proc(root):
-    proc = os.path.join(root, 'proc')
-    if not os.path.ismount(proc):
-        subprocess.run(['mount', '-t', 'proc', 'proc', proc], check=True)
-        return proc
-    return None
-
-
 RUNS = harness.Runs(Job, 'exact', workers=2)
+LIVE_RUNS = harness.Runs(lambda t, d: Job(t, d, mode='live'), 'exact-live', workers=1)
+# live as well as from a core: the free-threaded build (whose mimalloc pages
+# a live read sees as they are) and the default build of the same version
+LIVE_TARGETS = [t for t in TARGETS if t.label in ('cpython-3.14.7', 'cpython-3.14.7t')]
 
 
 def oracle_chain(oracle, addr, n=6):
@@ -378,9 +374,17 @@ def describe(job, left, explained, n_oracle_only, n_probe_only):
 
 @pytest.mark.parametrize('target', TARGETS, ids=[t.label for t in TARGETS])
 def test_exact(target, tmp_path_factory):
-    if target.free_threaded:
-        pytest.skip(ORACLE_FREE_THREADED)
-    job = RUNS.get(target, [], tmp_path_factory)
+    check_exact(RUNS.get(target, [], tmp_path_factory))
+
+
+@pytest.mark.parametrize('target', LIVE_TARGETS, ids=[t.label for t in LIVE_TARGETS])
+def test_exact_live(target, tmp_path_factory):
+    """The same comparison with gdb attached to the stopped process."""
+    check_exact(LIVE_RUNS.get(target, [], tmp_path_factory))
+
+
+def check_exact(job):
+    target = job.target
     oracle_only, probe_only, left, explained = compare(job)
     text = describe(job, left, explained, len(oracle_only), len(probe_only))
     print(text)
@@ -388,8 +392,8 @@ def test_exact(target, tmp_path_factory):
         # the heap has instances of a static type never made ready
         assert job.census['lru_elem_ready'] is False, 'functools._lru_list_elem was made ready'
         assert any(tp == 'functools._lru_list_elem' for _a, tp, _f in job.probe['objects'])
-    assert job.probe['skipped'] == 0, '%s: skipped %s on a healthy core\n%s' % (
-        target.label, job.probe['skipped'], text)
+    assert job.probe['skipped'] == 0, '%s: skipped %s on a healthy core (%s)\n%s' % (
+        target.label, job.probe['skipped'], job.probe.get('skips'), text)
     assert not left['oracle'] and not left['probe'], text
     # what only a conservative scan found is labelled so (Heap.addresses()
     # flag 8, Heap.object()['conservative'])
@@ -403,8 +407,6 @@ def test_exact(target, tmp_path_factory):
 def test_code_flat_size(target, tmp_path_factory):
     """A code object's flat size is sys.getsizeof's, opcode cache included
     (3.8-3.10 make one for a function that ran 1024 times: hot() ran 2000)."""
-    if target.free_threaded:
-        pytest.skip(ORACLE_FREE_THREADED)
     job = RUNS.get(target, [], tmp_path_factory)
     for label, (addr, size) in sorted(job.census['samples'].items()):
         got = job.probe['samples'].get(label)

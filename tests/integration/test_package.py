@@ -43,18 +43,11 @@ def trixie_root():
     return r.stdout.strip().splitlines()[-1]
 
 
-def _mount_proc(root):
-    proc = os.path.join(root, "proc")
-    if not os.path.ismount(proc):
-        subprocess.run(["mount", "-t", "proc", "proc", proc], check=True)
-        return proc
-    return None
-
-
 @pytest.fixture(scope="module")
 def installed(trixie_root):
     """Builds the package inside the root and installs it there; removes it after."""
-    mounted = _mount_proc(trixie_root)
+    proc = harness.trixie_proc(trixie_root)   # shared with test_exact's, under xdist
+    proc.__enter__()
     try:
         r = _run([os.path.join(REPO, "tools", "build-deb"), trixie_root], cwd=REPO)
         assert r.returncode == 0, "the package did not build:\n" + r.stderr + _log()
@@ -66,8 +59,7 @@ def installed(trixie_root):
         yield trixie_root
     finally:
         _run(["chroot", trixie_root, "dpkg", "-r", "probe-heap"])
-        if mounted:
-            subprocess.run(["umount", "-l", mounted])
+        proc.__exit__(None, None, None)
 
 
 def _log():

@@ -94,6 +94,7 @@ static inline void make_ft_world(ft_world *w, bool abandoned)
     w->ts = img_alloc(im, (size_t)L->tstate_mimalloc_initialized + 64);
     img_field(im, w->runtime, L->runtime_interpreters_head, w->interp);
     img_field(im, w->interp, L->interp_threads_head, w->ts);
+    img_field(im, w->ts, L->tstate_interp, w->interp); /* as every thread state does (probes.c) */
     img_w32(im, w->ts + (uint64_t)L->tstate_mimalloc_initialized, 1);
     uint64_t heaps = w->ts + (uint64_t)L->tstate_mimalloc_heaps;
     uint64_t gc_heap = heaps + PH_MI_GC * (uint64_t)L->mi_heap_sizeof;

@@ -288,6 +288,42 @@ static void test_alloc(void **state)
     img_free(&w.im);
 }
 
+/* ph_mi_block_of: the block an address falls in, from the address alone
+ * (segment by alignment, slice, page), as the conservative check asks it. */
+static void test_block_of(void **state)
+{
+    ft_world w;
+    make_ft_world(&w, true);
+    ph_heap *h = img_heap(&w.im);
+    h->syms = w.syms;
+    const ph_layout *L = h->L;
+    uint64_t block = 0, size = 0;
+    int tag = -1;
+    /* list B, and a word inside it: block 2 of the GC page */
+    assert_true(ph_mi_block_of(h, w.B, &block, &size, &tag));
+    assert_int_equal(block, w.block[2]);
+    assert_int_equal(size, FT_BSIZE);
+    assert_int_equal(tag, PH_MI_GC);
+    assert_true(ph_mi_block_of(h, w.B + 24, &block, &size, &tag));
+    assert_int_equal(block, w.block[2]);
+    /* the GC_PRE page's object: its block starts at the pre-header */
+    assert_true(ph_mi_block_of(h, w.P, &block, &size, &tag));
+    assert_int_equal(block, w.P - (uint64_t)L->preheader_size);
+    assert_int_equal(tag, PH_MI_GC_PRE);
+    /* the abandoned segment's page */
+    assert_true(ph_mi_block_of(h, w.Y, &block, &size, &tag));
+    assert_int_equal(block, w.Y);
+    /* in front of the GC page's first block (segment.c's 3 * bsize), in a
+     * slice that is no page (the image's own allocations: the thread
+     * state), in the abandoned segment's free span, outside any segment */
+    assert_false(ph_mi_block_of(h, w.block[0] - 8, &block, &size, &tag));
+    assert_false(ph_mi_block_of(h, w.ts, &block, &size, &tag));
+    assert_false(ph_mi_block_of(h, w.seg1 + 3 * FT_SLICE, &block, &size, &tag));
+    assert_false(ph_mi_block_of(h, w.seg1 + 2 * FT_SEG, &block, &size, &tag));
+    img_heap_free(h);
+    img_free(&w.im);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -297,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_damaged_pages),
         cmocka_unit_test(test_heap_build),
         cmocka_unit_test(test_alloc),
+        cmocka_unit_test(test_block_of),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,10 +16,19 @@
  *    a module state or a C struct at the start of a block, read as a GC
  *    object, is not on the grid.
  *
+ *  - on a free-threaded build, in mimalloc's heaps (ph_mi_block_of), it
+ *    starts a block (after the managed dict/weakref pre-header when its
+ *    type has one) of the heap its type allocates from
+ *    (_PyObject_GetAllocationHeap: GC_PRE with a pre-header, else GC for a
+ *    GC type, else OBJECT): a module state or a C struct is a block of the
+ *    MEM heap (PyMem_Malloc), as _decimal's state is, whose fourth word is
+ *    the Decimal type and which reads as a Decimal.
+ *
  * Capsules are never scanned (types.c: they hold no references): their
  * pointer is a C struct, never an object. */
 #include "heap/heap.h"
 #include "cpython/conservative.h"
+#include "cpython/mimalloc.h"
 #include "cpython/pymalloc.h"
 #include "cpython/stackref.h"
 
@@ -55,6 +64,18 @@ bool ph_conservative_ok(ph_heap *h, uint64_t addr, uint32_t ti)
         return false;
     if (!immortal && !deferred_zero && (rc <= 0 || (uint64_t)rc >= (UINT64_C(1) << 32)))
         return false;
+    if (L->free_threaded == 1) {
+        const ph_type *t = &h->types[ti];
+        uint64_t block = 0, size = 0;
+        int tag = -1;
+        if (!ph_mi_block_of(h, addr, &block, &size, &tag))
+            return true; /* not in mimalloc's heaps: a static object */
+        bool pre = t->flags & (TPFLAGS_MANAGED_DICT | TPFLAGS_MANAGED_WEAKREF);
+        int want = pre ? PH_MI_GC_PRE : t->gc ? PH_MI_GC : PH_MI_OBJECT;
+        uint64_t front = pre ? (uint64_t)L->preheader_size : 0;
+        uint64_t least = t->shape == SHAPE_STR ? 40 : (uint64_t)(t->basicsize > 0 ? t->basicsize : 0);
+        return tag == want && addr == block + front && front + least <= size;
+    }
     ph_pool_geometry g;
     if (!ph_pool_geometry_get(L, &g) || L->pool_szidx < 0 || L->pool_maxnextoffset < 0 ||
         L->pool_header_sizeof > 256)

@@ -346,6 +346,53 @@ ph_error *ph_mi_walk_pages(ph_heap *h, unsigned tag_mask, ph_mi_page_fn *fn, voi
     return walk_all(h, tag_mask, NULL, fn, payload, stats);
 }
 
+bool ph_mi_block_of(ph_heap *h, uint64_t addr, uint64_t *block, uint64_t *size, int *tag)
+{
+    const ph_layout *L = h->L;
+    unsigned char pg[256];
+    if (L->free_threaded != 1 || L->mi_segment_shift <= 0 || L->mi_slice_shift <= 0 ||
+        L->mi_page_sizeof <= 0 || L->mi_page_sizeof > (int32_t)sizeof(pg) ||
+        L->mi_page_slice_offset == PH_NONE)
+        return false;
+    const uint64_t seg_size = UINT64_C(1) << L->mi_segment_shift;
+    const uint64_t slice_size = UINT64_C(1) << L->mi_slice_shift;
+    uint64_t segment = addr & ~(seg_size - 1), entries = 0;
+    uint64_t slices = segment + (uint64_t)L->mi_segment_slices;
+    if (!ph_read_u64(h->r, segment + (uint64_t)L->mi_segment_slice_entries, &entries) ||
+        entries == 0 || entries > MI_MAX_SLICES)
+        return false;
+    uint64_t idx = (addr - segment) / slice_size;
+    if (idx >= entries)
+        return false;
+    uint64_t slice = slices + idx * (uint64_t)L->mi_page_sizeof;
+    uint32_t back = 0;
+    if (!ph_read(h->r, slice + (uint64_t)L->mi_page_slice_offset, &back, 4) ||
+        back > idx * (uint64_t)L->mi_page_sizeof || back % (uint32_t)L->mi_page_sizeof)
+        return false;
+    uint64_t page = slice - back; /* mi_slice_first */
+    if (!ph_read(h->r, page, pg, (size_t)L->mi_page_sizeof))
+        return false;
+    uint64_t pidx = (page - slices) / (uint64_t)L->mi_page_sizeof;
+    uint64_t cap = get(pg, L->mi_page_capacity, 2), reserved = get(pg, L->mi_page_reserved, 2);
+    uint64_t used = get(pg, L->mi_page_used, 4), bsize = get(pg, L->mi_page_xblock_size, 4);
+    uint64_t slice_count = get(pg, L->mi_page_slice_count, 4);
+    if (slice_count == 0 || slice_count > MI_MAX_SLICES || pidx + slice_count > entries ||
+        idx >= pidx + slice_count || cap > reserved || bsize == 0 || used == 0 || cap == 0)
+        return false; /* a free span, or not a page */
+    uint64_t psize = slice_count * slice_size, start_offset = 0;
+    if (bsize >= MI_HUGE_BLOCK_SIZE)
+        bsize = psize;
+    else if (bsize >= 8)
+        start_offset = bsize <= 64 ? 3 * bsize : bsize <= 512 ? bsize : 0; /* segment.c */
+    uint64_t start = segment + pidx * slice_size + start_offset;
+    if (cap * bsize > psize - start_offset || addr < start || addr >= start + cap * bsize)
+        return false;
+    *block = start + (addr - start) / bsize * bsize;
+    *size = bsize;
+    *tag = (int)((get(pg, L->mi_page_tag_byte, 1) >> 3) & 15);
+    return true;
+}
+
 /* ---- the GC walk of a free-threaded build ---------------------------------- */
 
 #define GC_BITS_TRACKED 1     /* pycore_gc.h _PyGC_BITS_TRACKED */

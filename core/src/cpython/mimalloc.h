@@ -63,6 +63,14 @@ ph_error *ph_mi_walk_pages(ph_heap *h, unsigned tag_mask, ph_mi_page_fn *fn, voi
 ph_error *ph_mi_walk_blocks(ph_heap *h, unsigned tag_mask, ph_mi_block_fn *fn, void *payload,
                             ph_mi_stats *stats);
 
+/* The mimalloc block addr falls in, found from the address alone as
+ * mimalloc's own _mi_ptr_page does (its segment by alignment, the slice it
+ * lies in, back to its page by slice_offset): its start, its size and its
+ * page's heap tag (PH_MI_*).  False when addr lies in no used page of a
+ * segment that checks out (a static object, a malloc'd block, a free
+ * region), or between a page's blocks. */
+bool ph_mi_block_of(ph_heap *h, uint64_t addr, uint64_t *block, uint64_t *size, int *tag);
+
 /* The GC enumeration of a free-threaded build: every object tracked by the
  * GC in the GC heaps (GC and GC_PRE), as gc.get_objects() sees them; frozen
  * ones (gc.freeze()) with h->in_permanent set.  Counts in h->mi what the GC

@@ -16,6 +16,10 @@ ph_error *ph_runtime_walk_roots(ph_heap *h, ph_ref_fn *fn, void *payload);
 /* The objects on the GC lists (the permanent generation's told as such). */
 ph_error *ph_runtime_walk_gc(ph_heap *h, ph_ref_fn *fn, void *payload);
 uint64_t ph_static_builtin_dict(ph_heap *h, uint64_t type_addr);
+/* Where the generations of the GC state at gc start (the table's offset, or
+ * 4 bytes earlier in a build whose PyGC_Head is 4-aligned): false when the
+ * heads link up at neither. */
+bool ph_runtime_gc_generations(ph_heap *h, uint64_t gc, uint64_t *gens);
 
 /* Looks for numpy and its version in the target, once (after the roots are known). */
 void ph_numpy_detect(ph_heap *h);

@@ -6,6 +6,7 @@
 #include "cpython/debug_offsets.h"
 #include "cpython/versions.h"
 #include "cpython/mimalloc.h"
+#include "cpython/probes.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -124,57 +125,6 @@ static void origin_line(ph_heap *h, const char *fmt, ...)
         strcat(h->layout_origin, "\n");
 }
 
-static bool gc_generations_ok(ph_heap *h, uint64_t gens);
-static bool cstr_is(ph_heap *h, uint64_t p, const char *want);
-
-/* What a layout assumed for a CPython newer than every table must pass
- * before anything is walked with it: the type of `type` is `type`, the
- * builtin types met on the way (type, dict, str) have their names and the
- * sizes the layout gives them, and every GC list head links up. */
-static ph_error *check_assumed(ph_heap *h)
-{
-    const ph_layout *L = h->L;
-    uint64_t tt = h->syms.type_type, t, interp, d, dt, v;
-    const char *why = NULL;
-    if (!tt || !ph_read_u64(h->r, tt + 8, &t) || t != tt)
-        why = "the type of `type` is not `type`";
-    else if (!cstr_is(h, tt, "type") || !ph_read_u64(h->r, tt + (uint64_t)L->tp_basicsize, &v) ||
-             v != (uint64_t)L->heaptype_sizeof)
-        why = "`type` does not have the name and size the layout gives it";
-    else if (!ph_read_u64(h->r, h->syms.py_runtime + (uint64_t)L->runtime_interpreters_head,
-                          &interp) ||
-             !ph_ptr_ok(interp) || !ph_read_u64(h->r, interp + (uint64_t)L->interp_sysdict, &d) ||
-             !ph_ptr_ok(d) || !ph_read_u64(h->r, d + 8, &dt) || !ph_ptr_ok(dt) ||
-             !ph_read_u64(h->r, dt + 8, &t) || t != tt || !cstr_is(h, dt, "dict") ||
-             !ph_read_u64(h->r, dt + (uint64_t)L->tp_basicsize, &v) ||
-             v != (uint64_t)L->dict_sizeof)
-        why = "the interpreter's sys dict is not a `dict` of the size the layout gives it";
-    else {
-        uint64_t s = ph_dict_get_str(h, d, "version"), st = 0;
-        if (!s || !ph_read_u64(h->r, s + 8, &st) || !cstr_is(h, st, "str") ||
-            !ph_read_u64(h->r, st + (uint64_t)L->tp_basicsize, &v) ||
-            v != (uint64_t)L->str_unicode_sizeof)
-            why = "sys.version is not a `str` of the layout's size";
-        else {
-            char text[64];
-            int major = 0, minor = 0;
-            if (!ph_str_read(h, s, text, sizeof(text)) ||
-                sscanf(text, "%d.%d", &major, &minor) != 2 || major != h->version.major ||
-                minor != h->version.minor)
-                why = "sys.version does not name the release Py_Version does";
-        }
-    }
-    if (!why && L->runtime_gc == PH_NONE && !gc_generations_ok(h, interp + (uint64_t)L->interp_gc +
-                                                                     (uint64_t)L->gc_generations))
-        why = "its GC lists do not link up where the layout puts them";
-    if (!why)
-        return NULL;
-    return ph_error_new(PH_ERR_VERSION, 0,
-                        "CPython %s is newer than probe-heap's tables and the layout assumed for "
-                        "it from CPython 3.%d fails a check (%s): it cannot be analysed safely",
-                        h->version.text, h->layout_choice_minor, why);
-}
-
 ph_error *ph_runtime_layout(ph_heap *h)
 {
     ph_layout_choice c;
@@ -234,16 +184,25 @@ ph_error *ph_runtime_layout(ph_heap *h)
         origin_line(h, "GC lists: %s, by the micro version (%d)", c.gc, h->version.micro);
     else
         origin_line(h, "GC lists: %s, from %s", c.gc, table_name);
-    if (c.assumed) {
+    if (c.assumed)
         snprintf(h->warning, sizeof(h->warning),
                  "CPython %s is newer than probe-heap's tables: its layout is its "
                  "_Py_DebugOffsets read as 3.%d's, and 3.%d's table for the rest (GC heads, "
                  "dict keys, type slots, pymalloc), checked but assumed",
                  h->version.text, rep.read_as, c.table_minor);
-        err = check_assumed(h);
-        if (err)
-            return err;
-    }
+    /* what the layout says, checked on the target itself (probes.c) */
+    probe_sources src = {rep.present ? "the target's _Py_DebugOffsets" : table_name, table_name};
+    const char *why = ph_probes_run(h, &src);
+    if (why && c.assumed)
+        return ph_error_new(PH_ERR_VERSION, 0,
+                            "CPython %s is newer than probe-heap's tables and the layout assumed for "
+                            "it from CPython 3.%d fails a check (%s): it cannot be analysed safely",
+                            h->version.text, h->layout_choice_minor, why);
+    if (why)
+        return ph_error_new(PH_ERR_VERSION, 0,
+                            "this CPython %s does not have the layout probe-heap reads it with (%s): "
+                            "it cannot be analysed safely",
+                            h->version.text, why);
     return NULL;
 }
 
@@ -658,6 +617,12 @@ static uint64_t gc_generations_at(ph_heap *h, uint64_t gc)
     return table;
 }
 
+bool ph_runtime_gc_generations(ph_heap *h, uint64_t gc, uint64_t *gens)
+{
+    *gens = gc_generations_at(h, gc);
+    return gc_generations_ok(h, *gens);
+}
+
 static void walk_gc_state(ph_heap *h, uint64_t gc, ph_visit_fn *visit, void *payload)
 {
     const ph_layout *L = h->L;
@@ -696,14 +661,3 @@ ph_error *ph_runtime_walk_gc(ph_heap *h, ph_ref_fn *fn, void *payload)
     return NULL;
 }
 
-/* Is the C string tp_name of type t exactly want? */
-static bool cstr_is(ph_heap *h, uint64_t t, const char *want)
-{
-    uint64_t p;
-    char buf[32];
-    size_t n = strlen(want) + 1;
-    if (n > sizeof(buf) || !ph_read_u64(h->r, t + (uint64_t)h->L->tp_name, &p) || !ph_ptr_ok(p) ||
-        !ph_read(h->r, p, buf, n))
-        return false;
-    return memcmp(buf, want, n) == 0;
-}

@@ -272,6 +272,34 @@ static void c_fields(ph_heap *h, ph_type *pt)
     }
 }
 
+/* numpy's scalar types whose instances hold numbers and no reference: the
+ * numeric ones (numpy.number: integers, floats, complexes, timedelta64),
+ * numpy.bool (numpy 1: bool_), datetime64, and str_/bytes_ (numpy.character,
+ * their text inline).  Their structs are static C types probe-heap does not
+ * know: scanned conservatively, a longdouble's or a float64's bits were read
+ * as a pointer (to a stale object).  By the names in t's MRO. */
+static bool numpy_scalar(ph_heap *h, const raw_type *t)
+{
+    static const char *const leaves[] = {"numpy.number", "numpy.bool", "numpy.bool_",
+                                         "numpy.datetime64", "numpy.character"};
+    int64_t n;
+    if (!ph_ptr_ok(t->mro) || !ph_ob_size(h, t->mro, &n) || n < 1 || n > MAX_MRO)
+        return false;
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t base;
+        raw_type bt;
+        char name[64] = "";
+        if (!ph_read_u64(h->r, t->mro + (uint64_t)h->L->tuple_ob_item + 8 * (uint64_t)i, &base) ||
+            !read_raw_type(h, base, &bt) || (bt.flags & TPFLAGS_HEAPTYPE))
+            continue;
+        ph_read_cstr(h->r, bt.tp_name, name, sizeof(name));
+        for (size_t k = 0; k < sizeof(leaves) / sizeof(leaves[0]); k++)
+            if (strcmp(name, leaves[k]) == 0)
+                return true;
+    }
+    return false;
+}
+
 /* Does some type before `object` in t's MRO define __sizeof__ that we do not model? */
 static bool sizeof_unknown(ph_heap *h, const raw_type *t, ph_shape shape, uint64_t known)
 {
@@ -350,6 +378,8 @@ uint32_t ph_type_get(ph_heap *h, uint64_t addr)
                                                          : SHAPE_OTHER;
             pt.static_subclass = pt.shape != SHAPE_OTHER;
         }
+        if (pt.shape == SHAPE_OTHER && strncmp(name, "numpy.", 6) == 0 && numpy_scalar(h, &t))
+            pt.shape = SHAPE_LEAF;
     } else {
         /* The nearest static base decides the layout underneath. */
         uint64_t b = t.base;

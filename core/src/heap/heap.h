@@ -33,6 +33,8 @@ struct ph_heap {
     char layout_origin[768]; /* where each part of the layout came from, a line each */
     char warning[400];      /* what was assumed of a CPython newer than every table */
     int layout_choice_minor; /* the table's minor version */
+    ph_probe_record probes[PH_PROBES_MAX]; /* the structural probes passed (probes.c) */
+    uint32_t nprobes;
     bool gc_incremental;    /* 3.14.0-3.14.4: young and two old spaces (bit 0 of _gc_next) */
     ph_symbols syms;
     ph_version version;

@@ -309,6 +309,8 @@ void ph_heap_info_get(const ph_heap *h, ph_heap_info *out)
     out->layout_checked = h->debug_offsets_checked;
     out->layout_origin = h->layout_origin;
     out->warning = h->warning[0] ? h->warning : NULL;
+    out->probes = h->probes;
+    out->nprobes = h->nprobes;
     out->gc_generations_shift = h->gc_generations_shift;
     out->interpreters = h->interpreters;
     out->threads = h->threads;

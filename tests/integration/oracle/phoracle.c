@@ -39,6 +39,21 @@
 
 #define V(maj, min) (PY_VERSION_HEX >= (((maj) << 24) | ((min) << 16)))
 
+/* The object header: 16 bytes on the default build, 32 on a free-threaded
+ * one (ob_tid, ob_flags, ob_mutex, ob_gc_bits, ob_ref_local, ob_ref_shared,
+ * ob_type).  Every fixed offset below is written from the end of the header;
+ * the free-threaded build has no PyGC_Head, keeps a managed dict one word
+ * before the object (the default build three), and puts tlbc_index before
+ * an interpreter frame's owner. */
+#define HDR ((Py_ssize_t)sizeof(PyObject))
+#ifdef Py_GIL_DISABLED
+#define FT 1
+#define MANAGED_DICT (-8)
+#else
+#define FT 0
+#define MANAGED_DICT (-24)
+#endif
+
 typedef struct {
     uintptr_t addr;
     uint32_t parent;    /* entry index + 1; 0: root */
@@ -134,11 +149,11 @@ static void see_stackref(uintptr_t bits, const char *h)
 static void running_frame(PyObject *f)
 {
 #if V(3, 11)
-    char *iframe = *(char **)((char *)f + 24);
+    char *iframe = *(char **)((char *)f + HDR + 8);   /* f_frame */
     if (!iframe) return;
     if (*(PyObject **)(iframe + 48 - (V(3, 12) ? 0 : 8)) != f) return;  /* frame_obj */
 #if V(3, 14)
-    if (*(unsigned char *)(iframe + 74) != 0) return;   /* FRAME_OWNED_BY_THREAD */
+    if (*(unsigned char *)(iframe + (FT ? 78 : 74)) != 0) return;   /* FRAME_OWNED_BY_THREAD */
     PyCodeObject *co = (PyCodeObject *)(*(uintptr_t *)iframe & ~(uintptr_t)3);
     see((PyObject *)co, "frame.f_executable");
     see_stackref(*(uintptr_t *)(iframe + 16), "frame.f_funcobj");
@@ -293,7 +308,7 @@ static void expand(PyObject *o)
         see((PyObject *)((PyDescrObject *)o)->d_type, "descr.d_type");
     }
     if (PyModule_Check(o)) {
-        see(slot(o, 48), "module.md_name");
+        see(slot(o, HDR + 32), "module.md_name");
         PyModuleDef *def = PyModule_GetDef(o);   /* a PyObject (moduledef) */
         if (def) {
             see((PyObject *)def, "module.md_def");
@@ -303,12 +318,12 @@ static void expand(PyObject *o)
     if (Py_TYPE(o) == &PyModuleDef_Type)
         see(((PyModuleDef *)o)->m_base.m_copy, "moduledef.m_copy");
     if (t == &PyRange_Type)
-        for (int off = 16; off <= 40; off += 8) see(slot(o, off), "range.start/stop/step/length");
+        for (int off = 0; off <= 24; off += 8) see(slot(o, HDR + off), "range.start/stop/step/length");
     if (PyFrame_Check(o))
         running_frame(o);
 #if V(3, 11)
     if (t->tp_flags & Py_TPFLAGS_MANAGED_DICT) {
-        uintptr_t d = *(uintptr_t *)((char *)o - 24);
+        uintptr_t d = *(uintptr_t *)((char *)o + MANAGED_DICT);
         if (!(V(3, 12) && !V(3, 13) && (d & 1)))
             see((PyObject *)d, "managed dict");
     }
@@ -320,17 +335,17 @@ static void expand(PyObject *o)
                 "datetime.tzinfo");
     }
     if (has_base_named(t, "datetime.timezone")) {
-        see(slot(o, 16), "timezone.offset");
-        see(slot(o, 24), "timezone.name");
+        see(slot(o, HDR), "timezone.offset");
+        see(slot(o, HDR + 8), "timezone.name");
     }
     if (has_base_named(t, "_io.BytesIO"))
-        see(slot(o, 16), "BytesIO.buf");
+        see(slot(o, HDR), "BytesIO.buf");
     if (has_base_named(t, "_io.StringIO")) {
-        see(slot(o, 56), "StringIO.pending");
-        if (!V(3, 12)) see(slot(o, 64), "StringIO.pending");
+        see(slot(o, HDR + 40), "StringIO.pending");
+        if (!V(3, 12)) see(slot(o, HDR + 48), "StringIO.pending");
     }
     if (!V(3, 10) && !PyObject_IS_GC(o) && has_base_named(t, "re.Pattern"))
-        for (int off = 32; off <= 48; off += 8) see(slot(o, off), "Pattern.groupindex/indexgroup/pattern");
+        for (int off = 16; off <= 32; off += 8) see(slot(o, HDR + off), "Pattern.groupindex/indexgroup/pattern");
     if (has_base_named(t, "numpy._DTypeMeta")) {
         /* numpy's DType classes: {PyHeapTypeObject; PyArray_Descr *singleton;
          * int type_num; PyTypeObject *scalar_type; ...}, what
@@ -340,17 +355,17 @@ static void expand(PyObject *o)
         see(slot(o, sizeof(PyHeapTypeObject) + 16), "DTypeMeta.scalar_type");
     }
     if (has_base_named(t, "numpy.ndarray")) {
-        see(slot(o, 48), "ndarray.base");
-        see(slot(o, 56), "ndarray.descr");
-        PyObject *mh = slot(o, 88);   /* numpy >= 1.22: mem_handler, a capsule */
+        see(slot(o, HDR + 32), "ndarray.base");
+        see(slot(o, HDR + 40), "ndarray.descr");
+        PyObject *mh = slot(o, HDR + 72);   /* numpy >= 1.22: mem_handler, a capsule */
         if (mh && PyCapsule_CheckExact(mh))
             see(mh, "ndarray.mem_handler");
         /* An array of dtype=object holds its elements in its data buffer,
          * which ndarray's tp_traverse does not visit: its descr's kind
          * (PyArray_Descr: {PyObject_HEAD; typeobj; char kind; ...}) is 'O'.
          * Iterating .flat gives the stored objects themselves. */
-        PyObject *descr = slot(o, 56);
-        if (descr && *((const char *)descr + 24) == 'O') {
+        PyObject *descr = slot(o, HDR + 40);
+        if (descr && *((const char *)descr + HDR + 8) == 'O') {
             PyObject *flat = PyObject_GetAttrString(o, "flat");
             PyObject *it = flat ? PyObject_GetIter(flat) : NULL;
             PyObject *x;

@@ -154,6 +154,19 @@ if numpy is not None:
     ARRAYS = [numpy.arange(1000, dtype=numpy.float64), numpy.zeros((10, 10))]
     ARRAYS.append(ARRAYS[0][::2])          # a view: base is ARRAYS[0]
     ARRAYS.append(numpy.array([1, 'a', None], dtype=object))
+    # numeric scalars whose bits are the address of a str nothing refers to
+    # (its count raised from C, the name dropped): numpy's scalar structs
+    # hold numbers, never references, so neither side may find the str
+    import ctypes
+    import struct
+    _bait = ''.join(['numpy-scalar-bait-', str(os.getpid())])
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(_bait))
+    _bits = struct.pack('<QQ', id(_bait), 0)
+    del _bait
+    SCALARS = [numpy.frombuffer(_bits[:8], dtype=numpy.float64)[0],
+               numpy.frombuffer(_bits, dtype=numpy.longdouble)[0],
+               numpy.frombuffer(_bits[:8], dtype=numpy.int64)[0]]
+    del _bits
 if pandas is not None:
     FRAME = pandas.DataFrame({'a': range(100), 'b': ['x%d' % i for i in range(100)]})
     SERIES = FRAME['a'] * 2
