@@ -34,6 +34,7 @@ import sqlite3
 import struct
 import sys
 import threading
+import time
 import weakref
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -343,7 +344,8 @@ async def serve(out):
     samples = dict(SAMPLES, **{"asyncio Task": tasks[0], "asyncio Future": futs[1],
                                "FutureIter": fut_iter, "asyncio Queue": aq,
                                "asyncio Server": server})
-    info = {"numpy": numpy and numpy.__version__, "pandas": pandas and pandas.__version__,
+    info = {"free_threaded": bool(__import__("sysconfig").get_config_var("Py_GIL_DISABLED")),
+            "numpy": numpy and numpy.__version__, "pandas": pandas and pandas.__version__,
             "samples": {k: hex(id(v)) for k, v in samples.items()}}
     del samples
     referents_record.record_and_stop(out, info)
@@ -358,7 +360,9 @@ def main():
         READY.acquire()
     for i in range(10):
         WORK.put({"work": i})
-    WORK.join()                 # the workers wait in WORK.get() again
+    WORK.join()
+    while len(WORK.not_empty._waiters) < 3:     # each worker waits in WORK.get() again
+        time.sleep(0.01)
     for i in range(10):
         PENDING.put({"pending": i})
     asyncio.run(serve(sys.argv[1]))
