@@ -632,6 +632,9 @@ static PyMethodDef Heap_methods[] = {
      "referrers(address) -> [dict]: the objects and roots that refer to it, with edge labels"},
     {"referents", (PyCFunction)Heap_referents, METH_VARARGS,
      "referents(address) -> [dict]: the objects it refers to, with edge labels"},
+    {"referents_plain", (PyCFunction)Heap_referents_plain, METH_O,
+     "referents_plain([address]) -> [[(address, conservative)] or None]: each object's "
+     "referents, unlabelled (None: no object there)"},
     {"objects", (PyCFunction)(void (*)(void))Heap_objects, METH_VARARGS | METH_KEYWORDS,
      "objects(kind, limit=None, min_size=0) -> dict: the objects of one kind or type"},
     {"suspects", (PyCFunction)(void (*)(void))Heap_suspects, METH_VARARGS | METH_KEYWORDS,

@@ -49,6 +49,7 @@ PyObject *Heap_leaks(HeapObject *self, PyObject *args);
 PyObject *Heap_backrefs(HeapObject *self, PyObject *args, PyObject *kw);
 PyObject *Heap_referrers(HeapObject *self, PyObject *args);
 PyObject *Heap_referents(HeapObject *self, PyObject *args);
+PyObject *Heap_referents_plain(HeapObject *self, PyObject *addresses);
 PyObject *Heap_objects(HeapObject *self, PyObject *args, PyObject *kw);
 /* bridge_addresses.c */
 PyObject *Heap_addresses(HeapObject *self, PyObject *unused);

@@ -106,6 +106,54 @@ PyObject *Heap_referents(HeapObject *self, PyObject *args)
     return edges(self, args, ph_referents_get);
 }
 
+PyObject *Heap_referents_plain(HeapObject *self, PyObject *addresses)
+{
+    PyObject *seq = PySequence_Fast(addresses, "referents_plain takes a list of addresses");
+    if (!seq)
+        return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject *out = PyList_New(n);
+    build_payload bp = {NULL};
+    ph_heap_set_interrupt(self->h, build_interrupt, &bp);
+    for (Py_ssize_t i = 0; out && i < n; i++) {
+        unsigned long long addr = PyLong_AsUnsignedLongLong(PySequence_Fast_GET_ITEM(seq, i));
+        if (PyErr_Occurred()) {
+            Py_CLEAR(out);
+            break;
+        }
+        ph_referent *r;
+        size_t nr;
+        ph_error *err = ph_referents_plain(self->h, addr, &r, &nr);
+        PyObject *item;
+        if (err && err->code == PH_ERR_ARGUMENT) {
+            ph_error_free(err);
+            item = Py_NewRef(Py_None);
+        } else if (err) {
+            Py_CLEAR(out);
+            raise_error(err);
+            break;
+        } else {
+            item = PyList_New((Py_ssize_t)nr);
+            for (size_t j = 0; item && j < nr; j++) {
+                PyObject *t = Py_BuildValue("(KO)", (unsigned long long)r[j].address,
+                                            r[j].conservative ? Py_True : Py_False);
+                if (!t)
+                    Py_CLEAR(item);
+                else
+                    PyList_SET_ITEM(item, (Py_ssize_t)j, t);
+            }
+            free(r);
+        }
+        if (!item)
+            Py_CLEAR(out);
+        else
+            PyList_SET_ITEM(out, i, item);
+    }
+    ph_heap_set_interrupt(self->h, NULL, NULL);
+    Py_DECREF(seq);
+    return out;
+}
+
 PyObject *Heap_objects(HeapObject *self, PyObject *args, PyObject *kw)
 {
     static char *names[] = {"kind", "limit", "min_size", NULL};

@@ -568,6 +568,14 @@ void ph_backrefs_free(ph_backrefs *b);
  * refers to, each with the label of the reference. */
 ph_error *ph_referrers_get(ph_heap *h, uint64_t address, ph_links **out);
 ph_error *ph_referents_get(ph_heap *h, uint64_t address, ph_links **out);
+/* The addresses ph_referents_get lists for the object (without labels,
+ * kinds or previews: for comparing whole heaps), each with whether only a
+ * conservative scan found it; *out malloc'd (free it), *n its length. */
+typedef struct ph_referent {
+    uint64_t address;
+    bool conservative;
+} ph_referent;
+ph_error *ph_referents_plain(ph_heap *h, uint64_t address, ph_referent **out, size_t *n);
 void ph_links_free(ph_links *l);
 
 typedef struct ph_objects {

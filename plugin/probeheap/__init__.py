@@ -134,6 +134,13 @@ class Heap:
         return self._heap.referents(self._addr(obj))
 
     @_errors
+    def referents_bulk(self, addresses):
+        """For each address, the objects it refers to as (address,
+        conservative) pairs, unlabelled, as referents() lists them; None
+        where the walk found no object.  One call for a whole heap."""
+        return self._heap.referents_plain(list(addresses))
+
+    @_errors
     def objects(self, kind, limit=0, min_size=0):
         """The objects of a kind or type, largest first: a dict with count,
         size and objects (at most limit; 0: all)."""

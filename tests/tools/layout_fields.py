@@ -483,6 +483,7 @@ FIELDS = [
     ("func_module", _all("PyFunctionObject", "func_module")),
     ("func_annotations", _all("PyFunctionObject", "func_annotations")),
     ("func_typeparams", _only("3.12+", "PyFunctionObject", "func_typeparams")),
+    ("func_annotate", _only("3.14+", "PyFunctionObject", "func_annotate")),
     ("func_sizeof", {"*": "sizeof(PyFunctionObject)"}),
 
     # PyMemberDef, PyMemberDescrObject

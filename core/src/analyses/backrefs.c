@@ -592,6 +592,59 @@ ph_error *ph_referents_get(ph_heap *h, uint64_t address, ph_links **out)
     return NULL;
 }
 
+typedef struct plain_state {
+    uint32_t self;
+    ph_referent *items;
+    size_t n, cap;
+    bool nomem;
+} plain_state;
+
+/* find_edge's choice of referents, without the links' text. */
+static uint32_t plain_edge(ph_heap *h, const ph_ref *ref, void *payload)
+{
+    plain_state *st = payload;
+    uint32_t id = ph_index_find(&h->idx, ref->addr);
+    if (id == PH_NO_OBJ ? ref->guessed || ph_object_check(h, ref->addr) == UINT32_MAX
+                        : id == st->self && ref->guessed)
+        return id;
+    if (st->n == st->cap) {
+        size_t cap = st->cap ? 2 * st->cap : 16;
+        ph_referent *m = realloc(st->items, cap * sizeof(*m));
+        if (!m) {
+            st->nomem = true;
+            return id;
+        }
+        st->items = m;
+        st->cap = cap;
+    }
+    st->items[st->n++] = (ph_referent){ref->addr, ref->guessed};
+    return id;
+}
+
+ph_error *ph_referents_plain(ph_heap *h, uint64_t address, ph_referent **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    uint32_t id, outside;
+    ph_error *err = find_object(h, address, &id, &outside);
+    if (err)
+        return err;
+    plain_state st = {.self = id};
+    uint64_t skipped = h->skipped;
+    if (id == PH_NO_OBJ)
+        ph_referents_at(h, address, outside, plain_edge, &st);
+    else
+        ph_referents(h, id, plain_edge, &st);
+    h->skipped = skipped;
+    if (st.nomem) {
+        free(st.items);
+        return PH_NOMEM;
+    }
+    *out = st.items;
+    *n = st.n;
+    return NULL;
+}
+
 /* ---- objects of a kind ------------------------------------------------------ */
 
 static int by_size(const void *a, const void *b, void *payload)

@@ -37,5 +37,7 @@ extern const ph_ctype ph_ctypes_array[];
 extern const ph_ctype ph_ctypes_io[];
 extern const ph_ctype ph_ctypes_functools[];
 extern const ph_ctype ph_ctypes_315[];
+extern const ph_ctype ph_ctypes_queue[];
+extern const ph_ctype ph_ctypes_pickle[];
 
 #endif

@@ -229,6 +229,7 @@ typedef struct ph_layout {
     int32_t func_module;
     int32_t func_annotations;
     int32_t func_typeparams;            /* 3.12+ */
+    int32_t func_annotate;              /* 3.14+ */
     int32_t func_sizeof;
 
     /* PyMemberDef (for __slots__): offset of 'offset' and 'type' (its size: memberdef_sizeof, at the end) */

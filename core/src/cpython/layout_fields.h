@@ -179,6 +179,7 @@
     X(func_module) \
     X(func_annotations) \
     X(func_typeparams) \
+    X(func_annotate) \
     X(func_sizeof) \
     X(memberdef_type) \
     X(memberdef_offset) \

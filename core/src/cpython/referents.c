@@ -262,7 +262,8 @@ static void function_refs(ph_heap *h, const ctx *c, uint64_t addr)
                   {L->func_doc, ".__doc__"},
                   {L->func_module, ".__module__"},
                   {L->func_annotations, ".__annotations__"},
-                  {L->func_typeparams, ".__type_params__"}};
+                  {L->func_typeparams, ".__type_params__"},
+                  {L->func_annotate, ".__annotate__"}};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         field(h, c, addr, fields[i].off, fields[i].name);
 }

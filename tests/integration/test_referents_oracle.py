@@ -1,0 +1,124 @@
+"""The referents oracle over whole heaps (issue 13): for every GC-tracked
+object of workloads/referents_zoo.py (a stdlib zoo of the C types services
+keep state in, a thread pool with work queues and thread-locals, an asyncio
+server with tasks waiting on queues and futures, numpy object arrays and a
+pandas DataFrame where the interpreter has them), the referents
+gc.get_referents() gave in process at the stop (workloads/referents_record.py)
+must all be among probe-heap's referents of that object.
+
+One gdb per target and mode, one bulk query (Heap.referents_bulk) for the
+whole heap (ask_referents.py).  Every difference is reported per type, with
+counts and examples.  By default each target is asked once, live or from a
+core (alternating, so that both modes are covered on every kind of build);
+PROBE_HEAP_ORACLE_ALL=1 asks every target both ways."""
+
+import os
+
+import pytest
+
+import harness
+
+TARGETS = harness.all_targets()
+ALL = os.environ.get("PROBE_HEAP_ORACLE_ALL", "") not in ("", "0")
+
+
+def _modes(i):
+    return ["live", "core"] if ALL else [("core", "live")[i % 2]]
+
+
+PARAMS = [pytest.param((t, m), id="%s-%s" % (t.label, m))
+          for i, t in enumerate(TARGETS) for m in _modes(i)]
+
+# The C types whose references probe-heap does not know exactly yet, by
+# the minor versions where the oracle shows it, with the reason.  Named,
+# never filtered silently: each is printed, and an entry that no longer
+# shows on its versions fails the test (it must then be removed).
+CTYPES_METATYPES = ("a ctypes type's proto, argtypes, restype, checker (and 3.13+: module, "
+                    "3.14: pointer_type) are in its StgDict (3.8-3.12, its __dict__) or its "
+                    "StgInfo (3.13+, type data after the heap type struct), visited from the "
+                    "type by the metatype's tp_traverse; probe-heap reaches them through the "
+                    "StgDict (3.8-3.12) only")
+KNOWN_GAPS = {
+    "_ctypes.PyCPointerType": (range(8, 15), CTYPES_METATYPES),
+    "_ctypes.PyCSimpleType": ((13, 14), CTYPES_METATYPES),
+    "_ctypes.PyCFuncPtrType": ((13, 14), CTYPES_METATYPES),
+    "_ctypes.PyCStructType": ((13, 14), CTYPES_METATYPES),
+    "_ctypes.PyCArrayType": ((13, 14), CTYPES_METATYPES),
+    "ctypes._endian._swapped_struct_meta": ((13, 14), CTYPES_METATYPES),
+    "ctypes._endian._swapped_union_meta": ((13, 14), CTYPES_METATYPES),
+    "module": ((8, 9, 12, 13, 14),
+               "module state outside m_size: 3.8-3.9 atexit's callbacks array (a PyMem "
+               "array of {func, args, kwargs}), 3.12 _asyncio's two objects, 3.13+ "
+               "_decimal's signal map (a PyMem array naming the 13 signal types)"),
+    "sqlite3.Cache": ((10,), "3.10's statement cache: a linked list of sqlite3.Node"),
+    "PyCapsule": ((13, 14), "3.13+ capsules with a traverse_func (_socket.CAPI: the "
+                  "C API struct its pointer points to holds the socket type)"),
+}
+
+
+def target_free_threaded(doc):
+    return bool(doc["workload"].get("free_threaded"))
+
+
+class Probed(object):
+    def __init__(self, target, workdir):
+        self.target, self.workdir, self.error = target, workdir, None
+        self.answers = {}
+
+    def run(self):
+        for i, t in enumerate(TARGETS):
+            if t.label == self.target.label:
+                modes = _modes(i)
+        for mode in modes:
+            d = os.path.join(self.workdir, mode)
+            os.makedirs(d)
+            self.answers[mode] = harness.ask_in_gdb(self.target, mode, "referents_zoo.py",
+                                                    "ask_referents.py", d, timeout=600)
+
+
+_runs = harness.Runs(lambda target, workdir: Probed(target, workdir), "referents")
+
+
+@pytest.fixture
+def answer(request, tmp_path_factory):
+    target, mode = request.param
+    job = _runs.get(target, [t for t in TARGETS if t.available], tmp_path_factory)
+    return job.answers[mode]
+
+
+@pytest.mark.parametrize("answer", PARAMS, indirect=True)
+def test_every_recorded_referent_is_found(answer):
+    doc, got = answer
+    assert got["objects"] == doc["objects"] and doc["objects"] > 10000
+    # the workload is still when it records (threads wait, the loop is in
+    # the recording task): an object replaced since is a defect of the
+    # workload, and must stay rare
+    assert len(got["changed"]) <= 2, got["changed"]
+    minor = int(doc["python"].split(".")[1])
+    lines, known = [], []
+    for tp, (nobj, nref, examples) in sorted(got["missing"].items(), key=lambda kv: -kv[1][0]):
+        line = "%-40s %6d objects %7d referents missing, e.g. %s" % (
+            tp, nobj, nref, ", ".join("%s %r -> %s (%s %r)" % (e[0], e[3], e[1], e[2], e[4])
+                                      for e in examples))
+        (known if minor in KNOWN_GAPS.get(tp, ((), ""))[0] else lines).append(line)
+    print("Python %s: known gaps (KNOWN_GAPS):\n%s" % (doc["python"], "\n".join(known)))
+    assert not lines, "Python %s: referents probe-heap does not see, per type:\n%s" % (
+        doc["python"], "\n".join(lines))
+    stale = [tp for tp, (minors, _why) in KNOWN_GAPS.items()
+             if minor in minors and tp not in got["missing"]]
+    assert not stale, "KNOWN_GAPS names types the oracle finds exact on 3.%d: %s" % (
+        minor, stale)
+
+
+@pytest.mark.parametrize("answer", PARAMS, indirect=True)
+def test_every_recorded_object_is_indexed(answer):
+    doc, got = answer
+    assert not got["unknown"], "%d of %d GC-tracked objects not in the index, e.g. %s" % (
+        len(got["unknown"]), got["objects"], got["unknown"][:10])
+    skips = got.get("skips") or []
+    if target_free_threaded(doc):
+        # 3.14.7t: a word of _decimal's heap exception types (decimal.
+        # InvalidOperation) read as a reference to a C string; the free-
+        # threaded type struct's scan (issue 12), named here, not hidden
+        skips = [k for k in skips if k.get("from_type") != "decimal.InvalidOperation"]
+    assert not skips and got["skipped"] == len(got.get("skips") or []), got.get("skips")
