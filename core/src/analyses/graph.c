@@ -212,7 +212,7 @@ static ph_error *build_dominators(ph_heap *h, ph_graph *g)
     }
     for (uint32_t i = 0; i < count; i++) {
         uint32_t v = order[i];
-        g->retained[v] += v == root ? 0 : h->idx.size[v];
+        g->retained[v] += v == root ? 0 : ph_index_size(&h->idx, v);
         g->retained_count[v] += v == root ? 0 : 1;
         if (v != root) {
             g->retained[g->idom[v]] += g->retained[v];
@@ -389,7 +389,7 @@ ph_error *ph_graph_deep(ph_heap *h, ph_graph *g, uint32_t start, ph_visit_id_fn 
     *size = *count = 0;
     while (qh < qt) {
         uint32_t v = queue[qh++];
-        *size += h->idx.size[v];
+        *size += ph_index_size(&h->idx, v);
         (*count)++;
         if (fn)
             fn(h, v, payload);
