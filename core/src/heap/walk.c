@@ -345,9 +345,7 @@ void ph_heap_info_get(const ph_heap *h, ph_heap_info *out)
     out->bytes_read = st.bytes_read;
     out->index_bytes = ph_index_bytes(&h->idx) + h->captypes * sizeof(ph_type);
     if (h->graph) {
-        const ph_graph *g = h->graph;
-        uint64_t N = (uint64_t)g->n + 1;
-        out->graph_seconds = g->seconds;
-        out->graph_bytes = 2 * g->nedges * 4 + N * (4 * 4 + 8 + 4 + 4 + 4) + N * 4;
+        out->graph_seconds = h->graph->seconds;
+        out->graph_bytes = ph_graph_bytes(h->graph);
     }
 }
