@@ -3,7 +3,7 @@
 #   make            the core library and the gdb bridge
 #   make test       unit tests (plain and under ASan/UBSan) and integration tests
 #   make demo       installs what is missing, builds, analyses a demo workload's core
-#   make bench      the benchmark table (docs/performance.md)
+#   make bench      the benchmark table (docs/performance.md); BIG=1: the 100M-object core
 #   make install    PREFIX=/usr/local DESTDIR= : bin, the plugin, man page, completion, docs
 #   make version    the version (the VERSION file)
 #   make deb        a Debian package of the committed tree, in build/deb
@@ -114,7 +114,7 @@ demo: demo-deps all
 	@tools/demo
 
 bench: all $(B)/ph-walk
-	@tools/bench
+	@BIG=$(BIG) tools/bench
 
 # The walk alone, without gdb: for perf and callgrind (tools/ph-walk.c says how).
 $(B)/ph-walk: tools/ph-walk.c $(B)/libprobeheap.a $(CORE_HDR)
