@@ -5,7 +5,7 @@
 #   make demo       installs what is missing, builds, analyses a demo workload's core
 #                   (demo-out/demo.core; DEMO_OUT=DIR elsewhere)
 #   make example-cores  the named cores the docs' examples use, in demo-out/NAME.core
-#   make bench      the benchmark table (docs/performance.md)
+#   make bench      the benchmark table (docs/performance.md); BIG=1: the 100M-object core
 #   make install    PREFIX=/usr/local DESTDIR= : bin, the plugin, man page, completion, docs
 #   make version    the version (the VERSION file)
 #   make deb        a Debian package of the committed tree, in build/deb
@@ -122,7 +122,7 @@ example-cores: all
 	@tools/example-cores
 
 bench: all $(B)/ph-walk
-	@tools/bench
+	@BIG=$(BIG) tools/bench
 
 # The walk alone, without gdb: for perf and callgrind (tools/ph-walk.c says how).
 $(B)/ph-walk: tools/ph-walk.c $(B)/libprobeheap.a $(CORE_HDR)

@@ -10,7 +10,10 @@ instance dicts, and its own objects stay), so the census sees the heap as
 built and the core the heap as heapy left it.
 
 usage: bench_workload.py SHAPE N RESULT.json
-shapes: items tree fragmented json asyncio numpy"""
+shapes: items tree fragmented json asyncio numpy
+
+BENCH_BARE=1: the heap alone (no census, objgraph or heapy), with the seconds
+it took to build: tools/bench's 100-million-object core (BIG=1)."""
 
 import gc
 import json
@@ -188,8 +191,15 @@ def census():
 
 def main():
     shape, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    t0 = time.perf_counter()
     data = SHAPES[shape](n)
     gc.collect()
+    if os.environ.get("BENCH_BARE"):
+        with open(out, "w") as f:
+            json.dump({"python": sys.version.split()[0], "shape": shape,
+                       "build_seconds": time.perf_counter() - t0}, f)
+        os.kill(os.getpid(), signal.SIGSTOP)
+        return data
     count, size, secs = census()
     res = {"census_objects": count, "census_bytes": size, "census_seconds": secs,
            "python": sys.version.split()[0], "shape": shape}

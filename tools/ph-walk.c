@@ -1,7 +1,9 @@
 /* ph-walk: the heap walk of a core without gdb, for profiling (perf, callgrind).
  *
  * usage: ph-walk CORE|pid:PID _PyRuntime=0x.. [PyType_Type=0x..] [_PySet_Dummy=0x..]
- *                [Py_Version=0x..] [interned=0x..] [REPEAT]
+ *                [Py_Version=0x..] [interned=0x..] [dom] [REPEAT]
+ *
+ * dom: the graph and dominator tree too, after the walk (ph_graph_get), timed.
  *
  * pid:PID walks a live (stopped) process instead, through the reader's
  * process segments (PH_LIVE_READ=mem: through /proc/PID/mem only;
@@ -10,6 +12,7 @@
  * The symbol values are what `bin/probe-heap --core CORE --json info` finds
  * through gdb (tools/bench prints them); read-only file mappings the core
  * leaves out are read from the files its NT_FILE note names. */
+#include "analyses/graph.h"
 #include "heap/heap.h" /* the index's own numbers */
 #include "memory/reader.h"
 #include "probeheap.h"
@@ -67,8 +70,13 @@ int main(int argc, char **argv)
     }
     ph_symbols syms = {0};
     int repeat = 1;
+    bool dom = false;
     for (int i = 2; i < argc; i++) {
         char *eq = strchr(argv[i], '=');
+        if (!strcmp(argv[i], "dom")) {
+            dom = true;
+            continue;
+        }
         if (!eq) {
             repeat = atoi(argv[i]);
             continue;
@@ -119,6 +127,14 @@ int main(int argc, char **argv)
                info.objects / (t1 - t0) / 1e6, info.bytes_read / 1e6,
                (double)info.index_bytes / (double)(info.objects ? info.objects : 1),
                (unsigned long long)info.skipped, c1 - c0);
+        if (dom) {
+            ph_graph *g;
+            double g0 = now();
+            if ((err = ph_graph_get(h, &g)))
+                die(err);
+            printf("graph and dominators %.3f s, %llu edges, %u reachable\n", now() - g0,
+                   (unsigned long long)g->nedges, g->reachable);
+        }
         const ph_index *ix = &h->idx;
         printf("index: %zu objects in %zu pools (%zu blocks), %zu in the hash table (%zu slots)\n",
                ix->n - ix->by_addr.n, ix->npools, ix->nblocks, ix->by_addr.n, ix->by_addr.cap);

@@ -33,12 +33,17 @@ class _Progress:
     def __init__(self, quiet):
         self.start = time.monotonic()
         self.shown = False
+        # PROBE_HEAP_PROGRESS_AFTER=SECONDS: show it sooner (tests) or later.
+        try:
+            self.after = float(os.environ.get("PROBE_HEAP_PROGRESS_AFTER", "1"))
+        except ValueError:
+            self.after = 1.0
         # The CLI hands us the user's stderr as PROBE_HEAP_ERR_FD; in gdb it is fd 2.
         self.fd = int(os.environ.get("PROBE_HEAP_ERR_FD", "2"))
         self.enabled = not quiet and os.isatty(self.fd)
 
     def __call__(self, objects, bytes_read):
-        if self.enabled and time.monotonic() - self.start > 1.0:
+        if self.enabled and time.monotonic() - self.start >= self.after:
             os.write(self.fd, b"\rprobe-heap: %d objects, %.0f MB read..." %
                      (objects, bytes_read / 1e6))
             self.shown = True

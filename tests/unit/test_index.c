@@ -225,11 +225,54 @@ static void test_hash_only(void **state)
     ph_index_deinit(&ix);
 }
 
+/* Sizes take 4 bytes; 4 GiB and more go to the side table, kept in id order,
+ * and leave it when they shrink again.  Every size reads back as set. */
+static void test_sizes(void **state)
+{
+    (void)state;
+    ph_index ix;
+    assert_null(ph_index_init(&ix, NULL, NULL));
+    enum { N = 5000 };
+    uint64_t want[N];
+    for (uint32_t i = 0; i < N; i++) {
+        uint32_t id;
+        bool added;
+        assert_null(ph_index_add(&ix, (uint64_t)(i + 1) * 64, 1, &id, &added));
+        assert_int_equal(ph_index_size(&ix, id), 0);
+    }
+    /* big ones set out of order, small ones between them */
+    for (uint32_t k = 0; k < N; k++) {
+        uint32_t i = (k * 761u) % N; /* a permutation: 761 is prime to N */
+        want[i] = i % 7 == 0 ? (UINT64_C(1) << 32) + i * UINT64_C(4096)
+                  : i % 11 == 0 ? UINT32_MAX - 1 : (uint64_t)i * 16;
+        if (i == 13)
+            want[i] = UINT32_MAX; /* the marker's own value is a big size */
+        assert_null(ph_index_set_size(&ix, i, want[i]));
+    }
+    for (uint32_t i = 0; i < N; i++)
+        assert_true(ph_index_size(&ix, i) == want[i]);
+    size_t nbig = ix.nbig;
+    assert_int_equal(nbig, N / 7 + 1 + 1);
+    for (size_t j = 1; j < ix.nbig; j++)
+        assert_true(ix.big[j - 1].id < ix.big[j].id);
+    /* a big one changes, then shrinks: out of the side table */
+    assert_null(ph_index_set_size(&ix, 7, UINT64_C(1) << 40));
+    assert_true(ph_index_size(&ix, 7) == UINT64_C(1) << 40);
+    assert_null(ph_index_set_size(&ix, 7, 24));
+    assert_true(ph_index_size(&ix, 7) == 24);
+    assert_int_equal(ix.nbig, nbig - 1);
+    want[7] = 24;
+    for (uint32_t i = 0; i < N; i++)
+        assert_true(ph_index_size(&ix, i) == want[i]);
+    ph_index_deinit(&ix);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_versions),
         cmocka_unit_test(test_hash_only),
+        cmocka_unit_test(test_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -231,7 +231,7 @@ static void fill_link(ph_heap *h, uint32_t id, ph_link *k)
     if (kind != k->kind)
         snprintf(k->kind, sizeof(k->kind), "%s", kind);
     ph_preview(h, k->address, k->preview, sizeof(k->preview));
-    k->size = h->idx.size[id];
+    k->size = ph_index_size(&h->idx, id);
 }
 
 /* An object the walk did not find (a leak found in pymalloc's blocks). */
@@ -651,7 +651,7 @@ static int by_size(const void *a, const void *b, void *payload)
 {
     const ph_heap *sort_heap = payload;
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    uint64_t sx = sort_heap->idx.size[x], sy = sort_heap->idx.size[y];
+    uint64_t sx = ph_index_size(&sort_heap->idx, x), sy = ph_index_size(&sort_heap->idx, y);
     if (sx != sy)
         return sx > sy ? -1 : 1;
     uint64_t ax = sort_heap->idx.addr[x], ay = sort_heap->idx.addr[y];
@@ -683,10 +683,10 @@ ph_error *ph_objects_get(ph_heap *h, const char *kind, uint64_t min_size, size_t
         const ph_type *t = &h->types[h->idx.type[i]];
         if (strcmp(t->name, kind) != 0 && strcmp(ph_kind_of(h, (uint32_t)i, buf, sizeof(buf)), kind) != 0)
             continue;
-        if (h->idx.size[i] < min_size)
+        if (ph_index_size(&h->idx, i) < min_size)
             continue;
         o->count++;
-        o->size += h->idx.size[i];
+        o->size += ph_index_size(&h->idx, i);
         ids[n++] = (uint32_t)i;
     }
     qsort_r(ids, n, sizeof(uint32_t), by_size, h);

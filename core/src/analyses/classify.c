@@ -17,7 +17,7 @@ bool ph_heap_object(const ph_heap *h, uint64_t address, ph_object *out)
     const char *kind = ph_kind_of(h, id, out->kind, sizeof(out->kind));
     if (kind != out->kind)
         snprintf(out->kind, sizeof(out->kind), "%s", kind);
-    out->size = h->idx.size[id];
+    out->size = ph_index_size(&h->idx, id);
     out->estimate = t->estimate;
     out->reachable = h->idx.flags[id] & OBJ_FROM_ROOTS;
     out->conservative = h->idx.flags[id] & OBJ_CONSERVATIVE;

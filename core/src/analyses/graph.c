@@ -97,25 +97,37 @@ static ph_error *build_edges(ph_heap *h, ph_graph *g)
         return s.err;
     g->fwd_off[n + 1] = (uint32_t)s.n;
     g->nedges = s.n;
-
-    /* reverse edges by counting sort */
-    g->rev_off = calloc((size_t)n + 2, sizeof(uint32_t));
-    g->rev = malloc((s.n ? s.n : 1) * sizeof(uint32_t));
-    if (!g->rev_off || !g->rev)
-        return PH_NOMEM;
-    for (uint64_t e = 0; e < s.n; e++)
-        g->rev_off[g->fwd[e] + 1]++;
-    for (uint32_t v = 0; v <= n; v++)
-        g->rev_off[v + 1] += g->rev_off[v];
-    uint32_t *fill = malloc(((size_t)n + 1) * sizeof(uint32_t));
-    if (!fill)
-        return PH_NOMEM;
-    memcpy(fill, g->rev_off, ((size_t)n + 1) * sizeof(uint32_t));
-    for (uint32_t v = 0; v <= n; v++)
-        for (uint32_t e = g->fwd_off[v]; e < g->fwd_off[v + 1]; e++)
-            g->rev[fill[g->fwd[e]]++] = v;
-    free(fill);
     return NULL;
+}
+
+/* The referrers (reverse edges), by counting sort into place: each target's
+ * count, summed up to its list's end, then the sources from the last edge
+ * to the first, each list filling from its end, so that every list comes
+ * out in increasing order of source without a second array of cursors. */
+static ph_error *build_referrers(ph_graph *g)
+{
+    uint32_t n = g->n;
+    g->rev_off = calloc((size_t)n + 2, sizeof(uint32_t));
+    g->rev = malloc((g->nedges ? g->nedges : 1) * sizeof(uint32_t));
+    if (!g->rev_off || !g->rev) {
+        free(g->rev_off), free(g->rev);
+        g->rev_off = g->rev = NULL;
+        return PH_NOMEM;
+    }
+    for (uint64_t e = 0; e < g->nedges; e++)
+        g->rev_off[g->fwd[e]]++;
+    for (uint32_t v = 1; v <= n + 1; v++)
+        g->rev_off[v] += g->rev_off[v - 1];
+    for (uint32_t v = n + 1; v-- > 0;)
+        for (uint32_t e = g->fwd_off[v + 1]; e-- > g->fwd_off[v];)
+            g->rev[--g->rev_off[g->fwd[e]]] = v;
+    return NULL;
+}
+
+static void drop_referrers(ph_graph *g)
+{
+    free(g->rev_off), free(g->rev);
+    g->rev_off = g->rev = NULL;
 }
 
 /* ---- dominators ------------------------------------------------------------- */
@@ -131,33 +143,27 @@ static uint32_t intersect(const ph_graph *g, uint32_t a, uint32_t b)
     return a;
 }
 
+/* The tree's memory is kept to what it answers with (idom, retained sizes,
+ * children): what only builds it (postorder numbers, the referrers when no
+ * one had asked for them) is given back before the next part is allocated,
+ * so that the peak is one part's, not their sum. */
 static ph_error *build_dominators(ph_heap *h, ph_graph *g)
 {
     uint32_t n = g->n, root = n, N = n + 1;
+    ph_error *err = NULL;
     g->po = malloc((size_t)N * sizeof(uint32_t));
-    g->idom = malloc((size_t)N * sizeof(uint32_t));
     uint32_t *order = malloc((size_t)N * sizeof(uint32_t));   /* postorder */
     uint32_t *stack = malloc((size_t)N * sizeof(uint32_t));
     uint32_t *next = malloc((size_t)N * sizeof(uint32_t));    /* next edge to try */
-    if (!g->po || !g->idom || !order || !stack || !next) {
-        free(order);
-        free(stack);
-        free(next);
+    uint8_t *seen = calloc(N, 1);
+    if (!g->po || !order || !stack || !next || !seen) {
+        free(order), free(stack), free(next), free(seen);
         return PH_NOMEM;
     }
-    for (uint32_t v = 0; v < N; v++) {
+    for (uint32_t v = 0; v < N; v++)
         g->po[v] = UNDEF;
-        g->idom[v] = UNDEF;
-    }
     /* iterative depth-first search from the root: postorder numbers */
     uint32_t sp = 0, count = 0;
-    uint8_t *seen = calloc(N, 1);
-    if (!seen) {
-        free(order);
-        free(stack);
-        free(next);
-        return PH_NOMEM;
-    }
     stack[sp++] = root;
     seen[root] = 1;
     next[root] = g->fwd_off[root];
@@ -180,6 +186,15 @@ static ph_error *build_dominators(ph_heap *h, ph_graph *g)
     free(stack);
     free(next);
     g->reachable = count - 1;
+    /* the referrers: kept if someone had them built, else dropped after */
+    bool own_rev = !g->rev;
+    g->idom = malloc((size_t)N * sizeof(uint32_t));
+    if (!g->idom || (own_rev && (err = build_referrers(g)))) {
+        free(order);
+        return err ? err : PH_NOMEM;
+    }
+    for (uint32_t v = 0; v < N; v++)
+        g->idom[v] = UNDEF;
     /* iterate over reverse postorder until nothing changes */
     g->idom[root] = root;
     bool changed = true;
@@ -199,9 +214,17 @@ static ph_error *build_dominators(ph_heap *h, ph_graph *g)
             }
         }
         if (ph_poll(h)) {
-            free(order);
-            return ph_error_new(PH_ERR_INTERRUPTED, 0, "interrupted");
+            err = ph_error_new(PH_ERR_INTERRUPTED, 0, "interrupted");
+            break;
         }
+    }
+    if (own_rev)
+        drop_referrers(g);
+    free(g->po); /* intersect's alone */
+    g->po = NULL;
+    if (err) {
+        free(order);
+        return err;
     }
     /* retained sizes: children before parents, i.e. in postorder */
     g->retained = calloc(N, sizeof(uint64_t));
@@ -212,14 +235,15 @@ static ph_error *build_dominators(ph_heap *h, ph_graph *g)
     }
     for (uint32_t i = 0; i < count; i++) {
         uint32_t v = order[i];
-        g->retained[v] += v == root ? 0 : h->idx.size[v];
+        g->retained[v] += v == root ? 0 : ph_index_size(&h->idx, v);
         g->retained_count[v] += v == root ? 0 : 1;
         if (v != root) {
             g->retained[g->idom[v]] += g->retained[v];
             g->retained_count[g->idom[v]] += g->retained_count[v];
         }
     }
-    /* the dominator tree's children, by counting sort on idom */
+    /* the dominator tree's children, in postorder within each parent: a
+     * counting sort into place (as build_referrers), from the last to the first */
     g->child_off = calloc((size_t)N + 1, sizeof(uint32_t));
     g->child = malloc((size_t)(count ? count : 1) * sizeof(uint32_t));
     if (!g->child_off || !g->child) {
@@ -228,19 +252,12 @@ static ph_error *build_dominators(ph_heap *h, ph_graph *g)
     }
     for (uint32_t i = 0; i < count; i++)
         if (order[i] != root)
-            g->child_off[g->idom[order[i]] + 1]++;
-    for (uint32_t v = 0; v < N; v++)
-        g->child_off[v + 1] += g->child_off[v];
-    uint32_t *fill = malloc((size_t)N * sizeof(uint32_t));
-    if (!fill) {
-        free(order);
-        return PH_NOMEM;
-    }
-    memcpy(fill, g->child_off, (size_t)N * sizeof(uint32_t));
-    for (uint32_t i = 0; i < count; i++)
+            g->child_off[g->idom[order[i]]]++;
+    for (uint32_t v = 1; v <= N; v++)
+        g->child_off[v] += g->child_off[v - 1];
+    for (uint32_t i = count; i-- > 0;)
         if (order[i] != root)
-            g->child[fill[g->idom[order[i]]]++] = order[i];
-    free(fill);
+            g->child[--g->child_off[g->idom[order[i]]]] = order[i];
     free(order);
     return NULL;
 }
@@ -252,7 +269,19 @@ static double seconds_since(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-ph_error *ph_graph_edges(ph_heap *h, ph_graph **out)
+size_t ph_graph_bytes(const ph_graph *g)
+{
+    size_t N = (size_t)g->n + 1, e = g->nedges;
+    return (N + 1) * 4 + e * 4 +                                      /* references */
+           (g->rev ? (N + 1) * 4 + e * 4 : 0) +                       /* referrers */
+           (g->idom ? N * 4 : 0) + (g->po ? N * 4 : 0) +
+           (g->retained ? N * 8 : 0) + (g->retained_count ? N * 4 : 0) +
+           (g->child_off ? (N + 1) * 4 + (size_t)g->reachable * 4 : 0) +
+           (g->mark ? N * 4 : 0) + (g->parent ? N * 4 : 0);
+}
+
+/* The references alone, built on first use. */
+static ph_error *graph_forward(ph_heap *h, ph_graph **out)
 {
     if (h->graph) {
         *out = h->graph;
@@ -267,11 +296,6 @@ ph_error *ph_graph_edges(ph_heap *h, ph_graph **out)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     g->n = (uint32_t)h->idx.n;
     ph_error *err = build_edges(h, g);
-    if (!err) {
-        g->mark = calloc(g->n + 1, sizeof(uint32_t));
-        if (!g->mark)
-            err = PH_NOMEM;
-    }
     if (err) {
         ph_graph_free(g);
         return err;
@@ -282,10 +306,18 @@ ph_error *ph_graph_edges(ph_heap *h, ph_graph **out)
     return NULL;
 }
 
+ph_error *ph_graph_edges(ph_heap *h, ph_graph **out)
+{
+    ph_error *err = graph_forward(h, out);
+    if (!err && !(*out)->rev)
+        err = build_referrers(*out);
+    return err;
+}
+
 ph_error *ph_graph_get(ph_heap *h, ph_graph **out)
 {
     ph_graph *g;
-    ph_error *err = ph_graph_edges(h, &g);
+    ph_error *err = graph_forward(h, &g);
     if (err)
         return err;
     if (!g->idom) {
@@ -376,6 +408,8 @@ static bool not_entered(const ph_heap *h, uint32_t v)
 ph_error *ph_graph_deep(ph_heap *h, ph_graph *g, uint32_t start, ph_visit_id_fn *fn, void *payload,
                         uint64_t *size, uint64_t *count)
 {
+    if (!g->mark && !(g->mark = calloc((size_t)g->n + 1, sizeof(uint32_t))))
+        return PH_NOMEM;
     if (++g->stamp == 0) { /* wrapped: clear the marks */
         memset(g->mark, 0, ((size_t)g->n + 1) * sizeof(uint32_t));
         g->stamp = 1;
@@ -389,7 +423,7 @@ ph_error *ph_graph_deep(ph_heap *h, ph_graph *g, uint32_t start, ph_visit_id_fn 
     *size = *count = 0;
     while (qh < qt) {
         uint32_t v = queue[qh++];
-        *size += h->idx.size[v];
+        *size += ph_index_size(&h->idx, v);
         (*count)++;
         if (fn)
             fn(h, v, payload);

@@ -8,14 +8,14 @@ typedef struct ph_graph {
     uint32_t n;                 /* objects; node n is the virtual root */
     uint64_t nedges;
     uint32_t *fwd_off, *fwd;    /* references: fwd[fwd_off[v] .. fwd_off[v+1]) */
-    uint32_t *rev_off, *rev;    /* referrers, the same way */
-    uint32_t *po;               /* postorder number; UINT32_MAX: not reachable */
+    uint32_t *rev_off, *rev;    /* referrers, the same way (NULL: not built; ph_graph_edges) */
+    uint32_t *po;               /* postorder number, while the tree is built */
     uint32_t *idom;             /* immediate dominator; UINT32_MAX: not reachable */
     uint64_t *retained;         /* bytes of the objects each one dominates, itself included */
     uint32_t *retained_count;
     uint32_t *child_off, *child; /* the dominator tree's children */
     uint32_t reachable;         /* objects reachable from the roots */
-    uint32_t *mark, stamp;      /* visited marks for deep-size walks */
+    uint32_t *mark, stamp;      /* visited marks for deep-size walks (on first use) */
     uint32_t *parent;           /* breadth-first tree from the roots; UINT32_MAX: not reachable */
     struct ph_root_label *root_labels; /* what each root is, by object id (backrefs.c) */
     size_t nroot_labels;
@@ -30,8 +30,13 @@ typedef struct ph_graph {
 /* The graph of h with its dominator tree, built on first use. */
 ph_error *ph_graph_get(ph_heap *h, ph_graph **out);
 
-/* The graph's edges only (forward and reverse), built on first use. */
+/* The graph's edges only (forward and reverse), built on first use.  The
+ * dominator tree (ph_graph_get) builds the referrers for itself and drops
+ * them after; this builds them again when they are not there. */
 ph_error *ph_graph_edges(ph_heap *h, ph_graph **out);
+
+/* The graph's memory in bytes, of what is built now. */
+size_t ph_graph_bytes(const ph_graph *g);
 
 /* The breadth-first tree from the roots (g->parent), built on first use:
  * following parents from an object gives a shortest chain from a root.

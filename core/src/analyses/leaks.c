@@ -99,7 +99,7 @@ static void add(leak_state *st, ph_heap *h, uint64_t addr, uint32_t ti, uint32_t
         rc = 0;
     cand *k = &st->c[st->n];
     *k = (cand){.addr = addr, .ti = ti, .id = id, .refcnt = rc};
-    k->size = id != PH_NO_OBJ ? h->idx.size[id] : ph_flat_size(h, addr, &h->types[ti]);
+    k->size = id != PH_NO_OBJ ? ph_index_size(&h->idx, id) : ph_flat_size(h, addr, &h->types[ti]);
     size_t s = slot_of(st, addr);
     while (st->slot[s])
         s = (s + 1) & (st->hcap - 1);
@@ -326,7 +326,8 @@ ph_error *ph_leaks_get(ph_heap *h, ph_leaks **out)
             continue;
         size_t before = st.n;
         add(&st, h, h->idx.addr[i], h->idx.type[i], (uint32_t)i);
-        if (st.n > before && ph_alloc_static(h, a, h->idx.addr[i], h->idx.type[i], h->idx.size[i]))
+        if (st.n > before &&
+            ph_alloc_static(h, a, h->idx.addr[i], h->idx.type[i], ph_index_size(&h->idx, i)))
             st.c[before].class = C_STATIC;
     }
     err = st.err;

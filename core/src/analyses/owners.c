@@ -81,7 +81,7 @@ void ph_tally_add(const ph_heap *h, const ph_graph *g, uint32_t v, ph_tally *t)
             if (!t->count[k])
                 t->touched[t->ntouched++] = k;
             t->count[k]++;
-            t->size[k] += h->idx.size[w];
+            t->size[k] += ph_index_size(&h->idx, w);
         }
         /* a tree: each node is pushed once, so the stack never holds more than n + 1 */
         for (uint32_t e = g->child_off[w]; e < g->child_off[w + 1]; e++)
@@ -414,7 +414,7 @@ ph_error *ph_owners_get(ph_heap *h, uint64_t min_retained, size_t max_nodes, ph_
         return PH_NOMEM;
     }
     for (uint32_t v = 0; v < g->n; v++)
-        o->total += h->idx.size[v];
+        o->total += ph_index_size(&h->idx, v);
     o->min_retained = min_retained;
     size_t n = 0;
     for (uint32_t v = 0; v < g->n; v++)

@@ -40,13 +40,13 @@ ph_error *ph_partition_new(ph_heap *h, ph_partition_by by, ph_partition **out)
         if (by == PH_BY_KIND && ph_type_is_exact_dict(t)) {
             uint32_t o = h->idx.owner[i];
             dcount[2 * o]++;
-            dcount[2 * o + 1] += h->idx.size[i];
+            dcount[2 * o + 1] += ph_index_size(&h->idx, i);
         } else {
             tcount[2 * ti]++;
-            tcount[2 * ti + 1] += h->idx.size[i];
+            tcount[2 * ti + 1] += ph_index_size(&h->idx, i);
         }
         p->count++;
-        p->size += h->idx.size[i];
+        p->size += ph_index_size(&h->idx, i);
     }
     size_t cap = 2 * nt + 2, n = 0;
     p->rows = calloc(cap, sizeof(ph_row));

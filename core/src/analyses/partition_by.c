@@ -51,8 +51,8 @@ static ph_error *by_size_or_module(ph_heap *h, ph_partition_by by, const uint8_t
         if (SKIP(only, i))
             continue;
         if (by == PH_BY_SIZE) {
-            snprintf(text, sizeof(text), "%llu", (unsigned long long)h->idx.size[i]);
-            err = ph_rows_add(a, text, h->idx.size[i], h->idx.addr[i], NULL);
+            snprintf(text, sizeof(text), "%llu", (unsigned long long)ph_index_size(&h->idx, i));
+            err = ph_rows_add(a, text, ph_index_size(&h->idx, i), h->idx.addr[i], NULL);
             continue;
         }
         uint32_t ti = h->idx.type[i];
@@ -63,7 +63,7 @@ static ph_error *by_size_or_module(ph_heap *h, ph_partition_by by, const uint8_t
                 break;
             }
         }
-        err = ph_rows_add(a, modules[ti], h->idx.size[i], h->idx.addr[i], NULL);
+        err = ph_rows_add(a, modules[ti], ph_index_size(&h->idx, i), h->idx.addr[i], NULL);
     }
     for (size_t t = 0; modules && t < h->ntypes; t++)
         free(modules[t]);
@@ -152,7 +152,7 @@ static ph_error *by_rcs(ph_heap *h, const uint8_t *only, ph_rows *a)
             if (more)
                 strcat(text, ", ...");
         }
-        err = ph_rows_add(a, text, h->idx.size[v], h->idx.addr[v], NULL);
+        err = ph_rows_add(a, text, ph_index_size(&h->idx, v), h->idx.addr[v], NULL);
     }
     for (size_t i = 0; i <= nt; i++)
         free(dict_kinds[i]);
@@ -243,7 +243,7 @@ static ph_error *by_via(ph_heap *h, const uint8_t *only, ph_rows *a)
             if (more)
                 strcat(text, ", ...");
         }
-        st.err = ph_rows_add(a, text, h->idx.size[v], h->idx.addr[v], NULL);
+        st.err = ph_rows_add(a, text, ph_index_size(&h->idx, v), h->idx.addr[v], NULL);
     }
     free(st.edges);
     ph_rows_free(&st.labels);
@@ -260,7 +260,7 @@ static ph_error *by_kind_or_type(ph_heap *h, ph_partition_by by, const uint8_t *
             continue;
         const char *text = by == PH_BY_KIND ? ph_kind_of(h, (uint32_t)i, kbuf, sizeof(kbuf))
                                             : h->types[h->idx.type[i]].name;
-        err = ph_rows_add(a, text, h->idx.size[i], h->idx.addr[i], NULL);
+        err = ph_rows_add(a, text, ph_index_size(&h->idx, i), h->idx.addr[i], NULL);
     }
     return err;
 }

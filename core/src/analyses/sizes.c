@@ -23,7 +23,7 @@ static void count_kind(ph_heap *h, uint32_t v, void *payload)
     const ph_type *t = &h->types[ti];
     uint64_t *c = ph_type_is_exact_dict(t) ? &a->by_owner[2 * h->idx.owner[v]] : &a->by_type[2 * ti];
     c[0]++;
-    c[1] += h->idx.size[v];
+    c[1] += ph_index_size(&h->idx, v);
     a->estimate |= t->estimate;
 }
 
@@ -97,7 +97,7 @@ ph_error *ph_sizes_get(ph_heap *h, uint64_t address, ph_sizes **out)
         return PH_NOMEM;
     s->address = address;
     describe(h, id, &s->type, s->kind, sizeof(s->kind), s->preview, sizeof(s->preview));
-    s->flat = h->idx.size[id];
+    s->flat = ph_index_size(&h->idx, id);
     s->reachable = g->idom[id] != UINT32_MAX;
     s->retained = s->reachable ? g->retained[id] : 0;
     s->retained_count = s->reachable ? g->retained_count[id] : 0;
@@ -221,7 +221,7 @@ ph_error *ph_dominators(ph_heap *h, uint64_t address, unsigned depth, size_t lim
             memset(it, 0, sizeof(*it));
             it->address = h->idx.addr[v];
             describe(h, v, &it->type, it->kind, sizeof(it->kind), it->preview, sizeof(it->preview));
-            it->flat = h->idx.size[v];
+            it->flat = ph_index_size(&h->idx, v);
             it->retained = g->retained[v];
             it->retained_count = g->retained_count[v];
             it->depth = d;

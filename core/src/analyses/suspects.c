@@ -381,7 +381,7 @@ ph_error *ph_suspects_get(ph_heap *h, double min_fraction, size_t limit, ph_susp
         return err ? err : PH_NOMEM;
     }
     for (uint32_t v = 0; v < g->n; v++)
-        res->total += h->idx.size[v];
+        res->total += ph_index_size(&h->idx, v);
     res->threshold = (uint64_t)(min_fraction * (double)res->total + 0.5);
     if (res->threshold < 1)
         res->threshold = 1;

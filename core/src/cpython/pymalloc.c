@@ -235,7 +235,7 @@ static size_t sample_pools(ph_heap *h, const geometry *g, sample *out, size_t ca
     size_t n = 0;
     for (size_t i = 0; i < h->idx.n && i < SAMPLE_OBJECTS && n < cap; i++) {
         uint64_t addr = h->idx.addr[i];
-        if (h->idx.size[i] > (uint64_t)L->small_request_threshold)
+        if (ph_index_size(&h->idx, i) > (uint64_t)L->small_request_threshold)
             continue;
         uint64_t pool = addr & ~(g->pool_size - 1);
         unsigned char hdr[64];
@@ -610,7 +610,7 @@ static ph_error *place_objects(ph_heap *h, const geometry *g, ph_alloc *a)
             free(tt);
             return ph_error_new(PH_ERR_INTERRUPTED, 0, "interrupted");
         }
-        uint64_t addr = h->idx.addr[i], size = h->idx.size[i];
+        uint64_t addr = h->idx.addr[i], size = ph_index_size(&h->idx, i);
         uint32_t ti = h->idx.type[i];
         const ph_type *t = ti < h->ntypes ? &h->types[ti] : NULL;
         const arena_rec *ar = arena_of(p, g, addr);

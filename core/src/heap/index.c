@@ -85,6 +85,7 @@ void ph_index_deinit(ph_index *ix)
 {
     free(ix->addr);
     free(ix->size);
+    free(ix->big);
     free(ix->type);
     free(ix->owner);
     free(ix->flags);
@@ -101,7 +102,8 @@ size_t ph_index_bytes(const ph_index *ix)
 {
     return ix->cap * (sizeof(*ix->addr) + sizeof(*ix->size) + sizeof(*ix->type) +
                       sizeof(*ix->owner) + sizeof(*ix->flags)) +
-           ph_idtable_bytes(&ix->by_addr) + ix->pcap * sizeof(*ix->pools) +
+           ix->bigcap * sizeof(*ix->big) + ph_idtable_bytes(&ix->by_addr) +
+           ix->pcap * sizeof(*ix->pools) +
            ix->nchunks * (CHUNK_BLOCKS * sizeof(struct ph_block) + sizeof(*ix->chunks));
 }
 
@@ -220,7 +222,7 @@ static inline uint32_t find_place(const ph_index *ix, uint64_t addr, struct ph_b
             *place = b;
             return PH_NO_OBJ;
         }
-        if (b && b->lo == (uint32_t)addr)
+        if (b && ix->addr[b->id - 1] == addr)
             return b->id - 1;
     }
     struct ph_hot *e = ix->hot ? &ix->hot[(addr >> 4) % PH_INDEX_HOT] : NULL;
@@ -287,6 +289,57 @@ void ph_index_trim(ph_index *ix)
     ix->cap = ix->n;
 }
 
+/* ---- sizes ---------------------------------------------------------------- */
+
+static size_t big_pos(const ph_index *ix, uint32_t id)
+{
+    size_t lo = 0, hi = ix->nbig;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ix->big[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+uint64_t ph_index_big_size(const ph_index *ix, uint32_t id)
+{
+    size_t i = big_pos(ix, id);
+    return i < ix->nbig && ix->big[i].id == id ? ix->big[i].size : 0;
+}
+
+ph_error *ph_index_set_size_slow(ph_index *ix, uint32_t id, uint64_t size)
+{
+    size_t i = ix->size[id] == PH_SIZE_BIG ? big_pos(ix, id) : 0;
+    if (size < PH_SIZE_BIG) {
+        if (ix->size[id] == PH_SIZE_BIG) { /* no longer big */
+            memmove(ix->big + i, ix->big + i + 1, (ix->nbig - i - 1) * sizeof(*ix->big));
+            ix->nbig--;
+        }
+        ix->size[id] = (uint32_t)size;
+        return NULL;
+    }
+    if (ix->size[id] != PH_SIZE_BIG) {
+        if (ix->nbig == ix->bigcap) {
+            size_t cap = ix->bigcap ? ix->bigcap * 2 : 16;
+            struct ph_big_size *big = realloc(ix->big, cap * sizeof(*big));
+            if (!big)
+                return PH_NOMEM;
+            ix->big = big;
+            ix->bigcap = cap;
+        }
+        i = big_pos(ix, id);
+        memmove(ix->big + i + 1, ix->big + i, (ix->nbig - i) * sizeof(*ix->big));
+        ix->nbig++;
+        ix->big[i].id = id;
+        ix->size[id] = PH_SIZE_BIG;
+    }
+    ix->big[i].size = size;
+    return NULL;
+}
+
 /* A new entry in the arrays, for addr. */
 static ph_error *new_entry(ph_index *ix, uint64_t addr, uint32_t type, uint32_t *id)
 {
@@ -310,7 +363,6 @@ ph_error *ph_index_add_placed(ph_index *ix, uint64_t addr, uint32_t type, struct
     if (err)
         return err;
     place->id = *id + 1;
-    place->lo = (uint32_t)addr;
     return NULL;
 }
 
@@ -326,7 +378,7 @@ ph_error *ph_index_add(ph_index *ix, uint64_t addr, uint32_t type, uint32_t *id,
             return err;
         block = block_of(ix, p, addr);
         /* Two objects in one block (a corrupt heap): the second one in the table. */
-        if (block && block->id && block->lo != (uint32_t)addr)
+        if (block && block->id && ix->addr[block->id - 1] != addr)
             block = NULL;
     }
     if (block) {
@@ -351,7 +403,6 @@ ph_error *ph_index_add(ph_index *ix, uint64_t addr, uint32_t type, uint32_t *id,
     *added = true;
     if (block) {
         block->id = new_id + 1;
-        block->lo = (uint32_t)addr;
         return NULL;
     }
     ix->by_addr.slot[i] = new_id + 1;

@@ -15,7 +15,12 @@
 typedef struct ph_index {
     size_t n, cap;          /* objects */
     uint64_t *addr;
-    uint64_t *size;
+    uint32_t *size;         /* flat size (ph_index_size); PH_SIZE_BIG: in big[] */
+    struct ph_big_size {    /* the rare sizes of 4 GiB and more, by id (sorted) */
+        uint32_t id;
+        uint64_t size;
+    } *big;
+    size_t nbig, bigcap;
     uint32_t *type;         /* index into heap->types */
     uint32_t *owner;        /* dicts: owner's type index + 1 (0: none) */
     uint8_t *flags;
@@ -26,8 +31,8 @@ typedef struct ph_index {
     struct ph_pool_rec *pools;  /* by pool address, open addressing; base 0 = empty */
     size_t pcap, npools;        /* power of two */
     struct ph_block {           /* each pool's blocks, in order, in chunks */
-        uint32_t id;            /* the object's id + 1; 0: none */
-        uint32_t lo;            /* the low half of its address (after a GC header, say) */
+        uint32_t id;            /* the object's id + 1; 0: none (its address, which can
+                                 * be after a GC header, say: addr[id]) */
     } **chunks;
     size_t nchunks, chunk_used; /* blocks used in the last chunk */
     size_t nblocks;             /* in all pools */
@@ -47,6 +52,7 @@ typedef struct ph_index {
 } ph_index;
 
 #define PH_INDEX_HOT 256
+#define PH_SIZE_BIG UINT32_MAX
 
 #define OBJ_FROM_ROOTS 1    /* reachable from the interpreter's roots */
 #define OBJ_GC_LISTED 2     /* found on a GC list */
@@ -65,6 +71,23 @@ void ph_index_trim(ph_index *ix);
 /* The index's own memory in bytes. */
 size_t ph_index_bytes(const ph_index *ix);
 void ph_index_deinit(ph_index *ix);
+/* An object's flat size: 4 bytes each in the index, the sizes of 4 GiB and
+ * more (a huge bytes or array) in a sorted side table. */
+uint64_t ph_index_big_size(const ph_index *ix, uint32_t id);
+static inline uint64_t ph_index_size(const ph_index *ix, uint32_t id)
+{
+    uint32_t s = ix->size[id];
+    return s != PH_SIZE_BIG ? s : ph_index_big_size(ix, id);
+}
+ph_error *ph_index_set_size_slow(ph_index *ix, uint32_t id, uint64_t size);
+static inline ph_error *ph_index_set_size(ph_index *ix, uint32_t id, uint64_t size)
+{
+    if (size < PH_SIZE_BIG && ix->size[id] != PH_SIZE_BIG) {
+        ix->size[id] = (uint32_t)size;
+        return NULL;
+    }
+    return ph_index_set_size_slow(ix, id, size);
+}
 uint32_t ph_index_find(const ph_index *ix, uint64_t addr);
 /* Adds addr; *id is its id; returns true if it is new. */
 ph_error *ph_index_add(ph_index *ix, uint64_t addr, uint32_t type, uint32_t *id, bool *added);

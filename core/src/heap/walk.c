@@ -143,8 +143,11 @@ static ph_error *drain(ph_heap *h, walk_state *ws, bool sizes)
 {
     while (h->qhead < h->qtail && !ws->err && !poll_fast(h)) {
         uint32_t id = h->queue[h->qhead++];
-        if (sizes)
-            h->idx.size[id] = ph_flat_size(h, h->idx.addr[id], &h->types[h->idx.type[id]]);
+        if (sizes) {
+            const ph_type *t = &h->types[h->idx.type[id]];
+            if ((ws->err = ph_index_set_size(&h->idx, id, ph_flat_size(h, h->idx.addr[id], t))))
+                break;
+        }
         /* An object with corrupt references counts once, however many it has. */
         uint64_t before = h->skipped;
         h->visiting = h->idx.addr[id];
@@ -217,13 +220,16 @@ static ph_error *sort_out_unreached(ph_heap *h)
     if (err)
         return err;
     /* Objects cannot be new here (all were reached in phase 2), but be sure. */
-    for (size_t i = before; i < h->idx.n; i++)
-        h->idx.size[i] = ph_flat_size(h, h->idx.addr[i], &h->types[h->idx.type[i]]);
+    for (size_t i = before; i < h->idx.n && !err; i++)
+        err = ph_index_set_size(&h->idx, (uint32_t)i,
+                                ph_flat_size(h, h->idx.addr[i], &h->types[h->idx.type[i]]));
+    if (err)
+        return err;
     h->garbage_objects = h->garbage_bytes = 0;
     for (size_t i = 0; i < h->idx.n; i++)
         if (!(h->idx.flags[i] & (OBJ_FROM_ROOTS | OBJ_ALIVE))) {
             h->garbage_objects++;
-            h->garbage_bytes += h->idx.size[i];
+            h->garbage_bytes += ph_index_size(&h->idx, i);
         }
     return NULL;
 }
@@ -316,7 +322,7 @@ void ph_heap_info_get(const ph_heap *h, ph_heap_info *out)
     out->threads = h->threads;
     out->objects = h->idx.n;
     for (size_t i = 0; i < h->idx.n; i++) {
-        out->bytes += h->idx.size[i];
+        out->bytes += ph_index_size(&h->idx, i);
         if (h->types[h->idx.type[i]].estimate)
             out->estimated_objects++;
     }
@@ -341,9 +347,7 @@ void ph_heap_info_get(const ph_heap *h, ph_heap_info *out)
     out->bytes_read = st.bytes_read;
     out->index_bytes = ph_index_bytes(&h->idx) + h->captypes * sizeof(ph_type);
     if (h->graph) {
-        const ph_graph *g = h->graph;
-        uint64_t N = (uint64_t)g->n + 1;
-        out->graph_seconds = g->seconds;
-        out->graph_bytes = 2 * g->nedges * 4 + N * (4 * 4 + 8 + 4 + 4 + 4) + N * 4;
+        out->graph_seconds = h->graph->seconds;
+        out->graph_bytes = ph_graph_bytes(h->graph);
     }
 }
