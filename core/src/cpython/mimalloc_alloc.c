@@ -124,7 +124,7 @@ static ph_error *place_objects(ph_heap *h, ph_alloc *a, const pages *ps)
     for (size_t i = 0; i < h->idx.n; i++) {
         if (i % 4096 == 0 && ph_poll(h))
             return ph_error_new(PH_ERR_INTERRUPTED, 0, "interrupted");
-        uint64_t addr = h->idx.addr[i], size = h->idx.size[i];
+        uint64_t addr = h->idx.addr[i], size = ph_index_size(&h->idx, i);
         const page_rec *p = page_of(ps, addr);
         if (p) {
             a->objects_in_arenas++;
