@@ -98,7 +98,11 @@ def examples(path):
     return out
 
 
-ALL = [(os.path.relpath(p, REPO), n, cmd, shown, g) for p in DOCS for n, cmd, shown, g in examples(p) if shown]
+ALL_DOCS = [(os.path.relpath(p, REPO), n, cmd, shown, g) for p in DOCS for n, cmd, shown, g in examples(p) if shown]
+# the two long guides' examples run in test_docs_guides.py: a file of their
+# own, so that pytest-xdist (--dist loadfile) runs them beside these
+GUIDES = ("docs/leak-hunt.md", "docs/post-mortem-leaks.md")
+ALL = [e for e in ALL_DOCS if e[0] not in GUIDES]
 
 
 def workload_of(cmd, gdb_core=None):
@@ -310,6 +314,10 @@ def files(tmp_path_factory):
 
 @pytest.mark.parametrize("doc,line,cmd,shown,session", ALL, ids=["%s:%d" % (d, n) for d, n, _c, _s, _g in ALL])
 def test_doc_example(doc, line, cmd, shown, session, cores, files):
+    check_example(doc, line, cmd, shown, session, cores, files)
+
+
+def check_example(doc, line, cmd, shown, session, cores, files):
     why = skip_reason(cmd, session)
     if why:
         pytest.skip(why)
@@ -423,9 +431,10 @@ def test_examples_found():
     """The parser finds the examples (README's demo partition among them, and
     the user guide's gdb session)."""
     assert any(d == "README.md" and "partition" in c for d, _n, c, _s, _g in ALL)
-    assert sum(1 for d, _n, c, _s, g in ALL if workload_of(c, g)) >= 10
+    assert sum(1 for d, _n, c, _s, g in ALL_DOCS if workload_of(c, g)) >= 10
     assert any(d == "docs/user-guide.md" and c == "(gdb) probe-heap more" and workload_of(c, g) == "demo"
                for d, _n, c, _s, g in ALL)
+    assert {d for d, _n, _c, _s, _g in ALL_DOCS} >= set(GUIDES)
 
 
 # A core the docs name that is not one of make example-cores': only these
