@@ -437,6 +437,19 @@ def test_examples_found():
     assert {d for d, _n, _c, _s, _g in ALL_DOCS} >= set(GUIDES)
 
 
+def test_docs_cite_only_the_repository():
+    """The docs cite nothing a reader of the repository cannot open: no
+    issue numbers of the tracker the project was built with, no design
+    notes kept outside the repository."""
+    bad = []
+    for path in DOCS + [os.path.join(REPO, "CHANGELOG.md"), os.path.join(REPO, "docs", "probe-heap.1")]:
+        with open(path) as f:
+            for n, line in enumerate(f, 1):
+                if re.search(r"(?i)\bissues? ?#?\d+|DESIGN\.md|ARCHITECTURE-REVIEW|CPYTHON-FACTS|/work/shared", line):
+                    bad.append("%s:%d %s" % (os.path.relpath(path, REPO), n, line.strip()))
+    assert not bad, "\n".join(bad)
+
+
 # A core the docs name that is not one of make example-cores': only these
 NOT_CORES = {"CORE", "/tmp/nope"}
 
