@@ -470,6 +470,28 @@ def test_cores_are_named():
     assert not bad, "cores make example-cores does not make (tools/example_cores.py):\n" + "\n".join(bad)
 
 
+def test_make_example_cores(tmp_path):
+    """make example-cores (DEMO_OUT elsewhere) makes every named core, each a
+    core of its workload's python (the version info reads from it is the one
+    that python says it is); an unknown name is a usage error."""
+    r = subprocess.run(["make", "-C", REPO, "--no-print-directory", "example-cores", "DEMO_OUT=%s" % tmp_path],
+                       capture_output=True, text=True, timeout=900)
+    missing = [n for n, c in example_cores.CORES.items() if os.access(c["python"], os.X_OK)
+               and not os.path.exists(str(tmp_path / (n + ".core")))]
+    assert r.returncode == 0 and not missing, (missing, r.stdout[-2000:] + r.stderr[-2000:])
+    assert sorted(f for f in os.listdir(str(tmp_path))) == sorted(n + ".core" for n in example_cores.CORES)
+    for name in ("demo", "leaky38", "refleak311"):
+        python = example_cores.CORES[name]["python"]
+        if not os.access(python, os.X_OK):
+            continue
+        doc = harness.run_probe(["--core", str(tmp_path / (name + ".core")), "--json", "info"]).json()
+        want = subprocess.run([python, "-c", "import sys; print(sys.version.split()[0])"],
+                              capture_output=True, text=True).stdout.strip()
+        assert doc["python"]["version"] == want, (name, doc["python"], want)
+    r = subprocess.run([os.path.join(REPO, "tools", "example-cores"), "nosuch"], capture_output=True, text=True)
+    assert r.returncode == 2 and "no core named nosuch" in r.stderr, r.stderr
+
+
 def test_make_demo(tmp_path):
     """make demo (DEMO_OUT elsewhere): it leaves demo.core under its stable
     name, and every command it shows ran without an error; its partition
