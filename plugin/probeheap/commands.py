@@ -262,10 +262,19 @@ def complete(sub, text, word):
         h = state.cached()
         if h is None:
             return []
-        candidates = objects.path_candidates(h, cur)
-        if re.search(r"\[(['\"])(?:(?!\1).)*$", cur):
-            # inside a key's quotes gdb's word starts after the quote, and gdb
-            # closes the quote itself: the candidate stops before it
+        quote = re.search(r"\[(['\"])(?:(?!\1).)*$", cur)
+        if quote and quote.group(1) == '"':
+            # the references' labels quote keys with ': ask in those, answer in "
+            at = quote.start()
+            candidates = ['%s["%s"]' % (c[:at], c[at + 2:-2])
+                          for c in objects.path_candidates(h, cur[:at] + "['" + cur[at + 2:])
+                          if c.endswith("']") and '"' not in c[at:]]
+        else:
+            candidates = objects.path_candidates(h, cur)
+        if quote and quote.group(1) == "'":
+            # inside a key's single quotes (one of gdb's quote characters) gdb's
+            # word starts after the quote, and gdb closes the quote itself:
+            # the candidate stops before it
             candidates = [c[:-2] for c in candidates if c.endswith("]")]
     else:
         return []

@@ -357,6 +357,7 @@ def test_gdb_completes_paths_and_kinds(python_core):
                       "complete probe-heap sizeof __main__:cache._store['user1'].h",
                       "complete probe-heap sizeof __main__:cache._store['user1'].history[",
                       "complete probe-heap sizeof __main__:cache._store['us",
+                      'complete probe-heap sizeof __main__:cache._store["user2',
                       'complete probe-heap dominators --depth 2 __main__:Cac',
                       'complete probe-heap sizeof __main__:cache --js',
                       'complete probe-heap partition --kind __main__.Se',
@@ -372,6 +373,7 @@ def test_gdb_completes_paths_and_kinds(python_core):
                    "probe-heap sizeof __main__:cache._store['user1'].history[1]",
                    "probe-heap sizeof __main__:cache._store['user1'",  # gdb closes the quote
                    "probe-heap sizeof __main__:cache._store['user2'",
+                   'probe-heap sizeof __main__:cache._store["user2"]',
                    'probe-heap dominators --depth 2 __main__:Cache',
                    'probe-heap sizeof __main__:cache --json',
                    'probe-heap partition --kind __main__.Session',
