@@ -7,7 +7,10 @@ interpreter's abandoned pool with unreachable cycles in them
 Oracles, in the target itself: sysconfig's Py_GIL_DISABLED and the version
 (asked of the interpreter before), the in-process census (gc.get_objects()
 and its closure, census.py) for every type with 100 objects or more, and the
-workload's own counts (threads, objects per class).  The rest of the suite
+workload's own counts (threads, objects per class, the objects a refcount
+bug leaked), sys.getallocatedblocks() as the process stopped, and mimalloc's
+pages counted in process by workloads/mi_pages.c (built here against the
+target's own internal headers) for alloc.  The rest of the suite
 (test_partition, test_flat_sizes, test_sizes, test_backrefs...) runs on the
 same targets through harness.all_targets()."""
 
@@ -203,6 +206,12 @@ def test_alloc_matches_mimalloc_in_process(workload, mode):
     assert not problems, '\n'.join(problems)
     assert truth['abandoned_segments'] >= 1 and truth['abandoned_pages'] >= 1, truth
     assert doc['blocks_used'] == sum(heaps), doc['blocks_used']
+    # and against sys.getallocatedblocks(), counted just before mi_pages (it
+    # sums page->used; the int that holds it is made after: a block of slack)
+    ref = harness.run_probe(args(workload, mode) + ['--json', 'backrefs',
+                                                    '__main__:ALLOCATED[0]']).json()
+    allocated = int(ref['target']['preview'])
+    assert abs(m['used_blocks'] - allocated) <= 2, (m['used_blocks'], allocated)
     # every object of the walk lives in a block of a page, or is static
     o = doc['objects']
     info = harness.run_probe(args(workload, mode) + ['--json', 'info']).json()
