@@ -21,6 +21,7 @@ import os
 import random
 import signal
 import sys
+import sysconfig
 import time
 
 
@@ -202,7 +203,8 @@ def main():
         return data
     count, size, secs = census()
     res = {"census_objects": count, "census_bytes": size, "census_seconds": secs,
-           "python": sys.version.split()[0], "shape": shape}
+           "python": sys.version.split()[0] + ("t" if sysconfig.get_config_var("Py_GIL_DISABLED") else ""),
+           "shape": shape}
     try:
         import objgraph
         t0 = time.perf_counter()

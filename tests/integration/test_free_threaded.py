@@ -7,7 +7,10 @@ interpreter's abandoned pool with unreachable cycles in them
 Oracles, in the target itself: sysconfig's Py_GIL_DISABLED and the version
 (asked of the interpreter before), the in-process census (gc.get_objects()
 and its closure, census.py) for every type with 100 objects or more, and the
-workload's own counts (threads, objects per class).  The rest of the suite
+workload's own counts (threads, objects per class, the objects a refcount
+bug leaked), sys.getallocatedblocks() as the process stopped, and mimalloc's
+pages counted in process by workloads/mi_pages.c (built here against the
+target's own internal headers) for alloc.  The rest of the suite
 (test_partition, test_flat_sizes, test_sizes, test_backrefs...) runs on the
 same targets through harness.all_targets()."""
 
@@ -73,12 +76,22 @@ def args(w, mode):
     return ['--pid', str(w.pid)] + w.target.cli_args
 
 
+def probe_json(w, mode, *command):
+    """`probe-heap --json COMMAND` on the workload, run once per mode and
+    command for the tests of this file (the workload does not change)."""
+    cache = w.__dict__.setdefault('answers', {})
+    key = (mode,) + command
+    if key not in cache:
+        cache[key] = harness.run_probe(args(w, mode) + ['--json'] + list(command)).json()
+    return cache[key]
+
+
 @pytest.mark.parametrize('mode', MODES)
 def test_info(workload, mode):
     res = harness.run_probe(args(workload, mode) + ['info']).expect_ok()
     assert 'CPython %s, free-threaded build' % workload.version in res.stdout, res.describe()
     assert "mimalloc's GC heaps" in res.stdout, res.describe()
-    doc = harness.run_probe(args(workload, mode) + ['--json', 'info']).json()
+    doc = probe_json(workload, mode, 'info')
     info = workload.census()['workload']
     assert doc['free_threaded'] is True and doc['python']['free_threaded'] is True, doc
     assert doc['python']['version'] == workload.version, doc
@@ -101,9 +114,8 @@ def test_blocks_match_getallocatedblocks(workload, mode):
     get_mimalloc_allocated_blocks), as the workload stopped: read back from
     the target (__main__:ALLOCATED[0]).  The int that holds it is made
     after the count: one block of slack, and one for the int it replaced."""
-    doc = harness.run_probe(args(workload, mode) + ['--json', 'info']).json()
-    ref = harness.run_probe(args(workload, mode) + ['--json', 'backrefs',
-                                                    '__main__:ALLOCATED[0]']).json()
+    doc = probe_json(workload, mode, 'info')
+    ref = probe_json(workload, mode, 'backrefs', '__main__:ALLOCATED[0]')
     oracle = int(ref['target']['preview'])
     got = doc['mimalloc']['blocks']
     assert oracle > 1000, ref['target']
@@ -139,7 +151,7 @@ def test_leaks_finds_the_exited_threads_cycles(workload, mode):
     """The leaver's unreachable cycles, in its abandoned segments, are
     cyclic garbage to leaks (not leaked: no reference is unexplained), and
     the workload's live objects are neither."""
-    doc = harness.run_probe(args(workload, mode) + ['--json', 'leaks']).json()
+    doc = probe_json(workload, mode, 'leaks')
     counts = workload.census()['workload']['counts']
 
     def by_kind(group):
@@ -161,7 +173,7 @@ def test_leaks_finds_exactly_the_refcount_leak(workload, mode):
     """What the refcount bug leaked (Py_IncRef and every reference dropped),
     by eight workers and by the thread that exited: leaked, each class
     exactly as many as were made, and nothing else of the workload's."""
-    doc = harness.run_probe(args(workload, mode) + ['--json', 'leaks']).json()
+    doc = probe_json(workload, mode, 'leaks')
     counts = workload.census()['workload']['counts']
     leaked = {r['kind']: r['count'] for r in doc['leaked']['rows']}
     for name in census_leaked(workload):
@@ -184,7 +196,7 @@ def test_alloc_matches_mimalloc_in_process(workload, mode):
     the blocks freed by other threads not yet collected, where probe-heap
     counts capacity less every free list)."""
     truth = mi_oracle(workload)
-    doc = harness.run_probe(args(workload, mode) + ['--json', 'alloc']).json()
+    doc = probe_json(workload, mode, 'alloc')
     assert doc['allocator'] == 'mimalloc', doc.get('allocator')
     m = doc['mimalloc']
     assert m['bad_pages'] == 0 and not doc['partial'], m
@@ -203,9 +215,14 @@ def test_alloc_matches_mimalloc_in_process(workload, mode):
     assert not problems, '\n'.join(problems)
     assert truth['abandoned_segments'] >= 1 and truth['abandoned_pages'] >= 1, truth
     assert doc['blocks_used'] == sum(heaps), doc['blocks_used']
+    # and against sys.getallocatedblocks(), counted just before mi_pages (it
+    # sums page->used; the int that holds it is made after: a block of slack)
+    ref = probe_json(workload, mode, 'backrefs', '__main__:ALLOCATED[0]')
+    allocated = int(ref['target']['preview'])
+    assert abs(m['used_blocks'] - allocated) <= 2, (m['used_blocks'], allocated)
     # every object of the walk lives in a block of a page, or is static
     o = doc['objects']
-    info = harness.run_probe(args(workload, mode) + ['--json', 'info']).json()
+    info = probe_json(workload, mode, 'info')
     assert o['in_arenas']['count'] + o['static']['count'] == info['objects'], (o, info['objects'])
     assert o['stray']['count'] == 0 and o['malloc']['count'] == 0, o
     assert sum(c['objects'] for c in doc['classes']) == o['in_arenas']['count']
@@ -233,7 +250,7 @@ def test_report_memory_bar_from_mimalloc(workload, tmp_path):
         m = re.search(r'<script id="report-data" type="application/json">(.*?)</script>', f.read(), re.S)
     memory = json.loads(m.group(1))['memory']
     assert memory is not None, 'no memory bar'
-    a = harness.run_probe(args(workload, 'core') + ['--json', 'alloc']).json()
+    a = probe_json(workload, 'core', 'alloc')
     segs = {k: n for k, n, _text in memory['segments']}
     o = a['objects']
     assert segs['objects'] == o['in_arenas']['bytes'] + o['static']['bytes'], (segs, o)

@@ -424,6 +424,7 @@ static const page *load_run(ph_reader *r, const segment *s, uint64_t addr, uint6
  * window like a mapped core.  False (nothing changed) when it does not fit
  * or any of it cannot be read. */
 #define PH_SNAP_MISSES 8
+#define PH_SNAP_MAX_WHOLE ((uint64_t)256 << 20) /* larger live mappings are never copied whole */
 #define PH_SNAP_IOV 64
 #define PH_SNAP_CHUNK ((size_t)1 << 20)
 static bool snapshot(ph_reader *r, segment *s)
@@ -656,6 +657,37 @@ static uint64_t snapshot_budget(void)
     return kb * 1024 / 4;
 }
 
+/* A large private mapping mostly never touched is a reservation of address
+ * space, not a heap: mimalloc's arena in a free-threaded CPython is one
+ * 1 GiB mapping of which a small heap uses a few MB, and copying it whole
+ * read all of it.  Such a mapping (over PH_SNAP_MAX_WHOLE, less than half
+ * resident by /proc/PID/smaps) is never copied: the walk's reads go through
+ * the page cache.  (A large heap whose arenas the kernel merged into one
+ * mapping is resident, and still copied.) */
+static void skip_reservations(ph_reader *r, int pid)
+{
+    char path[64], line[4096];
+    snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return;
+    segment *cur = NULL;
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long long lo, hi, kb;
+        if (sscanf(line, "%llx-%llx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+            cur = NULL;
+            for (size_t i = 0; i < r->nsegs && hi - lo > PH_SNAP_MAX_WHOLE; i++)
+                if (r->segs[i].start == lo && r->segs[i].end == hi && r->segs[i].kind == SEG_PROCESS)
+                    cur = &r->segs[i];
+        } else if (cur && sscanf(line, "Rss: %llu kB", &kb) == 1) {
+            if (kb * 1024 * 2 < cur->end - cur->start)
+                cur->misses = UINT32_MAX;
+            cur = NULL;
+        }
+    }
+    fclose(f);
+}
+
 void ph_reader_set_copy_budget(ph_reader *r, uint64_t bytes)
 {
     r->snap_budget = bytes;
@@ -705,6 +737,8 @@ ph_error *ph_reader_open_process(ph_reader *r, int pid, enum ph_live_read how)
         err = add_segment(r, &s);
     }
     fclose(maps);
+    if (!err)
+        skip_reservations(r, pid);
     r->pid = pid;
     r->vm_readv = how == PH_LIVE_ANY;
     r->snap_budget = snapshot_budget();
