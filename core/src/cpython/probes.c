@@ -152,9 +152,14 @@ static const char *probe_version(ph_heap *h, const probe_sources *src, uint64_t 
             return "type.__mro__ is not a `tuple` whose items are where the layout puts them";
         tuple = true;
     }
-    record(h, "builtin types", src->table,
-           "sys.version is a `str` of basic size %d%s", L->str_unicode_sizeof,
-           tuple ? "; type.__mro__ a `tuple`, its items at its basic size" : "");
+    if (tuple)
+        record(h, "builtin types", src->table,
+               "sys.version is a `str` of basic size %d; type.__mro__ a `tuple` of basic size %d "
+               "(its items there)",
+               L->str_unicode_sizeof, L->tuple_ob_item);
+    else
+        record(h, "builtin types", src->table, "sys.version is a `str` of basic size %d",
+               L->str_unicode_sizeof);
     record(h, "sys.version", h->version.found_by ? h->version.found_by : "the version probe",
            "sys.version \"%s\" names %d.%d, the release found from %s", text, major, minor,
            h->version.found_by ? h->version.found_by : "the version probe");
