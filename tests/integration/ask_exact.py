@@ -35,4 +35,5 @@ with open(os.environ["PH_CENSUS"]) as f:
 with open(os.environ["PH_OUT"], "w") as f:
     json.dump({"info": {k: v for k, v in info.items() if isinstance(v, (int, str, float, bool))},
                "skipped": info.get("skipped"), "skips": info.get("skips"),
+               "probes": info.get("probes"),
                "objects": objs, "referrers": explained, "samples": samples}, f)

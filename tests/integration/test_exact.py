@@ -383,8 +383,39 @@ def test_exact_live(target, tmp_path_factory):
     check_exact(LIVE_RUNS.get(target, [], tmp_path_factory))
 
 
+def check_probes(job):
+    """info's structural probes: every one passed and said, and each number
+    it says is the interpreter's own (workloads/exact.py: type.__basicsize__,
+    id(type), dict's, str's and tuple's basic sizes, sys.version, the thread
+    states, the GC generations)."""
+    import re
+    facts = job.census['probe_facts']
+    probes = {p['name']: p for p in job.probe['probes']}
+    assert sorted(probes) == sorted(['type', 'interpreter', 'builtin types', 'sys.version',
+                                     'threads', 'GC']), probes
+    for p in probes.values():
+        assert p['checked'] and p['source'], p
+
+    def num(name, pattern):
+        m = re.search(pattern, probes[name]['checked'])
+        assert m, (name, pattern, probes[name])
+        return m.group(1)
+    assert int(num('type', r'\((0x[0-9a-f]+)\) is `type`'), 16) == int(facts['type'][0], 16)
+    assert int(num('type', r'basic size (\d+)')) == facts['type'][1]
+    assert int(num('interpreter', r'basic size (\d+)')) == facts['dict']
+    assert int(num('builtin types', r'`str` of basic size (\d+)')) == facts['str']
+    assert int(num('builtin types', r'`tuple` of basic size (\d+)')) == facts['tuple']
+    assert num('sys.version', r'"([^"]+)"') == facts['version']
+    assert int(num('threads', r'(\d+) thread state')) == facts['threads']
+    if facts['free_threaded']:
+        assert 'mimalloc' in probes['GC']['checked'], probes['GC']
+    else:
+        assert int(num('GC', r'(\d+) generations')) == facts['generations']
+
+
 def check_exact(job):
     target = job.target
+    check_probes(job)
     oracle_only, probe_only, left, explained = compare(job)
     text = describe(job, left, explained, len(oracle_only), len(probe_only))
     print(text)
@@ -440,6 +471,7 @@ def test_exact_trixie(trixie_root, numpy, tmp_path):
     job.run()
     assert job.census['python'].startswith('3.13.')
     assert (job.census['numpy'] is not None) == numpy
+    check_probes(job)
     oracle_only, probe_only, left, explained = compare(job)
     text = describe(job, left, explained, len(oracle_only), len(probe_only))
     print(text)

@@ -94,7 +94,7 @@ static const char *probe_type(ph_heap *h, const probe_sources *src)
     if (!name_is(h, tt, "type") || !basicsize_is(h, tt, L->heaptype_sizeof))
         return "`type` does not have the name and size the layout gives it";
     record(h, "type", src->fields,
-           "the type of `type` (0x%llx) is `type`, named \"type\", basic size %d (PyHeapTypeObject)",
+           "the type of `type` (0x%llx) is `type`, named so, basic size %d",
            (unsigned long long)tt, L->heaptype_sizeof);
     return NULL;
 }
@@ -121,10 +121,10 @@ static const char *probe_interpreter(ph_heap *h, const probe_sources *src, uint6
         return "the interpreter's sys dict, builtins or sys.modules is not a `dict` of the size the layout gives it";
     *sysdict = d[0];
     record(h, "interpreter", src->fields,
-           "interpreter 0x%llx: %s%s (type 0x%llx, basic size %d)", (unsigned long long)interp,
-           set == 3 ? "its sys dict, builtins and sys.modules are `dict`s"
-                    : "those of its sys dict, builtins and sys.modules it has are `dict`s",
-           set == 3 ? "" : " (the others not made yet)", (unsigned long long)dt, L->dict_sizeof);
+           "0x%llx: %s `dict`s of basic size %d", (unsigned long long)interp,
+           set == 3 ? "sys dict, builtins, sys.modules are"
+                    : "those of sys dict, builtins, sys.modules made yet are",
+           L->dict_sizeof);
     return NULL;
 }
 
@@ -152,12 +152,15 @@ static const char *probe_version(ph_heap *h, const probe_sources *src, uint64_t 
             return "type.__mro__ is not a `tuple` whose items are where the layout puts them";
         tuple = true;
     }
-    record(h, "builtin types", src->table,
-           "sys.version is a `str` of basic size %d%s", L->str_unicode_sizeof,
-           tuple ? "; type.__mro__ a `tuple`, its items at its basic size" : "");
+    if (tuple)
+        record(h, "builtin types", src->table,
+               "sys.version a `str` of basic size %d, type.__mro__ a `tuple` of basic size %d",
+               L->str_unicode_sizeof, L->tuple_ob_item);
+    else
+        record(h, "builtin types", src->table, "sys.version a `str` of basic size %d",
+               L->str_unicode_sizeof);
     record(h, "sys.version", h->version.found_by ? h->version.found_by : "the version probe",
-           "sys.version \"%s\" names %d.%d, the release found from %s", text, major, minor,
-           h->version.found_by ? h->version.found_by : "the version probe");
+           "\"%s\" names %d.%d", text, major, minor);
     return NULL;
 }
 
@@ -176,8 +179,8 @@ static const char *probe_threads(ph_heap *h, const probe_sources *src, uint64_t 
         if (!ph_read_u64(h->r, ts + (uint64_t)L->tstate_next, &ts))
             return "the interpreter's thread list cannot be read";
     }
-    record(h, "threads", src->fields, "%llu thread state%s, each pointing back at interpreter 0x%llx",
-           (unsigned long long)n, n == 1 ? "" : "s", (unsigned long long)interp);
+    record(h, "threads", src->fields, "%llu thread state%s point%s back at interpreter 0x%llx",
+           (unsigned long long)n, n == 1 ? "" : "s", n == 1 ? "s" : "", (unsigned long long)interp);
     return NULL;
 }
 
@@ -194,7 +197,7 @@ static const char *probe_gc(ph_heap *h, const probe_sources *src, uint64_t inter
                    (bound != 0 && bound != 1)))
             return "its thread state's mimalloc heaps are not where the layout puts them";
         record(h, "GC", "the table of the free-threaded build",
-               "no GC lists (free-threaded): the GC's objects are in mimalloc's heaps, %s",
+               "no GC lists (free-threaded): mimalloc's heaps, %s",
                ts ? (bound ? "the first thread's bound" : "the first thread's not bound yet")
                   : "no thread");
         return NULL;
@@ -232,8 +235,7 @@ static const char *probe_gc(ph_heap *h, const probe_sources *src, uint64_t inter
     else
         snprintf(where, sizeof(where), "%s", src->table);
     record(h, "GC", where,
-           "%d generations and the permanent one: each head links into a circular list; "
-           "%llu of their first objects have types whose type is a type",
+           "%d generations and the permanent one link up; their first %llu objects' types are types",
            L->gc_num_generations, (unsigned long long)checked);
     return NULL;
 }

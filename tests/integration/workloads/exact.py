@@ -205,6 +205,15 @@ with open(sys.argv[1], 'w') as _f:
     json.dump({'python': '%d.%d.%d' % sys.version_info[:3], 'pid': os.getpid(),
                'samples': _samples, 'lru_elem_ready': _lru_elem_ready(),
                'numpy': getattr(numpy, '__version__', None),
+               # what info's structural probes find, from inside
+               'probe_facts': {'type': [hex(id(type)), type.__basicsize__],
+                               'dict': dict.__basicsize__, 'str': str.__basicsize__,
+                               'tuple': tuple.__basicsize__,
+                               'version': sys.version.split()[0],
+                               'threads': len(sys._current_frames()),
+                               'generations': len(__import__('gc').get_threshold()),
+                               'free_threaded': bool(__import__('sysconfig').get_config_var(
+                                   'Py_GIL_DISABLED'))},
                'pandas': getattr(pandas, '__version__', None)}, _f)
 del _f, _i, _n, _samples
 
