@@ -11,6 +11,7 @@ compared with the recorded gc.get_referents().  Writes PH_OUT (JSON):
                     up to 3 examples [addr, missing referent, its
                     type, the object's preview, the referent's]]}
   conservative  {type: referents found only by the conservative scan}
+  samples   {label: {type, flat, estimate}} of the workload's samples
   skipped, seconds"""
 
 import collections
@@ -65,8 +66,15 @@ def preview(addr):
 
 for m in missing.values():
     m[2] = [e + [preview(e[0]), preview(e[1])] for e in m[2]]
+objects = {}
+for label, (addr, _tp, _size) in json.load(open(os.environ["PH_SAMPLES"]))["workload"]["samples"].items():
+    try:
+        o = h.object(int(addr, 16))
+        objects[label] = {k: o.get(k) for k in ("type", "flat", "estimate")}
+    except probeheap.Error:
+        objects[label] = None
 with open(os.environ["PH_OUT"], "w") as f:
-    json.dump({"objects": len(records), "unknown": unknown, "changed": changed, "missing": missing,
+    json.dump({"samples": objects, "objects": len(records), "unknown": unknown, "changed": changed, "missing": missing,
                "conservative": {k: v for k, v in conservative.items() if v},
                "skipped": info.get("skipped"), "skips": [dict(k, from_type=indexed.get(k["from"]), from_preview=preview(hex(k["from"])))
                          for k in info.get("skipped_refs") or ()], "index_seconds": t1 - t0,

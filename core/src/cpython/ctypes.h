@@ -31,6 +31,9 @@ const ph_ctype *ph_ctype_find(const ph_heap *h, const char *name, int64_t basics
 uint32_t ph_ctype_field(ph_heap *h, uint64_t p, const char *name, ph_visit_fn *visit,
                         void *payload);
 
+/* sys.getsizeof of the bytes object at b (ctypes_io.c); false when it is none. */
+bool ph_ctype_bytes_size(ph_heap *h, uint64_t b, uint64_t *size);
+
 /* Each file's descriptions, ended by a NULL name. */
 extern const ph_ctype ph_ctypes_collections[];
 extern const ph_ctype ph_ctypes_array[];
@@ -39,5 +42,8 @@ extern const ph_ctype ph_ctypes_functools[];
 extern const ph_ctype ph_ctypes_315[];
 extern const ph_ctype ph_ctypes_queue[];
 extern const ph_ctype ph_ctypes_pickle[];
+extern const ph_ctype ph_ctypes_itertools[];
+extern const ph_ctype ph_ctypes_struct[];
+extern const ph_ctype ph_ctypes_datetime[];
 
 #endif

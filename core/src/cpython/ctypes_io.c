@@ -16,7 +16,14 @@
  * module_state 160 (basicsize 168); 3.14: PyUnicodeWriter *writer 56 (a
  * _PyUnicodeWriter of its own, PyMem_Malloc'd: its buffer, a str, first),
  * decoder 72, readnl 80, writenl 88, dict 96, weakreflist 104,
- * module_state 112 (basicsize 120).  No __sizeof__: basicsize. */
+ * module_state 112 (basicsize 120).  No __sizeof__: basicsize.
+ *
+ * _io.BufferedReader, BufferedWriter, BufferedRandom (Modules/_io/
+ * bufferedio.c): buffered {HEAD; raw 16; ...; buffer 56 (a PyMem block of
+ * buffer_size bytes); ...; buffer_size 120; ...; dict 136 (tp_dictoffset);
+ * weakreflist 144}, basicsize 152 (3.8 to 3.14, DWARF).  raw is its only
+ * object field besides the dict.  buffered_sizeof: basicsize, plus
+ * buffer_size when the buffer is allocated. */
 #include "cpython/ctypes.h"
 #include "cpython/stackref.h"
 
@@ -24,7 +31,7 @@
 
 /* sys.getsizeof of a bytes object: tp_basicsize + ob_size * tp_itemsize,
  * read from its type object (bytes is not GC: no header). */
-static bool bytes_getsizeof(ph_heap *h, uint64_t b, uint64_t *size)
+bool ph_ctype_bytes_size(ph_heap *h, uint64_t b, uint64_t *size)
 {
     const ph_layout *L = h->L;
     uint64_t type, flags;
@@ -50,7 +57,7 @@ static bool bytesio_size(ph_heap *h, uint64_t addr, const ph_type *t, uint64_t *
     /* SHARED_BUF: Py_REFCNT(buf) > 1 (the empty bytes is immortal, or shared) */
     bool immortal;
     if (buf && ph_refcnt_read(h->r, h->L, buf, &refcnt, &immortal) && refcnt == 1 &&
-        bytes_getsizeof(h, buf, &bsize))
+        ph_ctype_bytes_size(h, buf, &bsize))
         *size += bsize;
     return true;
 }
@@ -90,7 +97,30 @@ static void stringio_referents(ph_heap *h, uint64_t addr, const ph_type *t, ph_v
             ph_ctype_field(h, p, f->name, visit, payload);
 }
 
+static void buffered_referents(ph_heap *h, uint64_t addr, const ph_type *t, ph_visit_fn *visit,
+                               void *payload)
+{
+    (void)t;
+    uint64_t raw;
+    if (ph_read_u64(h->r, addr + 16, &raw))
+        ph_ctype_field(h, raw, ".raw", visit, payload);
+}
+
+static bool buffered_size(ph_heap *h, uint64_t addr, const ph_type *t, uint64_t *size)
+{
+    uint64_t buf;
+    int64_t n;
+    if (!ph_read_u64(h->r, addr + 56, &buf) || !ph_read_i64(h->r, addr + 120, &n) || n < 0 ||
+        (uint64_t)n >= MAX_CONTAINER_LEN)
+        return false;
+    *size = (uint64_t)t->basicsize + (buf ? (uint64_t)n : 0);
+    return true;
+}
+
 const ph_ctype ph_ctypes_io[] = {
+    {"_io.BufferedReader", 152, buffered_referents, buffered_size},
+    {"_io.BufferedWriter", 152, buffered_referents, buffered_size},
+    {"_io.BufferedRandom", 152, buffered_referents, buffered_size},
     {"_io.BytesIO", 64, bytesio_referents, bytesio_size},
     {"_io.StringIO", 120, stringio_referents, NULL},
     {NULL, 0, NULL, NULL},

@@ -22,8 +22,18 @@
  *   3.14:     persistent_load 48, persistent_load_attr 56, read 200 ...
  *             buffers 232
  * Pdata: PyVarObject (ob_size 16: the items), data 24 (a PyMem array).
- * Sizes: basicsize (their __sizeof__ adds the C memo tables: not yet). */
+ *
+ * Pickler.__sizeof__: basicsize, plus sizeof(PyMemoTable) 32 and
+ * mt_allocated * sizeof(PyMemoEntry) 16 when there is a memo, plus
+ * sys.getsizeof(output_buffer) when there is one.
+ * Unpickler.__sizeof__: basicsize + memo_size * 8 + marks_size * 8 (when
+ * allocated), plus strlen + 1 of input_line, encoding and errors (C
+ * strings) when set; their offsets (input_line, encoding, errors, marks,
+ * marks_size): 3.8-3.12 152, 224, 232, 240, 256; 3.13 144, 216, 224, 232,
+ * 248; 3.14 152, 240, 248, 256, 272. */
 #include "cpython/ctypes.h"
+
+#include <string.h>
 
 #define MEMO_MAX (1u << 26)
 
@@ -122,9 +132,65 @@ static void pdata_referents(ph_heap *h, uint64_t addr, const ph_type *t, ph_visi
         pointers(h, addr, w[1], w[0], 8, visit, payload);
 }
 
+static bool pickler_size(ph_heap *h, uint64_t addr, const ph_type *t, uint64_t *size)
+{
+    int minor = h->L->minor;
+    uint64_t memo, mt[4], out, osize;
+    uint32_t out_off = minor == 13 ? 56 : 64;
+    *size = (uint64_t)t->basicsize;
+    if (!ph_read_u64(h->r, addr + 16, &memo) || !ph_read_u64(h->r, addr + out_off, &out))
+        return false;
+    if (memo) {
+        if (!ph_ptr_ok(memo) || !ph_read(h->r, memo, mt, 32) || mt[2] > MEMO_MAX)
+            return false;
+        *size += 32 + 16 * mt[2];
+    }
+    if (out) {
+        if (!ph_ctype_bytes_size(h, out, &osize))
+            return false;
+        *size += osize;
+    }
+    return true;
+}
+
+/* strlen + 1 of the C string at the pointer at addr + off (at most 4 KiB:
+ * false beyond); 0 when NULL. */
+static bool cstr_size(ph_heap *h, uint64_t addr, uint32_t off, uint64_t *n)
+{
+    uint64_t p;
+    char buf[4096];
+    *n = 0;
+    if (!ph_read_u64(h->r, addr + off, &p))
+        return false;
+    if (!p)
+        return true;
+    if (!ph_read_cstr(h->r, p, buf, sizeof(buf)))
+        return false;
+    *n = strlen(buf) + 1;
+    return true;
+}
+
+static bool unpickler_size(ph_heap *h, uint64_t addr, const ph_type *t, uint64_t *size)
+{
+    static const uint32_t offs[3][5] = {{152, 224, 232, 240, 256},
+                                        {144, 216, 224, 232, 248},
+                                        {152, 240, 248, 256, 272}};
+    int minor = h->L->minor;
+    const uint32_t *o = offs[minor >= 14 ? 2 : minor == 13 ? 1 : 0];
+    uint64_t memo[2], marks, nmarks, s1, s2, s3;
+    if (!ph_read(h->r, addr + 24, memo, 16) || !ph_read_u64(h->r, addr + o[3], &marks) ||
+        !ph_read_u64(h->r, addr + o[4], &nmarks) || memo[1] > MEMO_MAX || nmarks > MEMO_MAX ||
+        !cstr_size(h, addr, o[0], &s1) || !cstr_size(h, addr, o[1], &s2) ||
+        !cstr_size(h, addr, o[2], &s3))
+        return false;
+    *size = (uint64_t)t->basicsize + (memo[0] ? 8 * memo[1] : 0) + (marks ? 8 * nmarks : 0) +
+            s1 + s2 + s3;
+    return true;
+}
+
 const ph_ctype ph_ctypes_pickle[] = {
-    {"_pickle.Pickler", 144, pickler_referents, NULL},
-    {"_pickle.Unpickler", 264, unpickler_referents, NULL},
+    {"_pickle.Pickler", 144, pickler_referents, pickler_size},
+    {"_pickle.Unpickler", 264, unpickler_referents, unpickler_size},
     {"_pickle.Pdata", 56, pdata_referents, NULL},
     {NULL, 0, NULL, NULL},
 };

@@ -9,7 +9,8 @@ referents_record.py records every GC-tracked object's gc.get_referents().
     python3.X -B referents_zoo.py OUT.json
 
 OUT.json's workload: {"numpy": version or null, "pandas": version or null,
-"samples": {label: hex id}} (one object of each type the zoo makes)."""
+"samples": {label: [hex id, type, sys.getsizeof]}} (one object of each
+type the zoo makes, each item of a list of them)."""
 
 import gc
 gc.disable()
@@ -309,6 +310,17 @@ def worker(n):
 
 # the asyncio server: a Unix-socket server, clients' handlers waiting on a
 # queue and on futures, tasks sleeping
+def sizes(samples):
+    """{label: [hex id, type, sys.getsizeof]}, a list's items each as label[i]."""
+    out = {}
+    for k, v in samples.items():
+        items = enumerate(v) if type(v) is list else [(None, v)]
+        for i, o in items:
+            label = k if i is None else "%s[%d]" % (k, i)
+            out[label] = [hex(id(o)), referents_record._type_name(type(o)), sys.getsizeof(o)]
+    return out
+
+
 async def serve(out):
     loop = asyncio.get_running_loop()
     aq = asyncio.Queue()
@@ -346,7 +358,7 @@ async def serve(out):
                                "asyncio Server": server})
     info = {"free_threaded": bool(__import__("sysconfig").get_config_var("Py_GIL_DISABLED")),
             "numpy": numpy and numpy.__version__, "pandas": pandas and pandas.__version__,
-            "samples": {k: hex(id(v)) for k, v in samples.items()}}
+            "samples": sizes(samples)}
     del samples
     referents_record.record_and_stop(out, info)
 
