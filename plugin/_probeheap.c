@@ -350,7 +350,7 @@ static PyObject *Heap_info(HeapObject *self, PyObject *unused)
     if (!v)
         return NULL;
     PyObject *d = Py_BuildValue(
-        "{s:N,s:s,s:O,s:i,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:O,s:d,s:K,s:K,s:d,s:K}", "python", v,
+        "{s:N,s:s,s:O,s:i,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:O,s:d,s:d,s:K,s:K,s:d,s:K}", "python", v,
         "layout", i.layout,
         "layout_checked", i.layout_checked ? Py_True : Py_False,
         "gc_generations_shift", i.gc_generations_shift,
@@ -359,7 +359,8 @@ static PyObject *Heap_info(HeapObject *self, PyObject *unused)
         (unsigned long long)i.bytes, "skipped", (unsigned long long)i.skipped, "garbage_objects",
         (unsigned long long)i.garbage_objects, "garbage_bytes", (unsigned long long)i.garbage_bytes,
         "estimated_objects", (unsigned long long)i.estimated_objects, "gc_collecting",
-        i.gc_collecting ? Py_True : Py_False, "walk_seconds", i.walk_seconds, "bytes_read",
+        i.gc_collecting ? Py_True : Py_False, "walk_seconds", i.walk_seconds,
+        "walk_cpu_seconds", i.walk_cpu_seconds, "bytes_read",
         (unsigned long long)i.bytes_read, "index_bytes", (unsigned long long)i.index_bytes,
         "graph_seconds", i.graph_seconds, "graph_bytes", (unsigned long long)i.graph_bytes);
     if (!d)

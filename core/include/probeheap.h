@@ -162,6 +162,7 @@ typedef struct ph_heap_info {
     uint64_t estimated_objects;  /* objects whose flat size is an estimate */
     bool gc_collecting;          /* stopped inside a collection: the walk may be partial */
     double walk_seconds;
+    double walk_cpu_seconds;     /* the walking thread's CPU time in it */
     uint64_t bytes_read;
     uint64_t index_bytes;        /* the object index's own memory */
     double graph_seconds;        /* edges and dominator tree, once built (else 0) */

@@ -271,8 +271,10 @@ def test_info(workload):
     doc = res.json()
     where = '\n' + res.describe()
     for key in ('python', 'interpreters', 'threads', 'objects', 'bytes', 'skipped',
-                'garbage_objects', 'garbage_bytes', 'walk_seconds'):
+                'garbage_objects', 'garbage_bytes', 'walk_seconds', 'walk_cpu_seconds'):
         assert key in doc, 'no %r in info' % key + where
+    # the walking thread's CPU time: within its wall time (and not nothing)
+    assert 0 < doc['walk_cpu_seconds'] <= doc['walk_seconds'] + 0.01, where
     part = partition_json(workload, 'core', 'type')
     assert doc['python'].get('version') == census['python'], where
     assert (doc['objects'], doc['bytes']) == (part['count'], part['size']), where

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "world.h"
+#include "analyses/graph.h"
 
 static ph_heap *build(world *w, int i)
 {
@@ -215,12 +216,68 @@ static void test_partitions_by_references(void **state)
     }
 }
 
+/* The referrers' lists: the dominator tree builds them for itself and gives
+ * them back; one object's referrers without them (a pass over the references)
+ * are the same, in the same order, as a slice of them; ph_graph_edges builds
+ * them again. */
+static void test_referrers_without_lists(void **state)
+{
+    FOR_EACH_VERSION(i) {
+        world w;
+        make_world(&w, i);
+        ph_heap *h = build(&w, i);
+        ph_graph *g;
+        assert_null(ph_graph_get(h, &g));
+        assert_null(g->rev);
+        assert_null(g->po);
+        assert_true(g->idom != NULL && g->reachable > 0);
+        uint32_t N = g->n + 1;
+        uint32_t **scan = calloc(N, sizeof(*scan));
+        size_t *nscan = calloc(N, sizeof(*nscan));
+        assert_true(scan && nscan);
+        size_t total = 0;
+        for (uint32_t v = 0; v < N; v++) {
+            const uint32_t *list;
+            uint32_t *buf;
+            assert_null(ph_graph_referrers_of(g, v, &list, &nscan[v], &buf));
+            assert_true(!nscan[v] || buf == list);
+            scan[v] = buf;
+            total += nscan[v];
+        }
+        assert_int_equal(total, g->nedges);
+        assert_null(ph_graph_edges(h, &g));
+        assert_non_null(g->rev);
+        for (uint32_t v = 0; v < N; v++) {
+            const uint32_t *list;
+            size_t n;
+            uint32_t *buf;
+            assert_null(ph_graph_referrers_of(g, v, &list, &n, &buf));
+            assert_null(buf);
+            assert_int_equal(n, nscan[v]);
+            for (size_t k = 0; k < n; k++) {
+                assert_int_equal(list[k], scan[v][k]);
+                assert_true(k == 0 || list[k - 1] <= list[k]);
+            }
+            free(scan[v]);
+        }
+        free(scan);
+        free(nscan);
+        /* the modules dict is a root: its one referrer, the virtual root */
+        ph_links *l = NULL;
+        assert_null(ph_referrers_get(h, w.modules, &l));
+        assert_int_equal(l->n, 1);
+        assert_string_equal(l->items[0].root, "sys.modules");
+        ph_links_free(l);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_chains, img_cleanup),
         cmocka_unit_test_teardown(test_referrers_referents_objects, img_cleanup),
         cmocka_unit_test_teardown(test_partitions_by_references, img_cleanup),
+        cmocka_unit_test_teardown(test_referrers_without_lists, img_cleanup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -302,18 +302,24 @@ static ph_error *weak_referrers(ph_heap *h, ph_graph *g, uint64_t addr, link_lis
  * each reference labelled. */
 static ph_error *referrers_of(ph_heap *h, ph_graph *g, uint32_t id, link_list *out)
 {
-    for (uint32_t e = g->rev_off[id]; e < g->rev_off[id + 1]; e++) {
-        uint32_t p = g->rev[e];
+    const uint32_t *rev;
+    size_t nrev;
+    uint32_t *buf;
+    ph_error *err = ph_graph_referrers_of(g, id, &rev, &nrev, &buf);
+    for (size_t e = 0; !err && e < nrev; e++) {
+        uint32_t p = rev[e];
         if (p == g->n) {
             ph_link *k = links_push(out);
-            if (!k)
-                return PH_NOMEM;
+            if (!k) {
+                err = PH_NOMEM;
+                break;
+            }
             fill_link(h, id, k);
             ph_label l = root_label_of(h, g, id);
             set_edge(h, k, &l, false);
             continue;
         }
-        if (e > g->rev_off[id] && g->rev[e - 1] == p)
+        if (e > 0 && rev[e - 1] == p)
             continue; /* the same referrer again: all its references were listed */
         find_state st = {.want = id};
         visit_labelled(h, p, &st);
@@ -321,12 +327,17 @@ static ph_error *referrers_of(ph_heap *h, ph_graph *g, uint32_t id, link_list *o
             if (st.labels[i].kind == EDGE_WEAK)
                 continue; /* listed with the weak references below */
             ph_link *k = links_push(out);
-            if (!k)
-                return PH_NOMEM;
+            if (!k) {
+                err = PH_NOMEM;
+                break;
+            }
             fill_link(h, p, k);
             set_edge(h, k, &st.labels[i], st.conservative[i]);
         }
     }
+    free(buf);
+    if (err)
+        return err;
     /* itself (w.me = w): the graph has no edge from an object to itself */
     find_state self = {.want = id};
     visit_labelled(h, id, &self);
@@ -359,13 +370,16 @@ static ph_error *find_object(ph_heap *h, uint64_t address, uint32_t *id, uint32_
 }
 
 /* The object at address (see find_object), the graph's edges and the roots'
- * labels; with bfs, the breadth-first tree too. */
+ * labels; with bfs, the breadth-first tree too.  Without it, the referrers
+ * are not built for one object's (ph_graph_referrers_of): the dominator
+ * tree gives them back, and one object's referrers are one pass over the
+ * references without them. */
 static ph_error *prepare(ph_heap *h, uint64_t address, bool bfs, uint32_t *id, uint32_t *outside,
                          ph_graph **g)
 {
     ph_error *err = find_object(h, address, id, outside);
     if (!err)
-        err = ph_graph_edges(h, g);
+        err = bfs ? ph_graph_edges(h, g) : ph_graph_forward(h, g);
     if (!err)
         err = root_labels(h, *g);
     if (!err && bfs)

@@ -280,8 +280,7 @@ size_t ph_graph_bytes(const ph_graph *g)
            (g->mark ? N * 4 : 0) + (g->parent ? N * 4 : 0);
 }
 
-/* The references alone, built on first use. */
-static ph_error *graph_forward(ph_heap *h, ph_graph **out)
+ph_error *ph_graph_forward(ph_heap *h, ph_graph **out)
 {
     if (h->graph) {
         *out = h->graph;
@@ -306,9 +305,34 @@ static ph_error *graph_forward(ph_heap *h, ph_graph **out)
     return NULL;
 }
 
+ph_error *ph_graph_referrers_of(const ph_graph *g, uint32_t v, const uint32_t **list, size_t *n,
+                                uint32_t **buf)
+{
+    *buf = NULL;
+    if (g->rev) {
+        *list = g->rev + g->rev_off[v];
+        *n = g->rev_off[v + 1] - g->rev_off[v];
+        return NULL;
+    }
+    size_t cap = 0;
+    *n = 0;
+    for (uint32_t u = 0; u <= g->n; u++)
+        for (uint32_t e = g->fwd_off[u]; e < g->fwd_off[u + 1]; e++)
+            if (g->fwd[e] == v) {
+                if (!PH_VEC_RESERVE(*buf, cap, *n + 1, 16)) {
+                    free(*buf);
+                    *buf = NULL;
+                    return PH_NOMEM;
+                }
+                (*buf)[(*n)++] = u;
+            }
+    *list = *buf;
+    return NULL;
+}
+
 ph_error *ph_graph_edges(ph_heap *h, ph_graph **out)
 {
-    ph_error *err = graph_forward(h, out);
+    ph_error *err = ph_graph_forward(h, out);
     if (!err && !(*out)->rev)
         err = build_referrers(*out);
     return err;
@@ -317,7 +341,7 @@ ph_error *ph_graph_edges(ph_heap *h, ph_graph **out)
 ph_error *ph_graph_get(ph_heap *h, ph_graph **out)
 {
     ph_graph *g;
-    ph_error *err = graph_forward(h, &g);
+    ph_error *err = ph_graph_forward(h, &g);
     if (err)
         return err;
     if (!g->idom) {

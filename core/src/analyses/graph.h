@@ -35,6 +35,15 @@ ph_error *ph_graph_get(ph_heap *h, ph_graph **out);
  * them after; this builds them again when they are not there. */
 ph_error *ph_graph_edges(ph_heap *h, ph_graph **out);
 
+/* The references alone (no referrers unless built before), built on first use. */
+ph_error *ph_graph_forward(ph_heap *h, ph_graph **out);
+
+/* The referrers of v (*n of them, *list), in increasing id with the virtual
+ * root last, one per reference: a slice of the referrers' lists when they are
+ * built, else one pass over the references into *buf, which the caller frees. */
+ph_error *ph_graph_referrers_of(const ph_graph *g, uint32_t v, const uint32_t **list, size_t *n,
+                                uint32_t **buf);
+
 /* The graph's memory in bytes, of what is built now. */
 size_t ph_graph_bytes(const ph_graph *g);
 

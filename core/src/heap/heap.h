@@ -56,6 +56,7 @@ struct ph_heap {
     bool gc_collecting;
     int32_t gc_generations_shift; /* the GC lists found this far from the table's offset (probed) */
     double walk_seconds;
+    double walk_cpu_seconds; /* the walking thread's CPU time (page faults' waits not in it) */
     /* work queue of object ids to expand */
     uint32_t *queue;
     size_t qhead, qtail, qcap;

@@ -18,11 +18,16 @@
 
 #define INTERRUPT_EVERY 65536
 
-static double now(void)
+static double clock_seconds(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now(void)
+{
+    return clock_seconds(CLOCK_MONOTONIC);
 }
 
 static bool push(ph_heap *h, uint32_t id)
@@ -237,7 +242,7 @@ static ph_error *sort_out_unreached(ph_heap *h)
 ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_options *opts,
                         ph_heap **out)
 {
-    double t0 = now();
+    double t0 = now(), cpu0 = clock_seconds(CLOCK_THREAD_CPUTIME_ID);
     ph_heap *h = calloc(1, sizeof(*h));
     if (!h)
         return PH_NOMEM;
@@ -284,6 +289,7 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
     ph_index_trim(&h->idx);
     ph_heap_set_interrupt(h, NULL, NULL); /* the caller's payload need not outlive the build */
     h->walk_seconds = now() - t0;
+    h->walk_cpu_seconds = clock_seconds(CLOCK_THREAD_CPUTIME_ID) - cpu0;
     *out = h;
     return NULL;
 }
@@ -342,6 +348,7 @@ void ph_heap_info_get(const ph_heap *h, ph_heap_info *out)
         out->mi_all_bytes += h->mi_all.bytes[t];
     }
     out->walk_seconds = h->walk_seconds;
+    out->walk_cpu_seconds = h->walk_cpu_seconds;
     ph_reader_stats st;
     ph_reader_stats_get(h->r, &st);
     out->bytes_read = st.bytes_read;
