@@ -238,8 +238,10 @@ def _proc_state(pid):
 
 def _restop():
     """gdb's detach can let a process that was stopped before the attach run
-    on (seen under load): stop it again, as it was."""
-    if _STOPPED_PID and _proc_state(_STOPPED_PID) not in ("T", "t", None):
+    on (seen under load, after the state had been read as stopped: the detach
+    resumes it a moment later): stop it again, as it was, whatever its state
+    reads now.  A SIGSTOP to a process that is stopped changes nothing."""
+    if _STOPPED_PID:
         try:
             os.kill(_STOPPED_PID, signal.SIGSTOP)
         except OSError:

@@ -203,13 +203,16 @@ def test_chain_into_reachable_cycle(bx, mode):
 
 @pytest.mark.parametrize('mode', MODES)
 def test_chain_through_lru_cache(bx, mode):
-    """functools.lru_cache's results sit in _lru_list_elem objects of a C
-    type whose layout the tool does not know: found by the conservative
-    scan, with an offset edge. (No distance check: the in-process BFS, over
-    gc.get_referents, cannot see into those elements either.)"""
+    """functools.lru_cache's results sit in its cache, a C type the tool
+    knows exactly (ctypes_functools.c): the chain goes through the wrapper
+    (the module global "compute") with no conservative link. (No distance
+    check: the in-process BFS, over gc.get_referents, cannot see into the
+    cache's elements.)"""
     doc, chain, probs = reachable_case(bx, mode, 'lru', shortest=False, evaluable=False)
-    if not any(l.get('conservative') for l in chain[1:]):
-        probs.append('no conservative link in the chain')
+    conservative = [l.get('edge') for l in chain[1:] if l.get('conservative')]
+    if conservative:
+        probs.append('conservative links %s in the chain: the lru cache is known exactly'
+                     % conservative)
     wrapper = bx.target_info('lru_wrapper')['address']
     if wrapper not in [l.get('address') for l in chain]:
         probs.append('the chain does not go through the lru_cache wrapper 0x%x (module global '
@@ -220,20 +223,21 @@ def test_chain_through_lru_cache(bx, mode):
 @pytest.mark.parametrize('mode', MODES)
 def test_lru_chain_path_reads(bx, mode):
     """A path is an expression only while every step is an attribute, key or
-    index: the lru chain's offset hops (found by a scan of a C object) have
-    no Python spelling, so its path names them as they are ("->+0x30")
-    after the part that is Python."""
+    index: the step from the lru_cache wrapper to a cached result has no
+    Python spelling, so the path names it as it is ("<result>") after the
+    part that is Python."""
     doc = bx.result(mode, 'backrefs:lru')
     probs = []
     for i, (path, chain) in enumerate(zip(doc.get('paths') or [], doc.get('chains') or [])):
-        offsets = [l['edge'] for l in chain if l.get('edge_kind') == 'offset']
-        if not offsets:
-            probs.append('chain %d has no offset hop' % i)
-        for e in offsets:
-            if e not in path:
-                probs.append('path %d %r does not name the hop %r' % (i, path, e))
         if not path.startswith('sys.modules['):
             probs.append('path %d %r does not start at sys.modules' % (i, path))
+        last = chain[-1].get('edge') or ''
+        if not path.endswith(' ' + last):
+            probs.append('path %d %r does not end with the step %r' % (i, path, last))
+        if '.compute' not in path:
+            probs.append('path %d %r does not go through the wrapper "compute"' % (i, path))
+    if not doc.get('paths'):
+        probs.append('no path')
     common.report(bx, mode, 'the path of an lru_cache result', probs, doc)
 
 
