@@ -122,18 +122,22 @@ static void test_broken_images_refused(void **state)
             img_field(&w.im, w.interp, L->interp_threads_head, ts);
         }
         expect_refusal(&w, i, "thread state");
-        /* generation 0's head does not link up (its next points past it) */
+        /* no generation's head links up (each next points past the head) */
         make_world(&w, i);
         L = w.im.L;
-        {
-            uint64_t head = w.gc + (uint64_t)L->gc_generations;
-            img_w64(&w.im, head, w.A + 64);
+        for (int32_t g = 0; g < L->gc_num_generations; g++) {
+            uint64_t head = w.gc + (uint64_t)L->gc_generations + (uint64_t)g * (uint64_t)L->gc_generation_size;
+            img_w64(&w.im, head, head + 64);
+            img_w64(&w.im, head + 8, head + 64);
         }
         expect_refusal(&w, i, "GC lists do not link up");
-        /* an object on a GC list whose type is not a type (an int) */
+        /* no object on the GC lists has a type whose type is a type (ints) */
         make_world(&w, i);
         L = w.im.L;
+        img_w64(&w.im, w.A + ph_off_ob_type(L), w.int5);
         img_w64(&w.im, w.B + ph_off_ob_type(L), w.int5);
+        img_w64(&w.im, w.C + ph_off_ob_type(L), w.int5);
+        img_w64(&w.im, w.instdict + ph_off_ob_type(L), w.int5);
         expect_refusal(&w, i, "no type whose type is a type");
     }
 }
@@ -167,12 +171,35 @@ static void test_free_threaded(void **state)
     img_free(&w.im);
 }
 
+/* Damage in one place among others that pass (a crashed process): said in
+ * the probe's line, left to the walk, not refused. */
+static void test_damage_is_not_refused(void **state)
+{
+    FOR_EACH_VERSION(i)
+    {
+        world w;
+        make_world(&w, i);
+        const ph_layout *L = w.im.L;
+        img_w64(&w.im, w.gc + (uint64_t)L->gc_generations, w.A + 64); /* generation 0's head */
+        ph_heap *h = NULL;
+        ph_error *err = ph_heap_build(w.im.r, &w.syms, NULL, &h);
+        if (err)
+            fail_msg("3.%d: a damaged GC head refused: %s", MINORS[i], err->message);
+        ph_heap_info info;
+        ph_heap_info_get(h, &info);
+        assert_non_null(strstr(find(&info, "GC")->checked, "2 of 3 generations link up"));
+        ph_heap_free(h);
+        img_free(&w.im);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_healthy_images_pass),
         cmocka_unit_test(test_broken_images_refused),
         cmocka_unit_test(test_free_threaded),
+        cmocka_unit_test(test_damage_is_not_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,12 +17,17 @@
  *    layout puts a tuple's items);
  *  - sys.version: its text names the release Py_Version (or the probe of the
  *    version) does;
- *  - threads: every thread state of the main interpreter points back at it;
- *  - GC: every generation's list head links into a circular doubly linked
- *    list (at the table's offset, or where the probe found it), and the
- *    first objects of each have a type whose metatype chain ends at `type`;
- *    on a free-threaded build, which has no GC lists, the main thread's
- *    mimalloc heaps are bound.
+ *  - threads: the thread states of the main interpreter point back at it;
+ *  - GC: the generations' list heads link into circular doubly linked lists
+ *    (at the table's offset, or where the probe found them), and the first
+ *    objects of each have a type whose metatype chain ends at `type`; on a
+ *    free-threaded build, which has no GC lists, the main thread's mimalloc
+ *    heaps are bound.
+ *
+ * A wrong layout fails a probe everywhere it looks; a crashed process's heap
+ * can be damaged here and there: a later thread state, one GC list head or
+ * some of the objects sampled failing among others that pass is said in the
+ * probe's line and left to the walk, which skips and counts it.
  *
  * Each passed probe leaves a record (h->probes: what was checked, where the
  * layout facts came from) that `info` prints; the first failure refuses the
@@ -164,26 +169,61 @@ static const char *probe_version(ph_heap *h, const probe_sources *src, uint64_t 
     return NULL;
 }
 
+/* The first thread state must point back at the interpreter (a layout that
+ * misplaces either field fails there); a later one that does not is damage
+ * the walk skips (a crashed process's heap), counted here. */
 static const char *probe_threads(ph_heap *h, const probe_sources *src, uint64_t interp)
 {
     const ph_layout *L = h->L;
-    uint64_t ts = 0, n = 0;
+    uint64_t ts = 0, n = 0, bad = 0;
     if (!ph_read_u64(h->r, interp + (uint64_t)L->interp_threads_head, &ts))
         return "the interpreter's thread list cannot be read";
     ph_cycle cyc = {0};
     for (; ts && n < MAX_THREADS; n++) {
         uint64_t back = 0;
         if (!ph_ptr_ok(ts) || ph_cycle_seen(&cyc, ts) ||
-            !ph_read_u64(h->r, ts + (uint64_t)L->tstate_interp, &back) || back != interp)
-            return "a thread state of the interpreter does not point back at it";
+            !ph_read_u64(h->r, ts + (uint64_t)L->tstate_interp, &back) || back != interp) {
+            if (n == 0)
+                return "a thread state of the interpreter does not point back at it";
+            bad++;
+            break; /* the rest of the list is not to be trusted */
+        }
         if (!ph_read_u64(h->r, ts + (uint64_t)L->tstate_next, &ts))
-            return "the interpreter's thread list cannot be read";
+            break;
     }
-    record(h, "threads", src->fields, "%llu thread state%s point%s back at interpreter 0x%llx",
-           (unsigned long long)n, n == 1 ? "" : "s", n == 1 ? "s" : "", (unsigned long long)interp);
+    if (bad)
+        record(h, "threads", src->fields,
+               "the first %llu thread state%s point%s back at interpreter 0x%llx, then one does "
+               "not (damage: the walk skips it)",
+               (unsigned long long)n, n == 1 ? "" : "s", n == 1 ? "s" : "",
+               (unsigned long long)interp);
+    else
+        record(h, "threads", src->fields, "%llu thread state%s point%s back at interpreter 0x%llx",
+               (unsigned long long)n, n == 1 ? "" : "s", n == 1 ? "s" : "",
+               (unsigned long long)interp);
     return NULL;
 }
 
+static bool head_links(ph_heap *h, uint64_t head)
+{
+    const uint64_t mask = ~(uint64_t)3;
+    uint64_t hd[2], w;
+    if (!ph_read(h->r, head, hd, sizeof(hd)))
+        return false;
+    uint64_t next = hd[0] & mask, prev = hd[1] & mask;
+    if (next != head && (!ph_ptr_ok(next) || !ph_read_u64(h->r, next + 8, &w) || (w & mask) != head))
+        return false;
+    if (prev != head && (!ph_ptr_ok(prev) || !ph_read_u64(h->r, prev, &w) || (w & mask) != head))
+        return false;
+    return true;
+}
+
+/* A wrong layout fails everywhere: no list head links up, or none of the
+ * objects sampled has a type.  A head or an object that fails among others
+ * that pass is damage (a process that crashed, say inside a collection),
+ * which the walk skips and counts: said here, not refused.  A process
+ * stopped inside a collection (its `collecting` flag set) may have its
+ * lists' back links in use for reference counts: not checked then. */
 static const char *probe_gc(ph_heap *h, const probe_sources *src, uint64_t interp)
 {
     const ph_layout *L = h->L;
@@ -204,39 +244,58 @@ static const char *probe_gc(ph_heap *h, const probe_sources *src, uint64_t inter
     }
     uint64_t state = L->runtime_gc != PH_NONE ? h->syms.py_runtime + (uint64_t)L->runtime_gc
                                               : interp + (uint64_t)L->interp_gc;
+    int32_t collecting = 0;
+    if (L->gc_collecting != PH_NONE &&
+        ph_read(h->r, state + (uint64_t)L->gc_collecting, &collecting, 4) && collecting == 1) {
+        record(h, "GC", src->table,
+               "stopped inside a collection: the lists' links may hold reference counts, not "
+               "checked");
+        return NULL;
+    }
     uint64_t gens = 0;
-    if (!ph_runtime_gc_generations(h, state, &gens))
-        return "its GC lists do not link up where the layout puts them";
+    ph_runtime_gc_generations(h, state, &gens);
     const uint64_t mask = ~(uint64_t)3;
-    uint64_t checked = 0;
-    for (int32_t g = 0; g <= L->gc_num_generations; g++) {
-        uint64_t head = g < L->gc_num_generations
-                            ? gens + (uint64_t)g * (uint64_t)L->gc_generation_size
-                            : state + (uint64_t)L->gc_permanent_generation;
+    uint64_t checked = 0, typed = 0;
+    int32_t linked = 0;
+    for (int32_t g = 0; g < L->gc_num_generations; g++) {
+        uint64_t head = gens + (uint64_t)g * (uint64_t)L->gc_generation_size;
+        if (!head_links(h, head))
+            continue;
+        linked++;
         uint64_t p = 0;
         if (!ph_read_u64(h->r, head, &p))
-            return "its GC lists do not link up where the layout puts them";
+            continue;
         p &= mask;
-        for (int k = 0; k < GC_SAMPLE && p != head && p; k++) {
+        for (int k = 0; k < GC_SAMPLE && p != head && ph_ptr_ok(p); k++) {
             uint64_t t = 0;
-            if (!ph_ob_type(h, p + (uint64_t)L->gc_head_size, &t) ||
-                ph_type_get(h, t) == UINT32_MAX)
-                return "an object on its GC lists has no type whose type is a type";
             checked++;
+            if (ph_ob_type(h, p + (uint64_t)L->gc_head_size, &t) && ph_type_get(h, t) != UINT32_MAX)
+                typed++;
             if (!ph_read_u64(h->r, p, &p))
-                return "its GC lists do not link up where the layout puts them";
+                break;
             p &= mask;
         }
     }
+    if (linked == 0)
+        return "its GC lists do not link up where the layout puts them";
+    if (checked && typed == 0)
+        return "an object on its GC lists has no type whose type is a type";
     char where[96];
     if (h->gc_generations_shift)
         snprintf(where, sizeof(where), "probed: %+d bytes from the table's offset",
                  h->gc_generations_shift);
     else
         snprintf(where, sizeof(where), "%s", src->table);
-    record(h, "GC", where,
-           "%d generations and the permanent one link up; their first %llu objects' types are types",
-           L->gc_num_generations, (unsigned long long)checked);
+    if (linked == L->gc_num_generations && typed == checked)
+        record(h, "GC", where,
+               "%d generations link up; their first %llu objects' types are types",
+               L->gc_num_generations, (unsigned long long)checked);
+    else
+        record(h, "GC", where,
+               "%d of %d generations link up; %llu of their first %llu objects' types are types "
+               "(the rest damage, which the walk skips)",
+               linked, L->gc_num_generations, (unsigned long long)typed,
+               (unsigned long long)checked);
     return NULL;
 }
 
