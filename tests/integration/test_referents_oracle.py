@@ -46,10 +46,7 @@ KNOWN_GAPS = {
     "_ctypes.PyCArrayType": ((13, 14), CTYPES_METATYPES),
     "ctypes._endian._swapped_struct_meta": ((13, 14), CTYPES_METATYPES),
     "ctypes._endian._swapped_union_meta": ((13, 14), CTYPES_METATYPES),
-    "module": ((8, 9, 12, 13, 14),
-               "module state outside m_size: 3.8-3.9 atexit's callbacks array (a PyMem "
-               "array of {func, args, kwargs}), 3.12 _asyncio's two objects, 3.13+ "
-               "_decimal's signal map (a PyMem array naming the 13 signal types)"),
+    "module": ((12,), "3.12's _asyncio module state: two objects outside m_size"),
     "sqlite3.Cache": ((10,), "3.10's statement cache: a linked list of sqlite3.Node"),
     "PyCapsule": ((13, 14), "3.13+ capsules with a traverse_func (_socket.CAPI: the "
                   "C API struct its pointer points to holds the socket type)"),
