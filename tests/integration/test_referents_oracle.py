@@ -43,8 +43,6 @@ KNOWN_GAPS = {
     "module": ((12,), "3.12's _asyncio: its m_traverse visits FutureIters freed onto its free "
                "list (refcount 0: not alive, so in no heap; test_exact's 'dead object on a "
                "free list')"),
-    "PyCapsule": ((13, 14), "3.13+ capsules with a traverse_func (_socket.CAPI: the "
-                  "C API struct its pointer points to holds the socket type)"),
 }
 
 
