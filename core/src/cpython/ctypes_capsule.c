@@ -1,15 +1,15 @@
 /* PyCapsule (Objects/capsule.c): {HEAD; pointer 16; name 24 (a C
  * string); context 32; destructor 40; 3.13+: traverse_func 48,
  * clear_func 56}, basicsize 48, 64 from 3.13 (DWARF).  Its pointer and
- * context are the extension's own, and may be anything: they are scanned
- * as any unknown C object's words are (a guess, labelled so).  From 3.13
+ * context are the extension's own and point to C data, not to objects:
+ * they are not scanned (datetime's C API struct, read as an object, passes
+ * the conservative check as a datetime.datetime).  From 3.13
  * a capsule may have a traverse_func, which the GC calls: of the stdlib's
  * capsules, _socket.CAPI has one, visiting the three objects of the C API
  * struct its pointer points to (PySocketModule_APIObject {Sock_Type 0,
  * error 8, timeout_error 16}); those are its referents here, by name.
  * No __sizeof__: basicsize. */
 #include "cpython/ctypes.h"
-#include "cpython/module_state.h"
 
 #include <string.h>
 
@@ -17,8 +17,6 @@ static void capsule_referents(ph_heap *h, uint64_t addr, const ph_type *t, ph_vi
                               void *payload)
 {
     (void)t;
-    ph_scan_words(h, addr, addr + 16, addr + 24, NULL, visit, payload);
-    ph_scan_words(h, addr, addr + 32, addr + 40, NULL, visit, payload);
     uint64_t w[2], api[3];
     char name[16];
     if (h->L->minor < 13 || !ph_read(h->r, addr + 16, w, 16) || !ph_ptr_ok(w[0]) ||
