@@ -7,7 +7,8 @@ static const ph_ctype *const tables[] = {ph_ctypes_collections, ph_ctypes_array,
                                          ph_ctypes_functools, ph_ctypes_315,
                                          ph_ctypes_queue, ph_ctypes_pickle,
                                          ph_ctypes_itertools, ph_ctypes_struct,
-                                         ph_ctypes_datetime};
+                                         ph_ctypes_datetime, ph_ctypes_sqlite,
+                                         ph_ctypes_capsule};
 
 const ph_ctype *ph_ctype_find(const ph_heap *h, const char *name, int64_t basicsize)
 {

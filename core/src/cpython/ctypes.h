@@ -45,5 +45,7 @@ extern const ph_ctype ph_ctypes_pickle[];
 extern const ph_ctype ph_ctypes_itertools[];
 extern const ph_ctype ph_ctypes_struct[];
 extern const ph_ctype ph_ctypes_datetime[];
+extern const ph_ctype ph_ctypes_sqlite[];
+extern const ph_ctype ph_ctypes_capsule[];
 
 #endif

@@ -251,7 +251,9 @@ static void collect_slots(ph_heap *h, ph_type *pt, const raw_type *t)
 static void c_fields(ph_heap *h, ph_type *pt)
 {
     const ph_type *base = &h->types[pt->base_idx];
-    if (pt->base_idx == UINT32_MAX || base == pt || base->itemsize ||
+    /* type's itemsize is its __slots__' member array, after the heap type's
+     * struct: a metatype's own C fields (3.13+ ctypes' StgInfo) come before */
+    if (pt->base_idx == UINT32_MAX || base == pt || (base->itemsize && base->shape != SHAPE_TYPE) ||
         pt->shape == SHAPE_OTHER || pt->static_subclass || pt->basicsize <= base->basicsize ||
         pt->basicsize > (1 << 20))
         return;
@@ -266,7 +268,7 @@ static void c_fields(ph_heap *h, ph_type *pt)
             pt->cfields_from = (uint32_t)off;
         pt->cfields_to = (uint32_t)(off + 8);
     }
-    if (pt->itemsize && pt->itemsize % 8 == 0 && pt->cfields_to) {
+    if (pt->itemsize && pt->itemsize % 8 == 0 && pt->cfields_to && pt->shape != SHAPE_TYPE) {
         pt->citems = true;
         pt->cfields_to = (uint32_t)pt->basicsize;
     }
