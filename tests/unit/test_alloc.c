@@ -69,7 +69,8 @@ static uint32_t add(pm *p, uint64_t addr)
     uint32_t id = img_index(p->h, addr);
     if (id == PH_NO_OBJ)
         img_die("not an object", addr);
-    p->h->idx.size[id] = img_flat_size(p->h, addr);
+    if (ph_index_set_size(&p->h->idx, id, img_flat_size(p->h, addr)))
+        img_die("no memory for a size", addr);
     return id;
 }
 

@@ -216,6 +216,12 @@ static void test_partitions_by_references(void **state)
     }
 }
 
+static void drop_referrers_for_test(ph_graph *g)
+{
+    free(g->rev_off), free(g->rev);
+    g->rev_off = g->rev = NULL;
+}
+
 /* The referrers' lists: the dominator tree builds them for itself and gives
  * them back; one object's referrers without them (a pass over the references)
  * are the same, in the same order, as a slice of them; ph_graph_edges builds
@@ -232,6 +238,16 @@ static void test_referrers_without_lists(void **state)
         assert_null(g->po);
         assert_true(g->idom != NULL && g->reachable > 0);
         uint32_t N = g->n + 1;
+        /* past the scans' budget, the lists are built again */
+        for (int k = 0; k < PH_REFERRER_SCANS; k++) {
+            const uint32_t *list;
+            size_t n;
+            uint32_t *buf;
+            assert_null(ph_graph_referrers_of(g, g->n, &list, &n, &buf));
+            free(buf);
+            assert_null(g->rev);
+        }
+        g->rev_scans = 0; /* as many passes as there are objects, for the comparison */
         uint32_t **scan = calloc(N, sizeof(*scan));
         size_t *nscan = calloc(N, sizeof(*nscan));
         assert_true(scan && nscan);
@@ -239,12 +255,24 @@ static void test_referrers_without_lists(void **state)
         for (uint32_t v = 0; v < N; v++) {
             const uint32_t *list;
             uint32_t *buf;
+            g->rev_scans = 0;
             assert_null(ph_graph_referrers_of(g, v, &list, &nscan[v], &buf));
+            assert_null(g->rev);
             assert_true(!nscan[v] || buf == list);
             scan[v] = buf;
             total += nscan[v];
         }
         assert_int_equal(total, g->nedges);
+        {
+            const uint32_t *list;
+            size_t n;
+            uint32_t *buf;
+            g->rev_scans = PH_REFERRER_SCANS;
+            assert_null(ph_graph_referrers_of(g, g->n, &list, &n, &buf));
+            assert_null(buf);
+            assert_non_null(g->rev); /* the budget spent: built */
+            drop_referrers_for_test(g);
+        }
         assert_null(ph_graph_edges(h, &g));
         assert_non_null(g->rev);
         for (uint32_t v = 0; v < N; v++) {

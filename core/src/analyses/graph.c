@@ -305,10 +305,15 @@ ph_error *ph_graph_forward(ph_heap *h, ph_graph **out)
     return NULL;
 }
 
-ph_error *ph_graph_referrers_of(const ph_graph *g, uint32_t v, const uint32_t **list, size_t *n,
+ph_error *ph_graph_referrers_of(ph_graph *g, uint32_t v, const uint32_t **list, size_t *n,
                                 uint32_t **buf)
 {
     *buf = NULL;
+    if (!g->rev && ++g->rev_scans > PH_REFERRER_SCANS) {
+        ph_error *err = build_referrers(g);
+        if (err)
+            return err;
+    }
     if (g->rev) {
         *list = g->rev + g->rev_off[v];
         *n = g->rev_off[v + 1] - g->rev_off[v];

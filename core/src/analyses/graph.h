@@ -9,6 +9,7 @@ typedef struct ph_graph {
     uint64_t nedges;
     uint32_t *fwd_off, *fwd;    /* references: fwd[fwd_off[v] .. fwd_off[v+1]) */
     uint32_t *rev_off, *rev;    /* referrers, the same way (NULL: not built; ph_graph_edges) */
+    uint32_t rev_scans;         /* one object's referrers found without them (see below) */
     uint32_t *po;               /* postorder number, while the tree is built */
     uint32_t *idom;             /* immediate dominator; UINT32_MAX: not reachable */
     uint64_t *retained;         /* bytes of the objects each one dominates, itself included */
@@ -40,8 +41,13 @@ ph_error *ph_graph_forward(ph_heap *h, ph_graph **out);
 
 /* The referrers of v (*n of them, *list), in increasing id with the virtual
  * root last, one per reference: a slice of the referrers' lists when they are
- * built, else one pass over the references into *buf, which the caller frees. */
-ph_error *ph_graph_referrers_of(const ph_graph *g, uint32_t v, const uint32_t **list, size_t *n,
+ * built; else, for the first PH_REFERRER_SCANS queries, one pass over the
+ * references into *buf, which the caller frees (a few queries, such as
+ * dominators' edge labels, do not bring back the lists' memory); after
+ * those, the lists are built again (each pass costs a fifth to a tenth of
+ * building them). */
+#define PH_REFERRER_SCANS 16
+ph_error *ph_graph_referrers_of(ph_graph *g, uint32_t v, const uint32_t **list, size_t *n,
                                 uint32_t **buf);
 
 /* The graph's memory in bytes, of what is built now. */

@@ -84,7 +84,7 @@ ph_error *ph_index_init(ph_index *ix, ph_reader *r, const ph_layout *L)
 void ph_index_deinit(ph_index *ix)
 {
     free(ix->addr);
-    free(ix->size);
+    free(ix->size32);
     free(ix->big);
     free(ix->type);
     free(ix->owner);
@@ -100,7 +100,7 @@ void ph_index_deinit(ph_index *ix)
 
 size_t ph_index_bytes(const ph_index *ix)
 {
-    return ix->cap * (sizeof(*ix->addr) + sizeof(*ix->size) + sizeof(*ix->type) +
+    return ix->cap * (sizeof(*ix->addr) + sizeof(*ix->size32) + sizeof(*ix->type) +
                       sizeof(*ix->owner) + sizeof(*ix->flags)) +
            ix->bigcap * sizeof(*ix->big) + ph_idtable_bytes(&ix->by_addr) +
            ix->pcap * sizeof(*ix->pools) +
@@ -261,7 +261,7 @@ static ph_error *grow_arrays(ph_index *ix)
     if (cap >= UINT32_MAX)
         return ph_error_new(PH_ERR_CORRUPT, 0, "more than 4 billion objects");
     GROW(addr, cap);
-    GROW(size, cap);
+    GROW(size32, cap);
     GROW(type, cap);
     GROW(owner, cap);
     GROW(flags, cap);
@@ -281,7 +281,7 @@ void ph_index_trim(ph_index *ix)
             ix->field = p_;                                                \
     } while (0)
     TRIM(addr);
-    TRIM(size);
+    TRIM(size32);
     TRIM(type);
     TRIM(owner);
     TRIM(flags);
@@ -312,16 +312,16 @@ uint64_t ph_index_big_size(const ph_index *ix, uint32_t id)
 
 ph_error *ph_index_set_size_slow(ph_index *ix, uint32_t id, uint64_t size)
 {
-    size_t i = ix->size[id] == PH_SIZE_BIG ? big_pos(ix, id) : 0;
+    size_t i = ix->size32[id] == PH_SIZE_BIG ? big_pos(ix, id) : 0;
     if (size < PH_SIZE_BIG) {
-        if (ix->size[id] == PH_SIZE_BIG) { /* no longer big */
+        if (ix->size32[id] == PH_SIZE_BIG) { /* no longer big */
             memmove(ix->big + i, ix->big + i + 1, (ix->nbig - i - 1) * sizeof(*ix->big));
             ix->nbig--;
         }
-        ix->size[id] = (uint32_t)size;
+        ix->size32[id] = (uint32_t)size;
         return NULL;
     }
-    if (ix->size[id] != PH_SIZE_BIG) {
+    if (ix->size32[id] != PH_SIZE_BIG) {
         if (ix->nbig == ix->bigcap) {
             size_t cap = ix->bigcap ? ix->bigcap * 2 : 16;
             struct ph_big_size *big = realloc(ix->big, cap * sizeof(*big));
@@ -334,7 +334,7 @@ ph_error *ph_index_set_size_slow(ph_index *ix, uint32_t id, uint64_t size)
         memmove(ix->big + i + 1, ix->big + i, (ix->nbig - i) * sizeof(*ix->big));
         ix->nbig++;
         ix->big[i].id = id;
-        ix->size[id] = PH_SIZE_BIG;
+        ix->size32[id] = PH_SIZE_BIG;
     }
     ix->big[i].size = size;
     return NULL;
@@ -348,7 +348,7 @@ static ph_error *new_entry(ph_index *ix, uint64_t addr, uint32_t type, uint32_t 
         return err;
     uint32_t new_id = (uint32_t)ix->n++;
     ix->addr[new_id] = addr;
-    ix->size[new_id] = 0;
+    ix->size32[new_id] = 0;
     ix->type[new_id] = type;
     ix->owner[new_id] = 0;
     ix->flags[new_id] = 0;

@@ -15,7 +15,8 @@
 typedef struct ph_index {
     size_t n, cap;          /* objects */
     uint64_t *addr;
-    uint32_t *size;         /* flat size (ph_index_size); PH_SIZE_BIG: in big[] */
+    uint32_t *size32;       /* flat size: read and set through ph_index_size and
+                             * ph_index_set_size (PH_SIZE_BIG: in big[]) */
     struct ph_big_size {    /* the rare sizes of 4 GiB and more, by id (sorted) */
         uint32_t id;
         uint64_t size;
@@ -76,14 +77,14 @@ void ph_index_deinit(ph_index *ix);
 uint64_t ph_index_big_size(const ph_index *ix, uint32_t id);
 static inline uint64_t ph_index_size(const ph_index *ix, uint32_t id)
 {
-    uint32_t s = ix->size[id];
+    uint32_t s = ix->size32[id];
     return s != PH_SIZE_BIG ? s : ph_index_big_size(ix, id);
 }
 ph_error *ph_index_set_size_slow(ph_index *ix, uint32_t id, uint64_t size);
 static inline ph_error *ph_index_set_size(ph_index *ix, uint32_t id, uint64_t size)
 {
-    if (size < PH_SIZE_BIG && ix->size[id] != PH_SIZE_BIG) {
-        ix->size[id] = (uint32_t)size;
+    if (size < PH_SIZE_BIG && ix->size32[id] != PH_SIZE_BIG) {
+        ix->size32[id] = (uint32_t)size;
         return NULL;
     }
     return ph_index_set_size_slow(ix, id, size);
