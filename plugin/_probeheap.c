@@ -259,26 +259,6 @@ static PyObject *Partition_rows(PartitionObject *self, PyObject *unused)
     return list;
 }
 
-static PyObject *Partition_text(PartitionObject *self, PyObject *args)
-{
-    const char *header;
-    Py_ssize_t first, n;
-    int human = 0;
-    if (!PyArg_ParseTuple(args, "snn|p", &header, &first, &n, &human))
-        return NULL;
-    if (first < 0 || n < 0) {
-        PyErr_SetString(PyExc_ValueError, "negative row");
-        return NULL;
-    }
-    char *text = ph_format_partition_opts(self->p, header, (size_t)first, (size_t)n,
-                                          human ? PH_FORMAT_HUMAN : 0);
-    if (!text)
-        return PyErr_NoMemory();
-    PyObject *s = PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "replace");
-    free(text);
-    return s;
-}
-
 static PyObject *Partition_get_count(PartitionObject *self, void *c)
 {
     return PyLong_FromUnsignedLongLong(self->p->count);
@@ -303,7 +283,6 @@ static PyGetSetDef Partition_getset[] = {
 
 static PyMethodDef Partition_methods[] = {
     {"rows", (PyCFunction)Partition_rows, METH_NOARGS, "[(kind, type, count, size, estimate)]"},
-    {"text", (PyCFunction)Partition_text, METH_VARARGS, "text(header, first, n, human=False): heapy's table"},
     {NULL},
 };
 
@@ -488,25 +467,6 @@ static PyObject *kind_rows(const ph_kind_total *k, size_t n)
     return list;
 }
 
-/* heapy's table of a set of kinds (the deep set of sizeof). */
-static PyObject *kinds_table(const ph_kind_total *k, size_t n, uint64_t count, uint64_t size)
-{
-    ph_row *rows = calloc(n ? n : 1, sizeof(ph_row));
-    if (!rows)
-        return PyErr_NoMemory();
-    for (size_t i = 0; i < n; i++)
-        rows[i] = (ph_row){.kind = k[i].kind, .type = k[i].kind, .count = k[i].count,
-                           .size = k[i].size};
-    ph_partition p = {.by = PH_BY_KIND, .count = count, .size = size, .nrows = n, .rows = rows};
-    char *text = ph_format_partition(&p, "Kind (class / dict of class)", 0, (size_t)-1);
-    free(rows);
-    if (!text)
-        return PyErr_NoMemory();
-    PyObject *s = target_text(text);
-    free(text);
-    return s;
-}
-
 static PyObject *Heap_sizes(HeapObject *self, PyObject *args)
 {
     unsigned long long addr;
@@ -520,14 +480,13 @@ static PyObject *Heap_sizes(HeapObject *self, PyObject *args)
     if (err)
         return raise_error(err);
     PyObject *d = Py_BuildValue(
-        "{s:K,s:N,s:N,s:N,s:K,s:K,s:K,s:K,s:K,s:O,s:O,s:N,s:N}", "address",
+        "{s:K,s:N,s:N,s:N,s:K,s:K,s:K,s:K,s:K,s:O,s:O,s:N}", "address",
         (unsigned long long)s->address, "type", target_text(s->type), "kind", target_text(s->kind),
         "preview", target_text(s->preview), "flat", (unsigned long long)s->flat, "deep",
         (unsigned long long)s->deep, "deep_count", (unsigned long long)s->deep_count, "retained",
         (unsigned long long)s->retained, "retained_count", (unsigned long long)s->retained_count,
         "reachable", s->reachable ? Py_True : Py_False, "estimate",
-        s->estimate ? Py_True : Py_False, "kinds", kind_rows(s->kinds, s->nkinds), "table",
-        kinds_table(s->kinds, s->nkinds, s->deep_count, s->deep));
+        s->estimate ? Py_True : Py_False, "kinds", kind_rows(s->kinds, s->nkinds));
     ph_sizes_free(s);
     return d;
 }
