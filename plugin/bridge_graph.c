@@ -33,7 +33,7 @@ static PyObject *link_list(const ph_links *l)
     return list;
 }
 
-PyObject *Heap_backrefs(HeapObject *self, PyObject *args, PyObject *kw)
+static PyObject *Heap_backrefs(HeapObject *self, PyObject *args, PyObject *kw)
 {
     static char *names[] = {"address", "all", NULL};
     unsigned long long addr;
@@ -45,10 +45,7 @@ PyObject *Heap_backrefs(HeapObject *self, PyObject *args, PyObject *kw)
         return NULL;
     }
     ph_backrefs *b;
-    build_payload bp = {NULL};
-    ph_heap_set_interrupt(self->h, build_interrupt, &bp);
-    ph_error *err = ph_backrefs_get(self->h, addr, (size_t)all, &b);
-    ph_heap_set_interrupt(self->h, NULL, NULL);
+    ph_error *err = INTERRUPTIBLE(self, ph_backrefs_get(self->h, addr, (size_t)all, &b));
     if (err)
         return raise_error(err);
     PyObject *chains = PyList_New((Py_ssize_t)b->nchains);
@@ -85,10 +82,7 @@ static PyObject *edges(HeapObject *self, PyObject *args,
     if (!PyArg_ParseTuple(args, "K", &addr))
         return NULL;
     ph_links *l;
-    build_payload bp = {NULL};
-    ph_heap_set_interrupt(self->h, build_interrupt, &bp);
-    ph_error *err = get(self->h, addr, &l);
-    ph_heap_set_interrupt(self->h, NULL, NULL);
+    ph_error *err = INTERRUPTIBLE(self, get(self->h, addr, &l));
     if (err)
         return raise_error(err);
     PyObject *list = link_list(l);
@@ -96,17 +90,17 @@ static PyObject *edges(HeapObject *self, PyObject *args,
     return list;
 }
 
-PyObject *Heap_referrers(HeapObject *self, PyObject *args)
+static PyObject *Heap_referrers(HeapObject *self, PyObject *args)
 {
     return edges(self, args, ph_referrers_get);
 }
 
-PyObject *Heap_referents(HeapObject *self, PyObject *args)
+static PyObject *Heap_referents(HeapObject *self, PyObject *args)
 {
     return edges(self, args, ph_referents_get);
 }
 
-PyObject *Heap_objects(HeapObject *self, PyObject *args, PyObject *kw)
+static PyObject *Heap_objects(HeapObject *self, PyObject *args, PyObject *kw)
 {
     static char *names[] = {"kind", "limit", "min_size", NULL};
     const char *kind;
@@ -128,4 +122,21 @@ PyObject *Heap_objects(HeapObject *self, PyObject *args, PyObject *kw)
                        : NULL;
     ph_objects_free(o);
     return d;
+}
+
+static PyMethodDef methods[] = {
+    {"backrefs", (PyCFunction)(void (*)(void))Heap_backrefs, METH_VARARGS | METH_KEYWORDS,
+     "backrefs(address, all=1) -> dict: shortest chains from a root to the object"},
+    {"referrers", (PyCFunction)Heap_referrers, METH_VARARGS,
+     "referrers(address) -> [dict]: the objects and roots that refer to it, with edge labels"},
+    {"referents", (PyCFunction)Heap_referents, METH_VARARGS,
+     "referents(address) -> [dict]: the objects it refers to, with edge labels"},
+    {"objects", (PyCFunction)(void (*)(void))Heap_objects, METH_VARARGS | METH_KEYWORDS,
+     "objects(kind, limit=None, min_size=0) -> dict: the objects of one kind or type"},
+    {NULL},
+};
+
+int bridge_graph(bridge_set *set)
+{
+    return bridge_add_heap_methods(set, methods);
 }
