@@ -136,7 +136,7 @@ static ph_error *check_assumed(ph_heap *h)
     const ph_layout *L = h->L;
     uint64_t tt = h->syms.type_type, t, interp, d, dt, v;
     const char *why = NULL;
-    if (!tt || !ph_read_u64(h->r, tt + 8, &t) || t != tt)
+    if (!tt || !ph_read_u64(h->r, tt + ph_off_ob_type(L), &t) || t != tt)
         why = "the type of `type` is not `type`";
     else if (!cstr_is(h, tt, "type") || !ph_read_u64(h->r, tt + (uint64_t)L->tp_basicsize, &v) ||
              v != (uint64_t)L->heaptype_sizeof)
@@ -144,14 +144,14 @@ static ph_error *check_assumed(ph_heap *h)
     else if (!ph_read_u64(h->r, h->syms.py_runtime + (uint64_t)L->runtime_interpreters_head,
                           &interp) ||
              !ph_ptr_ok(interp) || !ph_read_u64(h->r, interp + (uint64_t)L->interp_sysdict, &d) ||
-             !ph_ptr_ok(d) || !ph_read_u64(h->r, d + 8, &dt) || !ph_ptr_ok(dt) ||
-             !ph_read_u64(h->r, dt + 8, &t) || t != tt || !cstr_is(h, dt, "dict") ||
+             !ph_ptr_ok(d) || !ph_read_u64(h->r, d + ph_off_ob_type(L), &dt) || !ph_ptr_ok(dt) ||
+             !ph_read_u64(h->r, dt + ph_off_ob_type(L), &t) || t != tt || !cstr_is(h, dt, "dict") ||
              !ph_read_u64(h->r, dt + (uint64_t)L->tp_basicsize, &v) ||
              v != (uint64_t)L->dict_sizeof)
         why = "the interpreter's sys dict is not a `dict` of the size the layout gives it";
     else {
         uint64_t s = ph_dict_get_str(h, d, "version"), st = 0;
-        if (!s || !ph_read_u64(h->r, s + 8, &st) || !cstr_is(h, st, "str") ||
+        if (!s || !ph_read_u64(h->r, s + ph_off_ob_type(L), &st) || !cstr_is(h, st, "str") ||
             !ph_read_u64(h->r, st + (uint64_t)L->tp_basicsize, &v) ||
             v != (uint64_t)L->str_unicode_sizeof)
             why = "sys.version is not a `str` of the layout's size";
