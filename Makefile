@@ -6,6 +6,7 @@
 #                   (demo-out/demo.core; DEMO_OUT=DIR elsewhere)
 #   make example-cores  the named cores the docs' examples use, in demo-out/NAME.core
 #   make bench      the benchmark table (docs/performance.md); BIG=1: the 100M-object core
+#   make layouts    core/src/cpython/layout{.h,_fields.h,_tables.c} from tools/layout_spec.py
 #   make install    PREFIX=/usr/local DESTDIR= : bin, the plugin, man page, completion, docs
 #   make version    the version (the VERSION file)
 #   make deb        a Debian package of the committed tree, in build/deb
@@ -30,7 +31,7 @@ UNIT_SAN := $(UNIT_SRC:tests/unit/%.c=$(B)/unit-san/%)
 GDB_PY_INCLUDE = $(shell $(GDB) -nx -batch -ex 'python import sysconfig; print(sysconfig.get_paths()["include"])' 2>/dev/null)
 GDB_PY_SUFFIX  = $(shell $(GDB) -nx -batch -ex 'python import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))' 2>/dev/null)
 
-.PHONY: all test unit integration demo example-cores bench clean deps demo-deps install version
+.PHONY: all test unit integration demo example-cores bench clean deps demo-deps install version layouts
 all: $(B)/libprobeheap.a $(B)/bridge.stamp
 
 $(B)/core/%.o: core/src/%.c $(CORE_HDR)
@@ -53,6 +54,11 @@ $(B)/bridge.stamp: $(BRIDGE_SRC) plugin/bridge.h $(B)/libprobeheap.a $(CORE_HDR)
 $(B)/ph-dump-layout: core/src/cpython/layout_tables.c tests/tools/dump_layout.c core/src/cpython/layout.h core/src/cpython/layout_fields.h
 	@mkdir -p $(B)
 	$(CC) -std=c11 -Wall -Wextra -Werror -Icore/src core/src/cpython/layout_tables.c tests/tools/dump_layout.c -o $@
+
+# The layout files, made from the one spec (tools/layout_spec.py) and the DWARF of the
+# CPython builds it names; test_layout_dwarf checks that they are current.
+layouts:
+	python3 tools/gen_layout.py
 
 $(B)/ph-dump-debug-offsets: tests/tools/dump_debug_offsets.c $(B)/libprobeheap.a
 	$(CC) $(ALL_CFLAGS) $< $(B)/libprobeheap.a -o $@

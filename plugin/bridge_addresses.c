@@ -1,7 +1,7 @@
 /* Heap.addresses(): every indexed object as (address, type, flags). */
 #include "bridge.h"
 
-PyObject *Heap_addresses(HeapObject *self, PyObject *unused)
+static PyObject *Heap_addresses(HeapObject *self, PyObject *unused)
 {
     (void)unused;
     size_t n = ph_heap_count(self->h);
@@ -23,4 +23,16 @@ PyObject *Heap_addresses(HeapObject *self, PyObject *unused)
         PyList_SET_ITEM(list, (Py_ssize_t)i, t);
     }
     return list;
+}
+
+static PyMethodDef methods[] = {
+    {"addresses", (PyCFunction)Heap_addresses, METH_NOARGS,
+     "addresses() -> [(address, type, flags)]: every indexed object; flags: 1 from the roots, "
+     "2 on a GC list, 4 held from outside, 8 found only by a conservative scan"},
+    {NULL},
+};
+
+int bridge_addresses(bridge_set *set)
+{
+    return bridge_add_heap_methods(set, methods);
 }

@@ -1,12 +1,6 @@
 /* Heap.alloc(): pymalloc's arenas, pools and blocks. */
 #include "bridge.h"
 
-/* Ctrl-C during the walk of the arenas. */
-static bool alloc_interrupt(uint64_t objects, uint64_t bytes_read, void *payload)
-{
-    return PyErr_CheckSignals() < 0;
-}
-
 static bool is_mimalloc(const ph_alloc *a)
 {
     return a->allocator && !strcmp(a->allocator, "mimalloc");
@@ -89,12 +83,10 @@ static PyObject *mimalloc_dict(const ph_alloc *a)
         "heaps", by_heap);
 }
 
-PyObject *Heap_alloc(HeapObject *self, PyObject *unused)
+static PyObject *Heap_alloc(HeapObject *self, PyObject *unused)
 {
     ph_alloc *a;
-    ph_heap_set_interrupt(self->h, alloc_interrupt, NULL);
-    ph_error *err = ph_alloc_get(self->h, &a);
-    ph_heap_set_interrupt(self->h, NULL, NULL);
+    ph_error *err = INTERRUPTIBLE(self, ph_alloc_get(self->h, &a));
     if (err)
         return raise_error(err);
     PyObject *raw = a->raw_allocated_blocks < 0
@@ -142,4 +134,15 @@ PyObject *Heap_alloc(HeapObject *self, PyObject *unused)
         Py_CLEAR(d);
     ph_alloc_free(a);
     return d;
+}
+
+static PyMethodDef methods[] = {
+    {"alloc", (PyCFunction)Heap_alloc, METH_NOARGS,
+     "alloc() -> dict: pymalloc's arenas, pools and blocks by size class"},
+    {NULL},
+};
+
+int bridge_alloc(bridge_set *set)
+{
+    return bridge_add_heap_methods(set, methods);
 }

@@ -40,3 +40,8 @@ PyObject *raise_error(ph_error *err)
     ph_error_free(err);
     return NULL;
 }
+
+int bridge_errors(bridge_set *set)
+{
+    return bridge_add_object(set, "Error", bridge_error_type());
+}

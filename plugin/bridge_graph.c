@@ -33,7 +33,7 @@ static PyObject *link_list(const ph_links *l)
     return list;
 }
 
-PyObject *Heap_backrefs(HeapObject *self, PyObject *args, PyObject *kw)
+static PyObject *Heap_backrefs(HeapObject *self, PyObject *args, PyObject *kw)
 {
     static char *names[] = {"address", "all", NULL};
     unsigned long long addr;
@@ -45,10 +45,7 @@ PyObject *Heap_backrefs(HeapObject *self, PyObject *args, PyObject *kw)
         return NULL;
     }
     ph_backrefs *b;
-    build_payload bp = {NULL};
-    ph_heap_set_interrupt(self->h, build_interrupt, &bp);
-    ph_error *err = ph_backrefs_get(self->h, addr, (size_t)all, &b);
-    ph_heap_set_interrupt(self->h, NULL, NULL);
+    ph_error *err = INTERRUPTIBLE(self, ph_backrefs_get(self->h, addr, (size_t)all, &b));
     if (err)
         return raise_error(err);
     PyObject *chains = PyList_New((Py_ssize_t)b->nchains);
@@ -85,10 +82,7 @@ static PyObject *edges(HeapObject *self, PyObject *args,
     if (!PyArg_ParseTuple(args, "K", &addr))
         return NULL;
     ph_links *l;
-    build_payload bp = {NULL};
-    ph_heap_set_interrupt(self->h, build_interrupt, &bp);
-    ph_error *err = get(self->h, addr, &l);
-    ph_heap_set_interrupt(self->h, NULL, NULL);
+    ph_error *err = INTERRUPTIBLE(self, get(self->h, addr, &l));
     if (err)
         return raise_error(err);
     PyObject *list = link_list(l);
@@ -96,25 +90,24 @@ static PyObject *edges(HeapObject *self, PyObject *args,
     return list;
 }
 
-PyObject *Heap_referrers(HeapObject *self, PyObject *args)
+static PyObject *Heap_referrers(HeapObject *self, PyObject *args)
 {
     return edges(self, args, ph_referrers_get);
 }
 
-PyObject *Heap_referents(HeapObject *self, PyObject *args)
+static PyObject *Heap_referents(HeapObject *self, PyObject *args)
 {
     return edges(self, args, ph_referents_get);
 }
 
-PyObject *Heap_referents_plain(HeapObject *self, PyObject *addresses)
+static PyObject *Heap_referents_plain(HeapObject *self, PyObject *addresses)
 {
     PyObject *seq = PySequence_Fast(addresses, "referents_plain takes a list of addresses");
     if (!seq)
         return NULL;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     PyObject *out = PyList_New(n);
-    build_payload bp = {NULL};
-    ph_heap_set_interrupt(self->h, build_interrupt, &bp);
+    bridge_interrupt_begin(self->h);
     for (Py_ssize_t i = 0; out && i < n; i++) {
         unsigned long long addr = PyLong_AsUnsignedLongLong(PySequence_Fast_GET_ITEM(seq, i));
         if (PyErr_Occurred()) {
@@ -149,12 +142,12 @@ PyObject *Heap_referents_plain(HeapObject *self, PyObject *addresses)
         else
             PyList_SET_ITEM(out, i, item);
     }
-    ph_heap_set_interrupt(self->h, NULL, NULL);
+    bridge_interrupt_end(self->h, NULL);
     Py_DECREF(seq);
     return out;
 }
 
-PyObject *Heap_objects(HeapObject *self, PyObject *args, PyObject *kw)
+static PyObject *Heap_objects(HeapObject *self, PyObject *args, PyObject *kw)
 {
     static char *names[] = {"kind", "limit", "min_size", NULL};
     const char *kind;
@@ -176,4 +169,24 @@ PyObject *Heap_objects(HeapObject *self, PyObject *args, PyObject *kw)
                        : NULL;
     ph_objects_free(o);
     return d;
+}
+
+static PyMethodDef methods[] = {
+    {"backrefs", (PyCFunction)(void (*)(void))Heap_backrefs, METH_VARARGS | METH_KEYWORDS,
+     "backrefs(address, all=1) -> dict: shortest chains from a root to the object"},
+    {"referrers", (PyCFunction)Heap_referrers, METH_VARARGS,
+     "referrers(address) -> [dict]: the objects and roots that refer to it, with edge labels"},
+    {"referents", (PyCFunction)Heap_referents, METH_VARARGS,
+     "referents(address) -> [dict]: the objects it refers to, with edge labels"},
+    {"referents_plain", (PyCFunction)Heap_referents_plain, METH_O,
+     "referents_plain([address]) -> [[(address, conservative)] or None]: each object's "
+     "referents, unlabelled (None: no object there)"},
+    {"objects", (PyCFunction)(void (*)(void))Heap_objects, METH_VARARGS | METH_KEYWORDS,
+     "objects(kind, limit=None, min_size=0) -> dict: the objects of one kind or type"},
+    {NULL},
+};
+
+int bridge_graph(bridge_set *set)
+{
+    return bridge_add_heap_methods(set, methods);
 }

@@ -58,16 +58,13 @@ static PyObject *group_dict(const ph_leak_group *g)
                 : NULL;
 }
 
-PyObject *Heap_leaks(HeapObject *self, PyObject *args)
+static PyObject *Heap_leaks(HeapObject *self, PyObject *args)
 {
     int addresses = 0;
     if (!PyArg_ParseTuple(args, "|p", &addresses))
         return NULL;
     ph_leaks *l;
-    build_payload bp = {NULL};
-    ph_heap_set_interrupt(self->h, build_interrupt, &bp);
-    ph_error *err = ph_leaks_get(self->h, &l);
-    ph_heap_set_interrupt(self->h, NULL, NULL);
+    ph_error *err = INTERRUPTIBLE(self, ph_leaks_get(self->h, &l));
     if (err)
         return raise_error(err);
     PyObject *d = Py_BuildValue("{s:N,s:N,s:N,s:O,s:s,s:K,s:K,s:K,s:K}", "leaked", group_dict(&l->leaked),
@@ -83,4 +80,16 @@ PyObject *Heap_leaks(HeapObject *self, PyObject *args)
             Py_CLEAR(d);
     ph_leaks_free(l);
     return d;
+}
+
+static PyMethodDef methods[] = {
+    {"leaks", (PyCFunction)Heap_leaks, METH_VARARGS,
+     "leaks(addresses=False) -> dict: unreachable objects: leaked, kept by leaked ones, cyclic "
+     "garbage; with addresses, every object's address in its row"},
+    {NULL},
+};
+
+int bridge_leaks(bridge_set *set)
+{
+    return bridge_add_heap_methods(set, methods);
 }

@@ -1,7 +1,7 @@
 /* Heap.frame_locals: a frame's local variables (threads --locals). */
 #include "bridge.h"
 
-PyObject *Heap_frame_locals(HeapObject *self, PyObject *args)
+static PyObject *Heap_frame_locals(HeapObject *self, PyObject *args)
 {
     unsigned long long frame;
     if (!PyArg_ParseTuple(args, "K", &frame))
@@ -22,4 +22,15 @@ PyObject *Heap_frame_locals(HeapObject *self, PyObject *args)
     }
     ph_frame_locals_free(l);
     return list;
+}
+
+static PyMethodDef methods[] = {
+    {"frame_locals", (PyCFunction)Heap_frame_locals, METH_VARARGS,
+     "frame_locals(frame address) -> [dict]: name and address of each local that holds an object"},
+    {NULL},
+};
+
+int bridge_locals(bridge_set *set)
+{
+    return bridge_add_heap_methods(set, methods);
 }

@@ -70,7 +70,7 @@ static PyObject *suspect_dict(const ph_suspect *s)
                          target_text(s->path), "point", point, "held", held);
 }
 
-PyObject *Heap_suspects(HeapObject *self, PyObject *args, PyObject *kw)
+static PyObject *Heap_suspects(HeapObject *self, PyObject *args, PyObject *kw)
 {
     static char *names[] = {"min", "limit", NULL};
     double min = 10.0;
@@ -83,10 +83,7 @@ PyObject *Heap_suspects(HeapObject *self, PyObject *args, PyObject *kw)
         return NULL;
     }
     ph_suspects *s;
-    build_payload bp = {NULL};
-    ph_heap_set_interrupt(self->h, build_interrupt, &bp);
-    ph_error *err = ph_suspects_get(self->h, min / 100.0, (size_t)limit, &s);
-    ph_heap_set_interrupt(self->h, NULL, NULL);
+    ph_error *err = INTERRUPTIBLE(self, ph_suspects_get(self->h, min / 100.0, (size_t)limit, &s));
     if (err)
         return raise_error(err);
     PyObject *list = PyList_New((Py_ssize_t)s->n);
@@ -106,7 +103,7 @@ PyObject *Heap_suspects(HeapObject *self, PyObject *args, PyObject *kw)
     return d;
 }
 
-PyObject *Heap_owners(HeapObject *self, PyObject *args, PyObject *kw)
+static PyObject *Heap_owners(HeapObject *self, PyObject *args, PyObject *kw)
 {
     static char *names[] = {"min_retained", "max_nodes", NULL};
     unsigned long long min_retained = 65536;
@@ -118,10 +115,7 @@ PyObject *Heap_owners(HeapObject *self, PyObject *args, PyObject *kw)
         return NULL;
     }
     ph_owners *o;
-    build_payload bp = {NULL};
-    ph_heap_set_interrupt(self->h, build_interrupt, &bp);
-    ph_error *err = ph_owners_get(self->h, min_retained, (size_t)max_nodes, &o);
-    ph_heap_set_interrupt(self->h, NULL, NULL);
+    ph_error *err = INTERRUPTIBLE(self, ph_owners_get(self->h, min_retained, (size_t)max_nodes, &o));
     if (err)
         return raise_error(err);
     PyObject *list = PyList_New((Py_ssize_t)o->n);
@@ -146,4 +140,17 @@ PyObject *Heap_owners(HeapObject *self, PyObject *args, PyObject *kw)
                        : NULL;
     ph_owners_free(o);
     return d;
+}
+
+static PyMethodDef methods[] = {
+    {"suspects", (PyCFunction)(void (*)(void))Heap_suspects, METH_VARARGS | METH_KEYWORDS,
+     "suspects(min=10.0, limit=0) -> dict: MAT's leak suspects from the dominator tree"},
+    {"owners", (PyCFunction)(void (*)(void))Heap_owners, METH_VARARGS | METH_KEYWORDS,
+     "owners(min_retained=65536, max_nodes=10000) -> dict: retainer paths of big dominators"},
+    {NULL},
+};
+
+int bridge_suspects(bridge_set *set)
+{
+    return bridge_add_heap_methods(set, methods);
 }

@@ -1,7 +1,7 @@
 /* Heap.threads(): the threads and their Python stacks. */
 #include "bridge.h"
 
-PyObject *Heap_threads(HeapObject *self, PyObject *unused)
+static PyObject *Heap_threads(HeapObject *self, PyObject *unused)
 {
     ph_threads *t;
     ph_error *err = ph_threads_get(self->h, &t);
@@ -35,4 +35,15 @@ PyObject *Heap_threads(HeapObject *self, PyObject *unused)
     }
     ph_threads_free(t);
     return list;
+}
+
+static PyMethodDef methods[] = {
+    {"threads", (PyCFunction)Heap_threads, METH_NOARGS,
+     "threads() -> [dict]: each thread's id and its Python frames, innermost first"},
+    {NULL},
+};
+
+int bridge_threads(bridge_set *set)
+{
+    return bridge_add_heap_methods(set, methods);
 }

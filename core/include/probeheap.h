@@ -667,29 +667,6 @@ typedef struct ph_suspects {
 ph_error *ph_suspects_get(ph_heap *h, double min_fraction, size_t limit, ph_suspects **out);
 void ph_suspects_free(ph_suspects *s);
 
-/* ---- text ------------------------------------------------------------------ */
-
-/* heapy's partition table: the "Partition of a set ..." line when first is 0
- * (always for a full table), the column header, rows [first, first+nrows),
- * then "<N more rows. Type e.g. 'probe-heap more' to view.>" when rows remain.
- * kind_header is the last column's title, e.g. "Kind (class / dict of class)".
- * Returns a malloc'd NUL-terminated string, or NULL when out of memory. */
-char *ph_format_partition(const ph_partition *p, const char *kind_header,
-                          size_t first, size_t nrows);
-
-/* Options of ph_format_partition_opts. */
-#define PH_FORMAT_HUMAN 1u   /* sizes as "1.5 KiB", "12.3 MiB" (powers of 1024) */
-
-/* ph_format_partition with options.  Columns are widened as the partition's
- * widest number needs (heapy's widths are the minimum), so all pages align. */
-char *ph_format_partition_opts(const ph_partition *p, const char *kind_header,
-                               size_t first, size_t nrows, unsigned flags);
-
-/* A size as text into s (cap bytes): "%llu", or with human "512 B",
- * "1.5 KiB", "12.3 MiB", "1.1 GiB" (one decimal, powers of 1024).  Returns
- * the length snprintf reports. */
-size_t ph_format_size(uint64_t n, bool human, char *s, size_t cap);
-
 #ifdef __cplusplus
 }
 #endif

@@ -42,7 +42,8 @@ class Partition:
 
     def text(self, first=0, n=10):
         """heapy's table text for rows [first, first + n)."""
-        return self._part.text(self._header, first, n)
+        from .tables import partition_text
+        return partition_text(self.count, self.size, self.rows, self._header, first, n)
 
     def __str__(self):
         return self.text()

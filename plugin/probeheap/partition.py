@@ -3,7 +3,7 @@
 import json
 import re
 
-from . import commands, state
+from . import commands, state, tables
 
 
 # The footer the core writes under a page of a partition (heapy's, gdb's way).
@@ -15,9 +15,11 @@ class Table:
 
     def __init__(self, part, by, header, human=False):
         self.part, self.by, self.header, self.human, self.next = part, by, header, human, 0
+        self.rows = part.rows()
 
     def page(self, n=commands.PAGE):
-        text = self.part.text(self.header, self.next, n, self.human)
+        text = tables.partition_text(self.part.count, self.part.size, self.rows, self.header,
+                                     self.next, n, self.human)
         if commands.FROM_SHELL:  # the core ends with heapy's hint, which names gdb's 'probe-heap more'
             text = _GDB_MORE.sub(lambda m: commands.more_footer(int(m.group(1))), text)
         # Like heapy, a page shows one row more rather than "<1 more rows>".

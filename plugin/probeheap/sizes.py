@@ -2,7 +2,7 @@
 
 import json
 
-from . import commands, objects, state
+from . import commands, objects, state, tables
 
 
 def cmd_sizeof(argv, as_json):
@@ -34,7 +34,9 @@ def cmd_sizeof(argv, as_json):
                      % (s["retained"], commands.plural(s["retained_count"], "object")))
     else:
         lines.append("Retained: not reachable from the roots (cyclic garbage, or held only from C)")
-    table = s["table"].splitlines()
+    kinds = [(k["kind"], k["kind"], k["count"], k["size"], False) for k in s["kinds"]]
+    table = tables.partition_text(s["deep_count"], s["deep"], kinds, "Kind (class / dict of class)",
+                                  0, len(kinds)).splitlines()
     shown = table[:2 + commands.PAGE]
     lines += ["", "The deep size by kind:"] + shown
     if len(table) > len(shown):

@@ -21,8 +21,8 @@
  *                       easily makes pointers that lead somewhere
  *   otherwise the raw value is written.
  * A trailing partial record is ignored.  Then: ph_heap_build, and when it
- * succeeds ph_heap_info_get, ph_partition_new (every kind) with
- * ph_format_partition, ph_sizes_get / ph_preview / ph_backrefs_get /
+ * succeeds ph_heap_info_get, ph_partition_new (every kind),
+ * ph_sizes_get / ph_preview / ph_backrefs_get /
  * ph_referrers_get / ph_referents_get on a few objects, ph_objects_get, ph_alloc_get, ph_leaks_get,
  * ph_dominators(h, 0, 3, 5), ph_suspects_get, ph_owners_get, ph_resolve_path on a
  * few paths; everything is
@@ -219,8 +219,6 @@ static void run(const template *w, const uint8_t *data, size_t size)
             ph_partition *p = NULL;
             ph_error *e = ph_partition_new(h, bys[b], &p);
             if (!e) {
-                free(ph_format_partition(p, "Kind (class / dict of class)", 0, p->nrows));
-                free(ph_format_partition(p, "Kind", 1, 2));
                 ph_partition_free(p);
             }
             drop(e);

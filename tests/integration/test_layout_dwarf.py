@@ -1,9 +1,11 @@
-"""Compare the layout tables (core/src/cpython/layout_tables.c) with CPython's DWARF.
+"""Compare the layout tables (core/src/cpython/layout_tables.c) with CPython's DWARF,
+and the layout files with what tools/gen_layout.py makes of the spec (tools/layout_spec.py).
 
 For each CPython 3.8-3.13 under $PYENV_ROOT/versions (default /root/.pyenv)
 and for Debian's /usr/bin/python3.11 when its debug info is installed
 (python3.11-dbg), run gdb once on the library/binary with
-tests/tools/layout_fields.py, which evaluates every DWARF-checkable field, and
+tests/tools/layout_fields.py (the spec and tools/layout_dwarf.py), which evaluates
+every DWARF-checkable field, and
 compare each number with what build/ph-dump-layout prints for that version.
 
 A missing pyenv version skips, except with CI=true, where all of 3.8-3.13
@@ -161,10 +163,24 @@ def pyenv_binary(build, version):
 
 # -------------------------------------------------------------------- tests
 
+def test_generated_files_current():
+    """layout.h, layout_fields.h and layout_tables.c are what tools/gen_layout.py
+    makes of tools/layout_spec.py (and the DWARF of the builds it names): a field
+    changed in one place only is found here (`make layouts` mends it)."""
+    if shutil.which("gdb") is None:
+        _missing("gdb is not installed")
+    r = subprocess.run([sys.executable, str(REPO / "tools" / "gen_layout.py"), "--check"],
+                       cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, "gen_layout.py --check:\n" + r.stdout + r.stderr
+    unchecked = [ln for ln in r.stdout.splitlines() if ln.startswith("unchecked:")]
+    if unchecked:
+        _missing("; ".join(unchecked))
+
+
 def test_field_lists_agree(dump_tool):
     """layout.h, layout_fields.h, layout_fields.py and the dump agree."""
     h_fields = L.layout_h_fields(REPO / "core" / "src" / "cpython" / "layout.h")
-    assert h_fields == L.FIELD_NAMES, "layout.h and tests/tools/layout_fields.py list different fields"
+    assert h_fields == L.FIELD_NAMES, "layout.h and tools/layout_spec.py list different fields"
     x_text = (REPO / "core" / "src" / "cpython" / "layout_fields.h").read_text()
     x_text = x_text[x_text.index("#define PH_LAYOUT_FIELDS(X)"):]
     x_fields = re.findall(r"\bX\((\w+)\)", x_text.split("(X)", 1)[1])
@@ -177,7 +193,7 @@ def test_field_lists_agree(dump_tool):
 @pytest.mark.parametrize("version", L.VERSIONS + L.FT_VERSIONS, ids=L.vtext)
 def test_table_matches_spec(dump_tool, version):
     """Fields that DWARF does not give (PH_NONE and source constants) are in
-    the table as layout_fields.py says; every (field, version) has a spec."""
+    the table as tools/layout_spec.py says; every (field, version) has a spec."""
     tbl = table(dump_tool, version)
     assert (tbl["major"], tbl["minor"]) == version[:2]
     assert tbl["free_threaded"] == (1 if len(version) > 2 else 0)

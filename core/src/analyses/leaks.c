@@ -197,11 +197,6 @@ static void mark_closure(ph_heap *h, leak_state *st, uint32_t k, visit_state *vs
         visit_cand(h, st, st->queue[q], vs);
 }
 
-static bool immortal(const ph_heap *h, int64_t rc)
-{
-    return h->L->minor >= 12 && (int32_t)(uint32_t)rc < 0;
-}
-
 static const char *cand_kind(const ph_heap *h, const cand *c, char *buf, size_t cap)
 {
     if (c->id != PH_NO_OBJ)
@@ -373,7 +368,7 @@ ph_error *ph_leaks_get(ph_heap *h, ph_leaks **out)
             mark_closure(h, &st, (uint32_t)k, &by_static);
     for (size_t k = 0; !err && k < st.n; k++) {
         cand *c = &st.c[k];
-        if (c->class == C_GARBAGE && !immortal(h, c->refcnt) && c->refcnt > c->known) {
+        if (c->class == C_GARBAGE && !ph_refcnt_immortal(h->L, c->refcnt) && c->refcnt > c->known) {
             c->class = C_LEAKED;
             l->outside += c->id == PH_NO_OBJ;
         }

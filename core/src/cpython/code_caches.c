@@ -52,7 +52,7 @@ uint64_t ph_code_opcache_bytes(ph_heap *h, uint64_t addr)
     if (!ph_read_u64(h->r, end - 16, &opcache) || !opcache ||
         !ph_read(h->r, end - 4, &n, 1) ||
         !ph_read_u64(h->r, addr + (uint64_t)L->code_code, &code) || !ph_ptr_ok(code) ||
-        !ph_read_i64(h->r, code + 16, &len) || len < 0 || len > (1 << 30))
+        !ph_read_i64(h->r, code + ph_off_ob_size(L), &len) || len < 0 || len > (1 << 30))
         return 0;
     return (uint64_t)len / 2 + 32 * (uint64_t)n;
 }

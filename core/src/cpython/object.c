@@ -271,7 +271,7 @@ void ph_instance_storage(ph_heap *h, uint64_t obj, const ph_type *t, uint64_t *d
             *dict = slot;
             if (!slot)
                 ph_read_u64(h->r, obj + (uint64_t)(int64_t)L->managed_values, values);
-        } else if (L->dictvalues_values == 0) { /* 3.12: tagged dict-or-values */
+        } else if (ph_managed_dict_or_values(L)) { /* 3.12 */
             if (slot & 1)
                 *values = slot + 1;
             else

@@ -144,6 +144,16 @@ bool ph_int_digits(ph_heap *h, uint64_t addr, uint64_t *ndigits, bool *negative)
 /* An int's value when it has at most two digits. */
 bool ph_int_value(ph_heap *h, uint64_t addr, int64_t *out);
 
+/* 3.12: the managed dict slot is a PyDictOrValues, a dict or (low bit set)
+ * its values pointer - 1 (pycore_object.h _PyObject_DictOrValuesPointer);
+ * the only release with managed dicts and no PyDictValues header
+ * (dictvalues_values 0) and no separate values slot (managed_values). */
+static inline bool ph_managed_dict_or_values(const ph_layout *L)
+{
+    return L->managed_dict != PH_NONE && L->managed_values == PH_NONE &&
+           L->dictvalues_values == 0;
+}
+
 /* Where an instance keeps its attributes: a dict, or (3.11+) values whose
  * keys are its type's ht_cached_keys (0 for what it does not have). */
 void ph_instance_storage(ph_heap *h, uint64_t obj, const ph_type *t, uint64_t *dict,

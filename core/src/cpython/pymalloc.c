@@ -550,7 +550,7 @@ static uint64_t front_bytes(ph_heap *h, const ph_type *t, uint64_t addr)
 static bool static_marker(ph_heap *h, uint64_t addr)
 {
     uint64_t rc = 0;
-    if (h->L->minor >= 12) { /* immortal, in the header of the build (free-threaded too) */
+    if (ph_has_immortal_objects(h->L)) { /* in the header of the build (free-threaded too) */
         int64_t count;
         bool immortal;
         return ph_refcnt_read(h->r, h->L, addr, &count, &immortal) && immortal;
@@ -559,8 +559,6 @@ static bool static_marker(ph_heap *h, uint64_t addr)
         return false;
     if (h->L->minor == 11)
         return rc + DEEPFROZEN_DRIFT >= DEEPFROZEN_311 && rc <= DEEPFROZEN_311 + DEEPFROZEN_DRIFT;
-    if (h->L->minor >= 12)
-        return (int32_t)(uint32_t)rc < 0;
     return false;
 }
 

@@ -14,6 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* enum _frameowner (3.11 pycore_frame.h to 3.14 pycore_interpframe_structs.h):
+ * a frame object owns its _PyInterpreterFrame once the frame has returned. */
+#define FRAME_OWNED_BY_FRAME_OBJECT 2
+
 #define SCAN_MAX (1u << 20)  /* bytes of an unknown object scanned at most */
 
 typedef struct ctx {
@@ -214,7 +218,8 @@ static void frame_refs(ph_heap *h, const ctx *c, uint64_t addr)
         uint64_t f;
         int8_t owner;
         if (ph_read_u64(h->r, addr + (uint64_t)L->frame_frame, &f) && ph_ptr_ok(f) &&
-            ph_read(h->r, f + (uint64_t)L->iframe_owner, &owner, 1) && owner == 2)
+            ph_read(h->r, f + (uint64_t)L->iframe_owner, &owner, 1) &&
+            owner == FRAME_OWNED_BY_FRAME_OBJECT)
             ph_iframe_referents(h, f, c->visit, c->payload);
         return;
     }
@@ -326,7 +331,7 @@ static void instance_refs(ph_heap *h, const ctx *c, uint32_t ti, uint64_t addr, 
         if (L->managed_values != PH_NONE) { /* 3.11 */
             dict = slot;
             ph_read_u64(h->r, addr + (uint64_t)(int64_t)L->managed_values, &values);
-        } else if (L->dictvalues_values == 0) { /* 3.12: tagged dict-or-values */
+        } else if (ph_managed_dict_or_values(L)) { /* 3.12 */
             if (slot & 1)
                 values = slot + 1;
             else

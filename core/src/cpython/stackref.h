@@ -29,6 +29,20 @@ static inline int64_t ph_refcnt_word(const ph_layout *L, uint64_t word)
     return (int64_t)(uint32_t)word;
 }
 
+/* Whether the target's objects can be immortal: 3.12+ (PEP 683). */
+static inline bool ph_has_immortal_objects(const ph_layout *L)
+{
+    return L->minor >= 12;
+}
+
+/* Whether a reference count as Py_REFCNT gives it is an immortal object's:
+ * its low 32 bits negative (3.12+ refcount.h _Py_IsImmortal; a free-threaded
+ * build's immortal count is reported as UINT32_MAX, below). */
+static inline bool ph_refcnt_immortal(const ph_layout *L, int64_t rc)
+{
+    return ph_has_immortal_objects(L) && (int32_t)(uint32_t)rc < 0;
+}
+
 /* The reference count of the object at addr, from the header of the
  * target's build, as Py_REFCNT gives it; -1 when the words are no reference
  * count.  *immortal says whether the object is immortal (3.12+).
@@ -87,7 +101,7 @@ static inline bool ph_refcnt_read_ex(ph_reader *r, const ph_layout *L, uint64_t 
     if (!ph_read(r, addr, &word, 8))
         return false;
     *rc = ph_refcnt_word(L, word);
-    *immortal = *rc >= 0 && L->minor >= 12 && (int32_t)(uint32_t)*rc < 0;
+    *immortal = *rc >= 0 && ph_refcnt_immortal(L, *rc);
     return true;
 }
 

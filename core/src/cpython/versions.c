@@ -10,7 +10,7 @@
 #define NEWEST_TABLE 15
 
 /* CPython 3.15 (default build), derived from 3.14.7's table: no 3.15 build
- * is at hand for gen_layout.py.  Every field its _Py_DebugOffsets describes
+ * is at hand for tools/gen_layout.py.  Every field its _Py_DebugOffsets describes
  * is overwritten from the target anyway; the values below are those of
  * 3.15.0rc1's own _Py_DebugOffsets and of the 3.15 headers
  * (Include/internal/pycore_interp_structs.h, pycore_tstate.h, cpython/object.h):
