@@ -223,7 +223,10 @@ class DocRun:
         if name:
             core, python = self.get_core(name)
             given = CORE.search(cmd).group(0)
-            args = [core if a == given else a for a in args]
+            # every core it names, not only the first (report's --against names a second one)
+            args = [self.get_core(CORE.fullmatch(a).group(1))[0]
+                    if CORE.fullmatch(a) and CORE.fullmatch(a).group(1) in example_cores.CORES else a
+                    for a in args]
             exe = args.index("--exe") + 1 if "--exe" in args else None
             if exe and (args[exe] == "..." or os.path.basename(args[exe]).startswith("python")):
                 args[exe] = python
