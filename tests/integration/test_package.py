@@ -78,13 +78,11 @@ def answers(installed):
     os.makedirs(work)
     for name in ("workload.py", "inside.py"):
         shutil.copy(os.path.join(REPO, "tests", "integration", "trixie", name), work)
-    mounted = _mount_proc(root)
     try:
-        r = _run(["chroot", root, "python3", "/tmp/probe-heap-test/inside.py",
-                  "/tmp/probe-heap-test"])
+        with harness.trixie_proc(root):
+            r = _run(["chroot", root, "python3", "/tmp/probe-heap-test/inside.py",
+                      "/tmp/probe-heap-test"])
     finally:
-        if mounted:
-            subprocess.run(["umount", "-l", mounted])
         for f in os.listdir(work):
             if f.startswith("core"):
                 os.unlink(os.path.join(work, f))
