@@ -53,40 +53,46 @@ PROBE_TIMEOUT = float(os.environ.get('PROBE_HEAP_TIMEOUT', '180'))
 class trixie_proc(object):
     """`with trixie_proc(root):` /proc is mounted in the trixie root for the
     block.  The root is shared by the tests of every xdist worker
-    (test_exact's, test_package's): each holds a shared lock on a file named
-    after the root (in /tmp) while it uses the mount, the mount is made under the exclusive
-    lock, and only the last one out (who gets the exclusive lock back)
-    unmounts it, so no test loses /proc under a running chroot."""
+    (test_exact's, test_package's), and uses nest (test_package's fixture
+    holds it while its tests take it again): each use holds a shared lock
+    on a "users" file named after the root (in /tmp) while it uses the
+    mount; mounting and unmounting happen under an exclusive lock on a
+    second, "mutex" file, never held for long; on the way out a use
+    unmounts only if its shared lock converts to an exclusive one at once,
+    i.e. when no other use, of this process or another, holds it."""
 
     def __init__(self, root):
+        import tempfile
         self.root = root
         self.proc = os.path.join(root, 'proc')
-        self.lock = None
+        base = os.path.join(tempfile.gettempdir(),
+                            'probe-heap-%s.proc' % root.strip('/').replace('/', '_'))
+        self.users_path, self.mutex_path = base + '-users', base + '-mutex'
+        self.users = None
 
     def __enter__(self):
         import fcntl
-        import tempfile
-        self.lock = open(os.path.join(tempfile.gettempdir(), 'probe-heap-%s.proc-lock'
-                                      % self.root.strip('/').replace('/', '_')), 'a')
-        fcntl.flock(self.lock, fcntl.LOCK_EX)
-        try:
+        with open(self.mutex_path, 'a') as mutex:
+            fcntl.flock(mutex, fcntl.LOCK_EX)
             if not os.path.ismount(self.proc):
                 subprocess.run(['mount', '-t', 'proc', 'proc', self.proc], check=True)
-        finally:
-            fcntl.flock(self.lock, fcntl.LOCK_SH)
+            self.users = open(self.users_path, 'a')
+            fcntl.flock(self.users, fcntl.LOCK_SH)
         return self.root
 
     def __exit__(self, *exc):
         import fcntl
-        try:
-            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            pass        # another user still has it: the last one unmounts
-        else:
-            if os.path.ismount(self.proc):
-                subprocess.run(['umount', '-l', self.proc])
-        finally:
-            self.lock.close()
+        with open(self.mutex_path, 'a') as mutex:
+            fcntl.flock(mutex, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(self.users, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                pass        # another use still has it: the last one unmounts
+            else:
+                if os.path.ismount(self.proc):
+                    subprocess.run(['umount', '-l', self.proc])
+            finally:
+                self.users.close()
         return False
 
 

@@ -78,9 +78,10 @@ def answers(installed):
     os.makedirs(work)
     for name in ("workload.py", "inside.py"):
         shutil.copy(os.path.join(REPO, "tests", "integration", "trixie", name), work)
-    try:        # /proc: mounted by `installed` (harness.trixie_proc) while it lasts
-        r = _run(["chroot", root, "python3", "/tmp/probe-heap-test/inside.py",
-                  "/tmp/probe-heap-test"])
+    try:
+        with harness.trixie_proc(root):
+            r = _run(["chroot", root, "python3", "/tmp/probe-heap-test/inside.py",
+                      "/tmp/probe-heap-test"])
     finally:
         for f in os.listdir(work):
             if f.startswith("core"):

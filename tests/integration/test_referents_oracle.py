@@ -29,17 +29,12 @@ def _modes(i):
 PARAMS = [pytest.param((t, m), id="%s-%s" % (t.label, m))
           for i, t in enumerate(TARGETS) for m in _modes(i)]
 
-# The C types whose references probe-heap does not know exactly yet, by
-# the minor versions where the oracle shows it, with the reason.  Named,
+# The types whose recorded referents probe-heap does not list (a C type it
+# does not know yet, or a blind spot of the oracle: a referent that is not
+# alive), by the minor versions where the oracle shows it, with the reason.  Named,
 # never filtered silently: each is printed, and an entry that no longer
 # shows on its versions fails the test (it must then be removed).
-CTYPES_METATYPES = ("a pointer type's proto is kept in its StgDict (3.8-3.12: a dict subclass, "
-                    "the type's __dict__), visited from the type by the metatype's "
-                    "tp_traverse; probe-heap reaches it through the StgDict only (3.13+: "
-                    "the StgInfo after the heap type's struct is scanned as the type's C "
-                    "fields, and its references are found)")
 KNOWN_GAPS = {
-    "_ctypes.PyCPointerType": (range(8, 13), CTYPES_METATYPES),
     "module": ((12,), "3.12's _asyncio: its m_traverse visits FutureIters freed onto its free "
                "list (refcount 0: not alive, so in no heap; test_exact's 'dead object on a "
                "free list')"),

@@ -3,20 +3,25 @@
 
 #include <string.h>
 
-static const ph_ctype *const tables[] = {ph_ctypes_collections, ph_ctypes_array, ph_ctypes_io,
-                                         ph_ctypes_functools, ph_ctypes_315,
-                                         ph_ctypes_queue, ph_ctypes_pickle,
-                                         ph_ctypes_itertools, ph_ctypes_struct,
-                                         ph_ctypes_datetime, ph_ctypes_sqlite,
-                                         ph_ctypes_capsule};
+static const struct {
+    const ph_ctype *table;
+    int last_minor; /* the last 3.x it describes; 0: every version */
+} tables[] = {{ph_ctypes_collections, 0}, {ph_ctypes_array, 0},    {ph_ctypes_io, 0},
+              {ph_ctypes_functools, 0},   {ph_ctypes_315, 0},      {ph_ctypes_queue, 0},
+              {ph_ctypes_pickle, 0},      {ph_ctypes_itertools, 0}, {ph_ctypes_struct, 0},
+              {ph_ctypes_datetime, 0},    {ph_ctypes_sqlite, 0},   {ph_ctypes_capsule, 0},
+              {ph_ctypes_ctypes, 12}};
 
 const ph_ctype *ph_ctype_find(const ph_heap *h, const char *name, int64_t basicsize)
 {
-    (void)h; /* offsets are the default build's: see ph_default_header_view */
-    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
-        for (const ph_ctype *c = tables[i]; c->name; c++)
+    /* offsets are the default build's: see ph_default_header_view */
+    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+        if (tables[i].last_minor && h->L->minor > tables[i].last_minor)
+            continue;
+        for (const ph_ctype *c = tables[i].table; c->name; c++)
             if (strcmp(c->name, name) == 0)
                 return basicsize >= c->min_basicsize ? c : NULL;
+    }
     return NULL;
 }
 

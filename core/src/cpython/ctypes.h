@@ -47,5 +47,6 @@ extern const ph_ctype ph_ctypes_struct[];
 extern const ph_ctype ph_ctypes_datetime[];
 extern const ph_ctype ph_ctypes_sqlite[];
 extern const ph_ctype ph_ctypes_capsule[];
+extern const ph_ctype ph_ctypes_ctypes[]; /* 3.8 to 3.12 only */
 
 #endif
