@@ -31,7 +31,8 @@ def small_target():
 
 
 # the targets the state tests run on (each cheap: a small workload)
-STATE_TARGETS = ['debian-3.11-nosym', 'pyenv-3.8.18', 'pyenv-3.13.0', 'cpython-3.14.7']
+STATE_TARGETS = ['debian-3.11-nosym', 'pyenv-3.8.18', 'pyenv-3.13.0', 'cpython-3.14.7',
+                 'cpython-3.14.7t']
 
 
 def by_label(label):
