@@ -204,20 +204,6 @@ static const char *probe_threads(ph_heap *h, const probe_sources *src, uint64_t 
     return NULL;
 }
 
-static bool head_links(ph_heap *h, uint64_t head)
-{
-    const uint64_t mask = ~(uint64_t)3;
-    uint64_t hd[2], w;
-    if (!ph_read(h->r, head, hd, sizeof(hd)))
-        return false;
-    uint64_t next = hd[0] & mask, prev = hd[1] & mask;
-    if (next != head && (!ph_ptr_ok(next) || !ph_read_u64(h->r, next + 8, &w) || (w & mask) != head))
-        return false;
-    if (prev != head && (!ph_ptr_ok(prev) || !ph_read_u64(h->r, prev, &w) || (w & mask) != head))
-        return false;
-    return true;
-}
-
 /* A wrong layout fails everywhere: no list head links up, or none of the
  * objects sampled has a type.  A head or an object that fails among others
  * that pass is damage (a process that crashed, say inside a collection),
@@ -259,7 +245,7 @@ static const char *probe_gc(ph_heap *h, const probe_sources *src, uint64_t inter
     int32_t linked = 0;
     for (int32_t g = 0; g < L->gc_num_generations; g++) {
         uint64_t head = gens + (uint64_t)g * (uint64_t)L->gc_generation_size;
-        if (!head_links(h, head))
+        if (!ph_gc_head_links(h, head))
             continue;
         linked++;
         uint64_t p = 0;

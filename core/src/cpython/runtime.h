@@ -20,6 +20,10 @@ uint64_t ph_static_builtin_dict(ph_heap *h, uint64_t type_addr);
  * 4 bytes earlier in a build whose PyGC_Head is 4-aligned): false when the
  * heads link up at neither. */
 bool ph_runtime_gc_generations(ph_heap *h, uint64_t gc, uint64_t *gens);
+/* A GC list head whose neighbours point back at it (or that is alone):
+ * the check of a circular doubly linked list, shared by the walk and the
+ * structural probes. */
+bool ph_gc_head_links(ph_heap *h, uint64_t head);
 
 /* Looks for numpy and its version in the target, once (after the roots are known). */
 void ph_numpy_detect(ph_heap *h);

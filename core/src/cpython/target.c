@@ -573,7 +573,7 @@ static void walk_gc_list(ph_heap *h, uint64_t head, ph_visit_fn *visit, void *pa
 
 /* A GC list head that links into a circular doubly linked list: its
  * neighbours point back at it (or it is alone). */
-static bool gc_head_ok(ph_heap *h, uint64_t head)
+bool ph_gc_head_links(ph_heap *h, uint64_t head)
 {
     const uint64_t mask = ~(uint64_t)3;
     uint64_t hd[2], w;
@@ -592,7 +592,7 @@ static bool gc_generations_ok(ph_heap *h, uint64_t gens)
 {
     const ph_layout *L = h->L;
     for (int32_t g = 0; g < L->gc_num_generations; g++)
-        if (!gc_head_ok(h, gens + (uint64_t)g * (uint64_t)L->gc_generation_size))
+        if (!ph_gc_head_links(h, gens + (uint64_t)g * (uint64_t)L->gc_generation_size))
             return false;
     return true;
 }
