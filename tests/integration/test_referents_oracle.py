@@ -55,6 +55,19 @@ ESTIMATED_OK = {
 }
 
 
+# C types known exactly (core/src/cpython/ctypes_*.c), by the name the
+# record gives their type: every referent of theirs is read from a named
+# field, none found by the conservative scan (answer["conservative"]).
+EXACT = (
+    "re.Pattern", "re.Match", "_sre.SRE_Scanner",
+    "_thread._local", "_thread._localdummy",
+    "Context", "ContextVar", "Token", "_contextvars.Context", "_contextvars.ContextVar",
+    "_contextvars.Token", "hamt", "hamt_bitmap_node", "hamt_array_node", "hamt_collision_node",
+    "memoryview", "managedbuffer",
+    "asyncio.events._RunningLoop",      # a subclass of _thread._local: inherited
+)
+
+
 def target_free_threaded(doc):
     return bool(doc["workload"].get("free_threaded"))
 
@@ -121,6 +134,16 @@ def test_every_recorded_object_is_indexed(answer):
         # threaded type struct's scan (issue 12), named here, not hidden
         skips = [k for k in skips if k.get("from_type") != "decimal.InvalidOperation"]
     assert not skips and got["skipped"] == len(got.get("skips") or []), got.get("skips")
+
+
+@pytest.mark.parametrize("answer", PARAMS, indirect=True)
+def test_known_types_are_not_scanned(answer):
+    """The C types known exactly have every referent from a named field:
+    none of them comes from the conservative scan (and the oracle above
+    shows that none is missing)."""
+    doc, got = answer
+    scanned = {tp: n for tp, n in got["conservative"].items() if tp in EXACT}
+    assert not scanned, "Python %s: referents found by a scan: %s" % (doc["python"], scanned)
 
 
 @pytest.mark.parametrize("answer", PARAMS, indirect=True)
