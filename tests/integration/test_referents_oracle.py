@@ -65,6 +65,12 @@ EXACT = (
     "_contextvars.Token", "hamt", "hamt_bitmap_node", "hamt_array_node", "hamt_collision_node",
     "memoryview", "managedbuffer",
     "asyncio.events._RunningLoop",      # a subclass of _thread._local: inherited
+    "dict_keyiterator", "dict_valueiterator", "dict_itemiterator", "dict_reversekeyiterator",
+    "dict_keys", "dict_values", "dict_items", "odict_keys", "odict_values", "odict_items",
+    "odict_iterator", "list_iterator", "list_reverseiterator", "tuple_iterator", "str_iterator",
+    "str_ascii_iterator", "bytes_iterator", "bytearray_iterator", "iterator", "set_iterator",
+    "callable_iterator", "zip", "map", "filter", "enumerate", "reversed",
+    "operator.itemgetter", "operator.attrgetter", "operator.methodcaller",
 )
 
 

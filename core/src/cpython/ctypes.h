@@ -42,6 +42,15 @@ typedef struct ph_cfield {
 void ph_ctype_fields(ph_heap *h, uint64_t addr, const ph_cfield *fields, ph_visit_fn *visit,
                      void *payload);
 
+/* Defines fn, a ph_ctype referents function that visits table's fields. */
+#define PH_CTYPE_FIELDS(fn, table)                                                               \
+    static void fn(ph_heap *h, uint64_t addr, const ph_type *t, ph_visit_fn *visit,             \
+                   void *payload)                                                                \
+    {                                                                                            \
+        (void)t;                                                                                 \
+        ph_ctype_fields(h, addr, table, visit, payload);                                         \
+    }
+
 /* sys.getsizeof of the bytes object at b (ctypes_io.c); false when it is none. */
 bool ph_ctype_bytes_size(ph_heap *h, uint64_t b, uint64_t *size);
 
@@ -64,5 +73,7 @@ extern const ph_ctype ph_ctypes_thread[];
 extern const ph_ctype ph_ctypes_context[];
 extern const ph_ctype ph_ctypes_context_39[]; /* 3.8 and 3.9 only */
 extern const ph_ctype ph_ctypes_memoryview[];
+extern const ph_ctype ph_ctypes_iterators[];
+extern const ph_ctype ph_ctypes_operator[];
 
 #endif

@@ -36,18 +36,11 @@ static const ph_cfield token_fields[] = {
 static const ph_cfield hamt_fields[] = {{16, "<root>"}, {0, NULL}};
 static const ph_cfield iter_fields[] = {{16, "<hamt>"}, {0, NULL}};
 
-#define FIELDS(fn, table)                                                                        \
-    static void fn(ph_heap *h, uint64_t addr, const ph_type *t, ph_visit_fn *visit,             \
-                   void *payload)                                                                \
-    {                                                                                            \
-        (void)t;                                                                                 \
-        ph_ctype_fields(h, addr, table, visit, payload);                                         \
-    }
-FIELDS(context_referents, context_fields)
-FIELDS(var_referents, var_fields)
-FIELDS(token_referents, token_fields)
-FIELDS(hamt_referents, hamt_fields)
-FIELDS(iter_referents, iter_fields)
+PH_CTYPE_FIELDS(context_referents, context_fields)
+PH_CTYPE_FIELDS(var_referents, var_fields)
+PH_CTYPE_FIELDS(token_referents, token_fields)
+PH_CTYPE_FIELDS(hamt_referents, hamt_fields)
+PH_CTYPE_FIELDS(iter_referents, iter_fields)
 
 #define HAMT_ARRAY 32
 

@@ -25,26 +25,11 @@ static const ph_cfield match_fields[] = {{24, ".string"}, {32, "<regs>"}, {40, "
 static const ph_cfield scanner_fields[] = {
     {16, ".pattern"}, {24 + 32, "<state.string>"}, {24 + 48, "<state.buffer.obj>"}, {0, NULL}};
 
-static void pattern_referents(ph_heap *h, uint64_t addr, const ph_type *t, ph_visit_fn *visit,
-                              void *payload)
-{
-    (void)t;
-    ph_ctype_fields(h, addr, pattern_fields, visit, payload);
-}
+PH_CTYPE_FIELDS(pattern_referents, pattern_fields)
 
-static void match_referents(ph_heap *h, uint64_t addr, const ph_type *t, ph_visit_fn *visit,
-                            void *payload)
-{
-    (void)t;
-    ph_ctype_fields(h, addr, match_fields, visit, payload);
-}
+PH_CTYPE_FIELDS(match_referents, match_fields)
 
-static void scanner_referents(ph_heap *h, uint64_t addr, const ph_type *t, ph_visit_fn *visit,
-                              void *payload)
-{
-    (void)t;
-    ph_ctype_fields(h, addr, scanner_fields, visit, payload);
-}
+PH_CTYPE_FIELDS(scanner_referents, scanner_fields)
 
 const ph_ctype ph_ctypes_re[] = {
     {"re.Pattern", 96, pattern_referents, NULL},

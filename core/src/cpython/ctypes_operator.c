@@ -1,0 +1,41 @@
+/* operator's callables (Modules/_operator.c; offsets from the DWARF of
+ * each build; static types to 3.9, heap types from 3.10, named alike):
+ *
+ *     operator.itemgetter: nitems 16, item 24 (the item, or the tuple of
+ *       items), index 32 (3.10+: vectorcall 40, a C function); basicsize
+ *       40, 48
+ *     operator.attrgetter: nattrs 16, attr 24 (a tuple of names, dotted
+ *       ones split into tuples) (3.10+: vectorcall 32); basicsize 32, 40
+ *     operator.methodcaller: name 16, args 24 (3.13: xargs), kwds 32;
+ *       3.13+: vectorcall_args 40 (a tuple), vectorcall_kwnames 48 (a
+ *       tuple), vectorcall 56; basicsize 40, 64
+ *
+ * No __sizeof__: basicsize.  The vectorcall pointers, which a scan would
+ * read, are no objects. */
+#include "cpython/ctypes.h"
+
+static const ph_cfield itemgetter_fields[] = {{24, "<item>"}, {0, NULL}};
+static const ph_cfield attrgetter_fields[] = {{24, "<attr>"}, {0, NULL}};
+static const ph_cfield methodcaller_fields[] = {
+    {16, "<name>"}, {24, "<args>"}, {32, "<kwds>"}, {0, NULL}};
+static const ph_cfield methodcaller_fields_313[] = {
+    {16, "<name>"}, {24, "<args>"}, {32, "<kwds>"}, {40, "<vectorcall_args>"},
+    {48, "<vectorcall_kwnames>"}, {0, NULL}};
+
+PH_CTYPE_FIELDS(itemgetter_referents, itemgetter_fields)
+PH_CTYPE_FIELDS(attrgetter_referents, attrgetter_fields)
+
+static void methodcaller_referents(ph_heap *h, uint64_t addr, const ph_type *t,
+                                   ph_visit_fn *visit, void *payload)
+{
+    (void)t;
+    ph_ctype_fields(h, addr, h->L->minor >= 13 ? methodcaller_fields_313 : methodcaller_fields,
+                    visit, payload);
+}
+
+const ph_ctype ph_ctypes_operator[] = {
+    {"operator.itemgetter", 40, itemgetter_referents, NULL},
+    {"operator.attrgetter", 32, attrgetter_referents, NULL},
+    {"operator.methodcaller", 40, methodcaller_referents, NULL},
+    {NULL, 0, NULL, NULL},
+};
