@@ -71,6 +71,12 @@ EXACT = (
     "str_ascii_iterator", "bytes_iterator", "bytearray_iterator", "iterator", "set_iterator",
     "callable_iterator", "zip", "map", "filter", "enumerate", "reversed",
     "operator.itemgetter", "operator.attrgetter", "operator.methodcaller",
+    "itertools.chain", "itertools.count", "itertools.cycle", "itertools.islice",
+    "itertools.groupby", "itertools._grouper", "itertools._tee", "itertools._tee_dataobject",
+    "itertools.accumulate", "itertools.zip_longest", "itertools.starmap", "itertools.takewhile",
+    "itertools.dropwhile", "itertools.filterfalse", "itertools.compress", "itertools.repeat",
+    "itertools.pairwise", "itertools.batched",
+    "_io.TextIOWrapper", "_io.FileIO",
 )
 
 
