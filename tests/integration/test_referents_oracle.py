@@ -63,6 +63,7 @@ EXACT = (
     "_thread._local", "_thread._localdummy",
     "Context", "ContextVar", "Token", "_contextvars.Context", "_contextvars.ContextVar",
     "_contextvars.Token", "hamt", "hamt_bitmap_node", "hamt_array_node", "hamt_collision_node",
+    "keys",
     "memoryview", "managedbuffer",
     "asyncio.events._RunningLoop",      # a subclass of _thread._local: inherited
     "dict_keyiterator", "dict_valueiterator", "dict_itemiterator", "dict_reversekeyiterator",
@@ -155,6 +156,10 @@ def test_known_types_are_not_scanned(answer):
     shows that none is missing)."""
     doc, got = answer
     scanned = {tp: n for tp, n in got["conservative"].items() if tp in EXACT}
+    # the samples too, GC-tracked or not (a HAMT iterator is not)
+    scanned.update(("%s (%s)" % (label, o["type"]), o["scanned"])
+                   for label, o in got["samples"].items()
+                   if o and o["type"] in EXACT and o["scanned"])
     assert not scanned, "Python %s: referents found by a scan: %s" % (doc["python"], scanned)
 
 
