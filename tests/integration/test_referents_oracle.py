@@ -78,6 +78,9 @@ EXACT = (
     "itertools.dropwhile", "itertools.filterfalse", "itertools.compress", "itertools.repeat",
     "itertools.pairwise", "itertools.batched",
     "_io.TextIOWrapper", "_io.FileIO",
+    "wrapper_descriptor", "method_descriptor", "classmethod_descriptor", "getset_descriptor",
+    "member_descriptor", "method-wrapper", "builtin_function_or_method", "builtin_method",
+    "property", "classmethod", "staticmethod", "mappingproxy", "super",
 )
 
 

@@ -75,5 +75,6 @@ extern const ph_ctype ph_ctypes_context_39[]; /* 3.8 and 3.9 only */
 extern const ph_ctype ph_ctypes_memoryview[];
 extern const ph_ctype ph_ctypes_iterators[];
 extern const ph_ctype ph_ctypes_operator[];
+extern const ph_ctype ph_ctypes_descr[];
 
 #endif
