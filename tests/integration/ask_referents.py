@@ -11,8 +11,9 @@ compared with the recorded gc.get_referents().  Writes PH_OUT (JSON):
                     up to 3 examples [addr, missing referent, its
                     type, the object's preview, the referent's]]}
   conservative  {type: referents found only by the conservative scan}
-  samples   {label: {type, flat, estimate, scanned}} of the workload's
-            samples (scanned: referents found by the conservative scan)
+  samples   {label: {type, flat, estimate, scanned, referents}} of the
+            workload's samples (scanned: referents found by the conservative
+            scan; referents: the first 200 referents' addresses)
   skipped, seconds"""
 
 import collections
@@ -77,6 +78,7 @@ for label, (addr, _tp, _size) in samples.items():
         # the sample's referents found by the conservative scan (also for
         # objects the GC does not track, which the record does not list)
         objects[label]["scanned"] = sum(1 for l in sample_refs[label] or () if l[1])
+        objects[label]["referents"] = [hex(l[0]) for l in sample_refs[label] or ()][:200]
     except probeheap.Error:
         objects[label] = None
 with open(os.environ["PH_OUT"], "w") as f:

@@ -167,6 +167,20 @@ def test_known_types_are_not_scanned(answer):
 
 
 @pytest.mark.parametrize("answer", PARAMS, indirect=True)
+def test_thread_local_dummy_holds_the_dict(answer):
+    """3.8-3.12: a thread's attributes of a _thread._local are a dict that
+    the thread's _localdummy holds (not a GC object: the whole-heap record
+    does not list it); probe-heap reads it from the dummy's field."""
+    doc, got = answer
+    want = doc["workload"]["samples"].get("_thread._local's dict")
+    minor = int(doc["python"].split(".")[1])
+    assert (want is not None) == (minor < 13)
+    if want is not None:
+        dummy = got["samples"]["_thread._localdummy"]
+        assert dummy and want[0] in dummy["referents"], (want, dummy)
+
+
+@pytest.mark.parametrize("answer", PARAMS, indirect=True)
 def test_flat_sizes_are_getsizeof(answer):
     """One object of each type of the zoo: its flat size is sys.getsizeof
     in the target, not an estimate."""
