@@ -13,7 +13,7 @@ static const struct {
               {ph_ctypes_ctypes, 12},     {ph_ctypes_re, 0},       {ph_ctypes_thread, 0},
               {ph_ctypes_context, 0},     {ph_ctypes_context_39, 9}, {ph_ctypes_memoryview, 0},
               {ph_ctypes_iterators, 0},   {ph_ctypes_operator, 0},
-              {ph_ctypes_descr, 0}};
+              {ph_ctypes_descr, 0},       {ph_ctypes_asyncio, 0}};
 
 const ph_ctype *ph_ctype_find(const ph_heap *h, const char *name, int64_t basicsize)
 {

@@ -76,5 +76,6 @@ extern const ph_ctype ph_ctypes_memoryview[];
 extern const ph_ctype ph_ctypes_iterators[];
 extern const ph_ctype ph_ctypes_operator[];
 extern const ph_ctype ph_ctypes_descr[];
+extern const ph_ctype ph_ctypes_asyncio[];
 
 #endif
