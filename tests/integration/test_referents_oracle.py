@@ -81,7 +81,8 @@ EXACT = (
     "wrapper_descriptor", "method_descriptor", "classmethod_descriptor", "getset_descriptor",
     "member_descriptor", "method-wrapper", "builtin_function_or_method", "builtin_method",
     "property", "classmethod", "staticmethod", "mappingproxy", "super",
-    "_asyncio.Future", "_asyncio.Task",
+    "_asyncio.Future", "_asyncio.Task", "_asyncio.FutureIter", "TaskStepMethWrapper",
+    "_asyncio.TaskStepMethWrapper", "TaskWakeupMethWrapper",
 )
 
 

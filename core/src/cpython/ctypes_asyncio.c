@@ -23,6 +23,10 @@
  *       task_context at 104 (3.8), 144 (3.9), 152 (3.10), 128 (3.11,
  *       3.12), 112 (3.13), 120 (3.14: then task_node 152, the links of
  *       the thread's list of tasks, C)
+ *     _asyncio.FutureIter (futureiterobject): future 16; basicsize 24
+ *     TaskStepMethWrapper (3.12+: _asyncio.TaskStepMethWrapper): sw_task
+ *       16, sw_arg 24; basicsize 32
+ *     TaskWakeupMethWrapper (3.8, 3.9): ww_task 16; basicsize 24
  *
  * No __sizeof__: basicsize. */
 #include "cpython/ctypes.h"
@@ -87,7 +91,19 @@ static void task_referents(ph_heap *h, uint64_t addr, const ph_type *t, ph_visit
     ph_ctype_fields(h, addr, task, visit, payload);
 }
 
+static const ph_cfield futureiter_fields[] = {{16, "<future>"}, {0, NULL}};
+static const ph_cfield step_fields[] = {{16, "<task>"}, {24, "<arg>"}, {0, NULL}};
+static const ph_cfield wakeup_fields[] = {{16, "<task>"}, {0, NULL}};
+
+PH_CTYPE_FIELDS(futureiter_referents, futureiter_fields)
+PH_CTYPE_FIELDS(step_referents, step_fields)
+PH_CTYPE_FIELDS(wakeup_referents, wakeup_fields)
+
 const ph_ctype ph_ctypes_asyncio[] = {
+    {"_asyncio.FutureIter", 24, futureiter_referents, NULL},
+    {"TaskStepMethWrapper", 32, step_referents, NULL},
+    {"_asyncio.TaskStepMethWrapper", 32, step_referents, NULL},
+    {"TaskWakeupMethWrapper", 24, wakeup_referents, NULL},
     {"_asyncio.Future", 104, future_referents, NULL},
     {"_asyncio.Task", 144, task_referents, NULL},
     {NULL, 0, NULL, NULL},
