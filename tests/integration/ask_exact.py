@@ -34,6 +34,6 @@ with open(os.environ["PH_CENSUS"]) as f:
         samples[label] = h.object(int(addr, 16))
 with open(os.environ["PH_OUT"], "w") as f:
     json.dump({"info": {k: v for k, v in info.items() if isinstance(v, (int, str, float, bool))},
-               "skipped": info.get("skipped"), "skips": info.get("skips"),
+               "skipped": info.get("skipped"), "skips": info.get("skipped_refs"),
                "probes": info.get("probes"),
                "objects": objs, "referrers": explained, "samples": samples}, f)

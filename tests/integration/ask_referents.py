@@ -11,7 +11,9 @@ compared with the recorded gc.get_referents().  Writes PH_OUT (JSON):
                     up to 3 examples [addr, missing referent, its
                     type, the object's preview, the referent's]]}
   conservative  {type: referents found only by the conservative scan}
-  samples   {label: {type, flat, estimate}} of the workload's samples
+  samples   {label: {type, flat, estimate, scanned, referents}} of the
+            workload's samples (scanned: referents found by the conservative
+            scan; referents: the first 200 referents' addresses)
   skipped, seconds"""
 
 import collections
@@ -67,10 +69,16 @@ def preview(addr):
 for m in missing.values():
     m[2] = [e + [preview(e[0]), preview(e[1])] for e in m[2]]
 objects = {}
-for label, (addr, _tp, _size) in json.load(open(os.environ["PH_SAMPLES"]))["workload"]["samples"].items():
+samples = json.load(open(os.environ["PH_SAMPLES"]))["workload"]["samples"]
+sample_refs = dict(zip(samples, h.referents_bulk([int(a, 16) for a, _tp, _size in samples.values()])))
+for label, (addr, _tp, _size) in samples.items():
     try:
         o = h.object(int(addr, 16))
         objects[label] = {k: o.get(k) for k in ("type", "flat", "estimate")}
+        # the sample's referents found by the conservative scan (also for
+        # objects the GC does not track, which the record does not list)
+        objects[label]["scanned"] = sum(1 for l in sample_refs[label] or () if l[1])
+        objects[label]["referents"] = [hex(l[0]) for l in sample_refs[label] or ()][:200]
     except probeheap.Error:
         objects[label] = None
 with open(os.environ["PH_OUT"], "w") as f:

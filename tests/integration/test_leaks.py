@@ -378,7 +378,8 @@ def test_leaked_non_gc_objects(px, mode):
 @pytest.mark.parametrize('mode', MODES)
 def test_kept_through_a_c_field(px, mode):
     """A leaked list holds an operator.itemgetter that holds a bytearray (in
-    a C field: tp_traverse visits it, the tool finds it by a scan).  The
+    a C field: tp_traverse visits it, the tool reads it by name,
+    ctypes_operator.c).  The
     bytearray is kept by the leaked list, like the itemgetter: "kept", not
     "leaked" (its one reference is explained)."""
     doc = px.leaks(mode)

@@ -55,6 +55,37 @@ ESTIMATED_OK = {
 }
 
 
+# C types known exactly (core/src/cpython/ctypes_*.c), by the name the
+# record gives their type: every referent of theirs is read from a named
+# field, none found by the conservative scan (answer["conservative"]).
+EXACT = (
+    "re.Pattern", "re.Match", "_sre.SRE_Scanner",
+    "_thread._local", "_thread._localdummy",
+    "Context", "ContextVar", "Token", "_contextvars.Context", "_contextvars.ContextVar",
+    "_contextvars.Token", "hamt", "hamt_bitmap_node", "hamt_array_node", "hamt_collision_node",
+    "keys",
+    "memoryview", "managedbuffer",
+    "asyncio.events._RunningLoop",      # a subclass of _thread._local: inherited
+    "dict_keyiterator", "dict_valueiterator", "dict_itemiterator", "dict_reversekeyiterator",
+    "dict_keys", "dict_values", "dict_items", "odict_keys", "odict_values", "odict_items",
+    "odict_iterator", "list_iterator", "list_reverseiterator", "tuple_iterator", "str_iterator",
+    "str_ascii_iterator", "bytes_iterator", "bytearray_iterator", "iterator", "set_iterator",
+    "callable_iterator", "zip", "map", "filter", "enumerate", "reversed",
+    "operator.itemgetter", "operator.attrgetter", "operator.methodcaller",
+    "itertools.chain", "itertools.count", "itertools.cycle", "itertools.islice",
+    "itertools.groupby", "itertools._grouper", "itertools._tee", "itertools._tee_dataobject",
+    "itertools.accumulate", "itertools.zip_longest", "itertools.starmap", "itertools.takewhile",
+    "itertools.dropwhile", "itertools.filterfalse", "itertools.compress", "itertools.repeat",
+    "itertools.pairwise", "itertools.batched",
+    "_io.TextIOWrapper", "_io.FileIO",
+    "wrapper_descriptor", "method_descriptor", "classmethod_descriptor", "getset_descriptor",
+    "member_descriptor", "method-wrapper", "builtin_function_or_method", "builtin_method",
+    "property", "classmethod", "staticmethod", "mappingproxy", "super",
+    "_asyncio.Future", "_asyncio.Task", "_asyncio.FutureIter", "TaskStepMethWrapper",
+    "_asyncio.TaskStepMethWrapper", "TaskWakeupMethWrapper",
+)
+
+
 def target_free_threaded(doc):
     return bool(doc["workload"].get("free_threaded"))
 
@@ -121,6 +152,34 @@ def test_every_recorded_object_is_indexed(answer):
         # threaded type struct's scan (issue 12), named here, not hidden
         skips = [k for k in skips if k.get("from_type") != "decimal.InvalidOperation"]
     assert not skips and got["skipped"] == len(got.get("skips") or []), got.get("skips")
+
+
+@pytest.mark.parametrize("answer", PARAMS, indirect=True)
+def test_known_types_are_not_scanned(answer):
+    """The C types known exactly have every referent from a named field:
+    none of them comes from the conservative scan (and the oracle above
+    shows that none is missing)."""
+    doc, got = answer
+    scanned = {tp: n for tp, n in got["conservative"].items() if tp in EXACT}
+    # the samples too, GC-tracked or not (a HAMT iterator is not)
+    scanned.update(("%s (%s)" % (label, o["type"]), o["scanned"])
+                   for label, o in got["samples"].items()
+                   if o and o["type"] in EXACT and o["scanned"])
+    assert not scanned, "Python %s: referents found by a scan: %s" % (doc["python"], scanned)
+
+
+@pytest.mark.parametrize("answer", PARAMS, indirect=True)
+def test_thread_local_dummy_holds_the_dict(answer):
+    """3.8-3.12: a thread's attributes of a _thread._local are a dict that
+    the thread's _localdummy holds (not a GC object: the whole-heap record
+    does not list it); probe-heap reads it from the dummy's field."""
+    doc, got = answer
+    want = doc["workload"]["samples"].get("_thread._local's dict")
+    minor = int(doc["python"].split(".")[1])
+    assert (want is not None) == (minor < 13)
+    if want is not None:
+        dummy = got["samples"]["_thread._localdummy"]
+        assert dummy and want[0] in dummy["referents"], (want, dummy)
 
 
 @pytest.mark.parametrize("answer", PARAMS, indirect=True)

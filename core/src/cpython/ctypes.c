@@ -10,7 +10,10 @@ static const struct {
               {ph_ctypes_functools, 0},   {ph_ctypes_315, 0},      {ph_ctypes_queue, 0},
               {ph_ctypes_pickle, 0},      {ph_ctypes_itertools, 0}, {ph_ctypes_struct, 0},
               {ph_ctypes_datetime, 0},    {ph_ctypes_sqlite, 0},   {ph_ctypes_capsule, 0},
-              {ph_ctypes_ctypes, 12}};
+              {ph_ctypes_ctypes, 12},     {ph_ctypes_re, 0},       {ph_ctypes_thread, 0},
+              {ph_ctypes_context, 0},     {ph_ctypes_context_39, 9}, {ph_ctypes_memoryview, 0},
+              {ph_ctypes_iterators, 0},   {ph_ctypes_operator, 0},
+              {ph_ctypes_descr, 0},       {ph_ctypes_asyncio, 0}};
 
 const ph_ctype *ph_ctype_find(const ph_heap *h, const char *name, int64_t basicsize)
 {
@@ -32,4 +35,14 @@ uint32_t ph_ctype_field(ph_heap *h, uint64_t p, const char *name, ph_visit_fn *v
         return PH_NO_OBJ;
     PH_LABEL(h, EDGE_FIELD, name, 0, 0);
     return visit(h, p, payload);
+}
+
+void ph_ctype_fields(ph_heap *h, uint64_t addr, const ph_cfield *fields, ph_visit_fn *visit,
+                     void *payload)
+{
+    for (const ph_cfield *f = fields; f->name; f++) {
+        uint64_t p;
+        if (ph_read_u64(h->r, addr + f->off, &p))
+            ph_ctype_field(h, p, f->name, visit, payload);
+    }
 }

@@ -31,6 +31,26 @@ const ph_ctype *ph_ctype_find(const ph_heap *h, const char *name, int64_t basics
 uint32_t ph_ctype_field(ph_heap *h, uint64_t p, const char *name, ph_visit_fn *visit,
                         void *payload);
 
+/* An object field of a C struct: its offset (after a default build's
+ * 16-byte header: see ph_default_header_view) and its label. */
+typedef struct ph_cfield {
+    uint32_t off;
+    const char *name;
+} ph_cfield;
+
+/* Visits the fields of fields[] (ended by a NULL name) of the object at addr. */
+void ph_ctype_fields(ph_heap *h, uint64_t addr, const ph_cfield *fields, ph_visit_fn *visit,
+                     void *payload);
+
+/* Defines fn, a ph_ctype referents function that visits table's fields. */
+#define PH_CTYPE_FIELDS(fn, table)                                                               \
+    static void fn(ph_heap *h, uint64_t addr, const ph_type *t, ph_visit_fn *visit,             \
+                   void *payload)                                                                \
+    {                                                                                            \
+        (void)t;                                                                                 \
+        ph_ctype_fields(h, addr, table, visit, payload);                                         \
+    }
+
 /* sys.getsizeof of the bytes object at b (ctypes_io.c); false when it is none. */
 bool ph_ctype_bytes_size(ph_heap *h, uint64_t b, uint64_t *size);
 
@@ -48,5 +68,14 @@ extern const ph_ctype ph_ctypes_datetime[];
 extern const ph_ctype ph_ctypes_sqlite[];
 extern const ph_ctype ph_ctypes_capsule[];
 extern const ph_ctype ph_ctypes_ctypes[]; /* 3.8 to 3.12 only */
+extern const ph_ctype ph_ctypes_re[];
+extern const ph_ctype ph_ctypes_thread[];
+extern const ph_ctype ph_ctypes_context[];
+extern const ph_ctype ph_ctypes_context_39[]; /* 3.8 and 3.9 only */
+extern const ph_ctype ph_ctypes_memoryview[];
+extern const ph_ctype ph_ctypes_iterators[];
+extern const ph_ctype ph_ctypes_operator[];
+extern const ph_ctype ph_ctypes_descr[];
+extern const ph_ctype ph_ctypes_asyncio[];
 
 #endif

@@ -23,7 +23,20 @@
  * buffer_size bytes); ...; buffer_size 120; ...; dict 136 (tp_dictoffset);
  * weakreflist 144}, basicsize 152 (3.8 to 3.14, DWARF).  raw is its only
  * object field besides the dict.  buffered_sizeof: basicsize, plus
- * buffer_size when the buffer is allocated. */
+ * buffer_size when the buffer is allocated.
+ *
+ * _io.TextIOWrapper (Modules/_io/textio.c, textio): ok 16, detached 20,
+ * chunk_size 24, buffer 32, encoding 40, encoder 48, decoder 56, readnl
+ * 64, errors 72, writenl 80 (a C string), flags, encodefunc 104 (a C
+ * function), encoding_start_of_stream 112, decoded_chars 120,
+ * decoded_chars_used 128, pending_bytes 136, pending_bytes_count 144,
+ * snapshot 152, b2cratio 160 (a double), raw 168, weakreflist 176, dict
+ * 184 (tp_dictoffset); 3.12+: state 192 (the module state, C); basicsize
+ * 192, 200 (DWARF, 3.8 to 3.14).  No __sizeof__: basicsize.
+ *
+ * _io.FileIO (Modules/_io/fileio.c): fd 16 and flags, blksize 24 (3.14:
+ * stat_atopen, a PyMem block), weakreflist 32, dict 40 (tp_dictoffset);
+ * basicsize 48: no object field besides its dict. */
 #include "cpython/ctypes.h"
 #include "cpython/stackref.h"
 
@@ -117,7 +130,16 @@ static bool buffered_size(ph_heap *h, uint64_t addr, const ph_type *t, uint64_t 
     return true;
 }
 
+static const ph_cfield textio_fields[] = {
+    {32, ".buffer"},      {40, ".encoding"},    {48, "<encoder>"},  {56, "<decoder>"},
+    {64, "<readnl>"},     {72, ".errors"},      {120, "<decoded_chars>"},
+    {136, "<pending_bytes>"}, {152, "<snapshot>"}, {168, "<raw>"}, {0, NULL}};
+
+PH_CTYPE_FIELDS(textio_referents, textio_fields)
+
 const ph_ctype ph_ctypes_io[] = {
+    {"_io.TextIOWrapper", 192, textio_referents, NULL},
+    {"_io.FileIO", 48, NULL, NULL},
     {"_io.BufferedReader", 152, buffered_referents, buffered_size},
     {"_io.BufferedWriter", 152, buffered_referents, buffered_size},
     {"_io.BufferedRandom", 152, buffered_referents, buffered_size},

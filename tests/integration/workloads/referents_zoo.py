@@ -186,6 +186,15 @@ def zoo():
     local = threading.local()
     local.value = [1, 2]
     z["_thread._local"] = local
+    # its per-thread dummy (3.8-3.12: holds the thread's dict; 3.13+: a
+    # sentinel), reached through the weakrefs keying its dict of dummies
+    # (3.13+: of dicts), which no API exposes otherwise
+    for o in gc.get_referents(local):
+        for k in (o if type(o) is dict else ()):
+            if type(k) is weakref.ref and type(k()).__name__ == "_localdummy":
+                z["_thread._localdummy"] = k()
+                if sys.version_info < (3, 13):
+                    z["_thread._local's dict"] = o[k]   # the dict the dummy holds
     z["Lock"] = threading.Lock()
     z["RLock"] = threading.RLock()
     vars_ = [contextvars.ContextVar("v%d" % i, default=[i]) for i in range(40)]
