@@ -517,6 +517,15 @@ typedef struct ph_leak_object {
     uint32_t row;                /* its row in that group */
 } ph_leak_object;
 
+/* An object a C global holds and no other root reaches (heap/statics.c):
+ * alive, not leaked. */
+typedef struct ph_leak_held {
+    uint64_t address, size;
+    const char *type;            /* its type's name */
+    uint64_t word;               /* the address of the global */
+    char where[200];             /* "FILE: SYMBOL+0xN", or "FILE+0xN" where no symbol covers it */
+} ph_leak_held;
+
 typedef struct ph_leaks {
     ph_leak_group leaked;        /* refcount above the references the heap explains: a refcount
                                     bug, or a C global or extension state holding it */
@@ -532,6 +541,9 @@ typedef struct ph_leaks {
                                     ones: left out */
     size_t nobjects;
     ph_leak_object *objects;     /* every object of the three groups, by address */
+    size_t nheld_c;
+    ph_leak_held *held_c;        /* held by C globals: roots, so none of the groups above; by
+                                    file, then the global's address */
 } ph_leaks;
 
 /* The objects that no root reaches, sorted into leaked, kept by leaked

@@ -1,5 +1,7 @@
-"""The static data of the target: each loaded file's .data and .bss (gdb's
-`info files` says where they are in the target), with the data symbols of
+"""The static data of the target: each loaded file's writable sections
+(.data, .bss, CPython's .PyRuntime; not those made read-only after
+relocation) as gdb's
+`info files` places them in the target, with the data symbols of
 the file (read from its ELF symbol tables, .symtab and .dynsym) that name
 them.  The core reads these words for the objects C globals hold."""
 
@@ -9,14 +11,21 @@ import struct
 
 import gdb
 
-_SECTION = re.compile(r"^\s*0x([0-9a-f]+) - 0x([0-9a-f]+) is (\.data|\.bss)(?: in (.*))?$")
+_SECTION = re.compile(r"^\s*0x([0-9a-f]+) - 0x([0-9a-f]+) is (\S+)(?: in (.*))?$")
+_SHF_WRITE, _SHF_ALLOC, _SHF_TLS = 0x1, 0x2, 0x400
+# Writable, but made read-only after relocation (RELRO) or holding no data
+# pointers of C code: not searched.
+_NOT_STATIC = (".data.rel.ro", ".got", ".got.plt", ".dynamic", ".init_array", ".fini_array",
+               ".preinit_array", ".tm_clone_table")
+# Searched when the file cannot be read (its sections' flags unknown).
+_STATIC = (".data", ".bss", ".PyRuntime")
 _SHT_SYMTAB, _SHT_DYNSYM = 2, 11
 _STT_OBJECT = 1
 _MAX_SYMBOLS = 200000      # per file: more is not a file's static data
 
 
 def _elf_sections(path):
-    """{name: (addr, size)} and the OBJECT symbols [(value, size, name)] of
+    """{name: (addr, size, flags)} and the OBJECT symbols [(value, size, name)] of
     an ELF file; ({}, []) when it cannot be read."""
     try:
         with open(path, "rb") as f:
@@ -39,7 +48,7 @@ def _elf_sections(path):
         syms = []
         for sh in shdrs:
             name = cstr(stro + sh[0])
-            sections.setdefault(name, (sh[3], sh[5]))
+            sections.setdefault(name, (sh[3], sh[5], sh[2]))
             if sh[1] in (_SHT_SYMTAB, _SHT_DYNSYM) and sh[9]:
                 strtab = shdrs[sh[6]][4]
                 for j in range(min(sh[5] // sh[9], _MAX_SYMBOLS)):
@@ -54,7 +63,7 @@ def _elf_sections(path):
 
 def regions():
     """[(start, end, bias, file name, [(addr, size, name)])] of every loaded
-    file's .data and .bss."""
+    file's static data."""
     try:
         text = gdb.execute("info files", to_string=True)
     except (gdb.error, UnicodeDecodeError):
@@ -71,6 +80,15 @@ def regions():
     out = []
     for path, secs in found.items():
         sections, syms = _elf_sections(path)
+
+        def searched(name):
+            if name not in sections:
+                return not sections and name in _STATIC
+            flags = sections[name][2]
+            return (flags & (_SHF_WRITE | _SHF_ALLOC) == _SHF_WRITE | _SHF_ALLOC and
+                    not flags & _SHF_TLS and not name.startswith(_NOT_STATIC))
+
+        secs = [s for s in secs if searched(s[2])]
         bias = 0
         for start, _, name in secs:
             if name in sections:
