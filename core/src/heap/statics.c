@@ -1,9 +1,12 @@
 /* Roots held from C: the static data of the executable and of every loaded
- * library and extension module (each file's .data and .bss, found by the
- * caller) read word by word.  A word that points to a valid object (the
- * full check of a conservative guess: type, refcount, block) which the
- * interpreter's roots do not reach makes that object a root, named by the
- * file and the symbol the word is in, or the file and its offset. */
+ * library and extension module (each file's writable sections, found by the
+ * caller) read word by word, twice.  First for the objects that live there
+ * (a static type, a statically allocated singleton: a word that would be
+ * an object's type, the word before it its refcount), then for the words
+ * that point to objects.  Each valid object (the full check of a
+ * conservative guess: type, refcount, block) that the interpreter's roots
+ * and the first pass do not reach is a root, named by the file and the
+ * symbol the object or word is in, or the file and its offset. */
 #include "base/error.h"
 #include "base/vec.h"
 #include "heap/heap.h"
@@ -87,7 +90,65 @@ static bool record(ph_heap *h, uint32_t id, uint64_t word)
     return true;
 }
 
-ph_error *ph_statics_scan(ph_heap *h, ph_ref_fn *fn, void *payload)
+static const ph_static_region *region_of(const ph_heap *h, uint64_t addr)
+{
+    for (size_t i = 0; i < h->nstatics; i++)
+        if (addr >= h->statics[i].start && addr < h->statics[i].end)
+            return &h->statics[i];
+    return NULL;
+}
+
+/* The last symbol of r at or below addr, or NULL. */
+static const ph_static_symbol *symbol_below(const ph_static_region *r, uint64_t addr)
+{
+    size_t lo = 0, hi = r->nsyms;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->syms[mid].addr <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? &r->syms[lo - 1] : NULL;
+}
+
+/* Does a symbol of its own start at addr (a static type, None...)? */
+static bool symbol_at(const ph_heap *h, uint64_t addr)
+{
+    const ph_static_region *r = region_of(h, addr);
+    const ph_static_symbol *s = r ? symbol_below(r, addr) : NULL;
+    return s && s->addr == addr;
+}
+
+/* One word of static data at `at`, holding v.  Pass 0: is an object there
+ * (a static type, a statically allocated singleton), whose type v would be?
+ * Pass 1: does v point to one? */
+static bool visit_word(ph_heap *h, int pass, uint64_t at, uint64_t v, ph_ref_fn *fn, void *payload)
+{
+    if (v < 4096 || (v & 7))
+        return true;
+    uint64_t obj = pass == 0 ? at - 8 : v; /* ob_type follows ob_refcnt */
+    if (pass == 0) {
+        uint32_t ti;
+        bool known = ph_map64_get(&h->type_map, v, &ti);
+        if ((known && ti == UINT32_MAX) || (!known && !region_of(h, v)))
+            return true; /* not a type, or not one a static object would have */
+        /* only where a symbol starts: the words inside a static type hold
+         * types too (tp_base), not objects */
+        if (!symbol_at(h, obj))
+            return true;
+    }
+    if (ph_index_find(&h->idx, obj) != PH_NO_OBJ)
+        return true; /* reached already (by the roots, or by an earlier word) */
+    ph_ref ref = {.addr = obj, .guessed = true};
+    uint32_t id = fn(h, &ref, payload);
+    if (id == PH_NO_OBJ)
+        return true;
+    h->idx.flags[id] &= (uint8_t)~OBJ_CONSERVATIVE; /* held, not guessed at */
+    return record(h, id, pass == 0 ? obj : at);
+}
+
+ph_error *ph_statics_scan(ph_heap *h, int pass, ph_ref_fn *fn, void *payload)
 {
     uint64_t *buf = malloc(CHUNK);
     if (!buf)
@@ -109,23 +170,11 @@ ph_error *ph_statics_scan(ph_heap *h, ph_ref_fn *fn, void *payload)
             }
             size_t n = len / 8;
             h->static_words += n;
-            for (size_t k = 0; k < n; k++) {
-                uint64_t v = buf[k];
-                if (v < 4096 || (v & 7))
-                    continue;
-                uint32_t id = ph_index_find(&h->idx, v);
-                if (id != PH_NO_OBJ)
-                    continue; /* reached already (by the roots, or by an earlier word) */
-                ph_ref ref = {.addr = v, .guessed = true};
-                id = fn(h, &ref, payload);
-                if (id == PH_NO_OBJ)
-                    continue;
-                h->idx.flags[id] &= (uint8_t)~OBJ_CONSERVATIVE; /* held, not guessed at */
-                if (!record(h, id, at + 8 * k)) {
+            for (size_t k = 0; k < n; k++)
+                if (!visit_word(h, pass, at + 8 * k, buf[k], fn, payload)) {
                     free(buf);
                     return PH_NOMEM;
                 }
-            }
             ph_poll(h);
         }
     }
@@ -139,16 +188,7 @@ void ph_statics_name(const ph_heap *h, uint64_t word, char *buf, size_t cap)
         const ph_static_region *r = &h->statics[i];
         if (word < r->start || word >= r->end)
             continue;
-        /* the last symbol at or below the word, if the word is inside it */
-        size_t lo = 0, hi = r->nsyms;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (r->syms[mid].addr <= word)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        const ph_static_symbol *s = lo ? &r->syms[lo - 1] : NULL;
+        const ph_static_symbol *s = symbol_below(r, word);
         if (s && word < s->addr + (s->size ? s->size : 8)) {
             if (word == s->addr)
                 snprintf(buf, cap, "%s: %s", r->file, s->name);

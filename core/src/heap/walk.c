@@ -267,10 +267,11 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
     /* Then what C globals hold and those roots do not reach: roots too. */
     if (!err && opts)
         err = ph_statics_copy(h, opts->statics, opts->nstatics);
-    if (!err)
-        err = ph_statics_scan(h, add_root, &ws);
-    if (!err)
-        err = ws.err ? ws.err : drain(h, &ws, true);
+    for (int pass = 0; pass < 2 && !err; pass++) {
+        err = ph_statics_scan(h, pass, add_root, &ws);
+        if (!err)
+            err = ws.err ? ws.err : drain(h, &ws, true);
+    }
     walk_state ws2 = {.flag = OBJ_SEEN2};
     if (!err)
         err = ph_runtime_walk_gc(h, add_gc_listed, &ws2);
