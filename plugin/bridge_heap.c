@@ -83,6 +83,13 @@ static PyObject *Heap_info(HeapObject *self, PyObject *unused)
         }
         Py_DECREF(num);
     }
+    PyObject *secs = PyFloat_FromDouble(i.static_seconds);
+    if (!secs || PyDict_SetItemString(d, "static_seconds", secs) < 0) {
+        Py_XDECREF(secs);
+        Py_DECREF(d);
+        return NULL;
+    }
+    Py_DECREF(secs);
     if (i.version.free_threaded) {
         /* the GC enumeration of a free-threaded build: mimalloc's GC heaps */
         PyObject *mi = Py_BuildValue("{s:K,s:K,s:K,s:K,s:K,s:K,s:K}", "threads",

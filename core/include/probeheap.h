@@ -174,6 +174,7 @@ typedef struct ph_heap_info {
     uint64_t objects, bytes;
     uint64_t static_regions, static_words; /* static data searched: regions, words read */
     uint64_t static_roots;       /* objects held by C globals and reached no other way */
+    double static_seconds;       /* reading the static data (not the closure of what it holds) */
     uint64_t skipped;            /* objects skipped as corrupt */
     const ph_skip_record *skips; /* the first of them (at most 64), met during the walk */
     uint32_t nskips;

@@ -68,6 +68,7 @@ struct ph_heap {
     struct ph_c_root *c_roots; /* objects held by C globals, and the word that holds each */
     size_t nc_roots, capc_roots;
     uint64_t static_words;  /* words of static data read */
+    double static_seconds;  /* reading them (not the closure of what they hold) */
     struct ph_graph *graph; /* edges and dominators, built on first use (graph.c) */
     uint32_t type_type_idx; /* index of PyType_Type */
     ph_interrupt_fn *interrupt;  /* asked now and then during long work; may be NULL */

@@ -112,14 +112,6 @@ static const ph_static_symbol *symbol_below(const ph_static_region *r, uint64_t 
     return lo ? &r->syms[lo - 1] : NULL;
 }
 
-/* Does a symbol of its own start at addr (a static type, None...)? */
-static bool symbol_at(const ph_heap *h, uint64_t addr)
-{
-    const ph_static_region *r = region_of(h, addr);
-    const ph_static_symbol *s = r ? symbol_below(r, addr) : NULL;
-    return s && s->addr == addr;
-}
-
 /* One word of static data at `at`, holding v.  Pass 0: is an object there
  * (a static type, a statically allocated singleton), whose type v would be?
  * Pass 1: does v point to one? */
@@ -127,19 +119,19 @@ static bool visit_word(ph_heap *h, int pass, uint64_t at, uint64_t v, ph_ref_fn 
 {
     if (v < 4096 || (v & 7))
         return true;
-    uint64_t obj = pass == 0 ? at - 8 : v; /* ob_type follows ob_refcnt */
+    uint64_t obj = pass == 0 ? at - 8 : v; /* at: an ob_type, after ob_refcnt */
     if (pass == 0) {
         uint32_t ti;
         bool known = ph_map64_get(&h->type_map, v, &ti);
         if ((known && ti == UINT32_MAX) || (!known && !region_of(h, v)))
             return true; /* not a type, or not one a static object would have */
-        /* only where a symbol starts: the words inside a static type hold
-         * types too (tp_base), not objects */
-        if (!symbol_at(h, obj))
-            return true;
+        /* (only where a symbol starts: the words inside a static type
+         * hold types too, tp_base, not objects) */
     }
     if (ph_index_find(&h->idx, obj) != PH_NO_OBJ)
         return true; /* reached already (by the roots, or by an earlier word) */
+    if (!ph_reader_covers(h->r, obj))
+        return true; /* code, read-only data (a core leaves them out): no object */
     ph_ref ref = {.addr = obj, .guessed = true};
     uint32_t id = fn(h, &ref, payload);
     if (id == PH_NO_OBJ)
@@ -148,8 +140,29 @@ static bool visit_word(ph_heap *h, int pass, uint64_t at, uint64_t v, ph_ref_fn 
     return record(h, id, pass == 0 ? obj : at);
 }
 
+/* Pass 0 looks only where a symbol starts: the object a global is. */
+static ph_error *scan_symbols(ph_heap *h, ph_ref_fn *fn, void *payload)
+{
+    for (size_t i = 0; i < h->nstatics && !h->interrupted; i++) {
+        const ph_static_region *r = &h->statics[i];
+        for (size_t j = 0; j < r->nsyms; j++) {
+            uint64_t a = r->syms[j].addr, v;
+            if (r->syms[j].size && r->syms[j].size < 16)
+                continue; /* smaller than an object */
+            if ((a & 7) || a + 16 > r->end || !ph_read_u64(h->r, a + 8, &v))
+                continue;
+            h->static_words++;
+            if (!visit_word(h, 0, a + 8, v, fn, payload))
+                return PH_NOMEM;
+        }
+    }
+    return NULL;
+}
+
 ph_error *ph_statics_scan(ph_heap *h, int pass, ph_ref_fn *fn, void *payload)
 {
+    if (pass == 0)
+        return scan_symbols(h, fn, payload);
     uint64_t *buf = malloc(CHUNK);
     if (!buf)
         return PH_NOMEM;
