@@ -137,12 +137,14 @@ static ph_label root_label_of(const ph_heap *h, const ph_graph *g, uint32_t id)
 
 /* A thread's frames are roots of last resort: a chain starts there only when
  * nothing global (modules, sys, builtins, ...) leads to the object, since
- * every running function's frame reaches its module's globals directly. */
+ * every running function's frame reaches its module's globals directly.
+ * So are C globals: a signal handler or an atexit function a C global
+ * holds reaches its module's globals too. */
 static bool frame_root(const ph_heap *h, const ph_graph *g, uint32_t id)
 {
     ph_label l = root_label_of(h, g, id);
     return l.root == ROOT_FRAME || l.root == ROOT_FRAME_FIELD || l.root == ROOT_LOCAL ||
-           l.root == ROOT_STACK;
+           l.root == ROOT_STACK || l.root == ROOT_STATIC;
 }
 
 /* ---- the labels of the references from one object to another ------------ */
