@@ -109,11 +109,10 @@ typedef struct ph_c_root {
 /* heap/statics.c: copies the regions of the options into the heap. */
 ph_error *ph_statics_copy(ph_heap *h, const ph_static_region *r, size_t n);
 void ph_statics_free(ph_heap *h);
-/* Reads every word of the static data.  Pass 0: each object that lives
- * there; pass 1: each object a word points to; not reached yet, it is given
- * to fn as a root (a guess, fully checked), and those fn takes are recorded
- * in h->c_roots. */
-ph_error *ph_statics_scan(ph_heap *h, int pass, ph_ref_fn *fn, void *payload);
+/* Reads every word of the static data; each that points to an object of
+ * the heap not reached yet is given to fn as a root (a guess, fully
+ * checked), and those fn takes are recorded in h->c_roots. */
+ph_error *ph_statics_scan(ph_heap *h, ph_ref_fn *fn, void *payload);
 /* "_ctypes.so: _ctypes_ptrtype_cache+0x8", or "_ctypes.so+0x4a10" where no
  * symbol covers the word. */
 void ph_statics_name(const ph_heap *h, uint64_t word, char *buf, size_t cap);

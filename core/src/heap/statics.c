@@ -1,12 +1,11 @@
 /* Roots held from C: the static data of the executable and of every loaded
  * library and extension module (each file's writable sections, found by the
- * caller) read word by word, twice.  First for the objects that live there
- * (a static type, a statically allocated singleton: a word that would be
- * an object's type, the word before it its refcount), then for the words
- * that point to objects.  Each valid object (the full check of a
- * conservative guess: type, refcount, block) that the interpreter's roots
- * and the first pass do not reach is a root, named by the file and the
- * symbol the object or word is in, or the file and its offset. */
+ * caller) read word by word.  A word that points to a valid object of the
+ * heap (the full check of a conservative guess: type, refcount, block)
+ * which the interpreter's roots do not reach makes that object a root,
+ * named by the file and the symbol the word is in, or the file and its
+ * offset.  Objects that live in static data themselves (deep-frozen code,
+ * static tuples, static types) are not of the heap: not taken. */
 #include "base/error.h"
 #include "base/vec.h"
 #include "heap/heap.h"
@@ -112,57 +111,29 @@ static const ph_static_symbol *symbol_below(const ph_static_region *r, uint64_t 
     return lo ? &r->syms[lo - 1] : NULL;
 }
 
-/* One word of static data at `at`, holding v.  Pass 0: is an object there
- * (a static type, a statically allocated singleton), whose type v would be?
- * Pass 1: does v point to one? */
-static bool visit_word(ph_heap *h, int pass, uint64_t at, uint64_t v, ph_ref_fn *fn, void *payload)
+/* One word of static data at `at`, holding v: does it point to an object
+ * of the heap not reached yet? */
+static bool visit_word(ph_heap *h, uint64_t at, uint64_t v, ph_ref_fn *fn, void *payload)
 {
     if (v < 4096 || (v & 7))
         return true;
-    uint64_t obj = pass == 0 ? at - 8 : v; /* at: an ob_type, after ob_refcnt */
-    if (pass == 0) {
-        uint32_t ti;
-        bool known = ph_map64_get(&h->type_map, v, &ti);
-        if ((known && ti == UINT32_MAX) || (!known && !region_of(h, v)))
-            return true; /* not a type, or not one a static object would have */
-        /* (only where a symbol starts: the words inside a static type
-         * hold types too, tp_base, not objects) */
-    }
-    if (ph_index_find(&h->idx, obj) != PH_NO_OBJ)
+    if (ph_index_find(&h->idx, v) != PH_NO_OBJ)
         return true; /* reached already (by the roots, or by an earlier word) */
-    if (!ph_reader_covers(h->r, obj))
+    if (!ph_reader_covers(h->r, v))
         return true; /* code, read-only data (a core leaves them out): no object */
-    ph_ref ref = {.addr = obj, .guessed = true};
+    if (region_of(h, v))
+        return true; /* an object in static data itself (a deep-frozen code object,
+                      * a static tuple): not of the heap, never freed */
+    ph_ref ref = {.addr = v, .guessed = true};
     uint32_t id = fn(h, &ref, payload);
     if (id == PH_NO_OBJ)
         return true;
     h->idx.flags[id] &= (uint8_t)~OBJ_CONSERVATIVE; /* held, not guessed at */
-    return record(h, id, pass == 0 ? obj : at);
+    return record(h, id, at);
 }
 
-/* Pass 0 looks only where a symbol starts: the object a global is. */
-static ph_error *scan_symbols(ph_heap *h, ph_ref_fn *fn, void *payload)
+ph_error *ph_statics_scan(ph_heap *h, ph_ref_fn *fn, void *payload)
 {
-    for (size_t i = 0; i < h->nstatics && !h->interrupted; i++) {
-        const ph_static_region *r = &h->statics[i];
-        for (size_t j = 0; j < r->nsyms; j++) {
-            uint64_t a = r->syms[j].addr, v;
-            if (r->syms[j].size && r->syms[j].size < 16)
-                continue; /* smaller than an object */
-            if ((a & 7) || a + 16 > r->end || !ph_read_u64(h->r, a + 8, &v))
-                continue;
-            h->static_words++;
-            if (!visit_word(h, 0, a + 8, v, fn, payload))
-                return PH_NOMEM;
-        }
-    }
-    return NULL;
-}
-
-ph_error *ph_statics_scan(ph_heap *h, int pass, ph_ref_fn *fn, void *payload)
-{
-    if (pass == 0)
-        return scan_symbols(h, fn, payload);
     uint64_t *buf = malloc(CHUNK);
     if (!buf)
         return PH_NOMEM;
@@ -184,7 +155,7 @@ ph_error *ph_statics_scan(ph_heap *h, int pass, ph_ref_fn *fn, void *payload)
             size_t n = len / 8;
             h->static_words += n;
             for (size_t k = 0; k < n; k++)
-                if (!visit_word(h, pass, at + 8 * k, buf[k], fn, payload)) {
+                if (!visit_word(h, at + 8 * k, buf[k], fn, payload)) {
                     free(buf);
                     return PH_NOMEM;
                 }

@@ -267,10 +267,10 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
     /* Then what C globals hold and those roots do not reach: roots too. */
     if (!err && opts)
         err = ph_statics_copy(h, opts->statics, opts->nstatics);
-    for (int pass = 0; pass < 2 && !err; pass++) {
+    if (!err) {
         double ts = now();
-        err = ph_statics_scan(h, pass, add_root, &ws);
-        h->static_seconds += now() - ts; /* the reading alone, not the closure */
+        err = ph_statics_scan(h, add_root, &ws);
+        h->static_seconds = now() - ts; /* the reading alone, not the closure */
         if (!err)
             err = ws.err ? ws.err : drain(h, &ws, true);
     }
