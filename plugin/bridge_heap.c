@@ -71,6 +71,25 @@ static PyObject *Heap_info(HeapObject *self, PyObject *unused)
         "graph_seconds", i.graph_seconds, "graph_bytes", (unsigned long long)i.graph_bytes);
     if (!d)
         return NULL;
+    /* the static data searched for objects held by C globals (heap/statics.c) */
+    const char *sk[] = {"static_regions", "static_words", "static_roots"};
+    uint64_t sv[] = {i.static_regions, i.static_words, i.static_roots};
+    for (int k = 0; k < 3; k++) {
+        PyObject *num = PyLong_FromUnsignedLongLong(sv[k]);
+        if (!num || PyDict_SetItemString(d, sk[k], num) < 0) {
+            Py_XDECREF(num);
+            Py_DECREF(d);
+            return NULL;
+        }
+        Py_DECREF(num);
+    }
+    PyObject *secs = PyFloat_FromDouble(i.static_seconds);
+    if (!secs || PyDict_SetItemString(d, "static_seconds", secs) < 0) {
+        Py_XDECREF(secs);
+        Py_DECREF(d);
+        return NULL;
+    }
+    Py_DECREF(secs);
     if (i.version.free_threaded) {
         /* the GC enumeration of a free-threaded build: mimalloc's GC heaps */
         PyObject *mi = Py_BuildValue("{s:K,s:K,s:K,s:K,s:K,s:K,s:K}", "threads",
@@ -188,20 +207,111 @@ PyTypeObject bridge_HeapType = {
     .tp_dealloc = (destructor)Heap_dealloc,
 };
 
+/* The static data to search, from Python: a sequence of (start, end, base,
+ * file, ((addr, size, name), ...)); the strings are the objects' own (the
+ * build copies what it keeps). */
+typedef struct statics_arg {
+    ph_static_region *regions;
+    ph_static_symbol *syms;
+    size_t n;
+} statics_arg;
+
+static void statics_arg_free(statics_arg *a)
+{
+    free(a->regions);
+    free(a->syms);
+}
+
+static int parse_statics(PyObject *seq, statics_arg *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (seq == Py_None)
+        return 0;
+    PyObject *fast = PySequence_Fast(seq, "statics must be a sequence");
+    if (!fast)
+        return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast), nsyms = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *t = PySequence_Fast_GET_ITEM(fast, i), *syms;
+        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 5 ||
+            !PySequence_Check(syms = PyTuple_GET_ITEM(t, 4))) {
+            PyErr_SetString(PyExc_TypeError, "a static region is (start, end, base, file, symbols)");
+            Py_DECREF(fast);
+            return -1;
+        }
+        Py_ssize_t m = PySequence_Size(syms);
+        if (m < 0) {
+            Py_DECREF(fast);
+            return -1;
+        }
+        nsyms += m;
+    }
+    if (n < 0 || nsyms < 0) {
+        Py_DECREF(fast);
+        return -1;
+    }
+    out->regions = calloc(n ? (size_t)n : 1, sizeof(*out->regions));
+    out->syms = calloc(nsyms ? (size_t)nsyms : 1, sizeof(*out->syms));
+    if (!out->regions || !out->syms) {
+        Py_DECREF(fast);
+        statics_arg_free(out);
+        PyErr_NoMemory();
+        return -1;
+    }
+    size_t k = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *t = PySequence_Fast_GET_ITEM(fast, i);
+        ph_static_region *r = &out->regions[i];
+        r->start = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(t, 0));
+        r->end = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(t, 1));
+        r->base = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(t, 2));
+        r->file = PyUnicode_AsUTF8(PyTuple_GET_ITEM(t, 3));
+        PyObject *syms = PySequence_Fast(PyTuple_GET_ITEM(t, 4), "symbols must be a sequence");
+        if (PyErr_Occurred() || !r->file || !syms) {
+            Py_XDECREF(syms);
+            break;
+        }
+        r->syms = &out->syms[k];
+        for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(syms) && k < (size_t)nsyms; j++) {
+            PyObject *sym = PySequence_Fast_GET_ITEM(syms, j);
+            unsigned long long addr, size;
+            const char *name;
+            if (!PyArg_ParseTuple(sym, "KKs", &addr, &size, &name))
+                break;
+            out->syms[k++] = (ph_static_symbol){addr, size, name};
+            r->nsyms++;
+        }
+        Py_DECREF(syms);
+        if (PyErr_Occurred())
+            break;
+        out->n++;
+    }
+    Py_DECREF(fast);
+    if (PyErr_Occurred()) {
+        statics_arg_free(out);
+        return -1;
+    }
+    return 0;
+}
+
 static PyObject *mod_build(PyObject *mod, PyObject *args)
 {
     ReaderObject *reader;
-    PyObject *syms, *progress = Py_None;
-    if (!PyArg_ParseTuple(args, "O!O|O", &bridge_ReaderType, &reader, &syms, &progress) ||
+    PyObject *syms, *progress = Py_None, *statics = Py_None;
+    if (!PyArg_ParseTuple(args, "O!O|OO", &bridge_ReaderType, &reader, &syms, &progress, &statics) ||
         !bridge_reader_ready(reader))
         return NULL;
     ph_symbols s;
     if (bridge_parse_symbols(syms, &s))
         return NULL;
+    statics_arg sa;
+    if (parse_statics(statics, &sa))
+        return NULL;
     build_payload bp = {progress == Py_None ? NULL : progress};
-    ph_build_options opts = {build_interrupt, &bp};
+    ph_build_options opts = {build_interrupt, &bp, sa.regions, sa.n};
     ph_heap *h;
     ph_error *err = ph_heap_build(reader->r, &s, &opts, &h);
+    statics_arg_free(&sa);
     if (err) {
         if (err->code != PH_ERR_INTERRUPTED)
             PyErr_Clear(); /* a stray error from a fallback read is not the story */
@@ -219,7 +329,7 @@ static PyObject *mod_build(PyObject *mod, PyObject *args)
 }
 
 static PyMethodDef module_methods[] = {
-    {"build", mod_build, METH_VARARGS, "build(reader, symbols, progress=None) -> Heap"},
+    {"build", mod_build, METH_VARARGS, "build(reader, symbols, progress=None, statics=None) -> Heap"},
     {NULL},
 };
 

@@ -58,6 +58,24 @@ static PyObject *group_dict(const ph_leak_group *g)
                 : NULL;
 }
 
+/* [{"address", "size", "type", "global", "where"}]: the objects C globals hold. */
+static PyObject *held_list(const ph_leaks *l)
+{
+    PyObject *lst = PyList_New((Py_ssize_t)l->nheld_c);
+    for (size_t i = 0; lst && i < l->nheld_c; i++) {
+        const ph_leak_held *o = &l->held_c[i];
+        PyObject *d = Py_BuildValue("{s:K,s:K,s:N,s:K,s:s}", "address", (unsigned long long)o->address,
+                                    "size", (unsigned long long)o->size, "type",
+                                    target_text(o->type), "global", (unsigned long long)o->word,
+                                    "where", o->where);
+        if (!d)
+            Py_CLEAR(lst);
+        else
+            PyList_SET_ITEM(lst, (Py_ssize_t)i, d);
+    }
+    return lst;
+}
+
 static PyObject *Heap_leaks(HeapObject *self, PyObject *args)
 {
     int addresses = 0;
@@ -74,6 +92,10 @@ static PyObject *Heap_leaks(HeapObject *self, PyObject *args)
                                 "found_outside", (unsigned long long)l->found_outside,
                                 "leaked_outside", (unsigned long long)l->outside,
                                 "static_objects", (unsigned long long)l->static_objects);
+    PyObject *held = d ? held_list(l) : NULL;
+    if (d && (!held || PyDict_SetItemString(d, "held_by_c", held) < 0))
+        Py_CLEAR(d);
+    Py_XDECREF(held);
     static const char *const names[] = {"garbage", "leaked", "kept"};
     for (uint8_t g = 0; d && addresses && g < 3; g++)
         if (add_addresses(PyDict_GetItemString(d, names[g]), l, g) < 0)

@@ -115,9 +115,26 @@ typedef struct ph_heap ph_heap;
 /* Called now and then during a long walk; return true to stop it. */
 typedef bool ph_interrupt_fn(uint64_t objects, uint64_t bytes_read, void *payload);
 
+/* The target's static data (a file's .data and .bss), searched for words
+ * that point to objects: the objects C globals hold (heap/statics.c). */
+typedef struct ph_static_symbol {
+    uint64_t addr, size;    /* where the symbol is in the target; size 0: unknown */
+    const char *name;
+} ph_static_symbol;
+
+typedef struct ph_static_region {
+    uint64_t start, end;    /* [start, end) in the target */
+    uint64_t base;          /* the file's load bias: names say offsets from it */
+    const char *file;       /* the file's name as shown ("_ctypes.cpython-311-x86_64-linux-gnu.so") */
+    const ph_static_symbol *syms; /* its data symbols, by address (may be none) */
+    size_t nsyms;
+} ph_static_region;
+
 typedef struct ph_build_options {
     ph_interrupt_fn *interrupt;
     void *payload;
+    const ph_static_region *statics; /* copied by the build; may be none */
+    size_t nstatics;
 } ph_build_options;
 
 ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms,
@@ -155,6 +172,9 @@ typedef struct ph_heap_info {
                                     table's offset by probing the target (0: where it says) */
     uint64_t interpreters, threads;
     uint64_t objects, bytes;
+    uint64_t static_regions, static_words; /* static data searched: regions, words read */
+    uint64_t static_roots;       /* objects held by C globals and reached no other way */
+    double static_seconds;       /* reading the static data (not the closure of what it holds) */
     uint64_t skipped;            /* objects skipped as corrupt */
     const ph_skip_record *skips; /* the first of them (at most 64), met during the walk */
     uint32_t nskips;
@@ -498,6 +518,15 @@ typedef struct ph_leak_object {
     uint32_t row;                /* its row in that group */
 } ph_leak_object;
 
+/* An object a C global holds and no other root reaches (heap/statics.c):
+ * alive, not leaked. */
+typedef struct ph_leak_held {
+    uint64_t address, size;
+    const char *type;            /* its type's name */
+    uint64_t word;               /* the address of the global */
+    char where[200];             /* "FILE: SYMBOL+0xN", or "FILE+0xN" where no symbol covers it */
+} ph_leak_held;
+
 typedef struct ph_leaks {
     ph_leak_group leaked;        /* refcount above the references the heap explains: a refcount
                                     bug, or a C global or extension state holding it */
@@ -513,6 +542,9 @@ typedef struct ph_leaks {
                                     ones: left out */
     size_t nobjects;
     ph_leak_object *objects;     /* every object of the three groups, by address */
+    size_t nheld_c;
+    ph_leak_held *held_c;        /* held by C globals: roots, so none of the groups above; by
+                                    file, then the global's address */
 } ph_leaks;
 
 /* The objects that no root reaches, sorted into leaked, kept by leaked

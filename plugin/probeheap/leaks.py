@@ -2,12 +2,14 @@
 not explained by the heap), kept alive by leaked objects, cyclic garbage."""
 
 import json
+import re
 
 from . import commands, state, tables
 
 GROUPS = [
     ("leaked", "Leaked: no root reaches them and their refcount is higher than the references "
-               "found (a refcount bug in a C extension, or a C global or extension state holding them)"),
+               "found (a refcount bug in a C extension, or C memory other than static data holding "
+               "them: an extension's state, a thread's stack)"),
     ("kept", "Kept alive only by the leaked objects above"),
     ("garbage", "Cyclic garbage: unreachable, every reference explained; the next gc.collect() "
                 "frees it"),
@@ -27,6 +29,43 @@ def table(group, limit, as_human=False):
     return lines
 
 
+# The interpreter's own files: what their globals hold is counted, listed with --all.
+_INTERPRETER = re.compile(r"^(lib)?python\d")
+
+
+def held_section(held, limit, as_human=False):
+    """The objects C globals hold, by file: alive, not leaked."""
+    if not held:
+        return ["Held by C globals: none."]
+    size = sum(o["size"] for o in held)
+    lines = ["Held by C globals (static data; alive, not leaked; backrefs starts at the global): "
+             "%d objects, %s:" % (len(held), tables.total_text(size, as_human))]
+    by_file = {}
+    for o in held:
+        f, _, sym = o["where"].partition(": ")
+        if not sym:   # "FILE+0xN": no symbol
+            f, _, off = o["where"].rpartition("+")
+            sym = "+" + off
+        by_file.setdefault(f, []).append((o, sym))
+    shown = 0
+    for f, objs in sorted(by_file.items(), key=lambda kv: (bool(_INTERPRETER.match(kv[0])), kv[0])):
+        own = bool(_INTERPRETER.match(f))
+        lines.append("  %s: %d objects%s" % (f, len(objs), " (the interpreter's own)" if own else ""))
+        if own and limit > 0:
+            continue
+        for o, sym in objs:
+            if limit > 0 and shown >= limit:
+                break
+            lines.append("    %-40s %s 0x%x  %s" % (sym, o["type"], o["address"],
+                                                  tables.total_text(o["size"], as_human)))
+            shown += 1
+    if limit > 0 and shown < sum(len(v) for f, v in by_file.items() if not _INTERPRETER.match(f)):
+        lines.append(commands.more_footer(len(held) - shown))
+    elif limit > 0 and any(_INTERPRETER.match(f) for f in by_file):
+        lines.append("  (--all lists the interpreter's own too)")
+    return lines
+
+
 def cmd_leaks(argv, as_json):
     """The objects no root reaches: leaked ones, what they keep alive, cyclic garbage.
 
@@ -36,9 +75,11 @@ def cmd_leaks(argv, as_json):
     objects in pymalloc's allocated blocks that the walk did not find (non-GC
     objects: bytes, str, int...).  Counting the references among them like the
     collector does: an object whose refcount is higher than the references
-    found is leaked (a refcount bug in a C extension, or held by a C global or
-    an extension's state); what only leaked objects hold is kept by them; the
-    rest is cyclic garbage awaiting collection.  Each row names sample
+    found is leaked (a refcount bug in a C extension, or held by C memory that
+    is not static data); what only leaked objects hold is kept by them; the
+    rest is cyclic garbage awaiting collection.  Objects that C globals hold
+    (the static data of the executable, libraries and extension modules) are
+    roots, listed apart by the global that holds them.  Each row names sample
     addresses for backrefs and referrers; --json --addresses lists them all.
     --human shows sizes in KiB, MiB, GiB."""
     opts, rest, as_json = commands._options(argv, {"--all", "--addresses", "--human"}, set(), as_json)
@@ -62,6 +103,8 @@ def cmd_leaks(argv, as_json):
         lines.append(title + ":")
         lines += table(g, limit, bool(opts.get("--human")))
         lines.append("")
+    lines += held_section(l["held_by_c"], limit, bool(opts.get("--human")))
+    lines.append("")
     if l["allocator"]:
         lines.append("Searched %d allocated pymalloc blocks for objects the walk cannot see "
                      "(non-GC objects no root reaches): %d found, %d of them leaked. Objects over "

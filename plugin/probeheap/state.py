@@ -9,7 +9,7 @@ import gdb
 
 import _probeheap
 
-from . import target
+from . import statics, target
 
 _cache = {"key": None, "heap": None, "last": None}
 
@@ -66,7 +66,7 @@ def heap(quiet=False):
     reader = target.make_reader()
     progress = _Progress(quiet)
     try:
-        h = _probeheap.build(reader, target.symbols(), progress)
+        h = _probeheap.build(reader, target.symbols(), progress, statics.regions())
     finally:
         progress.done()
     _cache["key"] = key

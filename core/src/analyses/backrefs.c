@@ -92,6 +92,16 @@ static ph_error *root_labels(ph_heap *h, ph_graph *g)
     ph_error *err = ph_runtime_walk_roots(h, note_root_label, &st);
     h->labelling = false;
     h->skipped = skipped, h->interpreters = interps, h->threads = threads;
+    /* then the objects C globals hold (heap/statics.c), after every other root */
+    for (size_t i = 0; !err && i < h->nc_roots && !st.nomem; i++) {
+        if (!PH_VEC_RESERVE(st.items, st.cap, st.n + 1, 256)) {
+            st.nomem = true;
+            break;
+        }
+        ph_label l = {.kind = EDGE_ROOT, .root = ROOT_STATIC, .num = h->c_roots[i].word};
+        st.items[st.n] = (struct ph_root_label){h->c_roots[i].id, (uint32_t)st.n, l};
+        st.n++;
+    }
     if (!err && st.nomem)
         err = PH_NOMEM;
     if (!err && !st.items && !(st.items = malloc(sizeof(*st.items))))
@@ -127,12 +137,14 @@ static ph_label root_label_of(const ph_heap *h, const ph_graph *g, uint32_t id)
 
 /* A thread's frames are roots of last resort: a chain starts there only when
  * nothing global (modules, sys, builtins, ...) leads to the object, since
- * every running function's frame reaches its module's globals directly. */
+ * every running function's frame reaches its module's globals directly.
+ * So are C globals: a signal handler or an atexit function a C global
+ * holds reaches its module's globals too. */
 static bool frame_root(const ph_heap *h, const ph_graph *g, uint32_t id)
 {
     ph_label l = root_label_of(h, g, id);
     return l.root == ROOT_FRAME || l.root == ROOT_FRAME_FIELD || l.root == ROOT_LOCAL ||
-           l.root == ROOT_STACK;
+           l.root == ROOT_STACK || l.root == ROOT_STATIC;
 }
 
 /* ---- the labels of the references from one object to another ------------ */

@@ -49,6 +49,7 @@ const char *ph_root_kind_name(const ph_label *l)
     case ROOT_STACK: return "local";
     case ROOT_HELD: return "held";
     case ROOT_PERMANENT: return "permanent";
+    case ROOT_STATIC: return "static";
     case ROOT_NONE: break;
     }
     return NULL;
@@ -107,6 +108,10 @@ static void root_text(ph_heap *h, const ph_label *l, uint64_t addr, char *buf, s
         return;
     }
     case ROOT_PERMANENT: snprintf(buf, cap, "the permanent generation (gc.freeze)"); return;
+    case ROOT_STATIC:
+        snprintf(buf, cap, "C global ");
+        ph_statics_name(h, l->num, buf + strlen(buf), cap - strlen(buf));
+        return;
     case ROOT_THREAD:
         thread_text(h, l->aux, th, sizeof(th));
         snprintf(buf, cap, "%s: %s", th, l->name ? l->name : "state");

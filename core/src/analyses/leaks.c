@@ -291,7 +291,34 @@ void ph_leaks_free(ph_leaks *l)
     free_group(&l->kept);
     free_group(&l->garbage);
     free(l->objects);
+    free(l->held_c);
     free(l);
+}
+
+static int by_global(const void *a, const void *b)
+{
+    const ph_leak_held *x = a, *y = b;
+    return x->word < y->word ? -1 : x->word > y->word;
+}
+
+/* The objects C globals hold that no other root reaches. */
+static ph_error *held_by_c(ph_heap *h, ph_leaks *l)
+{
+    if (!h->nc_roots)
+        return NULL;
+    if (!(l->held_c = calloc(h->nc_roots, sizeof(*l->held_c))))
+        return PH_NOMEM;
+    for (size_t i = 0; i < h->nc_roots; i++) {
+        const ph_c_root *c = &h->c_roots[i];
+        ph_leak_held *o = &l->held_c[l->nheld_c++];
+        o->address = h->idx.addr[c->id];
+        o->size = ph_index_size(&h->idx, c->id);
+        o->type = h->types[h->idx.type[c->id]].name;
+        o->word = c->word;
+        ph_statics_name(h, c->word, o->where, sizeof(o->where));
+    }
+    qsort(l->held_c, l->nheld_c, sizeof(*l->held_c), by_global);
+    return NULL;
 }
 
 ph_error *ph_leaks_get(ph_heap *h, ph_leaks **out)
@@ -397,6 +424,8 @@ ph_error *ph_leaks_get(ph_heap *h, ph_leaks **out)
         err = group(h, &st, C_KEPT, &l->kept, l->objects);
     if (!err)
         err = group(h, &st, C_GARBAGE, &l->garbage, l->objects);
+    if (!err)
+        err = held_by_c(h, l);
     free(st.c);
     free(st.slot);
     free(st.queue);

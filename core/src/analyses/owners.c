@@ -204,15 +204,16 @@ static void drop_refcount(char *t)
         memmove(a, b + 1, strlen(b + 1) + 1);
 }
 
-/* Roots of last resort for names: a thread's frames (as for backrefs) and
- * objects held from outside Python, whose refcount only says that
+/* Roots of last resort for names: a thread's frames and C globals (as for
+ * backrefs) and objects held from outside Python, whose refcount only says that
  * something in C holds them: a name starts there only when no module,
  * sys, builtins or interpreter root leads to the object. */
 static bool unnamed_root(const ph_heap *h, const ph_graph *g, uint32_t id)
 {
     ph_label l = ph_chains_root_label(h, g, id);
     return l.root == ROOT_FRAME || l.root == ROOT_FRAME_FIELD || l.root == ROOT_LOCAL ||
-           l.root == ROOT_STACK || l.root == ROOT_HELD || l.root == ROOT_PERMANENT;
+           l.root == ROOT_STACK || l.root == ROOT_HELD || l.root == ROOT_PERMANENT ||
+           l.root == ROOT_STATIC;
 }
 
 ph_error *ph_name_graph(ph_heap *h, ph_graph **g, uint32_t **parent)

@@ -40,6 +40,7 @@ typedef enum ph_root_kind {
     ROOT_STACK,      /* 3.11+: obj the frame, num a value-stack slot */
     ROOT_HELD,       /* held from outside Python: a refcount the heap does not explain */
     ROOT_PERMANENT,  /* in the permanent generation (gc.freeze) */
+    ROOT_STATIC,     /* held by a C global: num the static word's address */
 } ph_root_kind;
 
 typedef struct ph_label {

@@ -63,6 +63,12 @@ struct ph_heap {
     uint64_t interp_addr;   /* the main interpreter */
     uint32_t *roots;        /* the roots' ids and the objects held from outside */
     size_t nroots, caproots;
+    ph_static_region *statics; /* the static data searched (copied: heap/statics.c) */
+    size_t nstatics;
+    struct ph_c_root *c_roots; /* objects held by C globals, and the word that holds each */
+    size_t nc_roots, capc_roots;
+    uint64_t static_words;  /* words of static data read */
+    double static_seconds;  /* reading them (not the closure of what they hold) */
     struct ph_graph *graph; /* edges and dominators, built on first use (graph.c) */
     uint32_t type_type_idx; /* index of PyType_Type */
     ph_interrupt_fn *interrupt;  /* asked now and then during long work; may be NULL */
@@ -93,6 +99,23 @@ static inline void ph_skip(ph_heap *h, uint64_t addr, const char *why)
     if (h->recording_skips && h->nskips < PH_SKIP_RECORDS)
         h->skips[h->nskips++] = (ph_skip_record){addr, h->visiting, why};
 }
+
+/* An object held by a C global that no other root reaches: a root. */
+typedef struct ph_c_root {
+    uint32_t id;
+    uint64_t word;          /* the address of the static word that points to it */
+} ph_c_root;
+
+/* heap/statics.c: copies the regions of the options into the heap. */
+ph_error *ph_statics_copy(ph_heap *h, const ph_static_region *r, size_t n);
+void ph_statics_free(ph_heap *h);
+/* Reads every word of the static data; each that points to an object of
+ * the heap not reached yet is given to fn as a root (a guess, fully
+ * checked), and those fn takes are recorded in h->c_roots. */
+ph_error *ph_statics_scan(ph_heap *h, ph_ref_fn *fn, void *payload);
+/* "_ctypes.so: _ctypes_ptrtype_cache+0x8", or "_ctypes.so+0x4a10" where no
+ * symbol covers the word. */
+void ph_statics_name(const ph_heap *h, uint64_t word, char *buf, size_t cap);
 
 /* graph.c */
 void ph_graph_free(struct ph_graph *g);  /* see graph.h */

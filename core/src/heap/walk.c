@@ -264,6 +264,16 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
         ph_numpy_detect(h); /* before any size: it may look types up */
         err = ws.err ? ws.err : drain(h, &ws, true);
     }
+    /* Then what C globals hold and those roots do not reach: roots too. */
+    if (!err && opts)
+        err = ph_statics_copy(h, opts->statics, opts->nstatics);
+    if (!err) {
+        double ts = now();
+        err = ph_statics_scan(h, add_root, &ws);
+        h->static_seconds = now() - ts; /* the reading alone, not the closure */
+        if (!err)
+            err = ws.err ? ws.err : drain(h, &ws, true);
+    }
     walk_state ws2 = {.flag = OBJ_SEEN2};
     if (!err)
         err = ph_runtime_walk_gc(h, add_gc_listed, &ws2);
@@ -308,6 +318,7 @@ void ph_heap_free(ph_heap *h)
     ph_index_deinit(&h->idx);
     ph_types_free(h);
     ph_graph_free(h->graph);
+    ph_statics_free(h);
     free(h->roots);
     free(h->queue);
     free(h);
@@ -332,6 +343,10 @@ void ph_heap_info_get(const ph_heap *h, ph_heap_info *out)
         if (h->types[h->idx.type[i]].estimate)
             out->estimated_objects++;
     }
+    out->static_regions = h->nstatics;
+    out->static_words = h->static_words;
+    out->static_roots = h->nc_roots;
+    out->static_seconds = h->static_seconds;
     out->skipped = h->skipped;
     out->skips = h->skips;
     out->nskips = h->nskips;

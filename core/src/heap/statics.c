@@ -1,0 +1,188 @@
+/* Roots held from C: the static data of the executable and of every loaded
+ * library and extension module (each file's writable sections, found by the
+ * caller) read word by word.  A word that points to a valid object of the
+ * heap (the full check of a conservative guess: type, refcount, block)
+ * which the interpreter's roots do not reach makes that object a root,
+ * named by the file and the symbol the word is in, or the file and its
+ * offset.  Objects that live in static data themselves (deep-frozen code,
+ * static tuples, static types) are not of the heap: not taken. */
+#include "base/error.h"
+#include "base/vec.h"
+#include "heap/heap.h"
+#include "memory/reader.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A region larger than this is not static data as a C global keeps it (a
+ * big static array, a mis-sized section): not read. */
+#define PH_STATIC_REGION_MAX (64ull << 20)
+#define CHUNK 65536
+
+static char *dup(const char *s)
+{
+    s = s ? s : "";
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+void ph_statics_free(ph_heap *h)
+{
+    for (size_t i = 0; i < h->nstatics; i++) {
+        ph_static_region *r = &h->statics[i];
+        for (size_t j = 0; j < r->nsyms; j++)
+            free((char *)r->syms[j].name);
+        free((ph_static_symbol *)r->syms);
+        free((char *)r->file);
+    }
+    free(h->statics);
+    free(h->c_roots);
+    h->statics = NULL;
+    h->c_roots = NULL;
+    h->nstatics = h->nc_roots = h->capc_roots = 0;
+}
+
+static int by_symbol_addr(const void *a, const void *b)
+{
+    const ph_static_symbol *x = a, *y = b;
+    return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+ph_error *ph_statics_copy(ph_heap *h, const ph_static_region *r, size_t n)
+{
+    if (!n)
+        return NULL;
+    if (!(h->statics = calloc(n, sizeof(*h->statics))))
+        return PH_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        ph_static_region *d = &h->statics[h->nstatics++];
+        *d = r[i];
+        d->syms = NULL;
+        d->nsyms = 0;
+        if (!(d->file = dup(r[i].file)))
+            return PH_NOMEM;
+        if (!r[i].nsyms)
+            continue;
+        ph_static_symbol *syms = calloc(r[i].nsyms, sizeof(*syms));
+        if (!syms)
+            return PH_NOMEM;
+        d->syms = syms;
+        for (size_t j = 0; j < r[i].nsyms; j++) {
+            syms[j] = r[i].syms[j];
+            if (!(syms[j].name = dup(r[i].syms[j].name)))
+                return PH_NOMEM;
+            d->nsyms++;
+        }
+        qsort(syms, d->nsyms, sizeof(*syms), by_symbol_addr);
+    }
+    return NULL;
+}
+
+static bool record(ph_heap *h, uint32_t id, uint64_t word)
+{
+    if (!PH_VEC_RESERVE(h->c_roots, h->capc_roots, h->nc_roots + 1, 64))
+        return false;
+    h->c_roots[h->nc_roots++] = (ph_c_root){id, word};
+    return true;
+}
+
+static const ph_static_region *region_of(const ph_heap *h, uint64_t addr)
+{
+    for (size_t i = 0; i < h->nstatics; i++)
+        if (addr >= h->statics[i].start && addr < h->statics[i].end)
+            return &h->statics[i];
+    return NULL;
+}
+
+/* The last symbol of r at or below addr, or NULL. */
+static const ph_static_symbol *symbol_below(const ph_static_region *r, uint64_t addr)
+{
+    size_t lo = 0, hi = r->nsyms;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->syms[mid].addr <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? &r->syms[lo - 1] : NULL;
+}
+
+/* One word of static data at `at`, holding v: does it point to an object
+ * of the heap not reached yet? */
+static bool visit_word(ph_heap *h, uint64_t at, uint64_t v, ph_ref_fn *fn, void *payload)
+{
+    if (v < 4096 || (v & 7))
+        return true;
+    if (ph_index_find(&h->idx, v) != PH_NO_OBJ)
+        return true; /* reached already (by the roots, or by an earlier word) */
+    if (!ph_reader_covers(h->r, v))
+        return true; /* code, read-only data (a core leaves them out): no object */
+    if (region_of(h, v))
+        return true; /* an object in static data itself (a deep-frozen code object,
+                      * a static tuple): not of the heap, never freed */
+    ph_ref ref = {.addr = v, .guessed = true};
+    uint32_t id = fn(h, &ref, payload);
+    if (id == PH_NO_OBJ)
+        return true;
+    h->idx.flags[id] &= (uint8_t)~OBJ_CONSERVATIVE; /* held, not guessed at */
+    return record(h, id, at);
+}
+
+ph_error *ph_statics_scan(ph_heap *h, ph_ref_fn *fn, void *payload)
+{
+    uint64_t *buf = malloc(CHUNK);
+    if (!buf)
+        return PH_NOMEM;
+    for (size_t i = 0; i < h->nstatics && !h->interrupted; i++) {
+        const ph_static_region *r = &h->statics[i];
+        uint64_t start = (r->start + 7) & ~7ull, end = r->end & ~7ull;
+        if (end <= start || end - start > PH_STATIC_REGION_MAX)
+            continue;
+        for (uint64_t at = start; at < end && !h->interrupted; at += CHUNK) {
+            uint64_t len = end - at < CHUNK ? end - at : CHUNK;
+            if (!ph_read(h->r, at, buf, len)) {
+                /* page by page: a core may lack some of them */
+                for (uint64_t p = 0; p < len; p += 4096) {
+                    uint64_t l = len - p < 4096 ? len - p : 4096;
+                    if (!ph_read(h->r, at + p, (char *)buf + p, l))
+                        memset((char *)buf + p, 0, l);
+                }
+            }
+            size_t n = len / 8;
+            h->static_words += n;
+            for (size_t k = 0; k < n; k++)
+                if (!visit_word(h, at + 8 * k, buf[k], fn, payload)) {
+                    free(buf);
+                    return PH_NOMEM;
+                }
+            ph_poll(h);
+        }
+    }
+    free(buf);
+    return NULL;
+}
+
+void ph_statics_name(const ph_heap *h, uint64_t word, char *buf, size_t cap)
+{
+    for (size_t i = 0; i < h->nstatics; i++) {
+        const ph_static_region *r = &h->statics[i];
+        if (word < r->start || word >= r->end)
+            continue;
+        const ph_static_symbol *s = symbol_below(r, word);
+        if (s && word < s->addr + (s->size ? s->size : 8)) {
+            if (word == s->addr)
+                snprintf(buf, cap, "%s: %s", r->file, s->name);
+            else
+                snprintf(buf, cap, "%s: %s+0x%llx", r->file, s->name,
+                         (unsigned long long)(word - s->addr));
+            return;
+        }
+        snprintf(buf, cap, "%s+0x%llx", r->file, (unsigned long long)(word - r->base));
+        return;
+    }
+    snprintf(buf, cap, "a C global at 0x%llx", (unsigned long long)word);
+}
