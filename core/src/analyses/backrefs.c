@@ -495,6 +495,24 @@ ph_error *ph_backrefs_get(ph_heap *h, uint64_t address, size_t max_chains, ph_ba
         /* Nothing the walk found refers to it: only other such objects (see
          * leaks) or C code can.  Weak references are still found. */
         fill_link_at(h, address, outside, &b->target);
+        uint64_t word = ph_statics_held(h, address);
+        if (word) {
+            /* held by a C global alone (heap/statics.c): that is its chain */
+            b->reachable = true;
+            b->chains = calloc(1, sizeof(ph_links));
+            ph_link *k = b->chains ? calloc(1, sizeof(ph_link)) : NULL;
+            if (!k) {
+                ph_backrefs_free(b);
+                return PH_NOMEM;
+            }
+            *k = b->target;
+            ph_label l = {.kind = EDGE_ROOT, .root = ROOT_STATIC, .num = word};
+            set_edge(h, k, &l, false);
+            b->chains[0] = (ph_links){1, k};
+            b->nchains = 1;
+            *out = b;
+            return NULL;
+        }
         b->unwalked = true;
         link_list weak = {0};
         err = weak_referrers(h, g, address, &weak);

@@ -20,7 +20,7 @@
 
 #define MAX_REFCOUNT (UINT64_C(1) << 40)  /* above: not a refcount, not an object */
 
-enum { C_GARBAGE = 0, C_LEAKED, C_KEPT, C_STATIC };
+enum { C_GARBAGE = 0, C_LEAKED, C_KEPT, C_STATIC, C_HELD };  /* C_HELD: by a C global */
 
 typedef struct cand {
     uint64_t addr, size;
@@ -169,7 +169,7 @@ static uint32_t count_ref(ph_heap *h, const ph_ref *ref, void *payload)
     if (!vs->closure) {
         st->c[k].known++;
     } else if (st->c[k].class == C_GARBAGE &&
-               !(vs->mark == C_STATIC && st->c[k].refcnt > st->c[k].known)) {
+               !((vs->mark == C_STATIC || vs->mark == C_HELD) && st->c[k].refcnt > st->c[k].known)) {
         /* (what a static object points to but that has references nobody
          * explains stays a leak candidate) */
         st->c[k].class = vs->mark;
@@ -301,12 +301,13 @@ static int by_global(const void *a, const void *b)
     return x->word < y->word ? -1 : x->word > y->word;
 }
 
-/* The objects C globals hold that no other root reaches. */
+/* The objects C globals hold that no other root reaches: of the index
+ * (roots of the walk), and outside it (a str or bytes no GC list leads to). */
 static ph_error *held_by_c(ph_heap *h, ph_leaks *l)
 {
-    if (!h->nc_roots)
+    if (!h->nc_roots && !h->nc_held)
         return NULL;
-    if (!(l->held_c = calloc(h->nc_roots, sizeof(*l->held_c))))
+    if (!(l->held_c = calloc(h->nc_roots + h->nc_held, sizeof(*l->held_c))))
         return PH_NOMEM;
     for (size_t i = 0; i < h->nc_roots; i++) {
         const ph_c_root *c = &h->c_roots[i];
@@ -314,6 +315,18 @@ static ph_error *held_by_c(ph_heap *h, ph_leaks *l)
         o->address = h->idx.addr[c->id];
         o->size = ph_index_size(&h->idx, c->id);
         o->type = h->types[h->idx.type[c->id]].name;
+        o->word = c->word;
+        ph_statics_name(h, c->word, o->where, sizeof(o->where));
+    }
+    for (size_t i = 0; i < h->nc_held; i++) {
+        const ph_c_held *c = &h->c_held[i];
+        uint32_t ti = ph_object_check(h, c->addr);
+        if (ti == UINT32_MAX)
+            continue;
+        ph_leak_held *o = &l->held_c[l->nheld_c++];
+        o->address = c->addr;
+        o->size = ph_flat_size(h, c->addr, &h->types[ti]);
+        o->type = h->types[ti].name;
         o->word = c->word;
         ph_statics_name(h, c->word, o->where, sizeof(o->where));
     }
@@ -393,6 +406,13 @@ ph_error *ph_leaks_get(ph_heap *h, ph_leaks **out)
     for (size_t k = 0; !err && k < st.n; k++)
         if (st.c[k].class == C_STATIC)
             mark_closure(h, &st, (uint32_t)k, &by_static);
+    /* what C globals hold outside the index (heap/statics.c), and what that keeps */
+    visit_state by_c = {&st, true, C_HELD};
+    for (size_t k = 0; !err && k < st.n; k++)
+        if (st.c[k].id == PH_NO_OBJ && st.c[k].class == C_GARBAGE && ph_statics_held(h, st.c[k].addr)) {
+            st.c[k].class = C_HELD;
+            mark_closure(h, &st, (uint32_t)k, &by_c);
+        }
     for (size_t k = 0; !err && k < st.n; k++) {
         cand *c = &st.c[k];
         if (c->class == C_GARBAGE && !ph_refcnt_immortal(h->L, c->refcnt) && c->refcnt > c->known) {
@@ -416,7 +436,7 @@ ph_error *ph_leaks_get(ph_heap *h, ph_leaks **out)
         err = PH_NOMEM;
     l->nobjects = st.n;
     for (size_t k = 0; !err && k < st.n; k++)
-        if (st.c[k].class == C_STATIC)
+        if (st.c[k].class == C_STATIC || st.c[k].class == C_HELD)
             l->objects[k] = (ph_leak_object){st.c[k].addr, 255, 0};
     if (!err)
         err = group(h, &st, C_LEAKED, &l->leaked, l->objects);

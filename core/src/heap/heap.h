@@ -67,6 +67,9 @@ struct ph_heap {
     size_t nstatics;
     struct ph_c_root *c_roots; /* objects held by C globals, and the word that holds each */
     size_t nc_roots, capc_roots;
+    struct ph_c_held *c_held;  /* objects C globals hold that neither the roots nor the GC
+                                  lists lead to (a cached str, a bytes): not indexed */
+    size_t nc_held, capc_held;
     uint64_t static_words;  /* words of static data read */
     double static_seconds;  /* reading them (not the closure of what they hold) */
     struct ph_graph *graph; /* edges and dominators, built on first use (graph.c) */
@@ -106,12 +109,24 @@ typedef struct ph_c_root {
     uint64_t word;          /* the address of the static word that points to it */
 } ph_c_root;
 
+/* A valid object outside the index that a C global points to (the walk
+ * does not take it: the in-process census does not see it either; leaks
+ * and backrefs do). */
+typedef struct ph_c_held {
+    uint64_t addr;
+    uint64_t word;
+} ph_c_held;
+/* The word of static data that holds addr, outside the index; 0 if none. */
+uint64_t ph_statics_held(const ph_heap *h, uint64_t addr);
+
 /* heap/statics.c: copies the regions of the options into the heap. */
 ph_error *ph_statics_copy(ph_heap *h, const ph_static_region *r, size_t n);
 void ph_statics_free(ph_heap *h);
-/* Reads every word of the static data; each that points to an object of
- * the heap not reached yet is given to fn as a root (a guess, fully
- * checked), and those fn takes are recorded in h->c_roots. */
+/* Reads every word of the static data, after the walk of the roots and of
+ * the GC lists: each that points to an object of the index that the roots
+ * do not reach is given to fn as a root and recorded in h->c_roots; each
+ * that points to a valid object outside the index (fully checked, as a
+ * conservative guess) is recorded in h->c_held, not indexed. */
 ph_error *ph_statics_scan(ph_heap *h, ph_ref_fn *fn, void *payload);
 /* "_ctypes.so: _ctypes_ptrtype_cache+0x8", or "_ctypes.so+0x4a10" where no
  * symbol covers the word. */

@@ -10,6 +10,8 @@
 #include "base/vec.h"
 #include "heap/heap.h"
 #include "memory/reader.h"
+#include "cpython/object.h"
+#include "cpython/conservative.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,9 +42,11 @@ void ph_statics_free(ph_heap *h)
     }
     free(h->statics);
     free(h->c_roots);
+    free(h->c_held);
     h->statics = NULL;
     h->c_roots = NULL;
-    h->nstatics = h->nc_roots = h->capc_roots = 0;
+    h->c_held = NULL;
+    h->nstatics = h->nc_roots = h->capc_roots = h->nc_held = h->capc_held = 0;
 }
 
 static int by_symbol_addr(const void *a, const void *b)
@@ -111,25 +115,57 @@ static const ph_static_symbol *symbol_below(const ph_static_region *r, uint64_t 
     return lo ? &r->syms[lo - 1] : NULL;
 }
 
+static bool record_held(ph_heap *h, uint64_t addr, uint64_t word)
+{
+    if (!PH_VEC_RESERVE(h->c_held, h->capc_held, h->nc_held + 1, 64))
+        return false;
+    h->c_held[h->nc_held++] = (ph_c_held){addr, word};
+    return true;
+}
+
 /* One word of static data at `at`, holding v: does it point to an object
- * of the heap not reached yet? */
+ * the roots do not reach? */
 static bool visit_word(ph_heap *h, uint64_t at, uint64_t v, ph_ref_fn *fn, void *payload)
 {
     if (v < 4096 || (v & 7))
         return true;
-    if (ph_index_find(&h->idx, v) != PH_NO_OBJ)
-        return true; /* reached already (by the roots, or by an earlier word) */
+    uint32_t id = ph_index_find(&h->idx, v);
+    if (id != PH_NO_OBJ) {
+        if (h->idx.flags[id] & OBJ_FROM_ROOTS)
+            return true; /* the roots reach it (or an earlier word took it) */
+        ph_ref ref = {.addr = v};
+        if (fn(h, &ref, payload) == PH_NO_OBJ)
+            return true;
+        return record(h, id, at);
+    }
     if (!ph_reader_covers(h->r, v))
         return true; /* code, read-only data (a core leaves them out): no object */
     if (region_of(h, v))
         return true; /* an object in static data itself (a deep-frozen code object,
                       * a static tuple): not of the heap, never freed */
-    ph_ref ref = {.addr = v, .guessed = true};
-    uint32_t id = fn(h, &ref, payload);
-    if (id == PH_NO_OBJ)
+    uint32_t type = ph_object_check(h, v);
+    if (type == UINT32_MAX || !ph_conservative_ok(h, v, type))
         return true;
-    h->idx.flags[id] &= (uint8_t)~OBJ_CONSERVATIVE; /* held, not guessed at */
-    return record(h, id, at);
+    return record_held(h, v, at);
+}
+
+static int by_held_addr(const void *a, const void *b)
+{
+    const ph_c_held *x = a, *y = b;
+    return x->addr < y->addr ? -1 : x->addr > y->addr ? 1 : (x->word > y->word) - (x->word < y->word);
+}
+
+uint64_t ph_statics_held(const ph_heap *h, uint64_t addr)
+{
+    size_t lo = 0, hi = h->nc_held;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (h->c_held[mid].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < h->nc_held && h->c_held[lo].addr == addr ? h->c_held[lo].word : 0;
 }
 
 ph_error *ph_statics_scan(ph_heap *h, ph_ref_fn *fn, void *payload)
@@ -163,6 +199,8 @@ ph_error *ph_statics_scan(ph_heap *h, ph_ref_fn *fn, void *payload)
         }
     }
     free(buf);
+    if (h->nc_held)
+        qsort(h->c_held, h->nc_held, sizeof(*h->c_held), by_held_addr);
     return NULL;
 }
 

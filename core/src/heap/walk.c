@@ -264,7 +264,14 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
         ph_numpy_detect(h); /* before any size: it may look types up */
         err = ws.err ? ws.err : drain(h, &ws, true);
     }
-    /* Then what C globals hold and those roots do not reach: roots too. */
+    walk_state ws2 = {.flag = OBJ_SEEN2};
+    if (!err)
+        err = ph_runtime_walk_gc(h, add_gc_listed, &ws2);
+    if (!err)
+        err = ws2.err ? ws2.err : drain(h, &ws2, true);
+    /* Then what C globals hold and the roots do not reach: roots too, of
+     * what the GC lists led to (the objects outside the index that they
+     * hold are only noted: the walk, like the census, does not take them). */
     if (!err && opts)
         err = ph_statics_copy(h, opts->statics, opts->nstatics);
     if (!err) {
@@ -274,11 +281,6 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
         if (!err)
             err = ws.err ? ws.err : drain(h, &ws, true);
     }
-    walk_state ws2 = {.flag = OBJ_SEEN2};
-    if (!err)
-        err = ph_runtime_walk_gc(h, add_gc_listed, &ws2);
-    if (!err)
-        err = ws2.err ? ws2.err : drain(h, &ws2, true);
     h->recording_skips = false;
     if (!err)
         err = sort_out_unreached(h);
@@ -345,7 +347,7 @@ void ph_heap_info_get(const ph_heap *h, ph_heap_info *out)
     }
     out->static_regions = h->nstatics;
     out->static_words = h->static_words;
-    out->static_roots = h->nc_roots;
+    out->static_roots = h->nc_roots + h->nc_held;
     out->static_seconds = h->static_seconds;
     out->skipped = h->skipped;
     out->skips = h->skips;
