@@ -35,7 +35,7 @@ Row = collections.namedtuple("Row", "kind type count size estimate")
 
 class Partition:
     def __init__(self, part, by):
-        from .commands import HEADERS
+        from .tables import HEADERS
         self._part, self.by, self._header = part, by, HEADERS[by]
         self.count, self.size = part.count, part.size
         self.rows = [Row(*r) for r in part.rows()]

@@ -11,7 +11,7 @@ import gdb
 
 # commands imports this module to register the command: take its helpers at
 # call time, not at import time.
-from . import commands, state, tables, target
+from . import options, state, tables, target
 
 PAGE = 10
 
@@ -202,7 +202,7 @@ def _text_mimalloc(a, mem, info, as_human=False):
     if m["bad_pages"]:
         notes.append("%d pages skipped as damaged" % m["bad_pages"])
     if info["skipped"]:
-        notes.append("%s skipped as corrupt by the walk" % commands.plural(info["skipped"], "object"))
+        notes.append("%s skipped as corrupt by the walk" % options.plural(info["skipped"], "object"))
     if notes:
         lines.append("(partial: %s)" % "; ".join(notes))
     return "\n".join(lines) + "\n"
@@ -246,7 +246,7 @@ def _text(a, mem, info, as_human=False):
         for t in shown:
             lines.append("%8d %10d %s" % (t["count"], t["size"], t["type"]))
         if len(a["malloc_types"]) > len(shown):
-            lines.append(commands.more_footer(len(a["malloc_types"]) - len(shown), "type",
+            lines.append(options.more_footer(len(a["malloc_types"]) - len(shown), "type",
                                               "--json lists them all"))
     lines.append("")
     lines += _where_lines(a, mem, as_human)
@@ -255,7 +255,7 @@ def _text(a, mem, info, as_human=False):
         notes.append("%d pools and %d arenas skipped as corrupt"
                      % (a["corrupt_pools"], a["corrupt_arenas"]))
     if info["skipped"]:
-        notes.append("%s skipped as corrupt by the walk" % commands.plural(info["skipped"], "object"))
+        notes.append("%s skipped as corrupt by the walk" % options.plural(info["skipped"], "object"))
     if notes:
         lines.append("(partial: %s)" % "; ".join(notes))
     return "\n".join(lines) + "\n"
@@ -275,16 +275,16 @@ def cmd_alloc(argv, as_json):
     On a free-threaded build it shows mimalloc instead: segments, and pages
     by block size, of every thread's heaps and of exited threads' segments.
     --human shows sizes in KiB, MiB, GiB."""
-    opts, rest, as_json = commands._options(argv, {"--human"}, set(), as_json)
+    opts, rest, as_json = options.parse(argv, {"--human"}, set(), as_json)
     if rest:
-        raise commands.UsageError("alloc takes no arguments")
+        raise options.UsageError("alloc takes no arguments")
     h = state.heap(quiet=as_json)
     a = h.alloc()
     info = h.info()
     mem = writable_memory()
     if as_json:
         doc = dict(a)
-        doc["python"] = commands._python(info)
+        doc["python"] = options.python_of(info)
         doc["memory"] = mem
         doc["where"] = [{"what": k, "bytes": n} for k, n, _ in where(a, mem)]
         doc["skipped"] = info["skipped"]

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import tempfile
 
-from . import commands, objects, state, tables
+from . import graphs, objects, options, state, tables
 
 LIST_LIMIT = 100            # referrers/referents rows shown by default
 IDENT = re.compile(r"^\['([A-Za-z_][A-Za-z0-9_]*)'\]$")
@@ -134,10 +134,6 @@ def _unreachable_text(b):
     return lines
 
 
-def _dot_quote(s):
-    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
 def to_dot(b):
     """objgraph's look: a box per object with type, preview and size,
     labelled edges, the target highlighted, each root as an ellipse."""
@@ -155,14 +151,14 @@ def to_dot(b):
                 text += "\n" + link["preview"][:64]
             text += "\n%d bytes" % link["size"]
             color = ', fillcolor="#ff9999", penwidth=2' if link["address"] == target else ""
-            out.append("  %s [label=%s%s];" % (name, _dot_quote(text), color))
+            out.append("  %s [label=%s%s];" % (name, graphs.dot_quote(text), color))
         return name
 
     def edge(a, b_, label, style=""):
         key = (a, b_, label)
         if key not in edges:
             edges.add(key)
-            out.append("  %s -> %s [label=%s%s];" % (a, b_, _dot_quote(label), style))
+            out.append("  %s -> %s [label=%s%s];" % (a, b_, graphs.dot_quote(label), style))
 
     roots = set()
     for chain in b["chains"]:
@@ -170,7 +166,7 @@ def to_dot(b):
         if root not in roots:
             roots.add(root)
             out.append("  %s [label=%s, shape=ellipse, fillcolor=\"#ccccff\"];"
-                       % (root, _dot_quote("root: " + chain[0]["edge"])))
+                       % (root, graphs.dot_quote("root: " + chain[0]["edge"])))
         prev = node(chain[0])
         edge(root, prev, "")
         for link in chain[1:]:
@@ -194,7 +190,7 @@ def _write_graph(b, opts, dot=None):
             with open(opts["--dot"], "w") as f:
                 f.write(dot)
         except OSError as e:
-            raise commands.CommandError("cannot write %s: %s" % (opts["--dot"], e.strerror or e))
+            raise options.CommandError("cannot write %s: %s" % (opts["--dot"], e.strerror or e))
         said.append("graph written to %s" % opts["--dot"])
     for fmt in ("svg", "png"):
         path = opts.get("--" + fmt)
@@ -202,7 +198,7 @@ def _write_graph(b, opts, dot=None):
             continue
         exe = shutil.which("dot")
         if not exe:
-            raise commands.CommandError("--%s needs graphviz's dot, which is not installed "
+            raise options.CommandError("--%s needs graphviz's dot, which is not installed "
                                       "(apt-get install graphviz); --dot FILE writes the graph for it" % fmt)
         with tempfile.NamedTemporaryFile("w", suffix=".dot", delete=False) as f:
             f.write(dot)
@@ -213,7 +209,7 @@ def _write_graph(b, opts, dot=None):
             os.unlink(f.name)
         if r.returncode != 0:
             why = (r.stderr.strip().splitlines() or ["it failed"])[-1]
-            raise commands.CommandError("graphviz's dot could not write %s: %s" % (path, why))
+            raise options.CommandError("graphviz's dot could not write %s: %s" % (path, why))
         said.append("graph written to %s" % path)
     return said
 
@@ -234,22 +230,22 @@ def cmd_backrefs(argv, as_json):
     --dot writes the chains for graphviz; --svg and --png run graphviz's dot.
     --graph draws objgraph's show_backrefs instead: every referrer, and
     theirs, --depth N levels up (default 3), at most 10 per object."""
-    opts, rest, as_json = commands._options(argv, {"--graph"}, {"--all", "--dot", "--svg", "--png", "--depth"},
+    opts, rest, as_json = options.parse(argv, {"--graph"}, {"--all", "--dot", "--svg", "--png", "--depth"},
                                             as_json)
-    n = commands._number(opts, "--all", 1, 1, "a number of chains")
+    n = options.number(opts, "--all", 1, 1, "a number of chains")
     if opts.get("--depth") and not opts.get("--graph"):
-        raise commands.UsageError("--depth is for --graph: backrefs OBJ --graph --depth N --svg FILE")
+        raise options.UsageError("--depth is for --graph: backrefs OBJ --graph --depth N --svg FILE")
     if opts.get("--graph"):
         return _graph_cmd(opts, rest, as_json, "backrefs", True)
     h = state.heap(quiet=as_json)
-    addr = objects.address_of(h, commands._one_obj(rest, "backrefs"))
+    addr = objects.address_of(h, options.one_obj(rest, "backrefs"))
     b = h.backrefs(addr, all=n)
     b["paths"] = [path_of(c) for c in b["chains"]]
     said = _write_graph(b, opts)
     info = h.info()
     if as_json:
-        b["python"] = commands._python(info)
-        return json.dumps(commands._with_partial(b, info))
+        b["python"] = options.python_of(info)
+        return json.dumps(options.with_partial(b, info))
     if not b["reachable"]:
         lines = _unreachable_text(b)
     else:
@@ -265,41 +261,40 @@ def cmd_backrefs(argv, as_json):
             lines.append("(%d chain%s through distinct referrers: there are no more)"
                          % (len(b["chains"]), "" if len(b["chains"]) == 1 else "s"))
     lines += said
-    return "\n".join(lines) + "\n" + commands._partial(info)
+    return "\n".join(lines) + "\n" + options.partial_line(info)
 
 
 def _graph_cmd(opts, rest, as_json, what, backwards):
     """objgraph's show_backrefs (backwards) or show_refs, --depth N levels,
     written to --dot/--svg/--png."""
-    from . import graphs
     if not any(opts.get(o) for o in ("--dot", "--svg", "--png")):
-        raise commands.UsageError("%s draws a graph into a file: add --dot FILE, --svg FILE or --png FILE"
+        raise options.UsageError("%s draws a graph into a file: add --dot FILE, --svg FILE or --png FILE"
                                   % ("--graph" if what == "backrefs" else "--depth"))
-    depth = commands._number(opts, "--depth", 3, 1, "a number of levels")
+    depth = options.number(opts, "--depth", 3, 1, "a number of levels")
     h = state.heap(quiet=as_json)
-    addr = objects.address_of(h, commands._one_obj(rest, what))
+    addr = objects.address_of(h, options.one_obj(rest, what))
     dot, nodes, edges = graphs.to_dot(h, addr, depth, backwards)
     said = _write_graph(None, opts, dot)
     if as_json:
         info = h.info()
-        return json.dumps(commands._with_partial({"python": commands._python(info), "address": addr,
+        return json.dumps(options.with_partial({"python": options.python_of(info), "address": addr,
                                                   "depth": depth, "nodes": nodes, "edges": edges,
                                                   "written": [opts[o] for o in ("--dot", "--svg", "--png")
                                                               if opts.get(o)]}, info))
     return ("%s of 0x%x, %d level%s: %s, %s\n" % (
         "Referrers" if backwards else "Referents", addr, depth, "" if depth == 1 else "s",
-        commands.plural(nodes, "object"), commands.plural(edges, "reference"))
-        + "\n".join(said) + "\n" + commands._partial(h.info()))
+        options.plural(nodes, "object"), options.plural(edges, "reference"))
+        + "\n".join(said) + "\n" + options.partial_line(h.info()))
 
 
 def _edges_cmd(argv, as_json, what):
-    opts, rest, as_json = commands._options(argv, set(), {"--limit", "--depth", "--dot", "--svg", "--png"},
+    opts, rest, as_json = options.parse(argv, set(), {"--limit", "--depth", "--dot", "--svg", "--png"},
                                             as_json)
     if opts.get("--depth") or any(opts.get(o) for o in ("--dot", "--svg", "--png")):
         return _graph_cmd(opts, rest, as_json, what, what == "referrers")
-    limit = commands._number(opts, "--limit", LIST_LIMIT, 0)
+    limit = options.number(opts, "--limit", LIST_LIMIT, 0)
     h = state.heap(quiet=as_json)
-    addr = objects.address_of(h, commands._one_obj(rest, what))
+    addr = objects.address_of(h, options.one_obj(rest, what))
     links = h.referrers(addr) if what == "referrers" else h.referents(addr)
     obj = h.object(addr)
     if obj:
@@ -310,7 +305,7 @@ def _edges_cmd(argv, as_json, what):
         target = {k: t[k] for k in ("address", "type", "kind", "size", "preview")}
     info = h.info()
     if as_json:
-        return json.dumps(commands._with_partial({"python": commands._python(info), "target": target,
+        return json.dumps(options.with_partial({"python": options.python_of(info), "target": target,
                                                   what: links}, info))
     head = "%s of 0x%x (%s): %d" % (what.capitalize(), addr, target.get("kind", "?"), len(links))
     if target.get("preview"):
@@ -327,8 +322,8 @@ def _edges_cmd(argv, as_json, what):
         else:
             lines.append(next(rows))
     if 0 < limit < len(links):
-        lines.append(commands.more_footer(len(links) - limit, what[:-1], "--limit N shows more, --json lists them all"))
-    return "\n".join(lines) + "\n" + commands._partial(info)
+        lines.append(options.more_footer(len(links) - limit, what[:-1], "--limit N shows more, --json lists them all"))
+    return "\n".join(lines) + "\n" + options.partial_line(info)
 
 
 def cmd_referrers(argv, as_json):
@@ -360,31 +355,31 @@ def cmd_objects(argv, as_json):
     __main__.Session', str) or a type name.  --limit N shows N (default 20,
     0 for all); --min-size B only objects of at least B bytes; --human shows
     sizes in KiB, MiB, GiB."""
-    opts, rest, as_json = commands._options(argv, {"--human"}, {"--limit", "--min-size"}, as_json)
+    opts, rest, as_json = options.parse(argv, {"--human"}, {"--limit", "--min-size"}, as_json)
     if len(rest) != 1:
-        raise commands.UsageError("objects takes one kind or type, like __main__.Session, "
+        raise options.UsageError("objects takes one kind or type, like __main__.Session, "
                                   "'dict of __main__.Session' or str")
-    limit = commands._number(opts, "--limit", commands.PAGE * 2, 0)
-    min_size = commands._number(opts, "--min-size", 0, 0)
+    limit = options.number(opts, "--limit", options.PAGE * 2, 0)
+    min_size = options.number(opts, "--min-size", 0, 0)
     h = state.heap(quiet=as_json)
     kind = rest[0]
     o = h.objects(kind, limit=limit, min_size=min_size)
     info = h.info()
     if as_json:
         items = [{k: x[k] for k in ("address", "type", "kind", "size", "preview")} for x in o["objects"]]
-        return json.dumps(commands._with_partial({"python": commands._python(info), "kind": kind,
+        return json.dumps(options.with_partial({"python": options.python_of(info), "kind": kind,
                                                   "count": o["count"], "size": o["size"],
                                                   "objects": items}, info))
     if not o["count"]:
         known = {r[0] for r in h.partition("kind").rows()} | {r[1] for r in h.partition("type").rows()}
-        guess = "" if kind in known else commands.did_you_mean(kind, known)
+        guess = "" if kind in known else options.did_you_mean(kind, known)
         return ("No objects of kind or type %r%s%s 'probe-heap partition' lists the kinds, "
                 "'--by type' the types.\n" % (kind, " of %d bytes or more" % min_size if min_size else "",
                                               guess or "."))
     shown = len(o["objects"])
     human = bool(opts.get("--human"))
     lines = ["%s of %s, %s%s; %s:" % (
-        commands.plural(o["count"], "object"), kind, tables.total_text(o["size"], human),
+        options.plural(o["count"], "object"), kind, tables.total_text(o["size"], human),
         " (%d bytes or more each)" % min_size if min_size else "",
         "the largest %d" % shown if shown < o["count"] else "largest first")]
     sizes = [tables.size(x["size"], human) for x in o["objects"]]
@@ -393,6 +388,6 @@ def cmd_objects(argv, as_json):
     for x, z in zip(o["objects"], sizes):
         lines.append(("  0x%-16x %*s  %-32s %s" % (x["address"], w, z, x["kind"], x["preview"])).rstrip())
     if shown < o["count"]:
-        lines.append(commands.more_footer(o["count"] - shown, "object",
+        lines.append(options.more_footer(o["count"] - shown, "object",
                                           "--limit N shows more (0: all), --min-size B only the big ones"))
-    return "\n".join(lines) + "\n" + commands._partial(info)
+    return "\n".join(lines) + "\n" + options.partial_line(info)

@@ -15,7 +15,7 @@ import gdb
 
 import _probeheap
 
-from . import commands, objects, target
+from . import commands, objects, options, target
 
 USAGE = ("usage: probe-heap [--pid PID | --core CORE [--exe EXE]] [--sysroot DIR]\n"
          "                  [--debug-file-directory DIR] [--json] SUBCOMMAND [ARGS]")
@@ -84,13 +84,13 @@ def parse(argv):
             if "=" in a:
                 v = a.split("=", 1)[1]
             elif not rest:
-                raise commands.UsageError("%s needs a value" % a)
+                raise options.UsageError("%s needs a value" % a)
             else:
                 v = rest.pop(0)
             opts[_VALUED[name]] = v
         else:
-            raise commands.UsageError("unknown option %s%s" % (
-                a, commands.did_you_mean(name, list(_VALUED) + list(_FLAGS))
+            raise options.UsageError("unknown option %s%s" % (
+                a, options.did_you_mean(name, list(_VALUED) + list(_FLAGS))
                 or " (see probe-heap --help)"))
     if "--json" in rest:
         rest.remove("--json")
@@ -102,13 +102,13 @@ def parse(argv):
 def check_target(opts):
     """Usage errors in the choice of target, found before any is loaded."""
     if "pid" in opts and "core" in opts:
-        raise commands.UsageError("give --pid or --core, not both")
+        raise options.UsageError("give --pid or --core, not both")
     if "exe" in opts and "core" not in opts:
-        raise commands.UsageError("--exe names the executable of a core: it goes with --core")
+        raise options.UsageError("--exe names the executable of a core: it goes with --core")
     if "pid" in opts and not re.fullmatch(r"\d+", opts["pid"]):
-        raise commands.UsageError("--pid needs a process id, not %r" % opts["pid"])
+        raise options.UsageError("--pid needs a process id, not %r" % opts["pid"])
     if "pid" not in opts and "core" not in opts:
-        raise commands.UsageError("say which process or core to analyse: --pid PID or --core CORE "
+        raise options.UsageError("say which process or core to analyse: --pid PID or --core CORE "
                                   "(see probe-heap --help)")
 
 
@@ -290,19 +290,19 @@ def _write(fd_env, text):
 def run():
     opts = parse(_args())
     if opts.get("version"):
-        return "probe-heap %s\n" % commands.version(), 0
+        return "probe-heap %s\n" % options.version(), 0
     if opts.get("help"):
         return help_text(), 0
     argv = opts["command"]
     if not argv:
-        raise commands.UsageError("which subcommand? one of: %s (see probe-heap --help)"
+        raise options.UsageError("which subcommand? one of: %s (see probe-heap --help)"
                                   % ", ".join(commands.SUBCOMMANDS))
     if commands.wants_help(argv) is not None:
         text = commands.dispatch(argv, overview=help_text)
         return text if text.endswith("\n") else text + "\n", 0
     commands._known(argv[0])
     if argv[0] == "more":
-        raise commands.UsageError("'more' pages a table inside gdb; on the command line use "
+        raise options.UsageError("'more' pages a table inside gdb; on the command line use "
                                   "partition --all")
     check_target(opts)
     if "debugdir" in opts:
@@ -317,18 +317,18 @@ def run():
 
 def main():
     status = 1
-    commands.FROM_SHELL = True
+    options.FROM_SHELL = True
     try:
         out, status = run()
         _write("PROBE_HEAP_OUT_FD", out)
-    except commands.UsageError as e:
-        _write("PROBE_HEAP_ERR_FD", "probe-heap: %s\n" % commands.error_sentence(e))
+    except options.UsageError as e:
+        _write("PROBE_HEAP_ERR_FD", "probe-heap: %s\n" % options.error_sentence(e))
         status = 2
     except BrokenPipeError:
         status = 0  # the reader (head, less) has seen enough
-    except (CliError, commands.CommandError, target.TargetError, _probeheap.Error, objects.ObjError,
+    except (CliError, options.CommandError, target.TargetError, _probeheap.Error, objects.ObjError,
             ValueError) as e:
-        _write("PROBE_HEAP_ERR_FD", "probe-heap: %s\n" % commands.error_sentence(e))
+        _write("PROBE_HEAP_ERR_FD", "probe-heap: %s\n" % options.error_sentence(e))
         status = 1
     except KeyboardInterrupt:
         _write("PROBE_HEAP_ERR_FD", "probe-heap: interrupted\n")

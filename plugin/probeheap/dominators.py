@@ -3,7 +3,7 @@
 import json
 import re
 
-from . import commands, objects, state, tables
+from . import objects, options, state, tables
 
 
 def _module_of_dict(h, addr):
@@ -80,9 +80,9 @@ def cmd_dominators(argv, as_json):
     reference from its parent ('.attr', "['key']", or a root), when the parent
     refers to it directly, and a module's dict by its module.  --human shows
     sizes in KiB, MiB, GiB."""
-    opts, rest, as_json = commands._options(argv, {"--human"}, {"--depth", "--limit"}, as_json)
-    depth = commands._number(opts, "--depth", 1, 1)
-    limit = commands._number(opts, "--limit", commands.PAGE, 1)
+    opts, rest, as_json = options.parse(argv, {"--human"}, {"--depth", "--limit"}, as_json)
+    depth = options.number(opts, "--depth", 1, 1)
+    limit = options.number(opts, "--limit", options.PAGE, 1)
     human = bool(opts.get("--human"))
     h = state.heap(quiet=as_json)
     addr = objects.address_of(h, " ".join(rest)) if rest else 0
@@ -90,11 +90,11 @@ def cmd_dominators(argv, as_json):
     annotate(h, addr, d["children"])
     if as_json:
         d["address"] = addr or None
-        return json.dumps(commands._with_partial(d, h.info()))
+        return json.dumps(options.with_partial(d, h.info()))
     what = "0x%x" % addr if addr else "The roots"
     total = d["retained"] or 1
     lines = ["%s keep%s %s, %s alive; what they dominate, largest first:"
-             % (what, "s" if addr else "", commands.plural(d["retained_count"], "object"),
+             % (what, "s" if addr else "", options.plural(d["retained_count"], "object"),
                 tables.total_text(d["retained"], human))]
     cells = [[tables.size(c["retained"], human), "%3.0f" % (c["retained"] * 100.0 / total),
               "%d" % c["retained_count"], tables.size(c["flat"], human)] for c in d["children"]]
@@ -109,7 +109,7 @@ def cmd_dominators(argv, as_json):
         while open_ and open_[-1][0] >= to_depth:
             node_depth, count, shown = open_.pop()
             if count > shown:
-                lines.append(pad + "  " * node_depth + commands.more_footer(
+                lines.append(pad + "  " * node_depth + options.more_footer(
                     count - shown, "child", "--limit N shows more", nouns="children"))
     for c, cell in zip(d["children"], cells):
         close(c["depth"])
@@ -120,4 +120,4 @@ def cmd_dominators(argv, as_json):
     close(0)
     if not d["children"]:
         lines.append("  (it dominates nothing else)")
-    return "\n".join(lines) + "\n" + commands._partial(h.info())
+    return "\n".join(lines) + "\n" + options.partial_line(h.info())

@@ -7,10 +7,13 @@ what refers to it), then what those refer to, up to depth levels; at most
 too_many edges from one node (the rest become one "N more" node) and at most
 max_nodes objects in all."""
 
-from . import backrefs
-
 TOO_MANY = 10      # objgraph's too_many
 MAX_NODES = 200
+
+
+def dot_quote(s):
+    """s as a graphviz string, quoted."""
+    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def _node_text(link):
@@ -65,7 +68,7 @@ def to_dot(h, address, depth, backwards):
     (kind, preview, size), the object itself highlighted, roots as
     ellipses, labelled edges (dashed when weak or guessed by a scan)."""
     nodes, roots, edges, cut = walk(h, address, depth, backwards)
-    q = backrefs._dot_quote
+    q = dot_quote
     out = ["digraph ObjectGraph {", "  node[shape=box, style=filled, fillcolor=white, fontsize=10];",
            "  edge[fontsize=9];"]
     for a, link in nodes.items():

@@ -2,7 +2,7 @@
 
 import json
 
-from . import commands, state
+from . import options, state
 
 
 def cmd_info(argv, as_json):
@@ -15,9 +15,9 @@ def cmd_info(argv, as_json):
     awaiting collection, and the walk time.  --skipped lists what was
     skipped (the first 64): the address, the object whose references were
     being followed, and why, so that you can judge the damage."""
-    opts, rest, as_json = commands._options(argv, {"--skipped"}, set(), as_json)
+    opts, rest, as_json = options.parse(argv, {"--skipped"}, set(), as_json)
     if rest:
-        raise commands.UsageError("info takes no arguments")
+        raise options.UsageError("info takes no arguments")
     ft = state.free_threaded_version()
     if ft is not None:
         return _info_free_threaded(ft, as_json)

@@ -4,7 +4,7 @@ not explained by the heap), kept alive by leaked objects, cyclic garbage."""
 import json
 import re
 
-from . import commands, state, tables
+from . import options, state, tables
 
 GROUPS = [
     ("leaked", "Leaked: no root reaches them and their refcount is higher than the references "
@@ -25,7 +25,7 @@ def table(group, limit, as_human=False):
     lines += tables.heapy_table([(r["count"], r["size"]) for r in rows], group["count"], group["size"],
                                 kinds, "Kind (class / dict of class)", as_human)
     if len(rows) < len(group["rows"]):
-        lines.append(commands.more_footer(len(group["rows"]) - len(rows)))
+        lines.append(options.more_footer(len(group["rows"]) - len(rows)))
     return lines
 
 
@@ -60,7 +60,7 @@ def held_section(held, limit, as_human=False):
                                                   tables.total_text(o["size"], as_human)))
             shown += 1
     if limit > 0 and shown < sum(len(v) for f, v in by_file.items() if not _INTERPRETER.match(f)):
-        lines.append(commands.more_footer(len(held) - shown))
+        lines.append(options.more_footer(len(held) - shown))
     elif limit > 0 and any(_INTERPRETER.match(f) for f in by_file):
         lines.append("  (--all lists the interpreter's own too)")
     return lines
@@ -82,18 +82,18 @@ def cmd_leaks(argv, as_json):
     roots, listed apart by the global that holds them.  Each row names sample
     addresses for backrefs and referrers; --json --addresses lists them all.
     --human shows sizes in KiB, MiB, GiB."""
-    opts, rest, as_json = commands._options(argv, {"--all", "--addresses", "--human"}, set(), as_json)
+    opts, rest, as_json = options.parse(argv, {"--all", "--addresses", "--human"}, set(), as_json)
     if rest:
-        raise commands.UsageError("leaks takes no arguments, only --all, --human, --addresses and --json")
+        raise options.UsageError("leaks takes no arguments, only --all, --human, --addresses and --json")
     if opts.get("--addresses") and not as_json:
-        raise commands.UsageError("--addresses lists every object's address in the JSON: add --json")
+        raise options.UsageError("--addresses lists every object's address in the JSON: add --json")
     h = state.heap(quiet=as_json)
     l = h.leaks(bool(opts.get("--addresses")))
     info = h.info()
     if as_json:
-        l["python"] = commands._python(info)
-        return json.dumps(commands._with_partial(l, info))
-    limit = 0 if opts.get("--all") else commands.PAGE
+        l["python"] = options.python_of(info)
+        return json.dumps(options.with_partial(l, info))
+    limit = 0 if opts.get("--all") else options.PAGE
     lines = []
     for key, title in GROUPS:
         g = l[key]
@@ -117,4 +117,4 @@ def cmd_leaks(argv, as_json):
                      "objects): never freed, so never leaks." % l["static_objects"])
     lines.append("'probe-heap backrefs ADDR' and 'referrers ADDR' say what refers to one of them, "
                  "when the walk found it.")
-    return "\n".join(lines) + "\n" + commands._partial(info)
+    return "\n".join(lines) + "\n" + options.partial_line(info)

@@ -8,6 +8,8 @@ import gdb
 
 import _probeheap
 
+from . import options
+
 HEX = re.compile(r"0[xX][0-9a-fA-F]+$")
 PATH = re.compile(r"[A-Za-z_][\w.]*:[^:]")
 NAME = re.compile(r"[A-Za-z_][\w.]*$")
@@ -17,11 +19,6 @@ NO_ATTRIBUTE = re.compile(r"step 1, .*: the module (\S+) has no attribute '(.*)'
 
 class ObjError(_probeheap.Error):
     """An OBJ that does not name an object, said in one sentence."""
-
-
-def _did_you_mean(word, choices):
-    from .commands import did_you_mean  # commands imports this module
-    return did_you_mean(word, choices)
 
 
 def _keys(heap, path):
@@ -110,11 +107,11 @@ def _path_guess(heap, message, text=None):
     step among the references of the object before it."""
     m = NO_MODULE.search(message)
     if m:
-        return _did_you_mean(m.group(1), _keys(heap, "sys:modules"))
+        return options.did_you_mean(m.group(1), _keys(heap, "sys:modules"))
     m = NO_ATTRIBUTE.search(message)
     if m:
         names = _keys(heap, "sys:modules[%r].__dict__" % m.group(1))
-        return _did_you_mean(m.group(2), names)
+        return options.did_you_mean(m.group(2), names)
     m = STEP.search(message)
     if m and text and int(m.group(1)) > 1:
         colon = text.find(":")
@@ -122,7 +119,7 @@ def _path_guess(heap, message, text=None):
         n = int(m.group(1))
         if colon > 0 and n < len(steps):
             prefix = text[:steps[n - 1]]
-            return _did_you_mean(text[steps[n - 1]:steps[n]], step_choices(heap, prefix))
+            return options.did_you_mean(text[steps[n - 1]:steps[n]], step_choices(heap, prefix))
     return ""
 
 
@@ -177,6 +174,6 @@ def address_of(heap, text):
         if NAME.match(text):
             raise ObjError("%s is neither a module in sys.modules nor a symbol gdb knows%s"
                            % (text, ("." in text and _dotted_guess(heap, text))
-                              or _did_you_mean(text, _keys(heap, "sys:modules"))))
+                              or options.did_you_mean(text, _keys(heap, "sys:modules"))))
         raise ObjError("%s is not an address, a module in sys.modules, a Python path (module:name...) "
                        "or a gdb expression that gdb understands (%s)" % (text, str(e).strip().rstrip(".")))

@@ -3,7 +3,7 @@
 import json
 import re
 
-from . import commands, state, tables
+from . import options, state, tables
 
 
 # The footer the core writes under a page of a partition (heapy's, gdb's way).
@@ -17,11 +17,11 @@ class Table:
         self.part, self.by, self.header, self.human, self.next = part, by, header, human, 0
         self.rows = part.rows()
 
-    def page(self, n=commands.PAGE):
+    def page(self, n=options.PAGE):
         text = tables.partition_text(self.part.count, self.part.size, self.rows, self.header,
                                      self.next, n, self.human)
-        if commands.FROM_SHELL:  # the core ends with heapy's hint, which names gdb's 'probe-heap more'
-            text = _GDB_MORE.sub(lambda m: commands.more_footer(int(m.group(1))), text)
+        if options.FROM_SHELL:  # the core ends with heapy's hint, which names gdb's 'probe-heap more'
+            text = _GDB_MORE.sub(lambda m: options.more_footer(int(m.group(1))), text)
         # Like heapy, a page shows one row more rather than "<1 more rows>".
         left = self.part.nrows - self.next
         self.next = self.part.nrows if left <= n + 1 else self.next + n
@@ -47,32 +47,32 @@ def cmd_partition(argv, as_json):
     kind, like 'dict of __main__.Node', or a type name): heapy's drill-down,
     h[0].byrcs; 'partition --kind str --by rcs' says what refers to the str
     objects."""
-    opts, rest, as_json = commands._options(argv, {"--all", "--human"}, {"--by", "--kind"}, as_json)
+    opts, rest, as_json = options.parse(argv, {"--all", "--human"}, {"--by", "--kind"}, as_json)
     if rest:
-        raise commands.UsageError("partition takes no arguments, only options (a kind with blanks "
+        raise options.UsageError("partition takes no arguments, only options (a kind with blanks "
                                   "goes in quotes: --kind 'dict of __main__.Node')")
     by = opts.get("--by", "kind")
-    if by not in commands.HEADERS:
-        raise commands.UsageError("cannot partition by %s: choose one of %s" % (by, ", ".join(commands.HEADERS)))
+    if by not in tables.HEADERS:
+        raise options.UsageError("cannot partition by %s: choose one of %s" % (by, ", ".join(tables.HEADERS)))
     h = state.heap(quiet=as_json)
     kind = opts.get("--kind")
     part = h.partition(by, kind)
     if kind is not None and not part.count:
         known = {r[0] for r in h.partition("kind").rows()} | {r[1] for r in h.partition("type").rows()}
-        raise commands.CommandError("no objects of kind or type %r%s" % (
-            kind, commands.did_you_mean(kind, known) or "; 'probe-heap partition' lists the kinds"))
+        raise options.CommandError("no objects of kind or type %r%s" % (
+            kind, options.did_you_mean(kind, known) or "; 'probe-heap partition' lists the kinds"))
     if as_json:
         rows = [{"kind": k, "type": t, "count": c, "size": s, "estimate": e}
                 for k, t, c, s, e in part.rows()]
         info = h.info()
-        doc = {"python": commands._python(info), "count": part.count, "size": part.size, "by": by,
+        doc = {"python": options.python_of(info), "count": part.count, "size": part.size, "by": by,
                "rows": rows}
         if kind is not None:
             doc["kind"] = kind
-        return json.dumps(commands._with_partial(doc, info))
-    table = Table(part, by, commands.HEADERS[by], bool(opts.get("--human")))
+        return json.dumps(options.with_partial(doc, info))
+    table = Table(part, by, tables.HEADERS[by], bool(opts.get("--human")))
     state.remember_table(table)
-    return table.page(part.nrows if opts.get("--all") else commands.PAGE) + commands._partial(h.info())
+    return table.page(part.nrows if opts.get("--all") else options.PAGE) + options.partial_line(h.info())
 
 
 def cmd_more(argv, as_json):
@@ -80,10 +80,10 @@ def cmd_more(argv, as_json):
 
     Usage: probe-heap more"""
     if argv:
-        raise commands.UsageError("more takes no arguments")
+        raise options.UsageError("more takes no arguments")
     table = state.last_table()
     if table is None:
-        raise commands.UsageError("there is no table to continue: run 'probe-heap partition' first")
+        raise options.UsageError("there is no table to continue: run 'probe-heap partition' first")
     if table.next >= table.part.nrows:
         return "<no more rows>\n"
     return table.page()

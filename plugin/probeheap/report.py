@@ -19,7 +19,7 @@ import time
 
 import gdb
 
-from . import alloc, commands, snapshot, state
+from . import alloc, options, snapshot, state
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report")
 
@@ -307,7 +307,7 @@ def _suspects(api):
     try:
         got = api.suspects()
     except Exception as e:  # the rest of the report still stands: say why there are none
-        return {"error": "the suspects could not be found: %s" % commands.error_sentence(e),
+        return {"error": "the suspects could not be found: %s" % options.error_sentence(e),
                 "suspects": []}
     if not isinstance(got, dict):
         got = {"suspects": list(got)}
@@ -388,7 +388,7 @@ def write(api, path, against=None):
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
         # said before the walk, not after it
-        raise commands.CommandError("cannot write the report %s: %s" % (
+        raise options.CommandError("cannot write the report %s: %s" % (
             path, "No such directory" if not os.path.isdir(folder) else "Permission denied"))
     data = collect(api, against)
     page = render(data).encode("utf-8")
@@ -402,7 +402,7 @@ def write(api, path, against=None):
             os.unlink(tmp)
         except OSError:
             pass
-        raise commands.CommandError("cannot write the report %s: %s" % (path, e.strerror or e))
+        raise options.CommandError("cannot write the report %s: %s" % (path, e.strerror or e))
     return data, len(page)
 
 
@@ -423,9 +423,9 @@ def cmd_report(argv, as_json):
     growth by owner and by kind (the rows of diff --by owner and diff) and
     colours the icicle by the growth of each box's owner.  Scripts, styles
     and data are inline: it loads nothing and opens from a file:// URL."""
-    opts, rest, as_json = commands._options(argv, set(), {"--against"}, as_json)
+    opts, rest, as_json = options.parse(argv, set(), {"--against"}, as_json)
     if len(rest) != 1:
-        raise commands.UsageError("report takes the HTML file to write, e.g. report /tmp/heap.html")
+        raise options.UsageError("report takes the HTML file to write, e.g. report /tmp/heap.html")
     from . import Heap
     state.heap(quiet=as_json)
     api = Heap()

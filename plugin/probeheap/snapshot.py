@@ -11,7 +11,7 @@ import os
 
 import gdb
 
-from . import commands, state, tables, target
+from . import options, state, tables, target
 
 FORMAT = "probe-heap snapshot"
 FORMAT_VERSION = 1
@@ -77,7 +77,7 @@ def make(h, with_owners=True, min_retained=None):
     info = h.info()
     by_kind, by_type = h.partition("kind"), h.partition("type")
     doc = {"format": FORMAT, "format_version": FORMAT_VERSION,
-           "python": commands._python(info),
+           "python": options.python_of(info),
            "executable": gdb.current_progspace().filename,
            "source": _source(),
            "count": by_kind.count, "size": by_kind.size,
@@ -121,7 +121,7 @@ def snapshot_of_core(path):
         os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     tool = os.path.join(home, "bin", "probe-heap")
     if not os.access(tool, os.X_OK):
-        raise commands.CommandError("cannot walk the core %s: %s is not there to run; take a snapshot "
+        raise options.CommandError("cannot walk the core %s: %s is not there to run; take a snapshot "
                                     "of it first (probe-heap --core %s snapshot FILE)" % (path, tool, path))
     argv = [tool, "--core", path]
     exe = gdb.current_progspace().filename
@@ -137,12 +137,12 @@ def snapshot_of_core(path):
             r = subprocess.run(argv + ["snapshot", snap], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, universal_newlines=True, timeout=CORE_TIMEOUT)
         except subprocess.TimeoutExpired:
-            raise commands.CommandError("the walk of the core %s took more than %d s" % (path, CORE_TIMEOUT))
+            raise options.CommandError("the walk of the core %s took more than %d s" % (path, CORE_TIMEOUT))
         if r.returncode != 0:
             why = (r.stderr.strip().splitlines() or ["it failed"])[-1]
             if why.startswith("probe-heap: "):
                 why = why[len("probe-heap: "):]
-            raise commands.CommandError("cannot walk the core %s: %s" % (path, why))
+            raise options.CommandError("cannot walk the core %s: %s" % (path, why))
         doc = load(snap)
     return doc
 
@@ -152,13 +152,13 @@ def load(path):
         with open(path) as f:
             doc = json.load(f)
     except OSError as e:
-        raise commands.CommandError("cannot read the snapshot %s: %s" % (path, e.strerror or e))
+        raise options.CommandError("cannot read the snapshot %s: %s" % (path, e.strerror or e))
     except (ValueError, UnicodeDecodeError):
-        raise commands.CommandError("%s is not a probe-heap snapshot (not JSON)" % path)
+        raise options.CommandError("%s is not a probe-heap snapshot (not JSON)" % path)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise commands.CommandError("%s is not a probe-heap snapshot" % path)
+        raise options.CommandError("%s is not a probe-heap snapshot" % path)
     if doc.get("format_version") != FORMAT_VERSION:
-        raise commands.CommandError("%s is a snapshot of format %r; this probe-heap reads format %d"
+        raise options.CommandError("%s is a snapshot of format %r; this probe-heap reads format %d"
                                   % (path, doc.get("format_version"), FORMAT_VERSION))
     try:
         for key in ("by_kind", "by_type"):
@@ -170,7 +170,7 @@ def load(path):
             o["paths"] = [(str(p), int(r), int(c), int(n), [(str(k), int(kc), int(ks)) for k, kc, ks in held])
                           for p, r, c, n, held in o["paths"]]
     except (KeyError, TypeError, ValueError):
-        raise commands.CommandError("%s is a damaged probe-heap snapshot" % path)
+        raise options.CommandError("%s is a damaged probe-heap snapshot" % path)
     return doc
 
 
@@ -190,9 +190,9 @@ def cmd_snapshot(argv, as_json):
     the dominator tree's big nodes.  'probe-heap diff FILE' later, on the
     same process or on another core of the same program, shows growth (by
     kind, or by owner with --by owner)."""
-    opts, rest, as_json = commands._options(argv, set(), set(), as_json)
+    opts, rest, as_json = options.parse(argv, set(), set(), as_json)
     if len(rest) != 1:
-        raise commands.UsageError("snapshot takes the file to write, e.g. snapshot /tmp/monday.phsnap")
+        raise options.UsageError("snapshot takes the file to write, e.g. snapshot /tmp/monday.phsnap")
     h = state.heap(quiet=as_json)
     doc = make(h)
     path = rest[0]
@@ -203,7 +203,7 @@ def cmd_snapshot(argv, as_json):
             f.write("\n")
         os.replace(tmp, path)
     except OSError as e:
-        raise commands.CommandError("cannot write the snapshot %s: %s" % (path, e.strerror or e))
+        raise options.CommandError("cannot write the snapshot %s: %s" % (path, e.strerror or e))
     if as_json:
         return json.dumps({"file": path, "count": doc["count"], "size": doc["size"],
                            "rows": len(doc["by_kind"]), "owners": len(doc["owners"]["paths"])})
@@ -365,17 +365,17 @@ def owner_growth(old, h):
 
 def _diff_by_owner(path, old, h, opts, limit, as_json):
     if "owners" not in old:
-        raise commands.CommandError("%s has no retainer paths (it was written before they were kept): "
+        raise options.CommandError("%s has no retainer paths (it was written before they were kept): "
                                     "diff --by owner needs a snapshot taken by this probe-heap" % path)
     o = old["owners"]
     rows, _ = owner_growth(old, h)
     info = h.info()
     if as_json:
-        doc = {"python": commands._python(info), "by": "owner",
+        doc = {"python": options.python_of(info), "by": "owner",
                "snapshot": {k: old.get(k) for k in ("python", "executable", "source", "count", "size")},
                "count": info["objects"], "size": info["bytes"], "min_retained": o["min_retained"],
                "owners": rows}
-        return json.dumps(commands._with_partial(doc, info))
+        return json.dumps(options.with_partial(doc, info))
     src = old.get("source") or {}
     what = src.get("core") or ("pid %s" % src.get("pid"))
     lines = ["Difference by retainer path from the snapshot %s (CPython %s, %s, %s):" % (
@@ -389,9 +389,9 @@ def _diff_by_owner(path, old, h, opts, limit, as_json):
         shown = told if opts.get("--all") else told[:limit]
         lines += _owner_text(rows, shown)
         if len(shown) < len(told):
-            lines.append(commands.more_footer(len(told) - len(shown), "path changed",
+            lines.append(options.more_footer(len(told) - len(shown), "path changed",
                                               nouns="paths changed"))
-    return "\n".join(lines) + "\n" + commands._partial(info)
+    return "\n".join(lines) + "\n" + options.partial_line(info)
 
 
 def cmd_diff(argv, as_json):
@@ -407,14 +407,14 @@ def cmd_diff(argv, as_json):
     that grew under each.  A core of the same program instead of FILE is
     walked first by a second probe-heap.  --human shows sizes in KiB, MiB,
     GiB."""
-    opts, rest, as_json = commands._options(argv, {"--all", "--human"}, {"--limit", "--by"}, as_json)
+    opts, rest, as_json = options.parse(argv, {"--all", "--human"}, {"--limit", "--by"}, as_json)
     if len(rest) != 1:
-        raise commands.UsageError("diff takes a snapshot file written by 'probe-heap snapshot FILE', "
+        raise options.UsageError("diff takes a snapshot file written by 'probe-heap snapshot FILE', "
                                   "or a core of the same program")
-    limit = commands._number(opts, "--limit", commands.PAGE, 1)
+    limit = options.number(opts, "--limit", options.PAGE, 1)
     by = opts.get("--by", "kind")
     if by not in ("kind", "owner"):
-        raise commands.UsageError("diff --by takes kind (the default) or owner")
+        raise options.UsageError("diff --by takes kind (the default) or owner")
     old = read(rest[0])
     h = state.heap(quiet=as_json)
     if by == "owner":
@@ -439,7 +439,7 @@ def cmd_diff(argv, as_json):
                          "count_delta": c2 - c1, "size_delta": s2 - s1} for k, c2, s2, c1, s1 in rows],
                "growth": [{"type": k, "count": c, "delta": d} for k, c, d in growth],
                "notes": notes}
-        return json.dumps(commands._with_partial(doc, h.info()))
+        return json.dumps(options.with_partial(doc, h.info()))
     src = old.get("source") or {}
     when = src.get("taken") or "?"
     what = src.get("core") or ("pid %s" % src.get("pid"))
@@ -454,7 +454,7 @@ def cmd_diff(argv, as_json):
         shown = rows if opts.get("--all") else rows[:limit]
         lines += _table(rows, shown, "Kind (class / dict of class)", bool(opts.get("--human")))
         if len(shown) < len(rows):
-            lines.append(commands.more_footer(len(rows) - len(shown), "kind changed",
+            lines.append(options.more_footer(len(rows) - len(shown), "kind changed",
                                               nouns="kinds changed"))
     shown_growth = growth if opts.get("--all") else growth[:limit]
     if shown_growth:
@@ -462,4 +462,4 @@ def cmd_diff(argv, as_json):
         lines.append("Growth by type (objgraph.show_growth):")
         width = max(len(k) for k, c, d in shown_growth)
         lines += ["%-*s%9d %+9d" % (width, k, c, d) for k, c, d in shown_growth]
-    return "\n".join(lines) + "\n" + commands._partial(h.info())
+    return "\n".join(lines) + "\n" + options.partial_line(h.info())

@@ -5,7 +5,7 @@ that together do (with the owners holding them, by retainer path)."""
 
 import json
 
-from . import commands, state
+from . import options, state
 
 DEFAULT_MIN = 10.0          # MAT's rule: 10% of the heap
 DEFAULT_LIMIT = 10
@@ -19,9 +19,9 @@ def parse_min(text):
     try:
         v = float(t)
     except ValueError:
-        raise commands.UsageError("--min takes a percentage of the heap, like 10 or 5%")
+        raise options.UsageError("--min takes a percentage of the heap, like 10 or 5%")
     if not 0 < v <= 100:
-        raise commands.UsageError("--min must be above 0 and at most 100 (a percentage of the heap)")
+        raise options.UsageError("--min must be above 0 and at most 100 (a percentage of the heap)")
     return v
 
 
@@ -106,15 +106,15 @@ def cmd_suspects(argv, as_json):
     point (where its memory spreads over many children); and kinds of small
     objects that a few owners hold and that together retain PCT, with the
     owners by retainer path.  --limit N shows the N largest (default 10)."""
-    opts, rest, as_json = commands._options(argv, set(), {"--min", "--limit"}, as_json)
+    opts, rest, as_json = options.parse(argv, set(), {"--min", "--limit"}, as_json)
     if rest:
-        raise commands.UsageError("suspects takes no arguments, only --min PCT and --limit N")
+        raise options.UsageError("suspects takes no arguments, only --min PCT and --limit N")
     pct = parse_min(opts.get("--min", DEFAULT_MIN))
-    limit = commands._number(opts, "--limit", DEFAULT_LIMIT, 1)
+    limit = options.number(opts, "--limit", DEFAULT_LIMIT, 1)
     h = state.heap(quiet=as_json)
     d = get(h, pct, limit)
     info = h.info()
     if as_json:
-        d["python"] = commands._python(info)
-        return json.dumps(commands._with_partial(d, info))
-    return text(d) + commands._partial(info)
+        d["python"] = options.python_of(info)
+        return json.dumps(options.with_partial(d, info))
+    return text(d) + options.partial_line(info)

@@ -13,6 +13,17 @@ LINE_WIDTH = 100   # heapy's line length: rows are made to fit it
 UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
 
+# The last column's title, as heapy names it for each partition.
+HEADERS = {
+    "kind": "Kind (class / dict of class)",
+    "type": "Type",
+    "size": "Individual Size",
+    "module": "Module",
+    "rcs": "Referrers by Kind (class / dict of class)",
+    "via": "Referred Via:",
+}
+
+
 def human(n):
     """'512 B', '1.5 KiB', '12.3 MiB', '1.1 GiB': powers of 1024, one decimal."""
     if abs(n) < 1024:

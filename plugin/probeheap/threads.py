@@ -6,7 +6,7 @@ import struct
 
 import gdb
 
-from . import state
+from . import options, state
 
 
 def _lwps():
@@ -116,19 +116,17 @@ def cmd_threads(argv, as_json):
     where the file is readable (under --sysroot too), and each frame's local
     variables: kind, address, preview and retained size (--human: in KiB,
     MiB, GiB).  --json always gives names and source lines."""
-    from .commands import UsageError, _options
     from . import thread_locals
-    opts, rest, as_json = _options(argv, {"--locals", "--human"}, set(), as_json)
+    opts, rest, as_json = options.parse(argv, {"--locals", "--human"}, set(), as_json)
     if rest:
-        raise UsageError("threads takes no arguments, only --locals, --human and --json")
+        raise options.UsageError("threads takes no arguments, only --locals, --human and --json")
     h = state.heap(quiet=as_json)
     ts = threads(h)
     with_locals = bool(opts.get("--locals"))
     thread_locals.add_details(h, ts, with_locals)
     if as_json:
-        from .commands import _python, _with_partial
         info = h.info()
-        return json.dumps(_with_partial({"python": _python(info),
+        return json.dumps(options.with_partial({"python": options.python_of(info),
                                          "threads": [_thread_json(t) for t in ts]}, info))
     if not ts:
         return "No Python threads.\n"

@@ -51,6 +51,7 @@ ph_error *ph_graph_referrers_of(ph_graph *g, uint32_t v, const uint32_t **list, 
                                 uint32_t **buf);
 
 /* The graph's memory in bytes, of what is built now. */
+void ph_graph_free(ph_graph *g);
 size_t ph_graph_bytes(const ph_graph *g);
 
 /* The breadth-first tree from the roots (g->parent), built on first use:

@@ -2,7 +2,7 @@
  * an object at a glance, read from the target and bounded. */
 #include "heap/heap.h"
 #include "analyses/labels.h"
-#include "analyses/repr.h"
+#include "analyses/repr.h" /* labels.h and repr.h are below: they never preview */
 
 #include <stdio.h>
 #include <string.h>
@@ -104,34 +104,10 @@ void ph_preview(ph_heap *h, uint64_t addr, char *buf, size_t cap)
         ph_str_repr(h, addr, buf, cap, PREVIEW_TEXT);
         break;
     case SHAPE_INT:
-        if (strcmp(t->name, "bool") == 0 && ph_int_value(h, addr, &n))
-            snprintf(buf, cap, "%s", n ? "True" : "False");
-        else if (ph_int_value(h, addr, &n))
-            snprintf(buf, cap, "%lld", (long long)n);
-        else
-            snprintf(buf, cap, "(big int)");
-        break;
     case SHAPE_LEAF:
-        if (strcmp(t->name, "float") == 0) {
-            double d;
-            if (ph_float_value(h, addr, &d))
-                snprintf(buf, cap, "%.17g", d);
-        }
+    case SHAPE_BYTES:
+        ph_scalar_repr(h, addr, t, buf, cap);
         break;
-    case SHAPE_BYTES: {
-        unsigned char raw[24];
-        ph_ob_size(h, addr, &n);
-        size_t k = n > 0 ? (size_t)(n < 24 ? n : 24) : 0;
-        if (k && !ph_read(h->r, addr + (uint64_t)L->bytes_sval, raw, k))
-            break;
-        size_t o = (size_t)snprintf(text, sizeof(text), "b'");
-        for (size_t i = 0; i < k && o + 8 < sizeof(text); i++)
-            o += (size_t)snprintf(text + o, sizeof(text) - o,
-                                  raw[i] >= 32 && raw[i] < 127 && raw[i] != '\'' && raw[i] != '\\'
-                                      ? "%c" : "\\x%02x", raw[i]);
-        snprintf(buf, cap, "%s'%s (%lld bytes)", text, n > 24 ? "..." : "", (long long)n);
-        break;
-    }
     case SHAPE_BYTEARRAY:
     case SHAPE_TUPLE:
     case SHAPE_LIST:

@@ -1,4 +1,4 @@
-/* Values as Python shows them, short and bounded: ints, strs (repr, cut),
+/* Values as Python shows them, short and bounded: ints, floats, bytes, strs (repr, cut),
  * the names in a function's or code's fields, and a dict key as a label
  * shows it (str, int, bytes, float, None, True, False). */
 #include "analyses/repr.h"
@@ -58,6 +58,51 @@ void ph_str_repr(ph_heap *h, uint64_t addr, char *buf, size_t cap, size_t limit)
     buf[o < cap ? o : cap - 1] = 0;
 }
 
+/* An int, a bool, a float or bytes as a preview shows it (42, True,
+ * 0.5, b'ab' (2 bytes)); "" for another leaf. */
+void ph_scalar_repr(ph_heap *h, uint64_t addr, const ph_type *t, char *buf, size_t cap)
+{
+    const ph_layout *L = h->L;
+    char text[512] = "";
+    int64_t n = 0;
+    buf[0] = 0;
+    if (cap < 8)
+        return;
+    switch (t->shape) {
+    case SHAPE_INT:
+        if (strcmp(t->name, "bool") == 0 && ph_int_value(h, addr, &n))
+            snprintf(buf, cap, "%s", n ? "True" : "False");
+        else if (ph_int_value(h, addr, &n))
+            snprintf(buf, cap, "%lld", (long long)n);
+        else
+            snprintf(buf, cap, "(big int)");
+        break;
+    case SHAPE_LEAF:
+        if (strcmp(t->name, "float") == 0) {
+            double d;
+            if (ph_float_value(h, addr, &d))
+                snprintf(buf, cap, "%.17g", d);
+        }
+        break;
+    case SHAPE_BYTES: {
+        unsigned char raw[24];
+        ph_ob_size(h, addr, &n);
+        size_t k = n > 0 ? (size_t)(n < 24 ? n : 24) : 0;
+        if (k && !ph_read(h->r, addr + (uint64_t)L->bytes_sval, raw, k))
+            break;
+        size_t o = (size_t)snprintf(text, sizeof(text), "b'");
+        for (size_t i = 0; i < k && o + 8 < sizeof(text); i++)
+            o += (size_t)snprintf(text + o, sizeof(text) - o,
+                                  raw[i] >= 32 && raw[i] < 127 && raw[i] != '\'' && raw[i] != '\\'
+                                      ? "%c" : "\\x%02x", raw[i]);
+        snprintf(buf, cap, "%s'%s (%lld bytes)", text, n > 24 ? "..." : "", (long long)n);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
 void ph_repr_short(ph_heap *h, uint64_t addr, char *buf, size_t cap)
 {
     buf[0] = 0;
@@ -73,7 +118,7 @@ void ph_repr_short(ph_heap *h, uint64_t addr, char *buf, size_t cap)
         return;
     case SHAPE_INT:
     case SHAPE_BYTES:
-        ph_preview(h, addr, buf, cap);
+        ph_scalar_repr(h, addr, t, buf, cap);
         if (t->shape == SHAPE_BYTES) {
             char *sp = strstr(buf, " (");
             if (sp)
@@ -87,7 +132,7 @@ void ph_repr_short(ph_heap *h, uint64_t addr, char *buf, size_t cap)
             snprintf(buf, cap, "None");
             return;
         }
-        ph_preview(h, addr, buf, cap);
+        ph_scalar_repr(h, addr, t, buf, cap);
         if (buf[0])
             return;
         break;

@@ -1,4 +1,5 @@
-/* The full check of an object a conservative scan guesses at.
+/* The conservative scan of words, and the full check of an object it
+ * guesses at.
  *
  * A word of a C object (or of a module's state) that points to something
  * shaped like an object is taken for a reference only if, beyond the checks
@@ -101,4 +102,27 @@ bool ph_conservative_ok(ph_heap *h, uint64_t addr, uint32_t ti)
     /* a compact str is smaller than str's tp_basicsize (PyUnicodeObject) */
     uint64_t least = t->shape == SHAPE_STR ? 40 : (uint64_t)(t->basicsize > 0 ? t->basicsize : 0);
     return front + least <= size;
+}
+
+void ph_scan_words(ph_heap *h, uint64_t base, uint64_t from, uint64_t to, const char *name,
+                   ph_visit_fn *visit, void *payload)
+{
+    if (to <= from)
+        return;
+    if (to - from > PH_SCAN_MAX)
+        to = from + PH_SCAN_MAX;
+    bool was = h->conservative;
+    h->conservative = true;
+    uint64_t buf[512];
+    for (uint64_t a = from; a + 8 <= to; a += sizeof(buf)) {
+        uint64_t k = (to - a) / 8 < 512 ? (to - a) / 8 : 512;
+        if (!ph_read(h->r, a, buf, (size_t)k * 8))
+            break;
+        for (uint64_t j = 0; j < k; j++)
+            if (ph_ptr_ok(buf[j])) { /* never 0 */
+                PH_LABEL(h, EDGE_OFFSET, name, a + 8 * j - base, 0);
+                visit(h, buf[j], payload);
+            }
+    }
+    h->conservative = was;
 }

@@ -1,7 +1,7 @@
 /* C types known exactly: extension types that keep their references or
  * their memory outside their own struct (a deque's blocks, an array's
  * buffer, a BytesIO's bytes), described once each, per version, in
- * ctypes_*.c (one concept a file), and found by name in ctypes.c.
+ * ctypes_*.c (one concept a file), and found by name in ctypes_registry.c.
  *
  * types.c gives a type its description (ph_type.ctype), inherited by
  * subclasses; referents.c asks it for the references instead of scanning
@@ -23,9 +23,6 @@ typedef struct ph_ctype {
      * (the caller then uses basicsize). */
     bool (*size)(ph_heap *h, uint64_t addr, const ph_type *t, uint64_t *size);
 } ph_ctype;
-
-/* The description of the type named name (basicsize its tp_basicsize), or NULL. */
-const ph_ctype *ph_ctype_find(const ph_heap *h, const char *name, int64_t basicsize);
 
 /* Visits p (when not NULL) labelled as the C field name. */
 uint32_t ph_ctype_field(ph_heap *h, uint64_t p, const char *name, ph_visit_fn *visit,
@@ -53,29 +50,5 @@ void ph_ctype_fields(ph_heap *h, uint64_t addr, const ph_cfield *fields, ph_visi
 
 /* sys.getsizeof of the bytes object at b (ctypes_io.c); false when it is none. */
 bool ph_ctype_bytes_size(ph_heap *h, uint64_t b, uint64_t *size);
-
-/* Each file's descriptions, ended by a NULL name. */
-extern const ph_ctype ph_ctypes_collections[];
-extern const ph_ctype ph_ctypes_array[];
-extern const ph_ctype ph_ctypes_io[];
-extern const ph_ctype ph_ctypes_functools[];
-extern const ph_ctype ph_ctypes_315[];
-extern const ph_ctype ph_ctypes_queue[];
-extern const ph_ctype ph_ctypes_pickle[];
-extern const ph_ctype ph_ctypes_itertools[];
-extern const ph_ctype ph_ctypes_struct[];
-extern const ph_ctype ph_ctypes_datetime[];
-extern const ph_ctype ph_ctypes_sqlite[];
-extern const ph_ctype ph_ctypes_capsule[];
-extern const ph_ctype ph_ctypes_ctypes[]; /* 3.8 to 3.12 only */
-extern const ph_ctype ph_ctypes_re[];
-extern const ph_ctype ph_ctypes_thread[];
-extern const ph_ctype ph_ctypes_context[];
-extern const ph_ctype ph_ctypes_context_39[]; /* 3.8 and 3.9 only */
-extern const ph_ctype ph_ctypes_memoryview[];
-extern const ph_ctype ph_ctypes_iterators[];
-extern const ph_ctype ph_ctypes_operator[];
-extern const ph_ctype ph_ctypes_descr[];
-extern const ph_ctype ph_ctypes_asyncio[];
 
 #endif

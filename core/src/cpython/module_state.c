@@ -19,6 +19,7 @@
  *     array), fqname 8, flag 16, ex 24 (the exception type)}, 32 bytes. */
 #include "heap/heap.h"
 #include "cpython/module_state.h"
+#include "cpython/conservative.h"
 
 #include <string.h>
 

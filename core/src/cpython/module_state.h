@@ -18,10 +18,4 @@ uint64_t ph_code_opcache_bytes(ph_heap *h, uint64_t addr);
 /* Cython functions' defaults, kept in a block of their own (cython.c). */
 void ph_cython_refs(ph_heap *h, uint64_t addr, const ph_type *t, ph_visit_fn *visit, void *payload);
 
-/* referents.c: every word of [from, to) that points to an object passing
- * the conservative check, labelled name+offset from base (name NULL:
- * "->+0xN"). */
-void ph_scan_words(ph_heap *h, uint64_t base, uint64_t from, uint64_t to, const char *name,
-                   ph_visit_fn *visit, void *payload);
-
 #endif

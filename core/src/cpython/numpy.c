@@ -34,13 +34,27 @@ static const numpy_layout numpy_layouts[] = {
 
 #define NPY_ARRAY_OWNDATA 0x0004
 
+/* sys.modules[module].__dict__[name] of the main interpreter (str keys); 0 if absent. */
+static uint64_t module_attr(ph_heap *h, const char *module, const char *name)
+{
+    uint64_t modules = 0, dict = 0;
+    if (!h->interp_addr ||
+        !ph_read_u64(h->r, h->interp_addr + (uint64_t)h->L->interp_modules, &modules) || !modules)
+        return 0;
+    uint64_t mod = ph_dict_get_str(h, modules, module);
+    if (!mod || ph_object_check(h, mod) == UINT32_MAX ||
+        !ph_read_u64(h->r, mod + (uint64_t)h->L->module_md_dict, &dict) || !dict)
+        return 0;
+    return ph_dict_get_str(h, dict, name);
+}
+
 void ph_numpy_detect(ph_heap *h)
 {
     if (h->numpy_checked)
         return;
     h->numpy_checked = true;
     char text[32];
-    uint64_t v = ph_module_attr(h, "numpy", "__version__");
+    uint64_t v = module_attr(h, "numpy", "__version__");
     if (!v || !ph_str_read(h, v, text, sizeof(text)))
         return; /* no numpy in this process */
     for (size_t i = 0; i < sizeof(numpy_layouts) / sizeof(numpy_layouts[0]); i++)

@@ -1,27 +1,11 @@
-/* Reading target objects: the checks every object pointer goes through, str
- * text, and dict iteration for each version's dict layout. */
+/* Reading target objects: their header, str text, and dict iteration for
+ * each version's dict layout (the check every object pointer goes through,
+ * which ends at its type, is types.c's). */
 #include "heap/heap.h"
 #include "base/utf8.h"
-#include "cpython/stackref.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-uint32_t ph_object_check(ph_heap *h, uint64_t addr)
-{
-    if (!ph_ptr_ok(addr))
-        return UINT32_MAX;
-    int64_t rc;
-    bool immortal, deferred_zero;
-    uint64_t type;
-    if (!ph_refcnt_read_ex(h->r, h->L, addr, &rc, &immortal, &deferred_zero) || rc < 0)
-        return UINT32_MAX; /* 3.14: no reference count (a freelist link) */
-    if (!immortal && ((rc == 0 && !deferred_zero) || (uint64_t)rc >= (UINT64_C(1) << 40)))
-        return UINT32_MAX;
-    if (!ph_ob_type(h, addr, &type))
-        return UINT32_MAX;
-    return ph_type_get(h, type);
-}
 
 /* Appends the UTF-8 form of code point c to buf[*n], within cap-1 bytes. */
 static void put_utf8(char *buf, size_t cap, size_t *n, uint32_t c)
@@ -194,19 +178,6 @@ uint64_t ph_dict_get_str(ph_heap *h, uint64_t dict, const char *want)
             return v;
     }
     return 0;
-}
-
-uint64_t ph_module_attr(ph_heap *h, const char *module, const char *name)
-{
-    uint64_t modules = 0, dict = 0;
-    if (!h->interp_addr ||
-        !ph_read_u64(h->r, h->interp_addr + (uint64_t)h->L->interp_modules, &modules) || !modules)
-        return 0;
-    uint64_t mod = ph_dict_get_str(h, modules, module);
-    if (!mod || ph_object_check(h, mod) == UINT32_MAX ||
-        !ph_read_u64(h->r, mod + (uint64_t)h->L->module_md_dict, &dict) || !dict)
-        return 0;
-    return ph_dict_get_str(h, dict, name);
 }
 
 bool ph_ob_type(ph_heap *h, uint64_t addr, uint64_t *type)

@@ -99,8 +99,6 @@ bool ph_str_iter_init(ph_heap *h, uint64_t addr, ph_str_iter *it);
 bool ph_str_iter_next(ph_heap *h, ph_str_iter *it, uint32_t *cp);
 /* Looks a str key up in a dict (exact comparison, no hashing). 0 if absent. */
 uint64_t ph_dict_get_str(ph_heap *h, uint64_t dict, const char *key);
-/* sys.modules[module].__dict__[name] of the main interpreter (str keys); 0 if absent. */
-uint64_t ph_module_attr(ph_heap *h, const char *module, const char *name);
 
 typedef struct ph_dict_iter {
     uint64_t keys, values, entries;

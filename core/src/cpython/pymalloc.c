@@ -665,13 +665,11 @@ static ph_error *place_objects(ph_heap *h, const geometry *g, ph_alloc *a)
     return NULL;
 }
 
-ph_error *ph_alloc_get(ph_heap *h, ph_alloc **out)
+ph_error *ph_pymalloc_alloc_get(ph_heap *h, ph_alloc **out)
 {
     const ph_layout *L = h->L;
     geometry g;
     *out = NULL;
-    if (L && L->free_threaded == 1)
-        return ph_mi_alloc_get(h, out); /* mimalloc, not pymalloc */
     if (!L || !ph_pool_geometry_get(L, &g))
         return ph_error_new(PH_ERR_VERSION, 0, "pymalloc's layout is not known for this version");
     struct timespec t0, t1;

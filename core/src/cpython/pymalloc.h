@@ -3,6 +3,7 @@
 #define PH_PYMALLOC_H
 
 #include "cpython/layout.h"
+#include "probeheap.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -11,5 +12,8 @@ typedef struct ph_pool_geometry {
     uint64_t arena_size, pool_size, overhead, align, nclasses, pools_per_arena;
 } ph_pool_geometry;
 bool ph_pool_geometry_get(const ph_layout *L, ph_pool_geometry *g);
+
+/* ph_alloc_get of a build that allocates with pymalloc (alloc.c chooses). */
+ph_error *ph_pymalloc_alloc_get(ph_heap *h, ph_alloc **out);
 
 #endif

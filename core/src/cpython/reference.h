@@ -1,5 +1,5 @@
-/* What a reference is, and an object's references (referents.c; a frame's
- * in target.c). */
+/* What a reference is, and an object's references (referents.c, a 3.11+
+ * interpreter frame's included). */
 #ifndef PH_REFERENCE_H
 #define PH_REFERENCE_H
 

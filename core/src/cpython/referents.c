@@ -10,6 +10,7 @@
 #include "cpython/stackref.h"
 #include "cpython/ctypes.h"
 #include "cpython/module_state.h"
+#include "cpython/conservative.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,6 @@
  * a frame object owns its _PyInterpreterFrame once the frame has returned. */
 #define FRAME_OWNED_BY_FRAME_OBJECT 2
 
-#define SCAN_MAX (1u << 20)  /* bytes of an unknown object scanned at most */
 
 typedef struct ctx {
     ph_visit_fn *visit;
@@ -74,41 +74,108 @@ static int64_t ob_size(ph_heap *h, uint64_t addr)
     return n;
 }
 
-/* Every word of [from, to) that points to a valid object, labelled with
- * its offset from the object at base (after name, when there is one). */
-static void scan_named(ph_heap *h, const ctx *c, uint64_t base, uint64_t from, uint64_t to,
-                       const char *name)
-{
-    if (to <= from)
-        return;
-    if (to - from > SCAN_MAX)
-        to = from + SCAN_MAX;
-    bool was = h->conservative;
-    h->conservative = true;
-    uint64_t buf[512];
-    for (uint64_t a = from; a + 8 <= to; a += sizeof(buf)) {
-        uint64_t k = (to - a) / 8 < 512 ? (to - a) / 8 : 512;
-        if (!ph_read(h->r, a, buf, (size_t)k * 8))
-            break;
-        for (uint64_t j = 0; j < k; j++)
-            if (ph_ptr_ok(buf[j])) {
-                PH_LABEL(h, EDGE_OFFSET, name, a + 8 * j - base, 0);
-                ref(h, c, buf[j]);
-            }
-    }
-    h->conservative = was;
-}
-
 static void scan(ph_heap *h, const ctx *c, uint64_t base, uint64_t from, uint64_t to)
 {
-    scan_named(h, c, base, from, to, NULL);
+    ph_scan_words(h, base, from, to, NULL, c->visit, c->payload);
 }
 
-void ph_scan_words(ph_heap *h, uint64_t base, uint64_t from, uint64_t to, const char *name,
-                   ph_visit_fn *visit, void *payload)
+/* A field of a _PyInterpreterFrame: an edge of its generator or frame
+ * object, or a root when it is one of a thread's frames. */
+static void iframe_field(ph_heap *h, uint64_t f, int32_t off, const char *name,
+                         ph_visit_fn *visit, void *payload)
 {
-    ctx c = {visit, payload};
-    scan_named(h, &c, base, from, to, name);
+    if (h->root_tstate)
+        PH_LABEL_ROOT(h, ROOT_FRAME_FIELD, name, 0, f, h->root_tstate);
+    else
+        PH_LABEL(h, EDGE_FIELD, name, 0, 0);
+    uint64_t p;
+    if (off != PH_NONE && ph_read_u64(h->r, f + (uint64_t)(int64_t)off, &p) && p)
+        visit(h, p, payload);
+}
+
+/* The references of one _PyInterpreterFrame (3.11+). */
+void ph_iframe_referents(ph_heap *h, uint64_t f, ph_visit_fn *visit, void *payload)
+{
+    const ph_layout *L = h->L;
+    int8_t owner = 0;
+    int32_t stacktop = 0;
+    if (!ph_read(h->r, f + (uint64_t)L->iframe_owner, &owner, 1))
+        return;
+    if (L->iframe_stacktop != PH_NONE) {
+        if (!ph_read(h->r, f + (uint64_t)L->iframe_stacktop, &stacktop, 4))
+            return;
+    } else {
+        /* 3.14: _PyStackRef *stackpointer; the slot count is its distance
+         * from localsplus (NULL or out of the frame: unknown, as -1 was) */
+        uint64_t sp = 0, base = f + (uint64_t)L->iframe_localsplus;
+        if (!ph_read_u64(h->r, f + (uint64_t)L->iframe_stackpointer, &sp))
+            return;
+        stacktop = sp >= base && sp - base < (UINT64_C(8) << 21) && !((sp - base) & 7)
+                       ? (int32_t)((sp - base) / 8)
+                       : -1;
+    }
+    /* 3.14: f_executable and f_funcobj are _PyStackRefs */
+    uint64_t code = 0, func = 0;
+    if (!ph_read_u64(h->r, f + (uint64_t)L->iframe_code, &code))
+        return;
+    code = ph_stackref_obj(L, code);
+    if (h->root_tstate)
+        PH_LABEL_ROOT(h, ROOT_FRAME_FIELD, ".f_code", 0, f, h->root_tstate);
+    else
+        PH_LABEL(h, EDGE_FIELD, ".f_code", 0, 0);
+    if (code)
+        visit(h, code, payload);
+    /* An entry frame (3.12/3.13 FRAME_OWNED_BY_CSTACK, 3.14
+     * FRAME_OWNED_BY_INTERPRETER or FRAME_OWNED_BY_CSTACK): only its code is
+     * set, the other fields are whatever the stack held. */
+    if (L->frame_owner_entry != PH_NONE && owner >= L->frame_owner_entry)
+        return;
+    if (ph_read_u64(h->r, f + (uint64_t)L->iframe_funcobj, &func) &&
+        (func = ph_stackref_obj(L, func))) {
+        if (h->root_tstate)
+            PH_LABEL_ROOT(h, ROOT_FRAME_FIELD, "<f_func>", 0, f, h->root_tstate);
+        else
+            PH_LABEL(h, EDGE_FIELD, "<f_func>", 0, 0);
+        visit(h, func, payload);
+    }
+    iframe_field(h, f, L->iframe_globals, ".f_globals", visit, payload);
+    iframe_field(h, f, L->iframe_builtins, ".f_builtins", visit, payload);
+    iframe_field(h, f, L->iframe_locals, "<f_locals dict>", visit, payload);
+    iframe_field(h, f, L->iframe_frame_obj, "<frame object>", visit, payload);
+    int32_t nlocalsplus = 0, stacksize = 0;
+    if (!ph_ptr_ok(code) ||
+        !ph_read(h->r, code + (uint64_t)L->code_nlocalsplus, &nlocalsplus, 4) ||
+        !ph_read(h->r, code + (uint64_t)L->code_stacksize, &stacksize, 4) || nlocalsplus < 0 ||
+        nlocalsplus > (1 << 20) || stacksize < 0 || stacksize > (1 << 20))
+        return;
+    /* Locals, cells and free variables are always in place.  The value
+     * stack above them is only as good as stacktop, which the eval loop
+     * saves at some calls and not others (-1 while it runs the frame): its
+     * words are guesses, checked like a conservative scan. */
+    int32_t nlocals = stacktop >= 0 && stacktop < nlocalsplus ? stacktop : nlocalsplus;
+    int32_t top = stacktop > nlocalsplus + stacksize ? nlocalsplus + stacksize : stacktop;
+    uint64_t items[256];
+    for (int32_t i = 0; i < top || i < nlocals; i += 256) {
+        int32_t end = top > nlocals ? top : nlocals;
+        int32_t n = end - i < 256 ? end - i : 256;
+        if (!ph_read(h->r, f + (uint64_t)L->iframe_localsplus + 8 * (uint64_t)i, items,
+                     (size_t)n * 8))
+            return;
+        for (int32_t j = 0; j < n; j++) {
+            items[j] = ph_stackref_obj(L, items[j]); /* 3.14: NULL and ints are no references */
+            if (!items[j])
+                continue;
+            bool was = h->conservative, local = i + j < nlocals;
+            h->conservative = was || !local;
+            if (h->root_tstate)
+                PH_LABEL_ROOT(h, local ? ROOT_LOCAL : ROOT_STACK, NULL, (uint64_t)(i + j), f,
+                              h->root_tstate);
+            else
+                PH_LABEL(h, local ? EDGE_LOCAL : EDGE_STACK, NULL, (uint64_t)(i + j), code);
+            visit(h, items[j], payload);
+            h->conservative = was;
+        }
+    }
 }
 
 static void dict_refs(ph_heap *h, const ctx *c, uint64_t addr)
@@ -574,7 +641,7 @@ static void referents_at(ph_heap *h, uint64_t addr, uint32_t ti, ph_visit_fn *vi
         uint64_t to = addr + t->cfields_to;
         if (t->citems) {
             uint64_t n = ph_abs64(ob_size(h, addr));
-            to += (n < SCAN_MAX ? n : SCAN_MAX) * (uint64_t)t->itemsize;
+            to += (n < PH_SCAN_MAX ? n : PH_SCAN_MAX) * (uint64_t)t->itemsize;
         }
         scan(h, &c, addr, addr + t->cfields_from, to);
         ph_cython_refs(h, addr, t, visit, payload);

@@ -1,5 +1,6 @@
-/* The interpreter's roots and its GC lists (target.c); what the target
- * has loaded that changes how objects are read (numpy.c). */
+/* The target's layout (target.c), the interpreter's roots and its GC lists
+ * (roots.c); what the target has loaded that changes how objects are read
+ * (numpy.c). */
 #ifndef PH_RUNTIME_H
 #define PH_RUNTIME_H
 
@@ -11,10 +12,12 @@
  * in h->layout_origin; a newer CPython's assumptions in h->warning, after
  * checks that refuse it when they fail. */
 ph_error *ph_runtime_layout(ph_heap *h);
+/* roots.c */
 /* The roots of every interpreter, each described to fn (its label when labelling, its thread). */
 ph_error *ph_runtime_walk_roots(ph_heap *h, ph_ref_fn *fn, void *payload);
 /* The objects on the GC lists (the permanent generation's told as such). */
 ph_error *ph_runtime_walk_gc(ph_heap *h, ph_ref_fn *fn, void *payload);
+/* types.c: 3.12+, the dict of a static builtin type, kept in the interpreter. */
 uint64_t ph_static_builtin_dict(ph_heap *h, uint64_t type_addr);
 /* Where the generations of the GC state at gc start (the table's offset, or
  * 4 bytes earlier in a build whose PyGC_Head is 4-aligned): false when the

@@ -4,7 +4,8 @@
 #include "base/table.h"
 #include "base/vec.h"
 #include "heap/heap.h"
-#include "cpython/ctypes.h"
+#include "cpython/ctypes_registry.h"
+#include "cpython/stackref.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -430,4 +431,47 @@ uint32_t ph_type_get(ph_heap *h, uint64_t addr)
                   (base_estimate || sizeof_unknown(h, &t, pt.shape, known));
     h->types[id] = pt;
     return id;
+}
+
+/* The checks every object pointer goes through: a sane reference count,
+ * and a type that is one (ph_type_get). */
+uint32_t ph_object_check(ph_heap *h, uint64_t addr)
+{
+    if (!ph_ptr_ok(addr))
+        return UINT32_MAX;
+    int64_t rc;
+    bool immortal, deferred_zero;
+    uint64_t type;
+    if (!ph_refcnt_read_ex(h->r, h->L, addr, &rc, &immortal, &deferred_zero) || rc < 0)
+        return UINT32_MAX; /* 3.14: no reference count (a freelist link) */
+    if (!immortal && ((rc == 0 && !deferred_zero) || (uint64_t)rc >= (UINT64_C(1) << 40)))
+        return UINT32_MAX;
+    if (!ph_ob_type(h, addr, &type))
+        return UINT32_MAX;
+    return ph_type_get(h, type);
+}
+
+/* 3.12+: the dict of a static builtin type, kept in the interpreter. */
+uint64_t ph_static_builtin_dict(ph_heap *h, uint64_t type_addr)
+{
+    const ph_layout *L = h->L;
+    if (L->interp_types_builtins == PH_NONE || !h->interp_addr)
+        return 0;
+    uint64_t index;
+    if (!ph_read_u64(h->r, type_addr + (uint64_t)L->tp_subclasses, &index) || index == 0)
+        return 0;
+    uint64_t d = 0, base = h->interp_addr + (uint64_t)L->interp_types_builtins;
+    index--;
+    if (index >= (uint64_t)L->static_builtin_max) {
+        /* 3.13: static types of extension modules, in an array of their own */
+        if (L->interp_types_for_extensions == PH_NONE)
+            return 0;
+        index -= (uint64_t)L->static_builtin_max;
+        if (index >= (uint64_t)L->static_extension_max)
+            return 0;
+        base = h->interp_addr + (uint64_t)L->interp_types_for_extensions;
+    }
+    ph_read_u64(h->r, base + index * (uint64_t)L->static_builtin_state_size +
+                          (uint64_t)L->static_builtin_state_tp_dict, &d);
+    return d;
 }

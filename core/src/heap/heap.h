@@ -2,7 +2,7 @@
  *
  * A heap holds the target's reader and layout, the type table, the object
  * index, the walk's queue and roots, and the graph built on first use.  Its
- * lifecycle is ph_heap_build/ph_heap_free (walk.c); long work polls it for
+ * lifecycle is ph_heap_build (walk.c) and ph_heap_free (api/heap_handle.c); long work polls it for
  * an interruption. */
 #ifndef PH_HEAP_H
 #define PH_HEAP_H
@@ -91,8 +91,21 @@ struct ph_heap {
 };
 
 /* Counts a step of work and, every so often, asks the caller
- * whether to stop (Ctrl-C).  True once the walk must stop. */
-bool ph_poll(ph_heap *h);
+ * whether to stop (Ctrl-C).  True once the walk must stop.  Here, with the
+ * heap's state, so that cpython/ and analyses/ poll without calling up. */
+#define PH_INTERRUPT_EVERY 65536
+static inline bool ph_poll(ph_heap *h)
+{
+    if (h->interrupted)
+        return true;
+    if (++h->polls % PH_INTERRUPT_EVERY || !h->interrupt)
+        return false;
+    ph_reader_stats st;
+    ph_reader_stats_get(h->r, &st);
+    if (h->interrupt(h->idx.n, st.bytes_read, h->interrupt_payload))
+        h->interrupted = true;
+    return h->interrupted;
+}
 
 /* Counts a reference or structure skipped as damaged, and keeps the first
  * ones seen during the walk, with where they were met and why. */
@@ -132,7 +145,8 @@ ph_error *ph_statics_scan(ph_heap *h, ph_ref_fn *fn, void *payload);
  * symbol covers the word. */
 void ph_statics_name(const ph_heap *h, uint64_t word, char *buf, size_t cap);
 
-/* graph.c */
-void ph_graph_free(struct ph_graph *g);  /* see graph.h */
+/* walk.c: gives back what ph_heap_build made, the heap included (not the
+ * graph: api/heap_handle.c's ph_heap_free frees it, then calls this). */
+void ph_heap_release(ph_heap *h);
 
 #endif

@@ -291,28 +291,9 @@ void ph_index_trim(ph_index *ix)
 
 /* ---- sizes ---------------------------------------------------------------- */
 
-static size_t big_pos(const ph_index *ix, uint32_t id)
-{
-    size_t lo = 0, hi = ix->nbig;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ix->big[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-uint64_t ph_index_big_size(const ph_index *ix, uint32_t id)
-{
-    size_t i = big_pos(ix, id);
-    return i < ix->nbig && ix->big[i].id == id ? ix->big[i].size : 0;
-}
-
 ph_error *ph_index_set_size_slow(ph_index *ix, uint32_t id, uint64_t size)
 {
-    size_t i = ix->size32[id] == PH_SIZE_BIG ? big_pos(ix, id) : 0;
+    size_t i = ix->size32[id] == PH_SIZE_BIG ? ph_index_big_pos(ix, id) : 0;
     if (size < PH_SIZE_BIG) {
         if (ix->size32[id] == PH_SIZE_BIG) { /* no longer big */
             memmove(ix->big + i, ix->big + i + 1, (ix->nbig - i - 1) * sizeof(*ix->big));
@@ -330,7 +311,7 @@ ph_error *ph_index_set_size_slow(ph_index *ix, uint32_t id, uint64_t size)
             ix->big = big;
             ix->bigcap = cap;
         }
-        i = big_pos(ix, id);
+        i = ph_index_big_pos(ix, id);
         memmove(ix->big + i + 1, ix->big + i, (ix->nbig - i) * sizeof(*ix->big));
         ix->nbig++;
         ix->big[i].id = id;

@@ -74,7 +74,26 @@ size_t ph_index_bytes(const ph_index *ix);
 void ph_index_deinit(ph_index *ix);
 /* An object's flat size: 4 bytes each in the index, the sizes of 4 GiB and
  * more (a huge bytes or array) in a sorted side table. */
-uint64_t ph_index_big_size(const ph_index *ix, uint32_t id);
+/* Where id is, or would go, in the sorted side table of big sizes.  Inline,
+ * with the lookup: cpython/'s allocator walks read sizes without calling up. */
+static inline size_t ph_index_big_pos(const ph_index *ix, uint32_t id)
+{
+    size_t lo = 0, hi = ix->nbig;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ix->big[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static inline uint64_t ph_index_big_size(const ph_index *ix, uint32_t id)
+{
+    size_t i = ph_index_big_pos(ix, id);
+    return i < ix->nbig && ix->big[i].id == id ? ix->big[i].size : 0;
+}
 static inline uint64_t ph_index_size(const ph_index *ix, uint32_t id)
 {
     uint32_t s = ix->size32[id];

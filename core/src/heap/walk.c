@@ -7,7 +7,6 @@
 #include "cpython/debug_offsets.h"
 #include "base/vec.h"
 #include "base/error.h"
-#include "analyses/graph.h"
 #include "heap/heap.h"
 #include "cpython/stackref.h"
 #include "cpython/conservative.h"
@@ -15,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define INTERRUPT_EVERY 65536
 
 static double clock_seconds(clockid_t clock)
 {
@@ -121,32 +118,9 @@ static uint32_t add_gc_listed(ph_heap *h, const ph_ref *ref, void *payload)
     return id;
 }
 
-bool ph_poll(ph_heap *h)
-{
-    if (h->interrupted)
-        return true;
-    if (++h->polls % INTERRUPT_EVERY || !h->interrupt)
-        return false;
-    ph_reader_stats st;
-    ph_reader_stats_get(h->r, &st);
-    if (h->interrupt(h->idx.n, st.bytes_read, h->interrupt_payload))
-        h->interrupted = true;
-    return h->interrupted;
-}
-
-/* ph_poll without the call where it would only count. */
-static inline bool poll_fast(ph_heap *h)
-{
-    if (!h->interrupted && (h->polls + 1) % INTERRUPT_EVERY) {
-        h->polls++;
-        return false;
-    }
-    return ph_poll(h);
-}
-
 static ph_error *drain(ph_heap *h, walk_state *ws, bool sizes)
 {
-    while (h->qhead < h->qtail && !ws->err && !poll_fast(h)) {
+    while (h->qhead < h->qtail && !ws->err && !ph_poll(h)) {
         uint32_t id = h->queue[h->qhead++];
         if (sizes) {
             const ph_type *t = &h->types[h->idx.type[id]];
@@ -292,7 +266,7 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
     if (!err && h->idx.n == 0)
         err = ph_error_new(PH_ERR_CORRUPT, 0, "no objects found: the interpreter state is unreadable");
     if (err) {
-        ph_heap_free(h);
+        ph_heap_release(h);
         return err;
     }
     free(h->queue);
@@ -313,65 +287,14 @@ void ph_heap_set_interrupt(ph_heap *h, ph_interrupt_fn *fn, void *payload)
     h->interrupted = false;
 }
 
-void ph_heap_free(ph_heap *h)
+void ph_heap_release(ph_heap *h)
 {
     if (!h)
         return;
     ph_index_deinit(&h->idx);
     ph_types_free(h);
-    ph_graph_free(h->graph);
     ph_statics_free(h);
     free(h->roots);
     free(h->queue);
     free(h);
-}
-
-void ph_heap_info_get(const ph_heap *h, ph_heap_info *out)
-{
-    memset(out, 0, sizeof(*out));
-    out->version = h->version;
-    out->layout = h->layout_source;
-    out->layout_checked = h->debug_offsets_checked;
-    out->layout_origin = h->layout_origin;
-    out->warning = h->warning[0] ? h->warning : NULL;
-    out->probes = h->probes;
-    out->nprobes = h->nprobes;
-    out->gc_generations_shift = h->gc_generations_shift;
-    out->interpreters = h->interpreters;
-    out->threads = h->threads;
-    out->objects = h->idx.n;
-    for (size_t i = 0; i < h->idx.n; i++) {
-        out->bytes += ph_index_size(&h->idx, i);
-        if (h->types[h->idx.type[i]].estimate)
-            out->estimated_objects++;
-    }
-    out->static_regions = h->nstatics;
-    out->static_words = h->static_words;
-    out->static_roots = h->nc_roots + h->nc_held;
-    out->static_seconds = h->static_seconds;
-    out->skipped = h->skipped;
-    out->skips = h->skips;
-    out->nskips = h->nskips;
-    out->garbage_objects = h->garbage_objects;
-    out->garbage_bytes = h->garbage_bytes;
-    out->gc_collecting = h->gc_collecting;
-    out->mi_threads = h->mi.threads;
-    out->mi_pages = h->mi.pages;
-    out->mi_abandoned_segments = h->mi.abandoned_segments;
-    out->mi_gc_blocks = h->mi.blocks[PH_MI_GC] + h->mi.blocks[PH_MI_GC_PRE];
-    out->mi_bad_pages = h->mi.bad_pages;
-    for (int t = 0; t < PH_MI_NTAGS; t++) {
-        out->mi_all_blocks += h->mi_all.blocks[t];
-        out->mi_all_bytes += h->mi_all.bytes[t];
-    }
-    out->walk_seconds = h->walk_seconds;
-    out->walk_cpu_seconds = h->walk_cpu_seconds;
-    ph_reader_stats st;
-    ph_reader_stats_get(h->r, &st);
-    out->bytes_read = st.bytes_read;
-    out->index_bytes = ph_index_bytes(&h->idx) + h->captypes * sizeof(ph_type);
-    if (h->graph) {
-        out->graph_seconds = h->graph->seconds;
-        out->graph_bytes = ph_graph_bytes(h->graph);
-    }
 }
