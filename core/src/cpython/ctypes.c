@@ -20,3 +20,5 @@ void ph_ctype_fields(ph_heap *h, uint64_t addr, const ph_cfield *fields, ph_visi
             ph_ctype_field(h, p, f->name, visit, payload);
     }
 }
+
+const ph_cfield ph_cfields_none[] = {{0, NULL}};

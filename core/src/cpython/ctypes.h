@@ -48,6 +48,19 @@ void ph_ctype_fields(ph_heap *h, uint64_t addr, const ph_cfield *fields, ph_visi
         ph_ctype_fields(h, addr, table, visit, payload);                                         \
     }
 
+/* Defines fn, visiting since's fields from 3.from_minor on, before's on
+ * earlier versions (a struct that changed in 3.from_minor). */
+#define PH_CTYPE_FIELDS_SINCE(fn, from_minor, since, before)                                          \
+    static void fn(ph_heap *h, uint64_t addr, const ph_type *t, ph_visit_fn *visit,             \
+                   void *payload)                                                                \
+    {                                                                                            \
+        (void)t;                                                                                 \
+        ph_ctype_fields(h, addr, h->L->minor >= (from_minor) ? (since) : (before), visit, payload);\
+    }
+
+/* The fields of a struct that holds no object. */
+extern const ph_cfield ph_cfields_none[];
+
 /* sys.getsizeof of the bytes object at b (ctypes_io.c); false when it is none. */
 bool ph_ctype_bytes_size(ph_heap *h, uint64_t b, uint64_t *size);
 

@@ -48,13 +48,7 @@ PH_CTYPE_FIELDS(cmethod_referents, cmethod_fields)
 PH_CTYPE_FIELDS(mappingproxy_referents, mappingproxy_fields)
 PH_CTYPE_FIELDS(super_referents, super_fields)
 
-static void property_referents(ph_heap *h, uint64_t addr, const ph_type *t, ph_visit_fn *visit,
-                               void *payload)
-{
-    (void)t;
-    ph_ctype_fields(h, addr, h->L->minor >= 10 ? property_fields_310 : property_fields, visit,
-                    payload);
-}
+PH_CTYPE_FIELDS_SINCE(property_referents, 10, property_fields_310, property_fields)
 
 static void cm_referents(ph_heap *h, uint64_t addr, const ph_type *t, ph_visit_fn *visit,
                          void *payload)

@@ -128,13 +128,7 @@ PH_CTYPE_FIELDS(func_it_referents, func_it_fields)
 PH_CTYPE_FIELDS(compress_referents, compress_fields)
 PH_CTYPE_FIELDS(repeat_referents, repeat_fields)
 
-static void pairwise_referents(ph_heap *h, uint64_t addr, const ph_type *t, ph_visit_fn *visit,
-                               void *payload)
-{
-    (void)t;
-    ph_ctype_fields(h, addr, h->L->minor >= 13 ? pairwise_fields_313 : pairwise_fields, visit,
-                    payload);
-}
+PH_CTYPE_FIELDS_SINCE(pairwise_referents, 13, pairwise_fields_313, pairwise_fields)
 
 #define TEE_LINKCELLS 57
 

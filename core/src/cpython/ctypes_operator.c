@@ -32,13 +32,7 @@ static const ph_cfield methodcaller_fields_314[] = {
 PH_CTYPE_FIELDS(itemgetter_referents, itemgetter_fields)
 PH_CTYPE_FIELDS(attrgetter_referents, attrgetter_fields)
 
-static void methodcaller_referents(ph_heap *h, uint64_t addr, const ph_type *t,
-                                   ph_visit_fn *visit, void *payload)
-{
-    (void)t;
-    ph_ctype_fields(h, addr, h->L->minor >= 14 ? methodcaller_fields_314 : methodcaller_fields,
-                    visit, payload);
-}
+PH_CTYPE_FIELDS_SINCE(methodcaller_referents, 14, methodcaller_fields_314, methodcaller_fields)
 
 const ph_ctype ph_ctypes_operator[] = {
     {"operator.itemgetter", 40, itemgetter_referents, NULL},

@@ -26,21 +26,9 @@ static const ph_cfield local_fields_313[] = {
     {16, "<args>"}, {24, "<kw>"}, {40, "<localdicts>"}, {48, "<thread_watchdogs>"}, {0, NULL}};
 static const ph_cfield dummy_fields_38[] = {{16, "<localdict>"}, {0, NULL}};
 
-static void local_referents(ph_heap *h, uint64_t addr, const ph_type *t, ph_visit_fn *visit,
-                            void *payload)
-{
-    (void)t;
-    ph_ctype_fields(h, addr, h->L->minor >= 13 ? local_fields_313 : local_fields_38, visit,
-                    payload);
-}
-
-static void dummy_referents(ph_heap *h, uint64_t addr, const ph_type *t, ph_visit_fn *visit,
-                            void *payload)
-{
-    (void)t;
-    if (h->L->minor < 13)
-        ph_ctype_fields(h, addr, dummy_fields_38, visit, payload);
-}
+PH_CTYPE_FIELDS_SINCE(local_referents, 13, local_fields_313, local_fields_38)
+/* 3.13's _localdummy holds nothing: the _local keeps the dicts */
+PH_CTYPE_FIELDS_SINCE(dummy_referents, 13, ph_cfields_none, dummy_fields_38)
 
 const ph_ctype ph_ctypes_thread[] = {
     {"_thread._local", 56, local_referents, NULL},
