@@ -162,6 +162,17 @@ static uint64_t find_interned(ph_heap *h, uint64_t sysdict)
 
 static ph_error *walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload);
 
+/* The dicts of static types (3.12+), kept in the interpreter's array of n
+ * static_builtin_states at off: roots. */
+static void type_dicts(ph_heap *h, uint64_t interp, int32_t off, int32_t n, ph_visit_fn *visit,
+                       void *payload)
+{
+    const ph_layout *L = h->L;
+    for (int32_t i = 0; i < n; i++)
+        root_field(h, interp + (uint64_t)off + (uint64_t)i * (uint64_t)L->static_builtin_state_size,
+                   L->static_builtin_state_tp_dict, ROOT_TYPE_DICT, NULL, visit, payload);
+}
+
 ph_error *ph_runtime_walk_roots(ph_heap *h, ph_ref_fn *fn, void *payload)
 {
     ph_ref_sink sink = {fn, payload};
@@ -205,18 +216,10 @@ static ph_error *walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload)
             }
         }
         if (L->interp_types_builtins != PH_NONE) {
-            for (int32_t i = 0; i < L->static_builtin_max; i++) {
-                uint64_t st = interp + (uint64_t)L->interp_types_builtins +
-                              (uint64_t)i * (uint64_t)L->static_builtin_state_size;
-                root_field(h, st, L->static_builtin_state_tp_dict, ROOT_TYPE_DICT, NULL, visit,
-                           payload);
-            }
-            for (int32_t i = 0; L->interp_types_for_extensions != PH_NONE && i < L->static_extension_max; i++) {
-                uint64_t st = interp + (uint64_t)L->interp_types_for_extensions +
-                              (uint64_t)i * (uint64_t)L->static_builtin_state_size;
-                root_field(h, st, L->static_builtin_state_tp_dict, ROOT_TYPE_DICT, NULL, visit,
-                           payload);
-            }
+            type_dicts(h, interp, L->interp_types_builtins, L->static_builtin_max, visit, payload);
+            if (L->interp_types_for_extensions != PH_NONE)
+                type_dicts(h, interp, L->interp_types_for_extensions, L->static_extension_max,
+                           visit, payload);
         }
         uint64_t ts = 0;
         ph_read_u64(h->r, interp + (uint64_t)L->interp_threads_head, &ts);
