@@ -138,6 +138,18 @@ static ph_error *drain(ph_heap *h, walk_state *ws, bool sizes)
     return ws->err;
 }
 
+/* A closure drained again over objects the GC lists' phase sized: only an
+ * object added since `from` lacks its flat size (none can be new there,
+ * every reference having been followed, but be sure). */
+static ph_error *size_new(ph_heap *h, size_t from)
+{
+    ph_error *err = NULL;
+    for (size_t i = from; i < h->idx.n && !err; i++)
+        err = ph_index_set_size(&h->idx, (uint32_t)i,
+                                ph_flat_size(h, h->idx.addr[i], &h->types[h->idx.type[i]]));
+    return err;
+}
+
 /* Counts, for each object of the unreached set, the references to it from
  * within the set (the collector's subtract_refs). */
 typedef struct subtract_state {
@@ -198,11 +210,7 @@ static ph_error *sort_out_unreached(ph_heap *h)
     ph_error *err = ws.err ? ws.err : drain(h, &ws, false);
     if (err)
         return err;
-    /* Objects cannot be new here (all were reached in phase 2), but be sure. */
-    for (size_t i = before; i < h->idx.n && !err; i++)
-        err = ph_index_set_size(&h->idx, (uint32_t)i,
-                                ph_flat_size(h, h->idx.addr[i], &h->types[h->idx.type[i]]));
-    if (err)
+    if ((err = size_new(h, before)))
         return err;
     h->garbage_objects = h->garbage_bytes = 0;
     for (size_t i = 0; i < h->idx.n; i++)
@@ -250,10 +258,13 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
         err = ph_statics_copy(h, opts->statics, opts->nstatics);
     if (!err) {
         double ts = now();
+        size_t before = h->idx.n;
         err = ph_statics_scan(h, add_root, &ws);
         h->static_seconds = now() - ts; /* the reading alone, not the closure */
         if (!err)
-            err = ws.err ? ws.err : drain(h, &ws, true);
+            err = ws.err ? ws.err : drain(h, &ws, false);
+        if (!err)
+            err = size_new(h, before);
     }
     h->recording_skips = false;
     if (!err)
