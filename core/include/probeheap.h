@@ -122,12 +122,19 @@ typedef struct ph_static_symbol {
     const char *name;
 } ph_static_symbol;
 
+/* Where C keeps words that may hold objects: a file's static data; a
+ * thread's C stack (end 0 when given: from the stack pointer, start, to the
+ * end of its mapping); a C struct of the runtime that malloc gave (each
+ * interpreter's and thread's state: the build finds these itself). */
+enum ph_region_kind { PH_REGION_STATIC, PH_REGION_STACK, PH_REGION_STATE };
+
 typedef struct ph_static_region {
-    uint64_t start, end;    /* [start, end) in the target */
+    uint64_t start, end;    /* [start, end) in the target; end 0: a thread's stack */
     uint64_t base;          /* the file's load bias: names say offsets from it */
     const char *file;       /* the file's name as shown ("_ctypes.cpython-311-x86_64-linux-gnu.so") */
     const ph_static_symbol *syms; /* its data symbols, by address (may be none) */
     size_t nsyms;
+    enum ph_region_kind kind; /* set by the build */
 } ph_static_region;
 
 typedef struct ph_build_options {

@@ -20,6 +20,7 @@ can be taken between two steps:
 import os
 import signal
 import sys
+import time
 
 
 class Session:
@@ -63,7 +64,10 @@ def main():
     serve(1000)
     print(census(), flush=True)
     while True:
-        signal.pause()
+        # not signal.pause(): a signal handled between the print and the
+        # pause would be lost, and the service would wait forever
+        while not pending:
+            time.sleep(0.05)
         while pending:
             serve(pending.pop())
             print(census(), flush=True)

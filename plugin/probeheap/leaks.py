@@ -8,8 +8,8 @@ from . import options, state, tables
 
 GROUPS = [
     ("leaked", "Leaked: no root reaches them and their refcount is higher than the references "
-               "found (a refcount bug in a C extension, or C memory other than static data holding "
-               "them: an extension's state, a thread's stack)"),
+               "found (a refcount bug in a C extension, or memory C code allocated holding them "
+               "on purpose)"),
     ("kept", "Kept alive only by the leaked objects above"),
     ("garbage", "Cyclic garbage: unreachable, every reference explained; the next gc.collect() "
                 "frees it"),
@@ -36,10 +36,11 @@ _INTERPRETER = re.compile(r"^(lib)?python\d")
 def held_section(held, limit, as_human=False):
     """The objects C globals hold, by file: alive, not leaked."""
     if not held:
-        return ["Held by C globals: none."]
+        return ["Held by C: none."]
     size = sum(o["size"] for o in held)
-    lines = ["Held by C globals (static data; alive, not leaked; backrefs starts at the global): "
-             "%d objects, %s:" % (len(held), tables.total_text(size, as_human))]
+    lines = ["Held by C (static data, interpreter and thread states, threads' C stacks; alive, "
+             "not leaked; backrefs starts there): %d objects, %s:"
+             % (len(held), tables.total_text(size, as_human))]
     by_file = {}
     for o in held:
         f, _, sym = o["where"].partition(": ")

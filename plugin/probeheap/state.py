@@ -66,7 +66,7 @@ def heap(quiet=False):
     reader = target.make_reader()
     progress = _Progress(quiet)
     try:
-        h = _probeheap.build(reader, target.symbols(), progress, statics.regions())
+        h = _probeheap.build(reader, target.symbols(), progress, statics.regions() + statics.stacks())
     finally:
         progress.done()
     _cache["key"] = key

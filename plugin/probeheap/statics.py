@@ -3,7 +3,8 @@
 relocation) as gdb's
 `info files` places them in the target, with the data symbols of
 the file (read from its ELF symbol tables, .symtab and .dynsym) that name
-them.  The core reads these words for the objects C globals hold."""
+them; and each thread's C stack, from its stack pointer up.  The core reads
+these words for the objects C holds."""
 
 import os
 import re
@@ -99,4 +100,41 @@ def regions():
             inside = sorted({(v + bias, size, s) for v, size, s in syms
                              if start <= v + bias < end})
             out.append((start, end, bias, name, inside))
+    return out
+
+
+def stacks():
+    """[(sp, 0, sp, "thread N (LWP x) C stack at sp", [])] of every thread of
+    the selected inferior: the core reads each from its stack pointer to the
+    end of its mapping (end 0), for the objects C callers hold there (the
+    arguments of a call in progress, what a C function keeps in locals)."""
+    out = []
+    try:
+        inferior = gdb.selected_inferior()
+        threads = inferior.threads()
+        selected = gdb.selected_thread()
+    except gdb.error:
+        return out
+    frame = None
+    try:
+        frame = gdb.selected_frame()
+    except gdb.error:
+        pass
+    try:
+        for t in sorted(threads, key=lambda t: t.num):
+            try:
+                t.switch()
+                sp = int(gdb.newest_frame().read_register("sp")) & 0xFFFFFFFFFFFFFFFF
+            except (gdb.error, ValueError, OverflowError):
+                continue
+            if sp:
+                out.append((sp, 0, sp, "thread %d (LWP %d) C stack at sp" % (t.num, t.ptid[1]), []))
+    finally:
+        try:
+            if selected is not None and selected.is_valid():
+                selected.switch()
+            if frame is not None and frame.is_valid():
+                frame.select()
+        except gdb.error:
+            pass
     return out

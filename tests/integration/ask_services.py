@@ -32,6 +32,14 @@ queued = int(doc["workload"]["queue_dicts"][3000], 16)
 out["backrefs"] = h.backrefs(queued)
 leaks = h.leaks(addresses=True)
 out["leaks"] = leaks
+# what each leaked object is (a healthy heap has none, but CPython 3.8 itself)
+out["leaked_previews"] = {}
+for row in leaks["leaked"]["rows"]:
+    for a in row["addresses"][:20]:
+        try:
+            out["leaked_previews"][hex(a)] = h.object(a).get("preview")
+        except probeheap.Error:
+            out["leaked_previews"][hex(a)] = None
 out["info"] = h.info()
 with open(os.environ["PH_OUT"], "w") as f:
     json.dump(out, f, default=str)

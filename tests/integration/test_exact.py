@@ -110,6 +110,18 @@ def _module_state(o):
                               edge.startswith('<module state>'))
 
 
+def _running_value_stack(o):
+    """Only a thread's frame's value stack refers to it, on 3.11-3.13: the
+    arguments of the C call that frame is making, whose depth the
+    interpreter does not save (stacktop -1) and probe-heap reads from the C
+    stack; the oracle, like the collector, stops at the saved depth."""
+    if '.'.join(o['version'].split('.')[:2]) not in ('3.11', '3.12', '3.13'):
+        return False
+    refs = [r for r in o.get('referrers') or () if not r.get('weak')]
+    return bool(refs) and all(r.get('root') == 'local' and ', value stack [' in (r.get('edge') or '')
+                              for r in refs)
+
+
 BLIND_SPOTS = [
     ('3.12+ interpreter trampoline', 'probe', _trampoline,
      'the code object of the entry frame C pushes under every thread\'s first Python frame '
@@ -118,6 +130,9 @@ BLIND_SPOTS = [
     ('dead object on a free list', 'oracle', lambda o: o['refcnt'] == 0,
      "refcount 0: an object freed onto a module's free list (3.12 _asyncio's FutureIter), which "
      "the module's m_traverse still visits; not alive, so not in the heap"),
+    ('running frame value stack', 'probe', _running_value_stack,
+     "the arguments a thread's running frame passes to the C function it calls (3.11-3.13 "
+     "save no stack depth then): held, but below no depth the interpreter exposes"),
     ('C field tp_traverse leaves out', 'probe', _untraversed,
      'a C object refers to it through a field its type does not traverse (UNTRAVERSED_FIELDS)'),
     ('module state m_traverse leaves out', 'probe', _module_state,

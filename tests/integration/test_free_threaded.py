@@ -172,12 +172,23 @@ def census_leaked(w):
 def test_leaks_finds_exactly_the_refcount_leak(workload, mode):
     """What the refcount bug leaked (Py_IncRef and every reference dropped),
     by eight workers and by the thread that exited: leaked, each class
-    exactly as many as were made, and nothing else of the workload's."""
+    exactly as many as were made, and nothing else of the workload's.  A
+    word of a live thread's C stack that still points to the last one it
+    leaked (a dead local of the loop that made it) is a root that cannot be
+    told stale: such an object is held by that stack, one per thread at
+    most, and every leaked object is in one or the other."""
     doc = probe_json(workload, mode, 'leaks')
     counts = workload.census()['workload']['counts']
     leaked = {r['kind']: r['count'] for r in doc['leaked']['rows']}
+    on_stacks = {}
+    for o in doc['held_by_c']:
+        if ' C stack at ' in o['where']:
+            on_stacks[o['type']] = on_stacks.get(o['type'], 0) + 1
     for name in census_leaked(workload):
-        assert leaked.get(name) == counts[name], (name, counts[name], leaked)
+        stale = on_stacks.get(name, 0) + on_stacks.get(name.split('.', 1)[1], 0)
+        assert stale <= 9, (name, stale)
+        assert leaked.get(name, 0) + stale == counts[name], (name, counts[name], leaked, stale)
+        assert leaked.get(name, 0) >= counts[name] - 9, (name, counts[name], leaked)
     ours = sorted(k for k in leaked if k.startswith('__main__.'))
     assert ours == sorted(census_leaked(workload)), ours
     assert doc['allocator'] is True, doc.get('allocator_note')

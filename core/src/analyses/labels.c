@@ -6,6 +6,7 @@
 
 #include "analyses/repr.h"
 #include "cpython/frames.h"
+#include "cpython/ft.h"
 #include "cpython/stackref.h"
 
 #include <ctype.h>
@@ -101,7 +102,9 @@ static void root_text(ph_heap *h, const ph_label *l, uint64_t addr, char *buf, s
     case ROOT_HELD: {
         int64_t rc = 0;
         bool immortal;
-        if (!ph_refcnt_read(h->r, h->L, addr, &rc, &immortal))
+        uint32_t id = ph_index_find(&h->idx, addr);
+        if (!ph_object_refcnt(h, addr, id == PH_NO_OBJ ? UINT32_MAX : h->idx.type[id], &rc,
+                              &immortal))
             rc = 0;
         snprintf(buf, cap, "held from outside Python (refcount %lld): a C extension, a C global "
                  "or a leaked reference", (long long)rc);
@@ -109,7 +112,9 @@ static void root_text(ph_heap *h, const ph_label *l, uint64_t addr, char *buf, s
     }
     case ROOT_PERMANENT: snprintf(buf, cap, "the permanent generation (gc.freeze)"); return;
     case ROOT_STATIC:
-        snprintf(buf, cap, "C global ");
+        /* a global, or the thread stack or state that holds it */
+        snprintf(buf, cap, "%s", ph_statics_kind(h, l->num) == PH_REGION_STATIC ? "C global "
+                                                                                : "held by ");
         ph_statics_name(h, l->num, buf + strlen(buf), cap - strlen(buf));
         return;
     case ROOT_THREAD:

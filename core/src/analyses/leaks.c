@@ -13,6 +13,7 @@
 #include "heap/heap.h"
 #include "analyses/rows.h"
 #include "cpython/stackref.h"
+#include "cpython/ft.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,7 +96,7 @@ static void add(leak_state *st, ph_heap *h, uint64_t addr, uint32_t ti, uint32_t
     }
     int64_t rc = 0;
     bool immortal;
-    if (!ph_refcnt_read(h->r, h->L, addr, &rc, &immortal))
+    if (!ph_object_refcnt(h, addr, ti, &rc, &immortal))
         rc = 0;
     cand *k = &st->c[st->n];
     *k = (cand){.addr = addr, .ti = ti, .id = id, .refcnt = rc};
@@ -111,6 +112,15 @@ typedef struct block_state {
     ph_heap *h;
 } block_state;
 
+/* A "refcount" that is an aligned address the target maps is a pointer
+ * (what a block that is no object keeps there; a non-PIE executable's data
+ * is at small addresses, 0x400000 up, below MAX_REFCOUNT): no object has
+ * millions of references and is unreachable. */
+static bool refcnt_is_address(ph_heap *h, int64_t rc, bool immortal)
+{
+    return !immortal && rc >= 65536 && !(rc & 7) && ph_reader_covers(h->r, (uint64_t)rc);
+}
+
 /* An allocated block that may hold an object at obj (0: none) nobody found. */
 static bool on_object_block(block_state *bs, uint64_t block, uint64_t size, uint64_t obj)
 {
@@ -122,7 +132,7 @@ static bool on_object_block(block_state *bs, uint64_t block, uint64_t size, uint
     bool immortal;
     uint32_t ti = ph_object_check(h, obj);
     if (ti == UINT32_MAX || !ph_refcnt_read(h->r, h->L, obj, &rc, &immortal) ||
-        rc < 1 || (uint64_t)rc > MAX_REFCOUNT ||
+        rc < 1 || (uint64_t)rc > MAX_REFCOUNT || refcnt_is_address(h, rc, immortal) ||
         ph_alloc_static(h, NULL, obj, ti, 0))
         return bs->st->err != NULL;
     /* What the object keeps in its block (header, items, a str's text)

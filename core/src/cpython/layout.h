@@ -347,6 +347,13 @@ typedef struct ph_layout {
     int32_t code_tlbc;                  /* free-threaded: PyCodeObject.co_tlbc (per-thread bytecode
                                            copies) */
     int32_t iframe_tlbc_index;          /* free-threaded: _PyInterpreterFrame.tlbc_index */
+    int32_t code_unique_id;             /* free-threaded: PyCodeObject._co_unique_id (its slot in
+                                           each thread's refcounts, + 1) */
+    int32_t heaptype_unique_id;         /* free-threaded: PyHeapTypeObject.unique_id (its slot in
+                                           each thread's refcounts, + 1) */
+    int32_t tstate_refcounts_values;    /* free-threaded: _PyThreadStateImpl.refcounts.values
+                                           (Py_ssize_t per unique id) */
+    int32_t tstate_refcounts_size;      /* free-threaded: _PyThreadStateImpl.refcounts.size */
     int32_t tstate_mimalloc_heaps;      /* free-threaded: _PyThreadStateImpl.mimalloc.heaps[] (MEM,
                                            OBJECT, GC, GC_PRE) */
     int32_t tstate_mimalloc_initialized; /* _PyThreadStateImpl.mimalloc.initialized (int) */

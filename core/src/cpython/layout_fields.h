@@ -244,6 +244,10 @@
     X(str_kind_shift) \
     X(code_tlbc) \
     X(iframe_tlbc_index) \
+    X(code_unique_id) \
+    X(heaptype_unique_id) \
+    X(tstate_refcounts_values) \
+    X(tstate_refcounts_size) \
     X(tstate_mimalloc_heaps) \
     X(tstate_mimalloc_initialized) \
     X(mi_heap_sizeof) \

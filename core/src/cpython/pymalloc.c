@@ -127,6 +127,22 @@ static int pool_header(const ph_layout *L, const geometry *g, const unsigned cha
     return POOL_USED;
 }
 
+uint32_t ph_pymalloc_block_at(ph_heap *h, uint64_t p)
+{
+    geometry g;
+    unsigned char hdr[256];
+    const ph_layout *L = h->L;
+    if (!ph_pool_geometry_get(L, &g) || (uint64_t)L->pool_header_sizeof > sizeof(hdr))
+        return 0;
+    uint64_t pool = p & ~(g.pool_size - 1);
+    pool_info pi;
+    if (p < pool + g.overhead || !ph_read(h->r, pool, hdr, (size_t)L->pool_header_sizeof) ||
+        pool_header(L, &g, hdr, &pi) != POOL_USED)
+        return 0;
+    uint64_t off = p - pool - g.overhead;
+    return off % pi.size == 0 && off / pi.size < pi.carved ? pi.size : 0;
+}
+
 /* A whole pool (buf holds its pool_size bytes): the header, then the free
  * list, which must stay within the carved blocks, not loop, and leave
  * exactly ref.count blocks allocated.  free_map, when given, gets a bit per

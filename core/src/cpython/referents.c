@@ -93,6 +93,32 @@ static void iframe_field(ph_heap *h, uint64_t f, int32_t off, const char *name,
         visit(h, p, payload);
 }
 
+/* The top of the value stack of a thread's frame that is running (its
+ * stacktop unknown: 3.11-3.13 save it at some calls, not at a call of a C
+ * function), from the threads' C stacks: the eval loop keeps its
+ * stack_pointer, and the callee its args, in words of the C stack that
+ * point into [lo, hi], the frame's value stack.  The highest such word is
+ * the top; 0 when no word points there. */
+#define PH_TOP_CHUNK 1024
+static uint64_t running_top(ph_heap *h, uint64_t lo, uint64_t hi)
+{
+    uint64_t best = 0, words[PH_TOP_CHUNK];
+    for (size_t i = 0; i < h->nstatics; i++) {
+        const ph_static_region *r = &h->statics[i];
+        if (r->kind != PH_REGION_STACK)
+            continue;
+        for (uint64_t at = r->start; at < r->end; at += sizeof(words)) {
+            uint64_t len = r->end - at < sizeof(words) ? r->end - at : sizeof(words);
+            if (!ph_read(h->r, at, words, (size_t)len))
+                break;
+            for (uint64_t k = 0; k < len / 8; k++)
+                if (words[k] >= lo && words[k] <= hi && !(words[k] & 7) && words[k] > best)
+                    best = words[k];
+        }
+    }
+    return best;
+}
+
 /* The references of one _PyInterpreterFrame (3.11+). */
 void ph_iframe_referents(ph_heap *h, uint64_t f, ph_visit_fn *visit, void *payload)
 {
@@ -154,6 +180,25 @@ void ph_iframe_referents(ph_heap *h, uint64_t f, ph_visit_fn *visit, void *paylo
      * words are guesses, checked like a conservative scan. */
     int32_t nlocals = stacktop >= 0 && stacktop < nlocalsplus ? stacktop : nlocalsplus;
     int32_t top = stacktop > nlocalsplus + stacksize ? nlocalsplus + stacksize : stacktop;
+    if (stacktop < 0 && h->root_tstate && stacksize) {
+        /* what it passes to the C function it calls (the int given to
+         * os.kill), up to where the C stack says its stack ends */
+        uint64_t base = f + (uint64_t)L->iframe_localsplus;
+        uint64_t t = running_top(h, base + 8 * (uint64_t)nlocalsplus,
+                                 base + 8 * (uint64_t)(nlocalsplus + stacksize));
+        /* 3.11/3.12: the highest such word is the callee's args (the
+         * eval loop's stack_pointer stays in a register); the call's oparg,
+         * in the code unit at prev_instr, is how many follow. */
+        uint64_t instr = 0;
+        uint8_t unit[2] = {0, 0};
+        if (t && (L->minor == 11 || L->minor == 12) &&
+            ph_read_u64(h->r, f + (uint64_t)L->iframe_instr, &instr) && ph_read(h->r, instr, unit, 2))
+            t += 8 * (uint64_t)unit[1];
+        if (t)
+            top = (int32_t)((t - base) / 8);
+        if (top > nlocalsplus + stacksize)
+            top = nlocalsplus + stacksize;
+    }
     uint64_t items[256];
     for (int32_t i = 0; i < top || i < nlocals; i += 256) {
         int32_t end = top > nlocals ? top : nlocals;

@@ -64,7 +64,7 @@ struct ph_heap {
     uint32_t *roots;        /* the roots' ids and the objects held from outside */
     size_t nroots, caproots;
     ph_static_region *statics; /* the static data searched (copied: heap/statics.c) */
-    size_t nstatics;
+    size_t nstatics, capstatics;
     struct ph_c_root *c_roots; /* objects held by C globals, and the word that holds each */
     size_t nc_roots, capc_roots;
     struct ph_c_held *c_held;  /* objects C globals hold that neither the roots nor the GC
@@ -144,6 +144,8 @@ ph_error *ph_statics_scan(ph_heap *h, ph_ref_fn *fn, void *payload);
 /* "_ctypes.so: _ctypes_ptrtype_cache+0x8", or "_ctypes.so+0x4a10" where no
  * symbol covers the word. */
 void ph_statics_name(const ph_heap *h, uint64_t word, char *buf, size_t cap);
+/* The kind of region (enum ph_region_kind) the word at `word` is in. */
+int ph_statics_kind(const ph_heap *h, uint64_t word);
 
 /* walk.c: gives back what ph_heap_build made, the heap included (not the
  * graph: api/heap_handle.c's ph_heap_free frees it, then calls this). */

@@ -10,6 +10,10 @@
 #include "base/vec.h"
 #include "heap/heap.h"
 #include "memory/reader.h"
+#include "memory/malloc_chunk.h"
+#include "cpython/arena.h"
+#include "cpython/pymalloc.h"
+#include "cpython/runtime.h"
 #include "cpython/object.h"
 #include "cpython/conservative.h"
 
@@ -41,6 +45,7 @@ void ph_statics_free(ph_heap *h)
         free((char *)r->file);
     }
     free(h->statics);
+    h->capstatics = 0;
     free(h->c_roots);
     free(h->c_held);
     h->statics = NULL;
@@ -55,34 +60,85 @@ static int by_symbol_addr(const void *a, const void *b)
     return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+static const ph_static_region *region_of(const ph_heap *h, uint64_t addr)
+{
+    for (size_t i = 0; i < h->nstatics; i++)
+        if (addr >= h->statics[i].start && addr < h->statics[i].end)
+            return &h->statics[i];
+    return NULL;
+}
+
+/* A thread's stack is read from its stack pointer up to the end of its
+ * mapping, at most this much (a stack deeper than this is not one C keeps
+ * its callers' objects in, but a runaway recursion's). */
+#define PH_STACK_MAX (16ull << 20)
+
+/* A C struct a thread's stack points to is read when it is at most this
+ * big (pymalloc's largest block). */
+#define PH_STRUCT_MAX 512
+
+static ph_error *add_region(ph_heap *h, const ph_static_region *src)
+{
+    if (!PH_VEC_RESERVE(h->statics, h->capstatics, h->nstatics + 1, 16))
+        return PH_NOMEM;
+    ph_static_region *d = &h->statics[h->nstatics];
+    *d = *src;
+    d->syms = NULL;
+    d->nsyms = 0;
+    if (!(d->file = dup(src->file)))
+        return PH_NOMEM;
+    h->nstatics++;
+    if (!src->nsyms)
+        return NULL;
+    ph_static_symbol *syms = calloc(src->nsyms, sizeof(*syms));
+    if (!syms)
+        return PH_NOMEM;
+    d->syms = syms;
+    for (size_t j = 0; j < src->nsyms; j++) {
+        syms[j] = src->syms[j];
+        if (!(syms[j].name = dup(src->syms[j].name)))
+            return PH_NOMEM;
+        d->nsyms++;
+    }
+    qsort(syms, d->nsyms, sizeof(*syms), by_symbol_addr);
+    return NULL;
+}
+
 ph_error *ph_statics_copy(ph_heap *h, const ph_static_region *r, size_t n)
 {
-    if (!n)
-        return NULL;
-    if (!(h->statics = calloc(n, sizeof(*h->statics))))
-        return PH_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        ph_static_region *d = &h->statics[h->nstatics++];
-        *d = r[i];
-        d->syms = NULL;
-        d->nsyms = 0;
-        if (!(d->file = dup(r[i].file)))
-            return PH_NOMEM;
-        if (!r[i].nsyms)
-            continue;
-        ph_static_symbol *syms = calloc(r[i].nsyms, sizeof(*syms));
-        if (!syms)
-            return PH_NOMEM;
-        d->syms = syms;
-        for (size_t j = 0; j < r[i].nsyms; j++) {
-            syms[j] = r[i].syms[j];
-            if (!(syms[j].name = dup(r[i].syms[j].name)))
-                return PH_NOMEM;
-            d->nsyms++;
+    ph_error *err = NULL;
+    for (size_t i = 0; i < n && !err; i++) {
+        ph_static_region c = r[i];
+        c.kind = PH_REGION_STATIC;
+        if (!c.end) { /* a thread's stack: up to the end of its mapping */
+            c.kind = PH_REGION_STACK;
+            c.end = ph_reader_segment_end(h->r, c.start);
+            if (c.end <= c.start)
+                continue; /* its stack pointer is in no segment: a core without it */
+            if (c.end - c.start > PH_STACK_MAX)
+                c.end = c.start + PH_STACK_MAX;
         }
-        qsort(syms, d->nsyms, sizeof(*syms), by_symbol_addr);
+        err = add_region(h, &c);
     }
-    return NULL;
+    return err;
+}
+
+/* The C structs of the runtime that malloc gave (an interpreter's state, a
+ * thread's): read whole, as far as malloc's chunk says, unless static data
+ * already covers them (3.11+'s first interpreter and thread, in _PyRuntime). */
+static void add_state(ph_heap *h, uint64_t addr, const char *what, void *payload)
+{
+    ph_error **err = payload;
+    if (*err || region_of(h, addr))
+        return;
+    uint64_t len = ph_malloc_chunk_usable(h->r, addr);
+    if (!len)
+        return;
+    char name[96];
+    snprintf(name, sizeof(name), "%s at 0x%llx", what, (unsigned long long)addr);
+    ph_static_region c = {.start = addr, .end = addr + len, .base = addr, .file = name,
+                          .kind = PH_REGION_STATE};
+    *err = add_region(h, &c);
 }
 
 static bool record(ph_heap *h, uint32_t id, uint64_t word)
@@ -91,14 +147,6 @@ static bool record(ph_heap *h, uint32_t id, uint64_t word)
         return false;
     h->c_roots[h->nc_roots++] = (ph_c_root){id, word};
     return true;
-}
-
-static const ph_static_region *region_of(const ph_heap *h, uint64_t addr)
-{
-    for (size_t i = 0; i < h->nstatics; i++)
-        if (addr >= h->statics[i].start && addr < h->statics[i].end)
-            return &h->statics[i];
-    return NULL;
 }
 
 /* The last symbol of r at or below addr, or NULL. */
@@ -125,7 +173,8 @@ static bool record_held(ph_heap *h, uint64_t addr, uint64_t word)
 
 /* One word of static data at `at`, holding v: does it point to an object
  * the roots do not reach? */
-static bool visit_word(ph_heap *h, uint64_t at, uint64_t v, ph_ref_fn *fn, void *payload)
+static bool visit_word(ph_heap *h, const ph_static_region *r, uint64_t at, uint64_t v,
+                       ph_ref_fn *fn, void *payload)
 {
     if (v < 4096 || (v & 7))
         return true;
@@ -144,8 +193,29 @@ static bool visit_word(ph_heap *h, uint64_t at, uint64_t v, ph_ref_fn *fn, void 
         return true; /* an object in static data itself (a deep-frozen code object,
                       * a static tuple): not of the heap, never freed */
     uint32_t type = ph_object_check(h, v);
-    if (type == UINT32_MAX || !ph_conservative_ok(h, v, type))
+    if (type == UINT32_MAX || !ph_conservative_ok(h, v, type)) {
+        /* A thread's stack may hold the parser's arena while the code it
+         * compiled runs (the __main__ module's): its list of objects. */
+        uint64_t list;
+        static const ph_static_region once = {.kind = PH_REGION_STATIC}; /* no arena in it */
+        if (r->kind != PH_REGION_STACK)
+            return true;
+        if ((list = ph_parser_arena_objects(h->r, v)) != 0)
+            return visit_word(h, &once, at, list, fn, payload);
+        /* Or a small C struct it allocated and holds while it runs (the
+         * bootstate of a thread: its callable): the objects its words point
+         * to, one level down. */
+        uint64_t len = ph_pymalloc_block_at(h, v);
+        if (!len && (len = ph_malloc_chunk_usable(h->r, v)) > PH_STRUCT_MAX)
+            len = 0;
+        uint64_t words[PH_STRUCT_MAX / 8];
+        if (!len || len > PH_STRUCT_MAX || !ph_read(h->r, v, words, len))
+            return true;
+        for (uint64_t k = 0; k < len / 8; k++)
+            if (!visit_word(h, &once, at, words[k], fn, payload))
+                return false;
         return true;
+    }
     return record_held(h, v, at);
 }
 
@@ -170,6 +240,10 @@ uint64_t ph_statics_held(const ph_heap *h, uint64_t addr)
 
 ph_error *ph_statics_scan(ph_heap *h, ph_ref_fn *fn, void *payload)
 {
+    ph_error *err = NULL;
+    ph_runtime_states(h, add_state, &err);
+    if (err)
+        return err;
     uint64_t *buf = malloc(CHUNK);
     if (!buf)
         return PH_NOMEM;
@@ -191,7 +265,7 @@ ph_error *ph_statics_scan(ph_heap *h, ph_ref_fn *fn, void *payload)
             size_t n = len / 8;
             h->static_words += n;
             for (size_t k = 0; k < n; k++)
-                if (!visit_word(h, at + 8 * k, buf[k], fn, payload)) {
+                if (!visit_word(h, r, at + 8 * k, buf[k], fn, payload)) {
                     free(buf);
                     return PH_NOMEM;
                 }
@@ -202,6 +276,12 @@ ph_error *ph_statics_scan(ph_heap *h, ph_ref_fn *fn, void *payload)
     if (h->nc_held)
         qsort(h->c_held, h->nc_held, sizeof(*h->c_held), by_held_addr);
     return NULL;
+}
+
+int ph_statics_kind(const ph_heap *h, uint64_t word)
+{
+    const ph_static_region *r = region_of(h, word);
+    return r ? (int)r->kind : PH_REGION_STATIC;
 }
 
 void ph_statics_name(const ph_heap *h, uint64_t word, char *buf, size_t cap)

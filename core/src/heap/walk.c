@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "heap/heap.h"
 #include "cpython/stackref.h"
+#include "cpython/ft.h"
 #include "cpython/conservative.h"
 
 #include <stdlib.h>
@@ -181,7 +182,7 @@ static ph_error *sort_out_unreached(ph_heap *h)
             continue;
         int64_t rc = 0;
         bool immortal = false;
-        if (!ph_refcnt_read(h->r, h->L, h->idx.addr[i], &rc, &immortal))
+        if (!ph_object_refcnt(h, h->idx.addr[i], h->idx.type[i], &rc, &immortal))
             rc = 0;
         if (immortal)
             rc = INT64_MAX / 2;
@@ -240,6 +241,10 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
         err = ph_index_init(&h->idx, h->r, h->L);
     walk_state ws = {.flag = OBJ_FROM_ROOTS};
     h->recording_skips = true;
+    /* The C memory read for what C holds (static data, thread stacks):
+     * copied first, since a running frame's stack depth is read there. */
+    if (!err && opts)
+        err = ph_statics_copy(h, opts->statics, opts->nstatics);
     if (!err)
         err = ph_runtime_walk_roots(h, add_root, &ws);
     if (!err) {
@@ -254,8 +259,6 @@ ph_error *ph_heap_build(ph_reader *r, const ph_symbols *syms, const ph_build_opt
     /* Then what C globals hold and the roots do not reach: roots too, of
      * what the GC lists led to (the objects outside the index that they
      * hold are only noted: the walk, like the census, does not take them). */
-    if (!err && opts)
-        err = ph_statics_copy(h, opts->statics, opts->nstatics);
     if (!err) {
         double ts = now();
         size_t before = h->idx.n;

@@ -545,6 +545,12 @@ bool ph_reader_covers(ph_reader *r, uint64_t addr)
     return find_segment(r, addr) != NULL;
 }
 
+uint64_t ph_reader_segment_end(ph_reader *r, uint64_t addr)
+{
+    const segment *s = find_segment(r, addr);
+    return s ? s->end : 0;
+}
+
 bool ph_read(ph_reader *r, uint64_t addr, void *out, size_t len)
 {
     unsigned char *buf = out;

@@ -24,6 +24,11 @@ ph_error *ph_reader_open_process(ph_reader *r, int pid, enum ph_live_read how);
  * page cache alone. */
 void ph_reader_set_copy_budget(ph_reader *r, uint64_t bytes);
 
+/* The end of the segment (a core's load segment, a process's mapping) that
+ * holds addr, or 0 when none does: where a thread's stack ends above its
+ * stack pointer. */
+uint64_t ph_reader_segment_end(ph_reader *r, uint64_t addr);
+
 /* The reader closes fd when it is freed. */
 ph_error *ph_reader_own_fd(ph_reader *r, int fd);
 /* Maps size bytes of fd read-only for as long as the reader lives; NULL
