@@ -111,11 +111,12 @@ def _module_state(o):
 
 
 def _running_value_stack(o):
-    """Only a thread's frame's value stack refers to it, on 3.11-3.13: the
-    arguments of the C call that frame is making, whose depth the
-    interpreter does not save (stacktop -1) and probe-heap reads from the C
-    stack; the oracle, like the collector, stops at the saved depth."""
-    if '.'.join(o['version'].split('.')[:2]) not in ('3.11', '3.12', '3.13'):
+    """Only a running frame's value stack refers to it, on 3.8-3.13: what
+    that frame passes to the call it is making, whose depth the interpreter
+    does not save (3.8/3.9 f_stacktop NULL, 3.10 f_stackdepth -1, 3.11-3.13
+    stacktop -1) and probe-heap reads from the C stack; the oracle, like the
+    collector, stops at the saved depth."""
+    if '.'.join(o['version'].split('.')[:2]) not in ('3.8', '3.9', '3.10', '3.11', '3.12', '3.13'):
         return False
     refs = [r for r in o.get('referrers') or () if not r.get('weak')]
     return bool(refs) and all(r.get('root') == 'local' and ', value stack [' in (r.get('edge') or '')
@@ -131,8 +132,8 @@ BLIND_SPOTS = [
      "refcount 0: an object freed onto a module's free list (3.12 _asyncio's FutureIter), which "
      "the module's m_traverse still visits; not alive, so not in the heap"),
     ('running frame value stack', 'probe', _running_value_stack,
-     "the arguments a thread's running frame passes to the C function it calls (3.11-3.13 "
-     "save no stack depth then): held, but below no depth the interpreter exposes"),
+     "what a running frame passes to the call it is making (3.8-3.13 save no stack depth "
+     "then): held, but below no depth the interpreter exposes"),
     ('C field tp_traverse leaves out', 'probe', _untraversed,
      'a C object refers to it through a field its type does not traverse (UNTRAVERSED_FIELDS)'),
     ('module state m_traverse leaves out', 'probe', _module_state,

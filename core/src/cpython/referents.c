@@ -11,6 +11,7 @@
 #include "cpython/ctypes.h"
 #include "cpython/module_state.h"
 #include "cpython/conservative.h"
+#include "cpython/cstacks.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -93,32 +94,6 @@ static void iframe_field(ph_heap *h, uint64_t f, int32_t off, const char *name,
         visit(h, p, payload);
 }
 
-/* The top of the value stack of a thread's frame that is running (its
- * stacktop unknown: 3.11-3.13 save it at some calls, not at a call of a C
- * function), from the threads' C stacks: the eval loop keeps its
- * stack_pointer, and the callee its args, in words of the C stack that
- * point into [lo, hi], the frame's value stack.  The highest such word is
- * the top; 0 when no word points there. */
-#define PH_TOP_CHUNK 1024
-static uint64_t running_top(ph_heap *h, uint64_t lo, uint64_t hi)
-{
-    uint64_t best = 0, words[PH_TOP_CHUNK];
-    for (size_t i = 0; i < h->nstatics; i++) {
-        const ph_static_region *r = &h->statics[i];
-        if (r->kind != PH_REGION_STACK)
-            continue;
-        for (uint64_t at = r->start; at < r->end; at += sizeof(words)) {
-            uint64_t len = r->end - at < sizeof(words) ? r->end - at : sizeof(words);
-            if (!ph_read(h->r, at, words, (size_t)len))
-                break;
-            for (uint64_t k = 0; k < len / 8; k++)
-                if (words[k] >= lo && words[k] <= hi && !(words[k] & 7) && words[k] > best)
-                    best = words[k];
-        }
-    }
-    return best;
-}
-
 /* The references of one _PyInterpreterFrame (3.11+). */
 void ph_iframe_referents(ph_heap *h, uint64_t f, ph_visit_fn *visit, void *payload)
 {
@@ -184,8 +159,8 @@ void ph_iframe_referents(ph_heap *h, uint64_t f, ph_visit_fn *visit, void *paylo
         /* what it passes to the C function it calls (the int given to
          * os.kill), up to where the C stack says its stack ends */
         uint64_t base = f + (uint64_t)L->iframe_localsplus;
-        uint64_t t = running_top(h, base + 8 * (uint64_t)nlocalsplus,
-                                 base + 8 * (uint64_t)(nlocalsplus + stacksize));
+        uint64_t t = ph_cstack_highest_into(h, base + 8 * (uint64_t)nlocalsplus,
+                                            base + 8 * (uint64_t)(nlocalsplus + stacksize));
         /* 3.11/3.12: the highest such word is the callee's args (the
          * eval loop's stack_pointer stays in a register); the call's oparg,
          * in the code unit at prev_instr, is how many follow. */
@@ -349,16 +324,33 @@ static void frame_refs(ph_heap *h, const ctx *c, uint64_t addr)
         return;
     }
     array(h, c, locals, (vs - locals) / 8, EDGE_LOCAL, code);
+    bool running;
     if (L->frame_stacktop != PH_NONE) {
         /* NULL while the frame executes: its stack is in the C eval loop. */
-        if (ph_read_u64(h->r, addr + (uint64_t)L->frame_stacktop, &top) && top > vs &&
-            top - vs < (UINT64_C(8) << 20))
+        running = ph_read_u64(h->r, addr + (uint64_t)L->frame_stacktop, &top) && !top;
+        if (top > vs && top - vs < (UINT64_C(8) << 20))
             array(h, c, vs, (top - vs) / 8, EDGE_STACK, 0);
     } else {
         int32_t depth = 0;
-        if (ph_read(h->r, addr + (uint64_t)L->frame_stackdepth, &depth, 4) && depth > 0 &&
-            depth < (1 << 20))
+        running = ph_read(h->r, addr + (uint64_t)L->frame_stackdepth, &depth, 4) && depth < 0;
+        if (depth > 0 && depth < (1 << 20))
             array(h, c, vs, (uint64_t)depth, EDGE_STACK, 0);
+    }
+    int32_t stacksize = 0;
+    if (running && ph_ptr_ok(code) &&
+        ph_read(h->r, code + (uint64_t)L->code_stacksize, &stacksize, 4) && stacksize > 0 &&
+        stacksize < (1 << 20)) {
+        /* Executing: the eval loop's stack_pointer (3.8-3.10 take its
+         * address, so it is in memory) is a word of the C stack into the
+         * value stack; the slots below it are what it passes to the call in
+         * progress, read as guesses. */
+        top = ph_cstack_highest_into(h, vs, vs + 8 * (uint64_t)stacksize);
+        if (top > vs) {
+            bool was = h->conservative;
+            h->conservative = true;
+            array(h, c, vs, (top - vs) / 8, EDGE_STACK, 0);
+            h->conservative = was;
+        }
     }
 }
 

@@ -65,6 +65,10 @@ struct ph_heap {
     size_t nroots, caproots;
     ph_static_region *statics; /* the static data searched (copied: heap/statics.c) */
     size_t nstatics, capstatics;
+    uint64_t *cstack_words;    /* the threads' C stacks' aligned words, sorted: built on
+                                * first use (cpython/cstacks.c) */
+    size_t ncstack_words;
+    bool cstack_words_built;
     struct ph_c_root *c_roots; /* objects held by C globals, and the word that holds each */
     size_t nc_roots, capc_roots;
     struct ph_c_held *c_held;  /* objects C globals hold that neither the roots nor the GC

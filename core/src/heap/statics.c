@@ -46,6 +46,10 @@ void ph_statics_free(ph_heap *h)
     }
     free(h->statics);
     h->capstatics = 0;
+    free(h->cstack_words);
+    h->cstack_words = NULL;
+    h->ncstack_words = 0;
+    h->cstack_words_built = false;
     free(h->c_roots);
     free(h->c_held);
     h->statics = NULL;
