@@ -34,7 +34,8 @@ _INTERPRETER = re.compile(r"^(lib)?python\d")
 
 
 def held_section(held, limit, as_human=False):
-    """The objects C globals hold, by file: alive, not leaked."""
+    """The objects C holds (static data by file, each state, each thread's
+    C stack): alive, not leaked."""
     if not held:
         return ["Held by C: none."]
     size = sum(o["size"] for o in held)
@@ -76,11 +77,12 @@ def cmd_leaks(argv, as_json):
     objects in pymalloc's allocated blocks that the walk did not find (non-GC
     objects: bytes, str, int...).  Counting the references among them like the
     collector does: an object whose refcount is higher than the references
-    found is leaked (a refcount bug in a C extension, or held by C memory that
-    is not static data); what only leaked objects hold is kept by them; the
-    rest is cyclic garbage awaiting collection.  Objects that C globals hold
-    (the static data of the executable, libraries and extension modules) are
-    roots, listed apart by the global that holds them.  Each row names sample
+    found is leaked (a refcount bug in a C extension, or held by memory C code
+    allocated that is none of those below); what only leaked objects hold is kept by them; the
+    rest is cyclic garbage awaiting collection.  Objects that C holds (the
+    static data of the executable, libraries and extension modules, the
+    interpreter and thread states, each thread's C stack) are roots, listed
+    apart by the global, state or stack that holds them.  Each row names sample
     addresses for backrefs and referrers; --json --addresses lists them all.
     --human shows sizes in KiB, MiB, GiB."""
     opts, rest, as_json = options.parse(argv, {"--all", "--addresses", "--human"}, set(), as_json)

@@ -523,6 +523,13 @@ def run_probe(args, timeout=None):
                        time.time() - t0, timed_out=timed_out)
 
 
+def held_on_c_stacks(leaks_doc):
+    """The held_by_c entries of a leaks document that a thread's C stack
+    holds: a word there may be a stale local of a C function that returned,
+    which no scan can tell from a live one (docs/commands.md, leaks)."""
+    return [o for o in leaks_doc["held_by_c"] if " C stack at " in o["where"]]
+
+
 def source_args(workload, mode):
     """The CLI arguments naming a stopped workload: by core or live."""
     if mode == 'core':

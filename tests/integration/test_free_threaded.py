@@ -181,9 +181,8 @@ def test_leaks_finds_exactly_the_refcount_leak(workload, mode):
     counts = workload.census()['workload']['counts']
     leaked = {r['kind']: r['count'] for r in doc['leaked']['rows']}
     on_stacks = {}
-    for o in doc['held_by_c']:
-        if ' C stack at ' in o['where']:
-            on_stacks[o['type']] = on_stacks.get(o['type'], 0) + 1
+    for o in harness.held_on_c_stacks(doc):
+        on_stacks[o['type']] = on_stacks.get(o['type'], 0) + 1
     for name in census_leaked(workload):
         stale = on_stacks.get(name, 0) + on_stacks.get(name.split('.', 1)[1], 0)
         assert stale <= 9, (name, stale)

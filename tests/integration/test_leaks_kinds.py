@@ -36,7 +36,7 @@ def test_block_search_finds_every_kind(target, mode, tmp_path):
         held_rows.update(hex(a) for a in row["addresses"])
     # A word a thread's C stack still holds (a dead local of the loop that
     # made the object) is a root too: a conservative scan cannot tell it dead.
-    on_stacks = set(hex(o["address"]) for o in got["held_by_c"] if " C stack at " in o["where"])
+    on_stacks = set(hex(o["address"]) for o in harness.held_on_c_stacks(got))
     for kind, addrs in sorted(doc["held"].items()):
         bad = [a for a in addrs if a in leaked]
         if bad:

@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "cpython/stackref.h"
 #include "cpython/ft.h"
+#include "cpython/runtime.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -343,6 +344,7 @@ typedef struct builder {
     ph_threads *t;
     size_t cap_threads, cap_frames; /* of t->items, of the thread being built */
     uint64_t total_frames;
+    ph_error *err;          /* walk_threads: what stopped it */
     size_t table_bytes;     /* of the line tables read, against MAX_LINE_TABLES */
     char *pool;
     size_t pool_len, pool_cap;
@@ -500,6 +502,17 @@ static void resolve_names(builder *b)
         }
 }
 
+static bool thread_state(ph_heap *h, ph_state_kind kind, uint64_t ts, uint64_t interp,
+                         void *payload)
+{
+    builder *b = payload;
+    if (kind != PH_STATE_THREAD)
+        return true;
+    if (b->t->n >= MAX_THREADS)
+        return false;
+    return !(b->err = add_thread(b, interp, ts));
+}
+
 static ph_error *walk_threads(builder *b)
 {
     ph_heap *h = b->h;
@@ -514,21 +527,8 @@ static ph_error *walk_threads(builder *b)
         return ph_error_new(PH_ERR_CORRUPT, h->syms.py_runtime,
                             "the interpreter list in _PyRuntime is unreadable: the process "
                             "has no live interpreter (finalized, or not started)");
-    ph_cycle icyc = {0};
-    for (int n = 0; n < MAX_INTERPRETERS && ph_ptr_ok(interp) && !ph_cycle_seen(&icyc, interp); n++) {
-        uint64_t ts = 0;
-        ph_read_u64(h->r, interp + (uint64_t)L->interp_threads_head, &ts);
-        ph_cycle tcyc = {0};
-        while (b->t->n < MAX_THREADS && ph_ptr_ok(ts) && !ph_cycle_seen(&tcyc, ts)) {
-            if ((err = add_thread(b, interp, ts)))
-                return err;
-            if (!ph_read_u64(h->r, ts + (uint64_t)L->tstate_next, &ts))
-                break;
-        }
-        if (!ph_read_u64(h->r, interp + (uint64_t)L->interp_next, &interp))
-            break;
-    }
-    return NULL;
+    ph_runtime_states(h, thread_state, b);
+    return b->err;
 }
 
 ph_error *ph_threads_get(ph_heap *h, ph_threads **out)

@@ -12,8 +12,6 @@
 #include "cpython/stackref.h"
 #include "heap/heap.h"
 
-#include <string.h>
-
 #define MAX_UNIQUE_ID (INT64_C(1) << 32)
 
 typedef struct sum_state {
@@ -21,19 +19,19 @@ typedef struct sum_state {
     int64_t sum;
 } sum_state;
 
-static void add_thread(ph_heap *h, uint64_t ts, const char *what, void *payload)
+static bool add_thread(ph_heap *h, ph_state_kind kind, uint64_t ts, uint64_t interp,
+                       void *payload)
 {
     sum_state *s = payload;
     const ph_layout *L = h->L;
     uint64_t values = 0;
     int64_t size = 0, v = 0;
-    if (strcmp(what, "thread state") != 0 ||
-        !ph_read_u64(h->r, ts + (uint64_t)L->tstate_refcounts_values, &values) ||
-        !ph_read_i64(h->r, ts + (uint64_t)L->tstate_refcounts_size, &size) ||
-        s->idx >= size || !ph_ptr_ok(values) ||
-        !ph_read_i64(h->r, values + 8 * (uint64_t)s->idx, &v))
-        return;
-    s->sum += v;
+    if (kind == PH_STATE_THREAD &&
+        ph_read_u64(h->r, ts + (uint64_t)L->tstate_refcounts_values, &values) &&
+        ph_read_i64(h->r, ts + (uint64_t)L->tstate_refcounts_size, &size) && s->idx < size &&
+        ph_ptr_ok(values) && ph_read_i64(h->r, values + 8 * (uint64_t)s->idx, &v))
+        s->sum += v;
+    return true;
 }
 
 int64_t ph_ft_thread_refs(ph_heap *h, uint64_t addr, const ph_type *t)

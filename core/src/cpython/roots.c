@@ -240,21 +240,21 @@ static ph_error *walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload)
     return NULL;
 }
 
-void ph_runtime_states(ph_heap *h, void (*fn)(ph_heap *h, uint64_t addr, const char *what,
-                                              void *payload),
-                       void *payload)
+void ph_runtime_states(ph_heap *h, ph_state_fn *fn, void *payload)
 {
     const ph_layout *L = h->L;
     uint64_t interp = first_interp(h);
     ph_cycle icyc = {0};
     for (int n = 0; n < MAX_INTERPRETERS && ph_ptr_ok(interp) && !ph_cycle_seen(&icyc, interp);
          n++) {
-        fn(h, interp, "interpreter state", payload);
+        if (!fn(h, PH_STATE_INTERP, interp, interp, payload))
+            return;
         uint64_t ts = 0;
         ph_read_u64(h->r, interp + (uint64_t)L->interp_threads_head, &ts);
         ph_cycle tcyc = {0};
         for (int t = 0; t < MAX_THREADS && ph_ptr_ok(ts) && !ph_cycle_seen(&tcyc, ts); t++) {
-            fn(h, ts, "thread state", payload);
+            if (!fn(h, PH_STATE_THREAD, ts, interp, payload))
+                return;
             if (!ph_read_u64(h->r, ts + (uint64_t)L->tstate_next, &ts))
                 break;
         }

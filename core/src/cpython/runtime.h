@@ -15,11 +15,15 @@ ph_error *ph_runtime_layout(ph_heap *h);
 /* roots.c */
 /* The roots of every interpreter, each described to fn (its label when labelling, its thread). */
 ph_error *ph_runtime_walk_roots(ph_heap *h, ph_ref_fn *fn, void *payload);
-/* Each interpreter's state and each thread's, told to fn ("interpreter
- * state", "thread state"): C structs whose every word may hold an object. */
-void ph_runtime_states(ph_heap *h, void (*fn)(ph_heap *h, uint64_t addr, const char *what,
-                                              void *payload),
-                       void *payload);
+/* Each interpreter's state, then each of its threads' states, in list
+ * order, told to fn with the interpreter it belongs to; a list that loops
+ * ends there.  fn returns false to stop.  (The roots' walk and mimalloc's
+ * keep loops of their own: they record a looping list as skipped, poll,
+ * and work on each interpreter after its threads.) */
+typedef enum { PH_STATE_INTERP, PH_STATE_THREAD } ph_state_kind;
+typedef bool ph_state_fn(ph_heap *h, ph_state_kind kind, uint64_t addr, uint64_t interp,
+                         void *payload);
+void ph_runtime_states(ph_heap *h, ph_state_fn *fn, void *payload);
 /* The objects on the GC lists (the permanent generation's told as such). */
 ph_error *ph_runtime_walk_gc(ph_heap *h, ph_ref_fn *fn, void *payload);
 /* types.c: 3.12+, the dict of a static builtin type, kept in the interpreter. */

@@ -130,19 +130,21 @@ ph_error *ph_statics_copy(ph_heap *h, const ph_static_region *r, size_t n)
 /* The C structs of the runtime that malloc gave (an interpreter's state, a
  * thread's): read whole, as far as malloc's chunk says, unless static data
  * already covers them (3.11+'s first interpreter and thread, in _PyRuntime). */
-static void add_state(ph_heap *h, uint64_t addr, const char *what, void *payload)
+static bool add_state(ph_heap *h, ph_state_kind kind, uint64_t addr, uint64_t interp,
+                      void *payload)
 {
     ph_error **err = payload;
-    if (*err || region_of(h, addr))
-        return;
+    if (region_of(h, addr))
+        return true;
     uint64_t len = ph_malloc_chunk_usable(h->r, addr);
     if (!len)
-        return;
+        return true;
     char name[96];
-    snprintf(name, sizeof(name), "%s at 0x%llx", what, (unsigned long long)addr);
+    snprintf(name, sizeof(name), "%s state at 0x%llx",
+             kind == PH_STATE_INTERP ? "interpreter" : "thread", (unsigned long long)addr);
     ph_static_region c = {.start = addr, .end = addr + len, .base = addr, .file = name,
                           .kind = PH_REGION_STATE};
-    *err = add_region(h, &c);
+    return !(*err = add_region(h, &c));
 }
 
 static bool record(ph_heap *h, uint32_t id, uint64_t word)
