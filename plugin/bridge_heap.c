@@ -56,7 +56,7 @@ static PyObject *Heap_info(HeapObject *self, PyObject *unused)
     if (!v)
         return NULL;
     PyObject *d = Py_BuildValue(
-        "{s:N,s:s,s:O,s:i,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:O,s:d,s:d,s:K,s:K,s:d,s:K}", "python", v,
+        "{s:N,s:s,s:O,s:i,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:O,s:d,s:d,s:K,s:K,s:K,s:d,s:K}", "python", v,
         "layout", i.layout,
         "layout_checked", i.layout_checked ? Py_True : Py_False,
         "gc_generations_shift", i.gc_generations_shift,
@@ -68,6 +68,7 @@ static PyObject *Heap_info(HeapObject *self, PyObject *unused)
         i.gc_collecting ? Py_True : Py_False, "walk_seconds", i.walk_seconds,
         "walk_cpu_seconds", i.walk_cpu_seconds, "bytes_read",
         (unsigned long long)i.bytes_read, "index_bytes", (unsigned long long)i.index_bytes,
+        "index_hashed", (unsigned long long)i.index_hashed,
         "graph_seconds", i.graph_seconds, "graph_bytes", (unsigned long long)i.graph_bytes);
     if (!d)
         return NULL;

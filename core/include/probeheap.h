@@ -192,6 +192,8 @@ typedef struct ph_heap_info {
     double walk_cpu_seconds;     /* the walking thread's CPU time in it */
     uint64_t bytes_read;
     uint64_t index_bytes;        /* the object index's own memory */
+    uint64_t index_hashed;       /* objects found by a hash of their address, not by their
+                                    pool or page (malloc'd, static, off the grid) */
     double graph_seconds;        /* edges and dominator tree, once built (else 0) */
     uint64_t graph_bytes;
     /* Free-threaded builds: what the walk of mimalloc's GC heaps found (0 elsewhere). */

@@ -107,6 +107,18 @@ def test_info(workload, mode):
 
 
 @pytest.mark.parametrize('mode', MODES)
+def test_index_finds_objects_by_their_page(workload, mode):
+    """Objects in mimalloc's small pages are found by their block, as pymalloc's
+    are by their pool: the hash table of addresses holds only the rest (static
+    types and objects of the binary, blocks over 8 KiB), not every object as it
+    did before the index knew mimalloc's pages (the walk's time doubled)."""
+    doc = probe_json(workload, mode, 'info')
+    assert 0 < doc['index_hashed'] <= doc['objects'] // 10, doc
+    # the found objects are the census's (test_partition_matches_census), so
+    # a wrong block grid would show there, not only here
+
+
+@pytest.mark.parametrize('mode', MODES)
 def test_blocks_match_getallocatedblocks(workload, mode):
     """Every heap's allocated blocks (MEM, OBJECT, GC, GC_PRE of each thread,
     and the abandoned segments) against sys.getallocatedblocks(), which

@@ -324,6 +324,61 @@ static void test_block_of(void **state)
     img_free(&w.im);
 }
 
+/* The object index finds objects in a small page by their block, as it does
+ * in pymalloc's pools, and the rest by the hash table of addresses: every
+ * address keeps its id, whichever way it went. */
+static void test_index_by_page(void **state)
+{
+    ft_world w;
+    make_ft_world(&w, true);
+    ph_heap *h = img_heap(&w.im);
+    const ph_layout *L = h->L;
+    uint64_t start = 0, bsize = 0, n = 0;
+    /* a one-slice page, from its slice; a free span, a slice that is no page */
+    assert_true(ph_mi_slice_grid(h->r, L, w.seg1 + FT_SLICE, &start, &bsize, &n));
+    assert_int_equal(start, w.seg1 + FT_SLICE + 3 * FT_BSIZE);
+    assert_int_equal(bsize, FT_BSIZE);
+    assert_int_equal(n, 2);
+    assert_false(ph_mi_slice_grid(h->r, L, w.seg1 + 3 * FT_SLICE, &start, &bsize, &n));
+    assert_false(ph_mi_slice_grid(h->r, L, w.ts & ~(FT_SLICE - 1), &start, &bsize, &n));
+
+    ph_index ix;
+    assert_null(ph_index_init(&ix, h->r, L));
+    assert_true(ix.pool_mask == ~(FT_SLICE - 1));
+    /* on pages' grids: A, B, T, P (after its pre-header), X, Y; off them: the
+     * thread state and the runtime (the image's own slices), a word in front
+     * of the GC page's first block, a second object in B's block */
+    const uint64_t on_grid[] = {w.A, w.B, w.T, w.P, w.X, w.Y};
+    const uint64_t off_grid[] = {w.ts, w.runtime, w.block[0] - 8, w.B + 8};
+    uint64_t all[10];
+    size_t na = 0;
+    for (size_t i = 0; i < 6; i++)
+        all[na++] = on_grid[i];
+    for (size_t i = 0; i < 4; i++)
+        all[na++] = off_grid[i];
+    for (size_t i = 0; i < na; i++) {
+        uint32_t id;
+        bool added;
+        assert_int_equal(ph_index_find(&ix, all[i]), PH_NO_OBJ);
+        assert_null(ph_index_add(&ix, all[i], 1, &id, &added));
+        assert_true(added);
+        assert_int_equal(id, i);
+        assert_null(ph_index_add(&ix, all[i], 1, &id, &added)); /* found, not added again */
+        assert_false(added);
+        assert_int_equal(id, i);
+    }
+    assert_int_equal(ix.by_addr.n, 4); /* the off-grid ones alone */
+    for (size_t i = 0; i < na; i++)
+        assert_int_equal(ph_index_find(&ix, all[i]), i);
+    /* free blocks of a known page, and the word after A: no object */
+    assert_int_equal(ph_index_find(&ix, w.block[1]), PH_NO_OBJ);
+    assert_int_equal(ph_index_find(&ix, w.A + 8), PH_NO_OBJ);
+    assert_int_equal(ph_index_find(&ix, w.seg1 + 3 * FT_SLICE), PH_NO_OBJ);
+    ph_index_deinit(&ix);
+    img_heap_free(h);
+    img_free(&w.im);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_heap_build),
         cmocka_unit_test(test_alloc),
         cmocka_unit_test(test_block_of),
+        cmocka_unit_test(test_index_by_page),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

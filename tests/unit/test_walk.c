@@ -448,27 +448,38 @@ static void test_heap_build_gc_heads_4_aligned(void **state)
     }
 }
 
-/* A corrupt core whose interpreter list loops back on itself (next points
- * to the interpreter) must not walk the lists again and again: the walk
- * ends, with one interpreter and the loop counted as skipped. */
-static void test_heap_build_looping_interpreters(void **state)
+/* A corrupt core whose interpreter list, or thread list, loops back on
+ * itself (next points to the interpreter, the thread) must not walk the
+ * lists again and again: the walk ends, with one interpreter (and thread)
+ * and the loop counted as skipped once. */
+static void test_heap_build_looping_lists(void **state)
 {
-    FOR_EACH_VERSION(i) {
-        world w;
-        make_world(&w, i);
-        img_field(&w.im, w.interp, w.im.L->interp_next, w.interp);
-        ph_heap *h = NULL;
-        ph_error *err = ph_heap_build(w.im.r, &w.syms, NULL, &h);
-        if (err)
-            fail_msg("3.%d: ph_heap_build: %s", MINORS[i], err->message);
-        img_heap_track(h);
-        ph_heap_info info;
-        ph_heap_info_get(h, &info);
-        assert_int_equal(info.interpreters, 1);
-        assert_int_equal(info.skipped, 1);
-        img_heap_free(h);
-        img_free(&w.im);
-    }
+    for (int threads = 0; threads <= 1; threads++)
+        FOR_EACH_VERSION(i) {
+            world w;
+            make_world(&w, i);
+            const ph_layout *L = w.im.L;
+            if (threads) { /* one thread state, of nothing but zeros and its links */
+                uint64_t ts = img_alloc(&w.im, 4096);
+                img_field(&w.im, w.interp, L->interp_threads_head, ts);
+                img_field(&w.im, ts, L->tstate_interp, w.interp);
+                img_field(&w.im, ts, L->tstate_next, ts);
+            } else {
+                img_field(&w.im, w.interp, L->interp_next, w.interp);
+            }
+            ph_heap *h = NULL;
+            ph_error *err = ph_heap_build(w.im.r, &w.syms, NULL, &h);
+            if (err)
+                fail_msg("3.%d: ph_heap_build: %s", MINORS[i], err->message);
+            img_heap_track(h);
+            ph_heap_info info;
+            ph_heap_info_get(h, &info);
+            assert_int_equal(info.interpreters, 1);
+            assert_int_equal(info.threads, threads);
+            assert_int_equal(info.skipped, 1);
+            img_heap_free(h);
+            img_free(&w.im);
+        }
 }
 
 /* No interpreter: an error, not a crash. */
@@ -579,7 +590,7 @@ int main(void)
         cmocka_unit_test_teardown(test_heap_build, img_cleanup),
         cmocka_unit_test_teardown(test_heap_build_damaged, img_cleanup),
         cmocka_unit_test_teardown(test_heap_build_gc_heads_4_aligned, img_cleanup),
-        cmocka_unit_test_teardown(test_heap_build_looping_interpreters, img_cleanup),
+        cmocka_unit_test_teardown(test_heap_build_looping_lists, img_cleanup),
         cmocka_unit_test_teardown(test_heap_build_no_interpreter, img_cleanup),
         /* known core bugs: last, so that an abort under the sanitizers
          * does not hide the tests above */

@@ -58,6 +58,7 @@ void ph_heap_info_get(const ph_heap *h, ph_heap_info *out)
     ph_reader_stats_get(h->r, &st);
     out->bytes_read = st.bytes_read;
     out->index_bytes = ph_index_bytes(&h->idx) + h->captypes * sizeof(ph_type);
+    out->index_hashed = h->idx.by_addr.n;
     if (h->graph) {
         out->graph_seconds = h->graph->seconds;
         out->graph_bytes = ph_graph_bytes(h->graph);

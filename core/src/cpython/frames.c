@@ -527,7 +527,7 @@ static ph_error *walk_threads(builder *b)
         return ph_error_new(PH_ERR_CORRUPT, h->syms.py_runtime,
                             "the interpreter list in _PyRuntime is unreadable: the process "
                             "has no live interpreter (finalized, or not started)");
-    ph_runtime_states(h, thread_state, b);
+    ph_runtime_states(h, 0, thread_state, b);
     return b->err;
 }
 

@@ -52,7 +52,7 @@ int64_t ph_ft_thread_refs(ph_heap *h, uint64_t addr, const ph_type *t)
         id > MAX_UNIQUE_ID)
         return 0;
     sum_state s = {.idx = id - 1};
-    ph_runtime_states(h, add_thread, &s);
+    ph_runtime_states(h, 0, add_thread, &s);
     return s.sum;
 }
 

@@ -22,6 +22,7 @@
 #include "cpython/mimalloc.h"
 
 #include "base/error.h"
+#include "cpython/runtime.h"
 #include "heap/heap.h"
 
 #include <stdlib.h>
@@ -30,8 +31,6 @@
 #define MAX_PAGES_PER_QUEUE 1000000
 #define MAX_SEGMENTS 1000000
 #define MAX_DELAYED 1000000
-#define MAX_THREADS 100000
-#define MAX_INTERPRETERS 4096
 #define MI_HUGE_BLOCK_SIZE (UINT64_C(2) << 30) /* types.h: 2 GiB; larger: the page's size */
 #define MI_MAX_SLICES 513                     /* MI_SLICES_PER_SEGMENT + 1 (32 MiB / 64 KiB) */
 
@@ -289,6 +288,29 @@ static void walk_abandoned(walk *w, uint64_t interp)
     }
 }
 
+/* A thread's heaps, once mimalloc is bound to it; an interpreter's abandoned
+ * segments after its threads. */
+static bool walk_state(ph_heap *h, ph_state_kind kind, uint64_t addr, uint64_t interp,
+                       void *payload)
+{
+    walk *w = payload;
+    const ph_layout *L = h->L;
+    if (kind == PH_STATE_THREAD) {
+        int32_t initialized = 0;
+        ph_read(h->r, addr + (uint64_t)L->tstate_mimalloc_initialized, &initialized, 4);
+        if (initialized) { /* tstate_mimalloc_bind() has run */
+            w->st->threads++;
+            for (int tag = 0; tag < PH_MI_NTAGS && !w->stop; tag++)
+                if (w->tags & (1u << tag))
+                    walk_heap(w, addr + (uint64_t)L->tstate_mimalloc_heaps +
+                                     (uint64_t)tag * (uint64_t)L->mi_heap_sizeof);
+        }
+    } else if (kind == PH_STATE_INTERP_DONE) {
+        walk_abandoned(w, interp);
+    }
+    return !w->stop;
+}
+
 static ph_error *walk_all(ph_heap *h, unsigned tag_mask, ph_mi_block_fn *fn,
                           ph_mi_page_fn *page_fn, void *payload, ph_mi_stats *stats)
 {
@@ -300,33 +322,7 @@ static ph_error *walk_all(ph_heap *h, unsigned tag_mask, ph_mi_block_fn *fn,
     walk w = {.h = h, .tags = tag_mask, .fn = fn, .page_fn = page_fn, .payload = payload,
               .st = stats ? stats : &local};
     memset(w.st, 0, sizeof(*w.st));
-    uint64_t interp = 0;
-    ph_read_u64(h->r, h->syms.py_runtime + (uint64_t)L->runtime_interpreters_head, &interp);
-    ph_cycle icyc = {0};
-    for (int i = 0; i < MAX_INTERPRETERS && ph_ptr_ok(interp) && !ph_cycle_seen(&icyc, interp) &&
-                    !w.stop;
-         i++) {
-        uint64_t ts = 0;
-        ph_read_u64(h->r, interp + (uint64_t)L->interp_threads_head, &ts);
-        ph_cycle tcyc = {0};
-        for (int t = 0; t < MAX_THREADS && ph_ptr_ok(ts) && !ph_cycle_seen(&tcyc, ts) && !w.stop;
-             t++) {
-            int32_t initialized = 0;
-            ph_read(h->r, ts + (uint64_t)L->tstate_mimalloc_initialized, &initialized, 4);
-            if (initialized) { /* tstate_mimalloc_bind() has run */
-                w.st->threads++;
-                for (int tag = 0; tag < PH_MI_NTAGS && !w.stop; tag++)
-                    if (tag_mask & (1u << tag))
-                        walk_heap(&w, ts + (uint64_t)L->tstate_mimalloc_heaps +
-                                          (uint64_t)tag * (uint64_t)L->mi_heap_sizeof);
-            }
-            if (!ph_read_u64(h->r, ts + (uint64_t)L->tstate_next, &ts))
-                break;
-        }
-        walk_abandoned(&w, interp);
-        if (!ph_read_u64(h->r, interp + (uint64_t)L->interp_next, &interp))
-            break;
-    }
+    ph_runtime_states(h, 0, walk_state, &w);
     free(w.freemap);
     free(w.delayed);
     if (h->interrupted)
@@ -346,11 +342,24 @@ ph_error *ph_mi_walk_pages(ph_heap *h, unsigned tag_mask, ph_mi_page_fn *fn, voi
     return walk_all(h, tag_mask, NULL, fn, payload, stats);
 }
 
-bool ph_mi_block_of(ph_heap *h, uint64_t addr, uint64_t *block, uint64_t *size, int *tag)
+/* The page the slice at addr belongs to, found from the address alone as
+ * mimalloc's own _mi_ptr_page does: its segment by alignment, the slice it
+ * lies in, back to its page by slice_offset.  False when the segment or the
+ * page does not check out, or the page is a free span (no block size). */
+typedef struct page_geom {
+    uint64_t start;       /* the first block */
+    uint64_t bsize;       /* block size (a huge page: the page's size) */
+    uint64_t capacity, reserved, used;
+    uint64_t slice_count; /* slices in the page */
+    bool first;           /* addr's slice is the page's first */
+    int tag;
+} page_geom;
+
+static bool page_at(ph_reader *r, const ph_layout *L, uint64_t addr, page_geom *g)
 {
-    const ph_layout *L = h->L;
     unsigned char pg[256];
     if (L->free_threaded != 1 || L->mi_segment_shift <= 0 || L->mi_slice_shift <= 0 ||
+        L->mi_segment_shift >= 63 || L->mi_slice_shift >= L->mi_segment_shift ||
         L->mi_page_sizeof <= 0 || L->mi_page_sizeof > (int32_t)sizeof(pg) ||
         L->mi_page_slice_offset == PH_NONE)
         return false;
@@ -358,7 +367,7 @@ bool ph_mi_block_of(ph_heap *h, uint64_t addr, uint64_t *block, uint64_t *size, 
     const uint64_t slice_size = UINT64_C(1) << L->mi_slice_shift;
     uint64_t segment = addr & ~(seg_size - 1), entries = 0;
     uint64_t slices = segment + (uint64_t)L->mi_segment_slices;
-    if (!ph_read_u64(h->r, segment + (uint64_t)L->mi_segment_slice_entries, &entries) ||
+    if (!ph_read_u64(r, segment + (uint64_t)L->mi_segment_slice_entries, &entries) ||
         entries == 0 || entries > MI_MAX_SLICES)
         return false;
     uint64_t idx = (addr - segment) / slice_size;
@@ -366,30 +375,55 @@ bool ph_mi_block_of(ph_heap *h, uint64_t addr, uint64_t *block, uint64_t *size, 
         return false;
     uint64_t slice = slices + idx * (uint64_t)L->mi_page_sizeof;
     uint32_t back = 0;
-    if (!ph_read(h->r, slice + (uint64_t)L->mi_page_slice_offset, &back, 4) ||
+    if (!ph_read(r, slice + (uint64_t)L->mi_page_slice_offset, &back, 4) ||
         back > idx * (uint64_t)L->mi_page_sizeof || back % (uint32_t)L->mi_page_sizeof)
         return false;
     uint64_t page = slice - back; /* mi_slice_first */
-    if (!ph_read(h->r, page, pg, (size_t)L->mi_page_sizeof))
+    if (!ph_read(r, page, pg, (size_t)L->mi_page_sizeof))
         return false;
     uint64_t pidx = (page - slices) / (uint64_t)L->mi_page_sizeof;
-    uint64_t cap = get(pg, L->mi_page_capacity, 2), reserved = get(pg, L->mi_page_reserved, 2);
-    uint64_t used = get(pg, L->mi_page_used, 4), bsize = get(pg, L->mi_page_xblock_size, 4);
-    uint64_t slice_count = get(pg, L->mi_page_slice_count, 4);
-    if (slice_count == 0 || slice_count > MI_MAX_SLICES || pidx + slice_count > entries ||
-        idx >= pidx + slice_count || cap > reserved || bsize == 0 || used == 0 || cap == 0)
+    g->capacity = get(pg, L->mi_page_capacity, 2);
+    g->reserved = get(pg, L->mi_page_reserved, 2);
+    g->used = get(pg, L->mi_page_used, 4);
+    g->bsize = get(pg, L->mi_page_xblock_size, 4);
+    g->slice_count = get(pg, L->mi_page_slice_count, 4);
+    if (g->slice_count == 0 || g->slice_count > MI_MAX_SLICES || pidx + g->slice_count > entries ||
+        idx >= pidx + g->slice_count || g->capacity > g->reserved || g->bsize == 0)
         return false; /* a free span, or not a page */
-    uint64_t psize = slice_count * slice_size, start_offset = 0;
-    if (bsize >= MI_HUGE_BLOCK_SIZE)
-        bsize = psize;
-    else if (bsize >= 8)
-        start_offset = bsize <= 64 ? 3 * bsize : bsize <= 512 ? bsize : 0; /* segment.c */
-    uint64_t start = segment + pidx * slice_size + start_offset;
-    if (cap * bsize > psize - start_offset || addr < start || addr >= start + cap * bsize)
+    uint64_t psize = g->slice_count * slice_size, start_offset = 0;
+    if (g->bsize >= MI_HUGE_BLOCK_SIZE)
+        g->bsize = psize;
+    else if (g->bsize >= 8)
+        start_offset = g->bsize <= 64 ? 3 * g->bsize : g->bsize <= 512 ? g->bsize : 0; /* segment.c */
+    g->start = segment + pidx * slice_size + start_offset;
+    if (g->reserved * g->bsize > psize - start_offset)
         return false;
-    *block = start + (addr - start) / bsize * bsize;
-    *size = bsize;
-    *tag = (int)((get(pg, L->mi_page_tag_byte, 1) >> 3) & 15);
+    g->first = pidx == idx;
+    g->tag = (int)((get(pg, L->mi_page_tag_byte, 1) >> 3) & 15);
+    return true;
+}
+
+bool ph_mi_block_of(ph_heap *h, uint64_t addr, uint64_t *block, uint64_t *size, int *tag)
+{
+    page_geom g;
+    if (!page_at(h->r, h->L, addr, &g) || g.used == 0 || g.capacity == 0 ||
+        addr < g.start || addr >= g.start + g.capacity * g.bsize)
+        return false;
+    *block = g.start + (addr - g.start) / g.bsize * g.bsize;
+    *size = g.bsize;
+    *tag = g.tag;
+    return true;
+}
+
+bool ph_mi_slice_grid(ph_reader *r, const ph_layout *L, uint64_t slice, uint64_t *start,
+                      uint64_t *bsize, uint64_t *nblocks)
+{
+    page_geom g;
+    if (!L || !page_at(r, L, slice, &g) || g.slice_count != 1 || !g.first || g.reserved == 0)
+        return false;
+    *start = g.start;
+    *bsize = g.bsize;
+    *nblocks = g.reserved;
     return true;
 }
 

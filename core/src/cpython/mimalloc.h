@@ -6,6 +6,7 @@
 
 #include "cpython/layout.h"
 #include "cpython/reference.h"
+#include "memory/reader.h"
 #include "probeheap.h"
 
 #include <stdbool.h>
@@ -70,6 +71,14 @@ ph_error *ph_mi_walk_blocks(ph_heap *h, unsigned tag_mask, ph_mi_block_fn *fn, v
  * segment that checks out (a static object, a malloc'd block, a free
  * region), or between a page's blocks. */
 bool ph_mi_block_of(ph_heap *h, uint64_t addr, uint64_t *block, uint64_t *size, int *tag);
+
+/* For the object index (heap/index.c), which finds objects by their block
+ * as it does in pymalloc's pools: when the slice at slice (a slice-aligned
+ * address) is a whole page of blocks (a small page: blocks up to 8 KiB),
+ * its first block, block size and how many blocks fit (mi_page_t.reserved).
+ * False otherwise: a page of several slices, a free span, not a segment. */
+bool ph_mi_slice_grid(ph_reader *r, const ph_layout *L, uint64_t slice, uint64_t *start,
+                      uint64_t *bsize, uint64_t *nblocks);
 
 /* The GC enumeration of a free-threaded build: every object tracked by the
  * GC in the GC heaps (GC and GC_PRE), as gc.get_objects() sees them; frozen

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_INTERPRETERS 4096
-#define MAX_THREADS 100000
 #define MAX_FRAMES 1000000
 #define MAX_EXC_CHAIN 10000
 
@@ -184,9 +182,51 @@ ph_error *ph_runtime_walk_roots(ph_heap *h, ph_ref_fn *fn, void *payload)
     return err;
 }
 
+typedef struct roots_walk {
+    ph_visit_fn *visit;
+    void *payload;
+} roots_walk;
+
+/* One interpreter's roots, then each of its threads'. */
+static bool state_roots(ph_heap *h, ph_state_kind kind, uint64_t addr, uint64_t interp,
+                        void *payload)
+{
+    const roots_walk *rw = payload;
+    ph_visit_fn *visit = rw->visit;
+    const ph_layout *L = h->L;
+    if (kind == PH_STATE_THREAD) {
+        h->threads++;
+        thread_roots(h, addr, visit, rw->payload);
+        return true;
+    }
+    if (kind != PH_STATE_INTERP)
+        return true;
+    h->interpreters++;
+    root_field(h, interp, L->interp_modules, ROOT_MODULES, NULL, visit, rw->payload);
+    root_field(h, interp, L->interp_sysdict, ROOT_SYS, NULL, visit, rw->payload);
+    root_field(h, interp, L->interp_builtins, ROOT_BUILTINS, NULL, visit, rw->payload);
+    root_field(h, interp, L->interp_dict, ROOT_INTERP, NULL, visit, rw->payload);
+    if (L->interp_interned != PH_NONE) {
+        root_field(h, interp, L->interp_interned, ROOT_INTERNED, NULL, visit, rw->payload);
+    } else if (interp == h->interp_addr) { /* 3.8-3.11: one table, found from the main sys */
+        uint64_t sysdict = 0, d;
+        ph_read_u64(h->r, interp + (uint64_t)L->interp_sysdict, &sysdict);
+        if (ph_ptr_ok(sysdict) && (d = find_interned(h, sysdict))) {
+            PH_LABEL_ROOT(h, ROOT_INTERNED, NULL, 0, 0, 0);
+            visit(h, d, rw->payload);
+        }
+    }
+    if (L->interp_types_builtins != PH_NONE) {
+        type_dicts(h, interp, L->interp_types_builtins, L->static_builtin_max, visit, rw->payload);
+        if (L->interp_types_for_extensions != PH_NONE)
+            type_dicts(h, interp, L->interp_types_for_extensions, L->static_extension_max, visit,
+                       rw->payload);
+    }
+    return true;
+}
+
 static ph_error *walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload)
 {
-    const ph_layout *L = h->L;
     uint64_t interp = first_interp(h);
     if (!ph_ptr_ok(interp))
         return ph_error_new(PH_ERR_CORRUPT, h->syms.py_runtime,
@@ -194,73 +234,9 @@ static ph_error *walk_roots(ph_heap *h, ph_visit_fn *visit, void *payload)
                             "has no live interpreter (finalized, or not started)");
     h->interp_addr = interp;
     h->interpreters = h->threads = 0;
-    ph_cycle icyc = {0};
-    for (int n = 0; n < MAX_INTERPRETERS && ph_ptr_ok(interp) && !ph_poll(h); n++) {
-        if (ph_cycle_seen(&icyc, interp)) {
-            ph_skip(h, interp, "an interpreter list that loops");
-            break;
-        }
-        h->interpreters++;
-        root_field(h, interp, L->interp_modules, ROOT_MODULES, NULL, visit, payload);
-        root_field(h, interp, L->interp_sysdict, ROOT_SYS, NULL, visit, payload);
-        root_field(h, interp, L->interp_builtins, ROOT_BUILTINS, NULL, visit, payload);
-        root_field(h, interp, L->interp_dict, ROOT_INTERP, NULL, visit, payload);
-        if (L->interp_interned != PH_NONE) {
-            root_field(h, interp, L->interp_interned, ROOT_INTERNED, NULL, visit, payload);
-        } else if (n == 0) {
-            uint64_t sysdict = 0, d;
-            ph_read_u64(h->r, interp + (uint64_t)L->interp_sysdict, &sysdict);
-            if (ph_ptr_ok(sysdict) && (d = find_interned(h, sysdict))) {
-                PH_LABEL_ROOT(h, ROOT_INTERNED, NULL, 0, 0, 0);
-                visit(h, d, payload);
-            }
-        }
-        if (L->interp_types_builtins != PH_NONE) {
-            type_dicts(h, interp, L->interp_types_builtins, L->static_builtin_max, visit, payload);
-            if (L->interp_types_for_extensions != PH_NONE)
-                type_dicts(h, interp, L->interp_types_for_extensions, L->static_extension_max,
-                           visit, payload);
-        }
-        uint64_t ts = 0;
-        ph_read_u64(h->r, interp + (uint64_t)L->interp_threads_head, &ts);
-        ph_cycle tcyc = {0};
-        for (int t = 0; t < MAX_THREADS && ph_ptr_ok(ts) && !ph_poll(h); t++) {
-            if (ph_cycle_seen(&tcyc, ts)) {
-                ph_skip(h, ts, "a thread list that loops");
-                break;
-            }
-            h->threads++;
-            thread_roots(h, ts, visit, payload);
-            if (!ph_read_u64(h->r, ts + (uint64_t)L->tstate_next, &ts))
-                break;
-        }
-        if (!ph_read_u64(h->r, interp + (uint64_t)L->interp_next, &interp))
-            break;
-    }
+    roots_walk rw = {visit, payload};
+    ph_runtime_states(h, PH_STATES_WATCH, state_roots, &rw);
     return NULL;
-}
-
-void ph_runtime_states(ph_heap *h, ph_state_fn *fn, void *payload)
-{
-    const ph_layout *L = h->L;
-    uint64_t interp = first_interp(h);
-    ph_cycle icyc = {0};
-    for (int n = 0; n < MAX_INTERPRETERS && ph_ptr_ok(interp) && !ph_cycle_seen(&icyc, interp);
-         n++) {
-        if (!fn(h, PH_STATE_INTERP, interp, interp, payload))
-            return;
-        uint64_t ts = 0;
-        ph_read_u64(h->r, interp + (uint64_t)L->interp_threads_head, &ts);
-        ph_cycle tcyc = {0};
-        for (int t = 0; t < MAX_THREADS && ph_ptr_ok(ts) && !ph_cycle_seen(&tcyc, ts); t++) {
-            if (!fn(h, PH_STATE_THREAD, ts, interp, payload))
-                return;
-            if (!ph_read_u64(h->r, ts + (uint64_t)L->tstate_next, &ts))
-                break;
-        }
-        if (!ph_read_u64(h->r, interp + (uint64_t)L->interp_next, &interp))
-            break;
-    }
 }
 
 /* Walks one GC list from its head, checking each link back. */
@@ -351,6 +327,16 @@ static void walk_gc_state(ph_heap *h, uint64_t gc, ph_visit_fn *visit, void *pay
     h->in_permanent = false;
 }
 
+/* 3.12+: each interpreter's GC lists. */
+static bool interp_gc_state(ph_heap *h, ph_state_kind kind, uint64_t addr, uint64_t interp,
+                            void *payload)
+{
+    const roots_walk *rw = payload;
+    if (kind == PH_STATE_INTERP)
+        walk_gc_state(h, interp + (uint64_t)h->L->interp_gc, rw->visit, rw->payload);
+    return true;
+}
+
 ph_error *ph_runtime_walk_gc(ph_heap *h, ph_ref_fn *fn, void *payload)
 {
     const ph_layout *L = h->L;
@@ -365,13 +351,8 @@ ph_error *ph_runtime_walk_gc(ph_heap *h, ph_ref_fn *fn, void *payload)
         walk_gc_state(h, h->syms.py_runtime + (uint64_t)L->runtime_gc, visit, payload);
         return NULL;
     }
-    uint64_t interp = first_interp(h);
-    ph_cycle cyc = {0};
-    for (int n = 0; n < MAX_INTERPRETERS && ph_ptr_ok(interp) && !ph_cycle_seen(&cyc, interp); n++) {
-        walk_gc_state(h, interp + (uint64_t)L->interp_gc, visit, payload);
-        if (!ph_read_u64(h->r, interp + (uint64_t)L->interp_next, &interp))
-            break;
-    }
+    roots_walk rw = {visit, payload};
+    ph_runtime_states(h, 0, interp_gc_state, &rw);
     return NULL;
 }
 

@@ -15,16 +15,20 @@ ph_error *ph_runtime_layout(ph_heap *h);
 /* roots.c */
 /* The roots of every interpreter, each described to fn (its label when labelling, its thread). */
 ph_error *ph_runtime_walk_roots(ph_heap *h, ph_ref_fn *fn, void *payload);
-/* Each interpreter's state, then each of its threads' states, in list
- * order, told to fn with the interpreter it belongs to; a list that loops
- * ends there.  fn returns false to stop.  (The roots' walk and mimalloc's
- * keep loops of their own: they record a looping list as skipped, poll,
- * and work on each interpreter after its threads.) */
-typedef enum { PH_STATE_INTERP, PH_STATE_THREAD } ph_state_kind;
+/* states.c: each interpreter's state, then each of its threads' states, then the
+ * interpreter again once its threads are done (PH_STATE_INTERP_DONE: what
+ * belongs to the interpreter beyond its threads, mimalloc's abandoned
+ * segments), in list order, told to fn with the interpreter it belongs to;
+ * a list that loops ends there.  fn returns false to stop.  With
+ * PH_STATES_WATCH a looping list is recorded as skipped (ph_skip) and an
+ * interruption (ph_poll) ends it: the walks do so; the listings that come
+ * after them do not say twice what the walk said. */
+typedef enum { PH_STATE_INTERP, PH_STATE_THREAD, PH_STATE_INTERP_DONE } ph_state_kind;
 typedef bool ph_state_fn(ph_heap *h, ph_state_kind kind, uint64_t addr, uint64_t interp,
                          void *payload);
-void ph_runtime_states(ph_heap *h, ph_state_fn *fn, void *payload);
-/* The objects on the GC lists (the permanent generation's told as such). */
+#define PH_STATES_WATCH 1u
+void ph_runtime_states(ph_heap *h, unsigned flags, ph_state_fn *fn, void *payload);
+/* roots.c: the objects on the GC lists (the permanent generation's told as such). */
 ph_error *ph_runtime_walk_gc(ph_heap *h, ph_ref_fn *fn, void *payload);
 /* types.c: 3.12+, the dict of a static builtin type, kept in the interpreter. */
 uint64_t ph_static_builtin_dict(ph_heap *h, uint64_t type_addr);

@@ -2,7 +2,10 @@
  *
  * Most objects live in pymalloc pools: a pool is POOL_SIZE bytes at a
  * POOL_SIZE-aligned address, a header, then blocks of one size (its size
- * class).  Such an object is found by its pool (a small open-addressing
+ * class).  On a free-threaded build, in mimalloc's small pages: a 64 KiB
+ * slice of a segment, blocks of one size from a start offset, the geometry
+ * in the segment's page record (cpython/mimalloc.c ph_mi_slice_grid); they
+ * are this file's pools too.  Such an object is found by its pool (a small open-addressing
  * table of pools, which stays in the CPU's cache) and its block's number in
  * the pool (a dense array per pool): one memory access where a hash table
  * of addresses needs two (the slot, then the object's address to compare),
@@ -18,13 +21,14 @@
  * costs memory, never a wrong answer. */
 #include "base/error.h"
 #include "base/table.h"
+#include "cpython/mimalloc.h"
 #include "heap/heap.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define CHUNK_BLOCKS (1u << 16) /* blocks per chunk: a pool has at most 4096 */
-#define MAX_CLASSES 64 /* ph_index.pool_classes */
+#define MAX_CLASSES 128 /* ph_index.pool_classes */
 #define MUL_SHIFT 40
 
 struct ph_pool_rec {
@@ -52,6 +56,17 @@ ph_error *ph_index_init(ph_index *ix, ph_reader *r, const ph_layout *L)
         return err;
     if (!(ix->hot = calloc(PH_INDEX_HOT, sizeof(*ix->hot))))
         return PH_NOMEM;
+    if (r && L && L->free_threaded == 1 && L->mi_slice_shift > 0 && L->mi_slice_shift <= 16) {
+        /* mimalloc's small pages: their classes (block size, start, blocks)
+         * are made as pages are met */
+        if (!(ix->pools = calloc(ix->pcap = 1u << 10, sizeof(*ix->pools))))
+            return PH_NOMEM;
+        ix->r = r;
+        ix->L = L;
+        ix->pool_shift = (uint32_t)L->mi_slice_shift;
+        ix->pool_mask = ~((UINT64_C(1) << ix->pool_shift) - 1);
+        return NULL;
+    }
     ph_pool_geometry g;
     if (!r || !L || !ph_pool_geometry_get(L, &g) || g.nclasses > MAX_CLASSES ||
         (g.pool_size & (g.pool_size - 1)) || g.pool_size > (1u << 16) ||
@@ -67,11 +82,11 @@ ph_error *ph_index_init(ph_index *ix, ph_reader *r, const ph_layout *L)
     ix->pool_mask = ~(g.pool_size - 1);
     for (ix->pool_shift = 0; (UINT64_C(1) << ix->pool_shift) < g.pool_size; ix->pool_shift++)
         ;
-    ix->pool_overhead = (uint32_t)g.overhead;
     ix->pool_nclasses = (uint32_t)g.nclasses;
     for (uint32_t k = 0; k < ix->pool_nclasses; k++) {
         struct ph_pool_class *c = &ix->pool_classes[k];
         c->size = (k + 1) * (uint32_t)g.align;
+        c->offset = (uint32_t)g.overhead;
         c->nblocks = (uint32_t)((g.pool_size - g.overhead) / c->size);
         c->mul = ((UINT64_C(1) << MUL_SHIFT) + c->size - 1) / c->size;
     }
@@ -130,10 +145,55 @@ static inline struct ph_block *block_of(const ph_index *ix, const struct ph_pool
     if (!p->blocks)
         return NULL;
     const struct ph_pool_class *c = &ix->pool_classes[p->szidx];
-    uint64_t off = addr - p->base - ix->pool_overhead; /* wraps (and fails) in the header */
+    uint64_t off = addr - p->base - c->offset; /* wraps (and fails) in the header */
     if (off >= (uint64_t)c->nblocks * c->size)
         return NULL;
     return &p->blocks[(off * c->mul) >> MUL_SHIFT];
+}
+
+#define NO_CLASS UINT32_MAX
+
+/* The class of a mimalloc page's grid, added if it is new; NO_CLASS when
+ * the table of classes is full. */
+static uint32_t mi_class(ph_index *ix, uint64_t offset, uint64_t size, uint64_t nblocks)
+{
+    for (uint32_t k = 0; k < ix->pool_nclasses; k++) {
+        const struct ph_pool_class *c = &ix->pool_classes[k];
+        if (c->size == size && c->offset == offset && c->nblocks == nblocks)
+            return k;
+    }
+    if (ix->pool_nclasses == MAX_CLASSES)
+        return NO_CLASS;
+    struct ph_pool_class *c = &ix->pool_classes[ix->pool_nclasses];
+    c->size = (uint32_t)size;
+    c->offset = (uint32_t)offset;
+    c->nblocks = (uint32_t)nblocks;
+    c->mul = ((UINT64_C(1) << MUL_SHIFT) + size - 1) / size;
+    return ix->pool_nclasses++;
+}
+
+/* The class of the pool at base, from its header (pymalloc's pool_header,
+ * mimalloc's page record), or NO_CLASS: not a pool, its objects go to the
+ * hash table. */
+static uint32_t pool_class(ph_index *ix, uint64_t base)
+{
+    const uint64_t pool_size = ~ix->pool_mask + 1;
+    if (ix->L) {
+        uint64_t start, size, nblocks;
+        if (!ph_mi_slice_grid(ix->r, ix->L, base, &start, &size, &nblocks) || start < base ||
+            size == 0 || nblocks > CHUNK_BLOCKS || start - base + size * nblocks > pool_size)
+            return NO_CLASS;
+        return mi_class(ix, start - base, size, nblocks);
+    }
+    unsigned char hdr[256];
+    uint32_t szidx, maxnext;
+    if (!ph_read(ix->r, base, hdr, (size_t)ix->hdr_size))
+        return NO_CLASS;
+    memcpy(&szidx, hdr + ix->off_szidx, 4);
+    memcpy(&maxnext, hdr + ix->off_maxnext, 4);
+    if (szidx >= ix->pool_nclasses || maxnext != pool_size - ix->pool_classes[szidx].size)
+        return NO_CLASS;
+    return szidx;
 }
 
 static ph_error *grow_pools(ph_index *ix)
@@ -169,29 +229,23 @@ static ph_error *pool_get(ph_index *ix, uint64_t base, const struct ph_pool_rec 
     if ((ix->npools + 1) * 2 > ix->pcap && (err = grow_pools(ix)))
         return err;
     struct ph_pool_rec rec = {.base = base};
-    unsigned char hdr[256];
-    if (ph_read(ix->r, base, hdr, (size_t)ix->hdr_size)) {
-        uint32_t szidx, maxnext;
-        memcpy(&szidx, hdr + ix->off_szidx, 4);
-        memcpy(&maxnext, hdr + ix->off_maxnext, 4);
-        const struct ph_pool_class *c = &ix->pool_classes[szidx < ix->pool_nclasses ? szidx : 0];
-        if (szidx < ix->pool_nclasses && maxnext == (~ix->pool_mask + 1) - c->size) {
-            if (!ix->nchunks || ix->chunk_used + c->nblocks > CHUNK_BLOCKS) {
-                struct ph_block **chunks =
-                    realloc(ix->chunks, (ix->nchunks + 1) * sizeof(*chunks));
-                if (!chunks)
-                    return PH_NOMEM;
-                ix->chunks = chunks;
-                if (!(chunks[ix->nchunks] = calloc(CHUNK_BLOCKS, sizeof(struct ph_block))))
-                    return PH_NOMEM;
-                ix->nchunks++;
-                ix->chunk_used = 0;
-            }
-            rec.blocks = ix->chunks[ix->nchunks - 1] + ix->chunk_used;
-            rec.szidx = szidx;
-            ix->chunk_used += c->nblocks;
-            ix->nblocks += c->nblocks;
+    uint32_t szidx = pool_class(ix, base);
+    if (szidx != NO_CLASS) {
+        const struct ph_pool_class *c = &ix->pool_classes[szidx];
+        if (!ix->nchunks || ix->chunk_used + c->nblocks > CHUNK_BLOCKS) {
+            struct ph_block **chunks = realloc(ix->chunks, (ix->nchunks + 1) * sizeof(*chunks));
+            if (!chunks)
+                return PH_NOMEM;
+            ix->chunks = chunks;
+            if (!(chunks[ix->nchunks] = calloc(CHUNK_BLOCKS, sizeof(struct ph_block))))
+                return PH_NOMEM;
+            ix->nchunks++;
+            ix->chunk_used = 0;
         }
+        rec.blocks = ix->chunks[ix->nchunks - 1] + ix->chunk_used;
+        rec.szidx = szidx;
+        ix->chunk_used += c->nblocks;
+        ix->nblocks += c->nblocks;
     }
     size_t i = hash_slot(base >> ix->pool_shift, ix->pcap);
     while (ix->pools[i].base)

@@ -25,7 +25,8 @@ typedef struct ph_index {
     uint32_t *type;         /* index into heap->types */
     uint32_t *owner;        /* dicts: owner's type index + 1 (0: none) */
     uint8_t *flags;
-    /* Where an address is: objects in a pymalloc pool by their block's
+    /* Where an address is: objects in a pymalloc pool (or a mimalloc small
+     * page) by their block's
      * number in the pool (one probe in a small table of pools, then a dense
      * array: neighbours in memory are neighbours here); the rest (malloc'd,
      * static, off the blocks' grid) in an open-addressing hash table. */
@@ -38,13 +39,15 @@ typedef struct ph_index {
     size_t nchunks, chunk_used; /* blocks used in the last chunk */
     size_t nblocks;             /* in all pools */
     uint64_t pool_mask;         /* ~(POOL_SIZE - 1); 0: no pools (hash table only) */
-    uint32_t pool_shift, pool_overhead, pool_nclasses;
+    uint32_t pool_shift, pool_nclasses;
     int32_t off_szidx, off_maxnext, hdr_size;
     struct ph_pool_class {
         uint32_t size, nblocks; /* block size, blocks per pool */
+        uint32_t offset;        /* the first block's, from the pool's address */
         uint64_t mul;           /* ceil(2^40 / size): a block's number by multiplying */
-    } pool_classes[64];
+    } pool_classes[128];        /* pymalloc: by size class; mimalloc: as pages are met */
     ph_reader *r;
+    const ph_layout *L;         /* mimalloc's pools (a free-threaded build), else NULL */
     ph_idtable by_addr;     /* the objects not found through a pool, by address */
     /* The last objects found in by_addr, direct-mapped by address: the
      * few that every object points to (its heap type, None, a module's

@@ -134,7 +134,7 @@ static bool add_state(ph_heap *h, ph_state_kind kind, uint64_t addr, uint64_t in
                       void *payload)
 {
     ph_error **err = payload;
-    if (region_of(h, addr))
+    if (kind == PH_STATE_INTERP_DONE || region_of(h, addr))
         return true;
     uint64_t len = ph_malloc_chunk_usable(h->r, addr);
     if (!len)
@@ -247,7 +247,7 @@ uint64_t ph_statics_held(const ph_heap *h, uint64_t addr)
 ph_error *ph_statics_scan(ph_heap *h, ph_ref_fn *fn, void *payload)
 {
     ph_error *err = NULL;
-    ph_runtime_states(h, add_state, &err);
+    ph_runtime_states(h, 0, add_state, &err);
     if (err)
         return err;
     uint64_t *buf = malloc(CHUNK);
