@@ -56,6 +56,21 @@ static uint64_t get(const unsigned char *buf, int32_t off, int size)
     return v;
 }
 
+/* Where a page's first block is, from the start of its first slice
+ * (segment.c _mi_segment_page_start_from_slice: small blocks after a few
+ * of their own size); a huge page's block size (2 GiB and more in
+ * xblock_size) becomes the page's size. */
+static uint64_t block_layout(uint64_t *bsize, uint64_t psize)
+{
+    if (*bsize >= MI_HUGE_BLOCK_SIZE) {
+        *bsize = psize; /* one block, the page's size */
+        return 0;
+    }
+    if (*bsize < 8)
+        return 0;
+    return *bsize <= 64 ? 3 * *bsize : *bsize <= 512 ? *bsize : 0;
+}
+
 /* Marks the blocks of one free list in the page's map; false when the list
  * leaves the page (damaged, or read mid-update). */
 static bool mark_list(walk *w, uint64_t p, uint64_t start, uint64_t bsize, uint64_t cap)
@@ -114,11 +129,8 @@ static void walk_page(walk *w, uint64_t page)
     if (used == 0 || cap == 0)
         return;
     uint64_t idx = (page - slices) / (uint64_t)L->mi_page_sizeof;
-    uint64_t psize = slice_count * slice_size, start_offset = 0;
-    if (bsize >= MI_HUGE_BLOCK_SIZE)
-        bsize = psize; /* a huge page: one block, the page's size */
-    else if (bsize >= 8)
-        start_offset = bsize <= 64 ? 3 * bsize : bsize <= 512 ? bsize : 0; /* segment.c */
+    uint64_t psize = slice_count * slice_size;
+    uint64_t start_offset = block_layout(&bsize, psize);
     uint64_t start = segment + idx * slice_size + start_offset;
     if (cap * bsize > psize - start_offset) {
         w->st->bad_pages++;
@@ -390,11 +402,8 @@ static bool page_at(ph_reader *r, const ph_layout *L, uint64_t addr, page_geom *
     if (g->slice_count == 0 || g->slice_count > MI_MAX_SLICES || pidx + g->slice_count > entries ||
         idx >= pidx + g->slice_count || g->capacity > g->reserved || g->bsize == 0)
         return false; /* a free span, or not a page */
-    uint64_t psize = g->slice_count * slice_size, start_offset = 0;
-    if (g->bsize >= MI_HUGE_BLOCK_SIZE)
-        g->bsize = psize;
-    else if (g->bsize >= 8)
-        start_offset = g->bsize <= 64 ? 3 * g->bsize : g->bsize <= 512 ? g->bsize : 0; /* segment.c */
+    uint64_t psize = g->slice_count * slice_size;
+    uint64_t start_offset = block_layout(&g->bsize, psize);
     g->start = segment + pidx * slice_size + start_offset;
     if (g->reserved * g->bsize > psize - start_offset)
         return false;
